@@ -1,0 +1,57 @@
+import { playwright } from '@vitest/browser-playwright';
+import { defineConfig } from 'vitest/config';
+
+/**
+ * Cross-origin isolation (COOP/COEP) on every server we run: SharedArrayBuffer and
+ * Atomics.wait need it, and the app must behave in development as it does deployed.
+ */
+export const crossOriginIsolationHeaders = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+};
+
+/** Debian's Chromium: Playwright's own browser download is neither wanted nor possible here. */
+const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const chromiumArgs = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+
+export default defineConfig({
+  server: { headers: crossOriginIsolationHeaders, host: '127.0.0.1' },
+  preview: { headers: crossOriginIsolationHeaders, host: '127.0.0.1', port: 4173 },
+  worker: { format: 'es' },
+  build: { outDir: 'dist-app', target: 'es2022' },
+  test: {
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'node',
+          environment: 'node',
+          include: ['web/**/*.test.ts', 'remote-gateway/**/*.test.ts', 'tests/node/**/*.test.ts'],
+          exclude: ['**/*.browser.test.ts', 'node_modules/**'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'browser',
+          include: ['web/**/*.browser.test.ts', 'tests/browser/**/*.test.ts'],
+          browser: {
+            enabled: true,
+            headless: true,
+            provider: playwright({
+              launchOptions: { executablePath: chromiumPath, args: chromiumArgs },
+            }),
+            instances: [{ browser: 'chromium' }],
+          },
+        },
+      },
+    ],
+  },
+});

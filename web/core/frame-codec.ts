@@ -1,0 +1,517 @@
+/**
+ * The frame codec: one binary encoding of RuntimeData, shared by ring buffers, the
+ * gateway WebSocket and the pipes to CPython (python-packages/remotemedia has its
+ * twin). Layout, all integers little-endian:
+ *
+ *   offset size
+ *   0      2    magic "RM"
+ *   2      1    version (FRAME_VERSION)
+ *   3      1    kind code (KIND_CODES)
+ *   4      1    flags: bit 0 timestamp present, bit 1 optional field present
+ *                (binary mimeType, event payload)
+ *   5      3    reserved, zero
+ *   8      4    sequence number (u32)
+ *   12     4    body length in bytes (u32)
+ *   16     8    timestampUs (f64; 0 when absent)
+ *   24     n    body, per kind (see encodeBody)
+ *   24+n   4    CRC-32 of bytes [0, 24+n)
+ *
+ * Audio samples and tensor data start 8-byte aligned relative to the frame start,
+ * so a reader whose frame is aligned can view them without copying. Decoding checks
+ * every length against the bytes present and the CRC, so a truncated or corrupted
+ * frame is a `frame_codec` error, never a crash or a wrong value.
+ */
+import { crc32 } from './crc32.ts';
+import { RemoteMediaError } from './errors.ts';
+import {
+  assertValidRuntimeData,
+  type ControlSignal,
+  type JsonValue,
+  PIXEL_FORMATS,
+  type PixelFormat,
+  type RuntimeData,
+  type RuntimeDataKind,
+  TENSOR_ARRAY_TYPES,
+  type TensorData,
+  type TensorDType,
+} from './runtime-data.ts';
+
+export const FRAME_VERSION = 1;
+export const FRAME_HEADER_BYTES = 24;
+export const FRAME_TRAILER_BYTES = 4;
+const FRAME_OVERHEAD = FRAME_HEADER_BYTES + FRAME_TRAILER_BYTES;
+const MAGIC_0 = 0x52; // 'R'
+const MAGIC_1 = 0x4d; // 'M'
+const FLAG_TIMESTAMP = 1;
+const FLAG_OPTIONAL = 2;
+const KNOWN_FLAGS = FLAG_TIMESTAMP | FLAG_OPTIONAL;
+
+/** A RuntimeData with its position in a stream. */
+export interface Frame {
+  sequence: number;
+  data: RuntimeData;
+}
+
+export const KIND_CODES: Readonly<Record<RuntimeDataKind, number>> = {
+  audio: 1,
+  text: 2,
+  json: 3,
+  binary: 4,
+  tensor: 5,
+  video: 6,
+  control: 7,
+  event: 8,
+};
+const KIND_BY_CODE = invert(KIND_CODES);
+
+const DTYPE_CODES: Readonly<Record<TensorDType, number>> = {
+  float32: 1,
+  float64: 2,
+  int8: 3,
+  uint8: 4,
+  int16: 5,
+  uint16: 6,
+  int32: 7,
+  uint32: 8,
+  int64: 9,
+  uint64: 10,
+};
+const DTYPE_BY_CODE = invert(DTYPE_CODES);
+
+const PIXEL_FORMAT_CODES: Readonly<Record<PixelFormat, number>> = {
+  rgba8: 1,
+  rgb8: 2,
+  gray8: 3,
+  i420: 4,
+  nv12: 5,
+};
+const PIXEL_FORMAT_BY_CODE = invert(PIXEL_FORMAT_CODES);
+
+const SIGNAL_CODES: Readonly<Record<ControlSignal, number>> = { end_of_stream: 1, flush: 2 };
+const SIGNAL_BY_CODE = invert(SIGNAL_CODES);
+
+function invert<K extends string>(codes: Readonly<Record<K, number>>): Map<number, K> {
+  return new Map(Object.entries(codes).map(([k, v]) => [v as number, k as K]));
+}
+
+const IS_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+const utf8 = new TextEncoder();
+const utf8Strict = new TextDecoder('utf-8', { fatal: true });
+
+function codecError(path: string, message: string): RemoteMediaError {
+  return new RemoteMediaError('frame_codec', `Frame codec: ${path}: ${message}`, { path });
+}
+
+/** A body's size, and how to write it at a given offset of the frame. */
+interface BodyPlan {
+  length: number;
+  optional: boolean;
+  write(view: DataView, bytes: Uint8Array, at: number): void;
+}
+
+function rawBytes(array: ArrayBufferView): Uint8Array {
+  return new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
+}
+
+function planBody(data: RuntimeData): BodyPlan {
+  switch (data.kind) {
+    case 'audio': {
+      const payload = rawBytes(data.samples);
+      return {
+        length: 8 + payload.length,
+        optional: false,
+        write(view, bytes, at) {
+          view.setUint32(at, data.sampleRate, true);
+          view.setUint16(at + 4, data.channels, true);
+          view.setUint16(at + 6, 0, true);
+          bytes.set(payload, at + 8);
+        },
+      };
+    }
+    case 'text':
+      return stringBody(data.text, false);
+    case 'json':
+      return stringBody(JSON.stringify(data.value), false);
+    case 'binary': {
+      const mime = utf8.encode(data.mimeType ?? '');
+      if (mime.length > 0xffff) throw codecError('mimeType', 'longer than 65535 bytes');
+      return {
+        length: 2 + mime.length + data.bytes.length,
+        optional: data.mimeType !== undefined,
+        write(view, bytes, at) {
+          view.setUint16(at, mime.length, true);
+          bytes.set(mime, at + 2);
+          bytes.set(data.bytes, at + 2 + mime.length);
+        },
+      };
+    }
+    case 'tensor': {
+      const head = tensorHeadLength(data.shape.length);
+      const payload = rawBytes(data.data);
+      return {
+        length: head + payload.length,
+        optional: false,
+        write(view, bytes, at) {
+          view.setUint8(at, DTYPE_CODES[data.dtype]);
+          view.setUint8(at + 1, data.shape.length);
+          view.setUint16(at + 2, 0, true);
+          data.shape.forEach((dim, i) => {
+            view.setUint32(at + 4 + 4 * i, dim, true);
+          });
+          bytes.fill(0, at + 4 + 4 * data.shape.length, at + head);
+          bytes.set(payload, at + head);
+        },
+      };
+    }
+    case 'video':
+      return {
+        length: 12 + data.data.length,
+        optional: false,
+        write(view, bytes, at) {
+          view.setUint32(at, data.width, true);
+          view.setUint32(at + 4, data.height, true);
+          view.setUint32(at + 8, PIXEL_FORMAT_CODES[data.format], true);
+          bytes.set(data.data, at + 12);
+        },
+      };
+    case 'control':
+      return {
+        length: 1,
+        optional: false,
+        write(view, _bytes, at) {
+          view.setUint8(at, SIGNAL_CODES[data.signal]);
+        },
+      };
+    case 'event': {
+      const name = utf8.encode(data.name);
+      if (name.length > 0xffff) throw codecError('name', 'longer than 65535 bytes');
+      const payload =
+        data.payload === undefined ? undefined : utf8.encode(JSON.stringify(data.payload));
+      return {
+        length: 2 + name.length + (payload?.length ?? 0),
+        optional: payload !== undefined,
+        write(view, bytes, at) {
+          view.setUint16(at, name.length, true);
+          bytes.set(name, at + 2);
+          if (payload) bytes.set(payload, at + 2 + name.length);
+        },
+      };
+    }
+  }
+}
+
+function stringBody(text: string, optional: boolean): BodyPlan {
+  const encoded = utf8.encode(text);
+  return {
+    length: encoded.length,
+    optional,
+    write(_view, bytes, at) {
+      bytes.set(encoded, at);
+    },
+  };
+}
+
+/** Bytes before tensor data: dtype, rank, reserved, shape, padded so data is 8-aligned. */
+function tensorHeadLength(rank: number): number {
+  const unpadded = 4 + 4 * rank;
+  return unpadded + ((8 - ((FRAME_HEADER_BYTES + unpadded) % 8)) % 8);
+}
+
+/** Encodes a frame into a new buffer. Validates the data first. */
+export function encodeFrame(frame: Frame): Uint8Array {
+  const plan = prepare(frame);
+  const out = new Uint8Array(FRAME_OVERHEAD + plan.length);
+  writePlanned(frame, plan, out, 0);
+  return out;
+}
+
+/** The exact number of bytes encodeFrame would produce for this frame. */
+export function encodedFrameLength(frame: Frame): number {
+  return FRAME_OVERHEAD + prepare(frame).length;
+}
+
+/**
+ * Encodes a frame into `target` at `offset` (e.g. a ring buffer's staging area) and
+ * returns the number of bytes written. Throws a `frame_codec` error when it does not fit.
+ */
+export function encodeFrameInto(frame: Frame, target: Uint8Array, offset = 0): number {
+  const plan = prepare(frame);
+  const total = FRAME_OVERHEAD + plan.length;
+  if (offset < 0 || offset + total > target.length) {
+    throw codecError('target', `needs ${total} bytes at offset ${offset}, has ${target.length}`);
+  }
+  writePlanned(frame, plan, target, offset);
+  return total;
+}
+
+function prepare(frame: Frame): BodyPlan {
+  if (!Number.isInteger(frame.sequence) || frame.sequence < 0 || frame.sequence > 0xffff_ffff) {
+    throw codecError(
+      'sequence',
+      `must be an integer from 0 to 4294967295, found ${frame.sequence}`,
+    );
+  }
+  if (!IS_LITTLE_ENDIAN) throw codecError('platform', 'big-endian platforms are not supported');
+  assertValidRuntimeData(frame.data);
+  const plan = planBody(frame.data);
+  if (plan.length > 0xffff_ffff - FRAME_OVERHEAD) {
+    throw codecError('body', `${plan.length} bytes is over the 4 GiB frame limit`);
+  }
+  return plan;
+}
+
+function writePlanned(frame: Frame, plan: BodyPlan, target: Uint8Array, offset: number): void {
+  const view = new DataView(
+    target.buffer,
+    target.byteOffset + offset,
+    FRAME_OVERHEAD + plan.length,
+  );
+  const { data } = frame;
+  const hasTime = data.timestampUs !== undefined;
+  target[offset] = MAGIC_0;
+  target[offset + 1] = MAGIC_1;
+  view.setUint8(2, FRAME_VERSION);
+  view.setUint8(3, KIND_CODES[data.kind]);
+  view.setUint8(4, (hasTime ? FLAG_TIMESTAMP : 0) | (plan.optional ? FLAG_OPTIONAL : 0));
+  view.setUint8(5, 0);
+  view.setUint16(6, 0, true);
+  view.setUint32(8, frame.sequence, true);
+  view.setUint32(12, plan.length, true);
+  view.setFloat64(16, hasTime ? data.timestampUs! : 0, true);
+  plan.write(view, target.subarray(offset), FRAME_HEADER_BYTES);
+  const end = offset + FRAME_HEADER_BYTES + plan.length;
+  view.setUint32(FRAME_HEADER_BYTES + plan.length, crc32(target, offset, end), true);
+}
+
+/**
+ * The total length of the frame starting at `offset`, read from its header, or
+ * undefined when fewer than FRAME_HEADER_BYTES bytes are there yet. Use it to
+ * split a byte stream into frames; it checks the magic and version.
+ */
+export function peekFrameLength(bytes: Uint8Array, offset = 0): number | undefined {
+  if (bytes.length - offset < FRAME_HEADER_BYTES) return undefined;
+  checkMagicAndVersion(bytes, offset);
+  const view = new DataView(bytes.buffer, bytes.byteOffset + offset, FRAME_HEADER_BYTES);
+  return FRAME_OVERHEAD + view.getUint32(12, true);
+}
+
+function checkMagicAndVersion(bytes: Uint8Array, offset: number): void {
+  if (bytes[offset] !== MAGIC_0 || bytes[offset + 1] !== MAGIC_1) {
+    throw codecError('byte 0', 'not a RemoteMedia frame (magic "RM" missing)');
+  }
+  const version = bytes[offset + 2];
+  if (version !== FRAME_VERSION) {
+    throw codecError(
+      'byte 2',
+      `frame version ${version} is not supported; this runtime reads version ${FRAME_VERSION}`,
+    );
+  }
+}
+
+/**
+ * Decodes exactly one frame occupying all of `bytes`. The result owns its memory
+ * (it is copied out), so the source may be a ring buffer that is reused at once.
+ */
+export function decodeFrame(bytes: Uint8Array): Frame {
+  if (bytes.length < FRAME_OVERHEAD) {
+    throw codecError(
+      'length',
+      `truncated: ${bytes.length} bytes, a frame has at least ${FRAME_OVERHEAD}`,
+    );
+  }
+  checkMagicAndVersion(bytes, 0);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const kindCode = view.getUint8(3);
+  const kind = KIND_BY_CODE.get(kindCode);
+  if (!kind) throw codecError('byte 3', `unknown kind code ${kindCode}`);
+  const flags = view.getUint8(4);
+  if ((flags & ~KNOWN_FLAGS) !== 0)
+    throw codecError('byte 4', `unknown flags 0x${flags.toString(16)}`);
+  if (view.getUint8(5) !== 0 || view.getUint16(6, true) !== 0) {
+    throw codecError('bytes 5-7', 'reserved bytes must be zero');
+  }
+  const bodyLength = view.getUint32(12, true);
+  const expected = FRAME_OVERHEAD + bodyLength;
+  if (bytes.length < expected) {
+    throw codecError(
+      'length',
+      `truncated: header announces ${expected} bytes, found ${bytes.length}`,
+    );
+  }
+  if (bytes.length > expected) {
+    throw codecError(
+      'length',
+      `${bytes.length - expected} trailing bytes after a ${expected}-byte frame`,
+    );
+  }
+  const stored = view.getUint32(FRAME_HEADER_BYTES + bodyLength, true);
+  const actual = crc32(bytes, 0, FRAME_HEADER_BYTES + bodyLength);
+  if (stored !== actual) {
+    throw codecError(
+      'checksum',
+      `CRC-32 mismatch (stored ${hex(stored)}, computed ${hex(actual)})`,
+    );
+  }
+  const timestamp = flags & FLAG_TIMESTAMP ? view.getFloat64(16, true) : undefined;
+  if (!(flags & FLAG_TIMESTAMP) && view.getFloat64(16, true) !== 0) {
+    throw codecError('bytes 16-23', 'timestamp must be zero when its flag is clear');
+  }
+  const body = new BodyReader(bytes, view, FRAME_HEADER_BYTES, bodyLength);
+  const data = decodeBody(kind, body, (flags & FLAG_OPTIONAL) !== 0);
+  body.expectEnd();
+  if (timestamp !== undefined) data.timestampUs = timestamp;
+  try {
+    assertValidRuntimeData(data);
+  } catch (error) {
+    throw codecError(`body.${(error as RemoteMediaError).path ?? kind}`, (error as Error).message);
+  }
+  return { sequence: view.getUint32(8, true), data };
+}
+
+function hex(n: number): string {
+  return `0x${n.toString(16).padStart(8, '0')}`;
+}
+
+/** Bounds-checked sequential reads over a frame body. */
+class BodyReader {
+  private at: number;
+  private readonly end: number;
+
+  constructor(
+    private readonly bytes: Uint8Array,
+    private readonly view: DataView,
+    start: number,
+    length: number,
+  ) {
+    this.at = start;
+    this.end = start + length;
+  }
+
+  get remaining(): number {
+    return this.end - this.at;
+  }
+
+  private need(n: number, what: string): number {
+    if (n > this.remaining) {
+      throw codecError(
+        `body.${what}`,
+        `needs ${n} bytes at offset ${this.at}, body has ${this.remaining} left`,
+      );
+    }
+    const at = this.at;
+    this.at += n;
+    return at;
+  }
+
+  u8(what: string): number {
+    return this.view.getUint8(this.need(1, what));
+  }
+  u16(what: string): number {
+    return this.view.getUint16(this.need(2, what), true);
+  }
+  u32(what: string): number {
+    return this.view.getUint32(this.need(4, what), true);
+  }
+  /** A copy of the next n bytes, in a fresh (so 8-aligned, never shared) ArrayBuffer. */
+  copy(n: number, what: string): Uint8Array<ArrayBuffer> {
+    const at = this.need(n, what);
+    return this.bytes.slice(at, at + n) as Uint8Array<ArrayBuffer>;
+  }
+  utf8(n: number, what: string): string {
+    const at = this.need(n, what);
+    try {
+      return utf8Strict.decode(this.bytes.subarray(at, at + n));
+    } catch {
+      throw codecError(`body.${what}`, 'is not valid UTF-8');
+    }
+  }
+  rest(what: string): Uint8Array<ArrayBuffer> {
+    return this.copy(this.remaining, what);
+  }
+  expectEnd(): void {
+    if (this.remaining !== 0) throw codecError('body', `${this.remaining} unread bytes at the end`);
+  }
+}
+
+function parseJson(text: string, what: string): JsonValue {
+  try {
+    return JSON.parse(text) as JsonValue;
+  } catch (error) {
+    throw codecError(`body.${what}`, `is not valid JSON (${(error as Error).message})`);
+  }
+}
+
+function decodeBody(kind: RuntimeDataKind, body: BodyReader, optional: boolean): RuntimeData {
+  switch (kind) {
+    case 'audio': {
+      const sampleRate = body.u32('sampleRate');
+      const channels = body.u16('channels');
+      if (body.u16('reserved') !== 0) throw codecError('body.reserved', 'must be zero');
+      if (body.remaining % 4 !== 0) {
+        throw codecError(
+          'body.samples',
+          `${body.remaining} bytes is not a whole number of float32 samples`,
+        );
+      }
+      const samples = new Float32Array(body.rest('samples').buffer);
+      return { kind, samples, sampleRate, channels };
+    }
+    case 'text':
+      return { kind, text: body.utf8(body.remaining, 'text') };
+    case 'json':
+      return { kind, value: parseJson(body.utf8(body.remaining, 'json'), 'json') };
+    case 'binary': {
+      const mimeLength = body.u16('mimeLength');
+      const mimeType = body.utf8(mimeLength, 'mimeType');
+      if (!optional && mimeLength > 0) throw codecError('body.mimeType', 'present but flag clear');
+      const bytes = body.rest('bytes');
+      return optional ? { kind, bytes, mimeType } : { kind, bytes };
+    }
+    case 'tensor': {
+      const dtypeCode = body.u8('dtype');
+      const dtype = DTYPE_BY_CODE.get(dtypeCode);
+      if (!dtype) throw codecError('body.dtype', `unknown dtype code ${dtypeCode}`);
+      const rank = body.u8('rank');
+      if (body.u16('reserved') !== 0) throw codecError('body.reserved', 'must be zero');
+      const shape: number[] = [];
+      for (let i = 0; i < rank; i++) shape.push(body.u32(`shape[${i}]`));
+      const padding = tensorHeadLength(rank) - (4 + 4 * rank);
+      for (let i = 0; i < padding; i++) {
+        if (body.u8('padding') !== 0) throw codecError('body.padding', 'must be zero');
+      }
+      const ArrayType = TENSOR_ARRAY_TYPES[dtype];
+      if (body.remaining % ArrayType.BYTES_PER_ELEMENT !== 0) {
+        throw codecError('body.data', `${body.remaining} bytes is not a whole number of ${dtype}`);
+      }
+      const data = new ArrayType(body.rest('data').buffer);
+      return { kind, dtype, shape, data } as TensorData;
+    }
+    case 'video': {
+      const width = body.u32('width');
+      const height = body.u32('height');
+      const formatCode = body.u32('format');
+      const format = PIXEL_FORMAT_BY_CODE.get(formatCode);
+      if (!format) throw codecError('body.format', `unknown pixel format code ${formatCode}`);
+      const expected = PIXEL_FORMATS[format](width, height);
+      if (body.remaining !== expected) {
+        throw codecError(
+          'body.data',
+          `${format} ${width}x${height} needs ${expected} bytes, found ${body.remaining}`,
+        );
+      }
+      return { kind, width, height, format, data: body.rest('data') };
+    }
+    case 'control': {
+      const code = body.u8('signal');
+      const signal = SIGNAL_BY_CODE.get(code);
+      if (!signal) throw codecError('body.signal', `unknown control signal code ${code}`);
+      return { kind, signal };
+    }
+    case 'event': {
+      const nameLength = body.u16('nameLength');
+      const name = body.utf8(nameLength, 'name');
+      if (!optional) return { kind, name };
+      return { kind, name, payload: parseJson(body.utf8(body.remaining, 'payload'), 'payload') };
+    }
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * Per-node metrics, recorded by the executor on every item. Recording allocates
+ * nothing; percentiles are computed on demand over the last WINDOW durations.
+ */
+
+const WINDOW = 1024;
+
+export interface NodeMetricsSnapshot {
+  nodeId: string;
+  itemsIn: number;
+  itemsOut: number;
+  /** Processing time per input, in milliseconds, over the most recent inputs. */
+  processingMs: { p50: number; p99: number; mean: number; total: number };
+  /** Items waiting in the node's input queue now, and the most at any time. */
+  queueDepth: number;
+  queueHighWater: number;
+  /** Seconds of audio received. */
+  audioSeconds: number;
+  /**
+   * Processing time divided by the duration of the audio processed: below 1 is
+   * faster than real time. Undefined until the node has received audio.
+   */
+  realTimeFactor: number | undefined;
+}
+
+export class NodeMetrics {
+  itemsIn = 0;
+  itemsOut = 0;
+  audioSeconds = 0;
+  private totalMs = 0;
+  private readonly recent = new Float64Array(WINDOW);
+  private count = 0;
+
+  constructor(readonly nodeId: string) {}
+
+  recordProcessing(ms: number): void {
+    this.recent[this.count % WINDOW] = ms;
+    this.count++;
+    this.totalMs += ms;
+  }
+
+  /** Adds time to the latest record (a streaming node producing its items). */
+  addToLast(ms: number): void {
+    if (this.count === 0) {
+      this.recordProcessing(ms);
+      return;
+    }
+    this.recent[(this.count - 1) % WINDOW]! += ms;
+    this.totalMs += ms;
+  }
+
+  snapshot(queueDepth: number, queueHighWater: number): NodeMetricsSnapshot {
+    const n = Math.min(this.count, WINDOW);
+    const sorted = this.recent.slice(0, n).sort();
+    const at = (q: number) => (n === 0 ? 0 : sorted[Math.min(n - 1, Math.floor(q * n))]!);
+    return {
+      nodeId: this.nodeId,
+      itemsIn: this.itemsIn,
+      itemsOut: this.itemsOut,
+      processingMs: {
+        p50: at(0.5),
+        p99: at(0.99),
+        mean: this.count === 0 ? 0 : this.totalMs / this.count,
+        total: this.totalMs,
+      },
+      queueDepth,
+      queueHighWater,
+      audioSeconds: this.audioSeconds,
+      realTimeFactor: this.audioSeconds > 0 ? this.totalMs / 1000 / this.audioSeconds : undefined,
+    };
+  }
+}

@@ -1,0 +1,11 @@
+import { z } from 'zod';
+import { defineNode } from '../../node-contract.ts';
+
+/** Emits every input unchanged. */
+export const PassThrough = defineNode({
+  type: 'PassThrough',
+  aliases: ['PassThroughNode'],
+  description: 'Emits every input unchanged.',
+  params: z.object({}),
+  create: () => ({ process: (input) => input }),
+});

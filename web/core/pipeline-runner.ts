@@ -1,0 +1,130 @@
+/**
+ * PipelineRunner: runs manifests in this thread. It is the engine behind every
+ * transport — a browser worker, the gateway and the CLI each hold one — and is
+ * itself the in-process PipelineTransport.
+ */
+import { RemoteMediaError } from './errors.ts';
+import type { Manifest } from './manifest.ts';
+import { PreparedPipeline, validateManifest } from './manifest-validation.ts';
+import type { AnyNodeDefinition } from './node-contract.ts';
+import type { NodeRegistry } from './node-registry.ts';
+import { createDefaultRegistry } from './nodes/builtin-nodes.ts';
+import { PipelineSession } from './pipeline-session.ts';
+import type { RuntimeData } from './runtime-data.ts';
+import type {
+  PipelineTransport,
+  SessionOptions,
+  SessionOutput,
+  StreamSession,
+} from './transport.ts';
+
+/** A manifest as an object, as JSON text, or already prepared by PipelineRunner.prepare. */
+export type ManifestSource = Manifest | string | PreparedPipeline | Record<string, unknown>;
+
+export interface PipelineRunnerOptions {
+  /** Node types to use; defaults to the built-in nodes. */
+  registry?: NodeRegistry;
+  /** Extra node types added to the registry. */
+  nodes?: readonly AnyNodeDefinition[];
+}
+
+export class PipelineRunner implements PipelineTransport {
+  readonly registry: NodeRegistry;
+
+  constructor(options: PipelineRunnerOptions = {}) {
+    this.registry = options.registry ?? createDefaultRegistry();
+    for (const definition of options.nodes ?? []) this.registry.register(definition);
+  }
+
+  /** Validates a manifest once; the result runs many times without validating again. */
+  prepare(manifest: ManifestSource): PreparedPipeline {
+    return manifest instanceof PreparedPipeline
+      ? manifest
+      : validateManifest(manifest, this.registry);
+  }
+
+  async createStreamSession(
+    manifest: ManifestSource,
+    options: SessionOptions = {},
+  ): Promise<StreamSession> {
+    return PipelineSession.start(this.prepare(manifest), options);
+  }
+
+  /**
+   * Runs one input through the pipeline and returns its one output. A pipeline that
+   * yields no output or several for that input is a `usage` error: use executeBatch
+   * or a stream session for those.
+   */
+  async executeUnary(
+    manifest: ManifestSource,
+    input: RuntimeData,
+    options: SessionOptions = {},
+  ): Promise<RuntimeData> {
+    const outputs = await this.run(manifest, [input], options);
+    if (outputs.length !== 1) {
+      throw new RemoteMediaError(
+        'usage',
+        `executeUnary expects exactly one output, the pipeline produced ${outputs.length}; use executeBatch or createStreamSession`,
+      );
+    }
+    return outputs[0]!.data;
+  }
+
+  /**
+   * Streams every input through one session and returns every output, in the order
+   * the sinks produced them (the original's execute_pipeline_with_input).
+   */
+  async executeBatch(
+    manifest: ManifestSource,
+    inputs: Iterable<RuntimeData> | AsyncIterable<RuntimeData>,
+    options: SessionOptions = {},
+  ): Promise<RuntimeData[]> {
+    return (await this.run(manifest, inputs, options)).map((o) => o.data);
+  }
+
+  /** Like executeBatch, with the sink node of each output. */
+  async run(
+    manifest: ManifestSource,
+    inputs: Iterable<RuntimeData> | AsyncIterable<RuntimeData>,
+    options: SessionOptions = {},
+  ): Promise<SessionOutput[]> {
+    // A bad input must end the session, or the output loop below would wait forever.
+    const inputFailed = new AbortController();
+    const signal = options.signal
+      ? AbortSignal.any([options.signal, inputFailed.signal])
+      : inputFailed.signal;
+    const session = await this.createStreamSession(manifest, { ...options, signal });
+    const feeding = feed(session, inputs).catch((error: unknown) => inputFailed.abort(error));
+    const outputs: SessionOutput[] = [];
+    try {
+      for await (const output of session) outputs.push(output);
+    } finally {
+      await feeding;
+    }
+    return outputs;
+  }
+
+  execute(
+    manifest: ManifestSource,
+    input: RuntimeData,
+    options?: SessionOptions,
+  ): Promise<RuntimeData> {
+    return this.executeUnary(manifest, input, options);
+  }
+
+  stream(manifest: ManifestSource, options?: SessionOptions): Promise<StreamSession> {
+    return this.createStreamSession(manifest, options);
+  }
+}
+
+async function feed(
+  session: StreamSession,
+  inputs: Iterable<RuntimeData> | AsyncIterable<RuntimeData>,
+): Promise<void> {
+  if (Symbol.iterator in inputs) {
+    for (const input of inputs) await session.sendInput(input);
+  } else {
+    for await (const input of inputs) await session.sendInput(input);
+  }
+  await session.close();
+}

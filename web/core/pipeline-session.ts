@@ -1,0 +1,360 @@
+/**
+ * The streaming executor: one task per node, each reading its inbox and writing to
+ * the inboxes downstream, with a bounded lane per edge. A PipelineSession is the
+ * in-process StreamSession.
+ *
+ * Lifecycle: start() creates every node instance and runs initialize in
+ * topological order; inputs flow until close() ends the input; end of stream
+ * travels edge by edge (each node flushes once all its inputs ended); when every
+ * node task has ended, cleanup runs once per instance in reverse order. A node
+ * error, an abort or a failed initialize ends the session with that error, and
+ * every pending call (sendInput, recvOutput, close) rejects with it at once.
+ */
+import { abortedError, describeCause, NodeExecutionError, RemoteMediaError } from './errors.ts';
+import type { PreparedPipeline } from './manifest-validation.ts';
+import type { NodeContext, NodeInstance, NodeOutput, ProcessContext } from './node-contract.ts';
+import { END_OF_STREAM, NodeInbox } from './node-inbox.ts';
+import { NodeMetrics, type NodeMetricsSnapshot } from './node-metrics.ts';
+import {
+  assertValidRuntimeData,
+  audioDurationSeconds,
+  type RuntimeData,
+  type RuntimeDataKind,
+} from './runtime-data.ts';
+import type { SessionOptions, SessionOutput, StreamSession } from './transport.ts';
+
+const DEFAULT_QUEUE_CAPACITY = 32;
+
+interface Target {
+  inbox: NodeInbox<RuntimeData>;
+  lane: number;
+}
+
+interface NodeTask {
+  readonly id: string;
+  readonly instance: NodeInstance;
+  readonly inbox: NodeInbox<RuntimeData>;
+  readonly targets: readonly Target[];
+  /** Upstream node id per inbox lane; undefined for the pipeline input lane. */
+  readonly laneSources: readonly (string | undefined)[];
+  readonly accepts: ReadonlySet<RuntimeDataKind> | undefined;
+  readonly metrics: NodeMetrics;
+  readonly context: ProcessContext & { from: string | undefined };
+}
+
+type State = 'running' | 'closing' | 'ended' | 'failed';
+
+let sessionCounter = 0;
+
+export class PipelineSession implements StreamSession {
+  readonly sessionId: string;
+  private readonly tasks: NodeTask[] = [];
+  private readonly inputTargets: Target[] = [];
+  private readonly output: NodeInbox<RuntimeData>;
+  private readonly sinks: readonly string[];
+  private readonly controller = new AbortController();
+  private state: State = 'running';
+  private error: RemoteMediaError | undefined;
+  private readonly finished: Promise<void>;
+  private readonly removeAbortListener: () => void;
+
+  private constructor(
+    pipeline: PreparedPipeline,
+    instances: Map<string, NodeInstance>,
+    options: SessionOptions,
+  ) {
+    this.sessionId = `session-${++sessionCounter}-${crypto.randomUUID().slice(0, 8)}`;
+    const capacity = options.queueCapacity ?? DEFAULT_QUEUE_CAPACITY;
+    const { graph, definitions } = pipeline;
+    this.sinks = graph.sinks;
+    this.output = new NodeInbox(graph.sinks.length, capacity);
+
+    const inboxes = new Map<string, NodeInbox<RuntimeData>>();
+    for (const id of graph.order) {
+      const upstream = graph.upstream.get(id)!;
+      inboxes.set(id, new NodeInbox(Math.max(1, upstream.length), capacity));
+    }
+    for (const id of graph.sources) this.inputTargets.push({ inbox: inboxes.get(id)!, lane: 0 });
+
+    for (const id of graph.order) {
+      const downstream = graph.downstream.get(id)!;
+      const targets: Target[] =
+        downstream.length === 0
+          ? [{ inbox: this.output, lane: graph.sinks.indexOf(id) }]
+          : downstream.map((next) => ({
+              inbox: inboxes.get(next)!,
+              lane: graph.upstream.get(next)!.indexOf(id),
+            }));
+      const upstream = graph.upstream.get(id)!;
+      const accepts = definitions.get(id)!.accepts;
+      this.tasks.push({
+        id,
+        instance: instances.get(id)!,
+        inbox: inboxes.get(id)!,
+        targets,
+        laneSources: upstream.length === 0 ? [undefined] : upstream,
+        accepts: accepts ? new Set(accepts) : undefined,
+        metrics: new NodeMetrics(id),
+        context: { nodeId: id, signal: this.controller.signal, from: undefined },
+      });
+    }
+
+    const signal = options.signal;
+    const onAbort = () => this.fail(abortedError(signal?.reason));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    this.removeAbortListener = () => signal?.removeEventListener('abort', onAbort);
+    this.finished = this.runAll();
+  }
+
+  /**
+   * Creates and initializes every node, then starts the session. A node that
+   * fails to initialize fails the start with its id; nodes already made are cleaned up.
+   */
+  static async start(
+    pipeline: PreparedPipeline,
+    options: SessionOptions = {},
+  ): Promise<PipelineSession> {
+    if (options.signal?.aborted) throw abortedError(options.signal.reason);
+    const instances = new Map<string, NodeInstance>();
+    const controller = new AbortController();
+    const onAbort = () => controller.abort(options.signal?.reason);
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    const params = new Map(pipeline.manifest.nodes.map((n) => [n.id, n.params]));
+    try {
+      for (const id of pipeline.graph.order) {
+        const context: NodeContext = { nodeId: id, signal: controller.signal };
+        try {
+          const instance = pipeline.definitions.get(id)!.create(params.get(id), context);
+          instances.set(id, instance);
+          await untilAborted(instance.initialize?.(), controller.signal);
+        } catch (cause) {
+          if (cause instanceof RemoteMediaError && cause.kind === 'aborted') throw cause;
+          throw new NodeExecutionError(
+            id,
+            cause,
+            `Node '${id}' failed to initialize: ${describeCause(cause)}`,
+          );
+        }
+      }
+    } catch (error) {
+      await cleanupAll([...instances].reverse());
+      throw error;
+    } finally {
+      options.signal?.removeEventListener('abort', onAbort);
+    }
+    return new PipelineSession(pipeline, instances, options);
+  }
+
+  sendInput(data: RuntimeData): Promise<void> {
+    if (this.error) return Promise.reject(this.error);
+    if (this.state !== 'running') {
+      return Promise.reject(
+        new RemoteMediaError(
+          'session_closed',
+          `Session ${this.sessionId} is closed: no more input`,
+        ),
+      );
+    }
+    try {
+      assertValidRuntimeData(data);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (data.kind === 'control' && data.signal === 'end_of_stream') return this.close();
+    return this.deliver(this.inputTargets, data) ?? Promise.resolve();
+  }
+
+  async recvOutput(): Promise<SessionOutput | undefined> {
+    let item = this.output.take();
+    if (item instanceof Promise) item = await item;
+    if (item === END_OF_STREAM) {
+      await this.finished;
+      if (this.error) throw this.error;
+      return undefined;
+    }
+    return { nodeId: this.sinks[this.output.lastLane]!, data: item };
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<SessionOutput> {
+    for (;;) {
+      const output = await this.recvOutput();
+      if (output === undefined) return;
+      yield output;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.state === 'running') {
+      this.state = 'closing';
+      // Nobody is obliged to read what is produced after the input ends, so the
+      // output may grow instead of holding the pipeline back.
+      this.output.removeBound();
+      for (const target of this.inputTargets) target.inbox.closeLane(target.lane);
+    }
+    await this.finished;
+    if (this.error) throw this.error;
+  }
+
+  isActive(): boolean {
+    return this.state === 'running' || this.state === 'closing';
+  }
+
+  async metrics(): Promise<NodeMetricsSnapshot[]> {
+    return this.tasks.map((t) => t.metrics.snapshot(t.inbox.depth, t.inbox.highWater));
+  }
+
+  /** Ends the session with `error` unless it already ended. */
+  private fail(error: RemoteMediaError): void {
+    if (this.state === 'ended' || this.state === 'failed') return;
+    this.state = 'failed';
+    this.error = error;
+    this.controller.abort(error);
+    for (const task of this.tasks) task.inbox.fail(error);
+    this.output.fail(error);
+  }
+
+  private async runAll(): Promise<void> {
+    await Promise.all(this.tasks.map((task) => this.runNode(task)));
+    const cleanupError = await cleanupAll(
+      this.tasks.map((t): [string, NodeInstance] => [t.id, t.instance]).reverse(),
+    );
+    this.removeAbortListener();
+    if (cleanupError && !this.error) {
+      this.fail(new NodeExecutionError(cleanupError.id, cleanupError.cause));
+    }
+    if (this.state !== 'failed') this.state = 'ended';
+  }
+
+  private async runNode(task: NodeTask): Promise<void> {
+    const { inbox, metrics, context, instance } = task;
+    try {
+      for (;;) {
+        let item = inbox.take();
+        if (item instanceof Promise) item = await item;
+        if (item === END_OF_STREAM) break;
+        context.from = task.laneSources[inbox.lastLane];
+        metrics.itemsIn++;
+        if (item.kind === 'control') {
+          if (item.signal === 'flush') await this.flushNode(task);
+          const forwarded = this.deliver(task.targets, item);
+          if (forwarded) await forwarded;
+          continue;
+        }
+        if (task.accepts && !task.accepts.has(item.kind)) {
+          if (item.kind === 'event') {
+            const forwarded = this.deliver(task.targets, item);
+            if (forwarded) await forwarded;
+            continue;
+          }
+          throw new RemoteMediaError(
+            'invalid_data',
+            `expects ${[...task.accepts].join(' or ')} input, received ${item.kind}`,
+            { nodeId: task.id },
+          );
+        }
+        if (item.kind === 'audio') metrics.audioSeconds += audioDurationSeconds(item);
+        const started = performance.now();
+        let result = instance.process(item, context);
+        if (result instanceof Promise) result = await result;
+        metrics.recordProcessing(performance.now() - started);
+        const emitted = this.emit(task, result as NodeOutput);
+        if (emitted) await emitted;
+      }
+      context.from = undefined;
+      await this.flushNode(task);
+      for (const target of task.targets) target.inbox.closeLane(target.lane);
+    } catch (cause) {
+      this.fail(
+        cause instanceof RemoteMediaError &&
+          (cause.kind === 'aborted' || cause.kind === 'node_failed')
+          ? cause
+          : new NodeExecutionError(task.id, cause),
+      );
+    }
+  }
+
+  private async flushNode(task: NodeTask): Promise<void> {
+    if (!task.instance.flush) return;
+    const started = performance.now();
+    const result = await task.instance.flush(task.context);
+    task.metrics.recordProcessing(performance.now() - started);
+    const emitted = this.emit(task, result);
+    if (emitted) await emitted;
+  }
+
+  /** Sends a node's output downstream; returns a promise only when it had to wait. */
+  private emit(task: NodeTask, output: NodeOutput): Promise<void> | undefined {
+    if (output === undefined || output === null) return undefined;
+    if ('kind' in output) {
+      task.metrics.itemsOut++;
+      return this.deliver(task.targets, output);
+    }
+    if (Array.isArray(output)) return this.emitArray(task, output);
+    if (Symbol.asyncIterator in output) return this.emitAsync(task, output);
+    const started = performance.now();
+    const items = [...(output as Iterable<RuntimeData>)];
+    task.metrics.addToLast(performance.now() - started);
+    return this.emitArray(task, items);
+  }
+
+  private emitArray(task: NodeTask, items: readonly RuntimeData[]): Promise<void> | undefined {
+    for (let i = 0; i < items.length; i++) {
+      task.metrics.itemsOut++;
+      const waiting = this.deliver(task.targets, items[i]!);
+      if (waiting) return waiting.then(() => this.emitArray(task, items.slice(i + 1)));
+    }
+    return undefined;
+  }
+
+  /** Streams a node's async output; time spent producing items counts as processing. */
+  private async emitAsync(task: NodeTask, output: AsyncIterable<RuntimeData>): Promise<void> {
+    const iterator = output[Symbol.asyncIterator]();
+    for (;;) {
+      const started = performance.now();
+      const next = await iterator.next();
+      task.metrics.addToLast(performance.now() - started);
+      if (next.done) return;
+      task.metrics.itemsOut++;
+      const waiting = this.deliver(task.targets, next.value);
+      if (waiting) await waiting;
+    }
+  }
+
+  /** Pushes one item to every target; returns a promise only when a target was full. */
+  private deliver(targets: readonly Target[], item: RuntimeData): Promise<void> | undefined {
+    let waits: Promise<void>[] | undefined;
+    for (const { inbox, lane } of targets) {
+      const waiting = inbox.push(lane, item);
+      if (!waiting) continue;
+      waits ??= [];
+      waits.push(waiting);
+    }
+    if (!waits) return undefined;
+    return waits.length === 1 ? waits[0] : Promise.all(waits).then(() => undefined);
+  }
+}
+
+/** Runs every cleanup even if some throw; returns the first failure. */
+async function cleanupAll(
+  instances: readonly [string, NodeInstance][],
+): Promise<{ id: string; cause: unknown } | undefined> {
+  let first: { id: string; cause: unknown } | undefined;
+  for (const [id, instance] of instances) {
+    try {
+      await instance.cleanup?.();
+    } catch (cause) {
+      first ??= { id, cause };
+    }
+  }
+  return first;
+}
+
+/** Settles with `work`, or rejects as soon as `signal` aborts (work keeps running). */
+function untilAborted<T>(work: T | Promise<T>, signal: AbortSignal): Promise<T> {
+  if (!(work instanceof Promise)) return Promise.resolve(work);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(abortedError(signal.reason));
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}

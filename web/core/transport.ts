@@ -1,0 +1,54 @@
+/**
+ * The transport-agnostic session API. PipelineRunner implements it in-process;
+ * worker, WebSocket and Python transports implement the same interfaces, so code
+ * written against PipelineTransport runs on any of them.
+ */
+
+import type { NodeMetricsSnapshot } from './node-metrics.ts';
+import type { ManifestSource } from './pipeline-runner.ts';
+import type { RuntimeData } from './runtime-data.ts';
+
+/** One output of a pipeline and the sink node that produced it. */
+export interface SessionOutput {
+  nodeId: string;
+  data: RuntimeData;
+}
+
+export interface SessionOptions {
+  /** Aborting ends the session at once with an `aborted` error. */
+  signal?: AbortSignal;
+  /** Items each edge's queue holds before its producer waits. Default 32. */
+  queueCapacity?: number;
+}
+
+/**
+ * A running pipeline fed item by item. Outputs must be consumed (recvOutput or
+ * `for await`) while inputs are sent: queues are bounded, so a producer whose
+ * outputs nobody reads eventually waits.
+ */
+export interface StreamSession extends AsyncIterable<SessionOutput> {
+  readonly sessionId: string;
+  /** Resolves once the pipeline accepted the input; rejects with the session's error. */
+  sendInput(data: RuntimeData): Promise<void>;
+  /** The next output, or undefined once the session ended and every output was read. */
+  recvOutput(): Promise<SessionOutput | undefined>;
+  /**
+   * Ends the input and resolves once every node has flushed and cleaned up. Outputs
+   * not yet read stay readable. Rejects with the session's error if it failed.
+   */
+  close(): Promise<void>;
+  /** True until the session has ended (closed and drained, failed or aborted). */
+  isActive(): boolean;
+  /** Per-node metrics at this moment. */
+  metrics(): Promise<NodeMetricsSnapshot[]>;
+}
+
+export interface PipelineTransport {
+  /** Runs one input through the pipeline and returns its single output. */
+  execute(
+    manifest: ManifestSource,
+    input: RuntimeData,
+    options?: SessionOptions,
+  ): Promise<RuntimeData>;
+  stream(manifest: ManifestSource, options?: SessionOptions): Promise<StreamSession>;
+}
