@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { RemoteMediaError } from '../../errors.ts';
 import { defineNode } from '../../node-contract.ts';
-import { type JsonValue, RuntimeData } from '../../runtime-data.ts';
+import { type JsonData, type JsonValue, RuntimeData } from '../../runtime-data.ts';
 
 const OPERATIONS = {
   add: (x: number, y: number) => x + y,
@@ -36,7 +36,7 @@ export const Calculator = defineNode({
       if (typeof value !== 'number') {
         throw new RemoteMediaError(
           'invalid_data',
-          `Node '${nodeId}' (Calculator) expects a JSON number or an array of numbers, found ${JSON.stringify(value)}`,
+          `Calculator expects a JSON number or an array of numbers, found ${JSON.stringify(value)}`,
           { nodeId },
         );
       }
@@ -44,8 +44,7 @@ export const Calculator = defineNode({
     };
     return {
       process(input) {
-        if (input.kind !== 'json') return;
-        const { value } = input;
+        const { value } = input as JsonData; // `accepts` lets only json through
         return RuntimeData.json(Array.isArray(value) ? value.map(compute) : compute(value));
       },
     };
