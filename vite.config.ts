@@ -33,7 +33,12 @@ export default defineConfig({
         test: {
           name: 'node',
           environment: 'node',
-          include: ['web/**/*.test.ts', 'remote-gateway/**/*.test.ts', 'tests/node/**/*.test.ts'],
+          include: [
+            'web/**/*.test.ts',
+            'remote-gateway/**/*.test.ts',
+            'tests/node/**/*.test.ts',
+            'tests/e2e/**/*.test.ts',
+          ],
           exclude: ['**/*.browser.test.ts', 'node_modules/**'],
         },
       },

@@ -1,0 +1,67 @@
+import { existsSync } from 'node:fs';
+import { type Browser, chromium } from 'playwright';
+import { type PreviewServer, preview } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+/**
+ * The built app as `npm start` serves it (vite preview of dist-app), driven in
+ * Debian's Chromium: the page runs a manifest in its worker and shows the outputs.
+ */
+let server: PreviewServer;
+let browser: Browser;
+let url: string;
+
+beforeAll(async () => {
+  if (!existsSync('dist-app/index.html'))
+    throw new Error('dist-app is missing: run "npm run build" first');
+  server = await preview({ preview: { port: 0, host: '127.0.0.1' }, logLevel: 'silent' });
+  url = server.resolvedUrls!.local[0]!;
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+describe('the demo app (built)', () => {
+  it('is served cross-origin isolated and runs the example manifest in a worker', async () => {
+    const page = await browser.newPage();
+    const response = await page.goto(url);
+    expect(response?.headers()['cross-origin-opener-policy']).toBe('same-origin');
+    expect(response?.headers()['cross-origin-embedder-policy']).toBe('require-corp');
+    await expect
+      .poll(() => page.textContent('#status'))
+      .toContain('Worker ready (cross-origin isolated)');
+    await page.click('#run');
+    await page.waitForSelector('#outputs tr');
+    const cells = await page.$$eval('#outputs tr', (rows) =>
+      rows.map((r) => r.cells[3]?.textContent),
+    );
+    expect(cells).toEqual(['6', '7', '8']);
+    await page.screenshot({ path: 'test-results/demo-app.png', fullPage: true });
+    await page.close();
+  });
+
+  it('shows a manifest error with its path', async () => {
+    const page = await browser.newPage();
+    await page.goto(url);
+    await expect.poll(() => page.textContent('#status')).toContain('Worker ready');
+    const manifest = await page.inputValue('#manifest');
+    await page.fill('#manifest', manifest.replace('"operand": 5', '"operand": "five"'));
+    await page.click('#run');
+    await page.waitForSelector('#error:not([hidden])');
+    expect(await page.textContent('#error')).toContain('nodes[1].params.operand');
+    await page.close();
+  });
+});

@@ -1,0 +1,99 @@
+/**
+ * The demo page: edit a manifest, run it in the pipeline worker, see the outputs
+ * and any error with the path it names.
+ */
+import calculator from '../../examples/manifests/calculator.json';
+import passthrough from '../../examples/manifests/passthrough.json';
+import {
+  type JsonValue,
+  RemoteMediaError,
+  RuntimeData,
+  type SessionOutput,
+  WorkerTransport,
+} from '../index.ts';
+import { platform } from '../platform.ts';
+
+const examples: Record<string, unknown> = {
+  'Calculator: PassThrough → add 5 → PassThrough': calculator,
+  'PassThrough (the original example)': passthrough,
+};
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const status = $<HTMLParagraphElement>('status');
+const select = $<HTMLSelectElement>('example');
+const manifestBox = $<HTMLTextAreaElement>('manifest');
+const inputsBox = $<HTMLInputElement>('inputs');
+const runButton = $<HTMLButtonElement>('run');
+const outputsBody = $<HTMLTableSectionElement>('outputs');
+const errorBox = $<HTMLPreElement>('error');
+const timing = $<HTMLParagraphElement>('timing');
+
+for (const name of Object.keys(examples)) select.add(new Option(name, name));
+const showExample = () => {
+  manifestBox.value = JSON.stringify(examples[select.value], null, 2);
+};
+select.addEventListener('change', showExample);
+showExample();
+
+const transport = new WorkerTransport();
+transport.nodeTypes().then((types) => {
+  status.textContent = `Worker ready (${platform.crossOriginIsolated ? 'cross-origin isolated' : 'NOT cross-origin isolated'}). Node types: ${types.join(', ')}`;
+  runButton.disabled = false;
+});
+
+function showError(error: unknown): void {
+  errorBox.hidden = false;
+  errorBox.textContent =
+    error instanceof RemoteMediaError
+      ? `[${error.kind}] ${error.message}`
+      : String((error as Error)?.message ?? error);
+}
+
+function describe(output: SessionOutput): string {
+  const { data } = output;
+  switch (data.kind) {
+    case 'json':
+      return JSON.stringify(data.value);
+    case 'text':
+      return data.text;
+    case 'event':
+      return `${data.name} @ ${data.timestampUs ?? '?'} µs`;
+    case 'audio':
+      return `${data.samples.length / data.channels} frames @ ${data.sampleRate} Hz × ${data.channels}`;
+    default:
+      return data.kind;
+  }
+}
+
+runButton.addEventListener('click', async () => {
+  errorBox.hidden = true;
+  outputsBody.replaceChildren();
+  timing.textContent = '';
+  let inputs: JsonValue[];
+  try {
+    const parsed = JSON.parse(inputsBox.value) as JsonValue;
+    inputs = Array.isArray(parsed) ? parsed : [parsed];
+  } catch (error) {
+    showError(new Error(`Inputs are not JSON: ${(error as Error).message}`));
+    return;
+  }
+  runButton.disabled = true;
+  const started = performance.now();
+  try {
+    const outputs = await transport.run(
+      manifestBox.value,
+      inputs.map((v) => RuntimeData.json(v)),
+    );
+    timing.textContent = `${outputs.length} outputs in ${(performance.now() - started).toFixed(1)} ms (worker round trip included)`;
+    outputs.forEach((output, i) => {
+      const row = outputsBody.insertRow();
+      for (const text of [String(i), output.nodeId, output.data.kind, describe(output)]) {
+        row.insertCell().textContent = text;
+      }
+    });
+  } catch (error) {
+    showError(error);
+  } finally {
+    runButton.disabled = false;
+  }
+});

@@ -1,0 +1,9 @@
+/**
+ * RemoteMedia Web: the public API. Everything an embedding app uses is exported
+ * from here, with its types.
+ */
+export * from './core/index.ts';
+export { platform } from './platform.ts';
+export { installErrorTransfer } from './runtime/error-transfer.ts';
+export { PipelineHost } from './runtime/pipeline-host.ts';
+export { WorkerTransport, type WorkerTransportOptions } from './runtime/worker-transport.ts';

@@ -1,0 +1,7 @@
+/** Pipeline worker entry: exposes a PipelineHost to the page over comlink. */
+import { expose } from 'comlink';
+import { installErrorTransfer } from '../web/runtime/error-transfer.ts';
+import { PipelineHost } from '../web/runtime/pipeline-host.ts';
+
+installErrorTransfer();
+expose(new PipelineHost());
