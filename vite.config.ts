@@ -27,6 +27,7 @@ export default defineConfig({
   worker: { format: 'es' },
   build: { outDir: 'dist-app', target: 'es2022' },
   test: {
+    reporters: ['default', './tests/summary-reporter.ts'],
     projects: [
       {
         extends: true,

@@ -78,9 +78,8 @@ const runtimeData: fc.Arbitrary<RuntimeData> = fc.oneof(
   withTime(
     fc
       .tuple(fc.uint8Array({ maxLength: 256 }), fc.option(fc.string(), { nil: undefined }))
-      .map(
-        ([bytes, mimeType]): RuntimeData =>
-          mimeType === undefined ? { kind: 'binary', bytes } : { kind: 'binary', bytes, mimeType },
+      .map(([bytes, mimeType]): RuntimeData =>
+        mimeType === undefined ? { kind: 'binary', bytes } : { kind: 'binary', bytes, mimeType },
       ),
   ),
   withTime(tensor),
@@ -96,11 +95,10 @@ const runtimeData: fc.Arbitrary<RuntimeData> = fc.oneof(
         fc.string({ minLength: 1, unit: 'grapheme' }),
         fc.option(fc.jsonValue(), { nil: undefined }),
       )
-      .map(
-        ([name, payload]): RuntimeData =>
-          payload === undefined
-            ? { kind: 'event', name }
-            : { kind: 'event', name, payload: JSON.parse(JSON.stringify(payload)) },
+      .map(([name, payload]): RuntimeData =>
+        payload === undefined
+          ? { kind: 'event', name }
+          : { kind: 'event', name, payload: JSON.parse(JSON.stringify(payload)) },
       ),
   ),
 );

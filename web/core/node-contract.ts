@@ -20,7 +20,7 @@ export type NodeOutput =
   | Iterable<RuntimeData>
   | AsyncIterable<RuntimeData>
   | undefined
-  // biome-ignore lint/suspicious/noConfusingVoidType: lets `process() {}` and `=> void` bodies type-check.
+  // Lets `process() {}` and `=> void` bodies type-check.
   | void;
 
 export interface NodeContext {
@@ -69,5 +69,6 @@ export function defineNode<Params>(definition: NodeDefinition<Params>): NodeDefi
 }
 
 /** A node definition of any params type, for lists and registries of mixed types. */
-// biome-ignore lint/suspicious/noExplicitAny: params are invariant; a list of definitions mixes them.
+// Params are invariant, so a list of definitions of mixed types needs `any`.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyNodeDefinition = NodeDefinition<any>;

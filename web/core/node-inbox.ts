@@ -47,8 +47,7 @@ export class NodeInbox<T> {
   private openLanes: number;
   private capacity: number;
   private waiter:
-    | { resolve: (value: T | EndOfStream) => void; reject: (e: unknown) => void }
-    | undefined;
+    { resolve: (value: T | EndOfStream) => void; reject: (e: unknown) => void } | undefined;
   private failure: { error: unknown } | undefined;
   /** Lane of the item the last take() returned. */
   lastLane = 0;

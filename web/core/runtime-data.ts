@@ -6,12 +6,7 @@
 import { RemoteMediaError } from './errors.ts';
 
 export type JsonValue =
-  | null
-  | boolean
-  | number
-  | string
-  | JsonValue[]
-  | { [key: string]: JsonValue };
+  null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
 interface Timed {
   /** Presentation time of the frame's start, in microseconds from the start of the stream. */
@@ -95,14 +90,7 @@ export interface EventData extends Timed {
 }
 
 export type RuntimeData =
-  | AudioData
-  | TextData
-  | JsonData
-  | BinaryData
-  | TensorData
-  | VideoData
-  | ControlData
-  | EventData;
+  AudioData | TextData | JsonData | BinaryData | TensorData | VideoData | ControlData | EventData;
 export type RuntimeDataKind = RuntimeData['kind'];
 
 export const RUNTIME_DATA_KINDS: readonly RuntimeDataKind[] = [

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs what the project needs on a fresh Debian machine with Node and npm.
+#   scripts/setup.sh          what `npm start` and `npm run bench` need: npm packages
+#   scripts/setup.sh --test   and what `npm test` needs: Debian's Chromium
+# Idempotent and quick when everything is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+for_tests=false
+[ "${1:-}" = "--test" ] && for_tests=true
+
+# npm packages: (re)install when node_modules is missing or older than the lockfile.
+stamp=node_modules/.remotemedia-installed
+if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ]; then
+  echo "setup: installing npm packages (npm ci)"
+  npm ci --no-audit --no-fund
+  touch "$stamp"
+fi
+
+apt_updated=false
+apt_install() {
+  local sudo=""
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || { echo "setup: need root (or sudo) to apt-get install $*" >&2; exit 1; }
+    sudo="sudo"
+  fi
+  if ! $apt_updated; then
+    $sudo apt-get update -qq
+    apt_updated=true
+  fi
+  echo "setup: apt-get install $*"
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+if $for_tests; then
+  # Browser tests run in Debian's Chromium: Playwright's own download is not reachable here.
+  [ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ] || apt_install chromium
+fi
