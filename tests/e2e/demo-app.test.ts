@@ -45,8 +45,8 @@ describe('the demo app (built)', () => {
       .toContain('Worker ready (cross-origin isolated)');
     await page.click('#run');
     await page.waitForSelector('#outputs tr');
-    const cells = await page.$$eval('#outputs tr', (rows) =>
-      rows.map((r) => r.cells[3]?.textContent),
+    const cells = await page.$$eval('#outputs td:nth-child(4)', (tds) =>
+      tds.map((td) => td.textContent),
     );
     expect(cells).toEqual(['6', '7', '8']);
     await page.screenshot({ path: 'test-results/demo-app.png', fullPage: true });
