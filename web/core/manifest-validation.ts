@@ -28,9 +28,11 @@ export class PreparedPipeline {
 /** Accepts a manifest object or its JSON text. Throws ManifestValidationError. */
 export function validateManifest(input: unknown, registry: NodeRegistry): PreparedPipeline {
   const json = typeof input === 'string' ? parseJsonText(input) : input;
-  const parsed = manifestSchema.safeParse(json, { reportInput: true });
+  const parsed = manifestSchema.safeParse(json);
   if (!parsed.success) {
-    throw new ManifestValidationError(parsed.error.issues.map(structureIssue));
+    // Parse again with the offending values attached, for messages that say what was found.
+    const detailed = manifestSchema.safeParse(json, { reportInput: true });
+    throw new ManifestValidationError((detailed.error ?? parsed.error).issues.map(structureIssue));
   }
   const manifest = parsed.data as Manifest;
   const issues: ManifestIssue[] = [];

@@ -56,7 +56,8 @@ export class NodeInbox<T> {
   private queued = 0;
 
   constructor(laneCount: number, capacity: number) {
-    this.lanes = Array.from({ length: laneCount }, () => new Lane<T>());
+    this.lanes = [];
+    for (let i = 0; i < laneCount; i++) this.lanes.push(new Lane<T>());
     this.openLanes = laneCount;
     this.capacity = capacity;
   }

@@ -28,13 +28,15 @@ export class NodeMetrics {
   itemsOut = 0;
   audioSeconds = 0;
   private totalMs = 0;
-  private readonly recent = new Float64Array(WINDOW);
+  /** Ring of recent durations; a plain array growing to WINDOW, so sessions start cheap. */
+  private readonly recent: number[] = [];
   private count = 0;
 
   constructor(readonly nodeId: string) {}
 
   recordProcessing(ms: number): void {
-    this.recent[this.count % WINDOW] = ms;
+    if (this.count < WINDOW) this.recent.push(ms);
+    else this.recent[this.count % WINDOW] = ms;
     this.count++;
     this.totalMs += ms;
   }
@@ -50,8 +52,8 @@ export class NodeMetrics {
   }
 
   snapshot(queueDepth: number, queueHighWater: number): NodeMetricsSnapshot {
-    const n = Math.min(this.count, WINDOW);
-    const sorted = this.recent.slice(0, n).sort();
+    const n = this.recent.length;
+    const sorted = Float64Array.from(this.recent).sort();
     const at = (q: number) => (n === 0 ? 0 : sorted[Math.min(n - 1, Math.floor(q * n))]!);
     return {
       nodeId: this.nodeId,

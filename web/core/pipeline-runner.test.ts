@@ -94,3 +94,22 @@ describe('PipelineRunner', () => {
     expect(() => new PipelineRunner({ nodes: [Upper, Upper] })).toThrow(/already registered/);
   });
 });
+
+describe('PipelineRunner.prepare', () => {
+  it('validates a manifest text once and reuses it; invalid text fails every time', () => {
+    const runner = new PipelineRunner();
+    const text = JSON.stringify(pipelineCases[1]!.manifest);
+    expect(runner.prepare(text)).toBe(runner.prepare(text));
+    const bad = text.replace('"add"', '"pow"');
+    expect(() => runner.prepare(bad)).toThrow(/params.operation/);
+    expect(() => runner.prepare(bad)).toThrow(/params.operation/);
+  });
+
+  it('validates a manifest object on every call, since objects can change', () => {
+    const runner = new PipelineRunner();
+    const manifest = structuredClone(pipelineCases[1]!.manifest);
+    runner.prepare(manifest);
+    manifest.nodes[1]!.params = { operation: 'pow', operand: 1 };
+    expect(() => runner.prepare(manifest)).toThrow(/params.operation/);
+  });
+});

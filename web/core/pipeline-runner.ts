@@ -28,8 +28,17 @@ export interface PipelineRunnerOptions {
   nodes?: readonly AnyNodeDefinition[];
 }
 
+/** How many manifest texts PipelineRunner keeps validated. */
+const PREPARED_TEXT_CACHE = 64;
+
 export class PipelineRunner implements PipelineTransport {
   readonly registry: NodeRegistry;
+  /**
+   * Validated pipelines by manifest JSON text. Clients of the original API send the
+   * same manifest text with every call (execute_pipeline(manifest_json)); text is
+   * immutable, so reusing its validation is safe, unlike reusing it for an object.
+   */
+  private readonly preparedByText = new Map<string, PreparedPipeline>();
 
   constructor(options: PipelineRunnerOptions = {}) {
     this.registry = options.registry ?? createDefaultRegistry();
@@ -38,9 +47,16 @@ export class PipelineRunner implements PipelineTransport {
 
   /** Validates a manifest once; the result runs many times without validating again. */
   prepare(manifest: ManifestSource): PreparedPipeline {
-    return manifest instanceof PreparedPipeline
-      ? manifest
-      : validateManifest(manifest, this.registry);
+    if (manifest instanceof PreparedPipeline) return manifest;
+    if (typeof manifest !== 'string') return validateManifest(manifest, this.registry);
+    const cached = this.preparedByText.get(manifest);
+    if (cached) return cached;
+    const prepared = validateManifest(manifest, this.registry);
+    if (this.preparedByText.size >= PREPARED_TEXT_CACHE) {
+      this.preparedByText.delete(this.preparedByText.keys().next().value!);
+    }
+    this.preparedByText.set(manifest, prepared);
+    return prepared;
   }
 
   async createStreamSession(
@@ -88,13 +104,9 @@ export class PipelineRunner implements PipelineTransport {
     inputs: Iterable<RuntimeData> | AsyncIterable<RuntimeData>,
     options: SessionOptions = {},
   ): Promise<SessionOutput[]> {
+    const session = await PipelineSession.start(this.prepare(manifest), options);
     // A bad input must end the session, or the output loop below would wait forever.
-    const inputFailed = new AbortController();
-    const signal = options.signal
-      ? AbortSignal.any([options.signal, inputFailed.signal])
-      : inputFailed.signal;
-    const session = await this.createStreamSession(manifest, { ...options, signal });
-    const feeding = feed(session, inputs).catch((error: unknown) => inputFailed.abort(error));
+    const feeding = feed(session, inputs).catch((error: unknown) => session.abort(error));
     const outputs: SessionOutput[] = [];
     try {
       for await (const output of session) outputs.push(output);

@@ -12,7 +12,8 @@
  */
 import { abortedError, describeCause, NodeExecutionError, RemoteMediaError } from './errors.ts';
 import type { PreparedPipeline } from './manifest-validation.ts';
-import type { NodeContext, NodeInstance, NodeOutput, ProcessContext } from './node-contract.ts';
+import type { NodeInstance, NodeOutput, ProcessContext } from './node-contract.ts';
+import { LazyAbort } from './lazy-abort.ts';
 import { END_OF_STREAM, NodeInbox } from './node-inbox.ts';
 import { NodeMetrics, type NodeMetricsSnapshot } from './node-metrics.ts';
 import {
@@ -39,12 +40,14 @@ interface NodeTask {
   readonly laneSources: readonly (string | undefined)[];
   readonly accepts: ReadonlySet<RuntimeDataKind> | undefined;
   readonly metrics: NodeMetrics;
-  readonly context: ProcessContext & { from: string | undefined };
+  readonly context: NodeRunContext;
 }
 
 type State = 'running' | 'closing' | 'ended' | 'failed';
 
 let sessionCounter = 0;
+/** Random per process, so ids from different workers and gateways do not collide. */
+const SESSION_PREFIX = crypto.randomUUID().slice(0, 8);
 
 export class PipelineSession implements StreamSession {
   readonly sessionId: string;
@@ -52,7 +55,7 @@ export class PipelineSession implements StreamSession {
   private readonly inputTargets: Target[] = [];
   private readonly output: NodeInbox<RuntimeData>;
   private readonly sinks: readonly string[];
-  private readonly controller = new AbortController();
+  private readonly lifetime: LazyAbort;
   private state: State = 'running';
   private error: RemoteMediaError | undefined;
   private readonly finished: Promise<void>;
@@ -61,9 +64,12 @@ export class PipelineSession implements StreamSession {
   private constructor(
     pipeline: PreparedPipeline,
     instances: Map<string, NodeInstance>,
+    contexts: Map<string, NodeRunContext>,
+    lifetime: LazyAbort,
     options: SessionOptions,
   ) {
-    this.sessionId = `session-${++sessionCounter}-${crypto.randomUUID().slice(0, 8)}`;
+    this.lifetime = lifetime;
+    this.sessionId = `session-${SESSION_PREFIX}-${++sessionCounter}`;
     const capacity = options.queueCapacity ?? DEFAULT_QUEUE_CAPACITY;
     const { graph, definitions } = pipeline;
     this.sinks = graph.sinks;
@@ -95,7 +101,7 @@ export class PipelineSession implements StreamSession {
         laneSources: upstream.length === 0 ? [undefined] : upstream,
         accepts: accepts ? new Set(accepts) : undefined,
         metrics: new NodeMetrics(id),
-        context: { nodeId: id, signal: this.controller.signal, from: undefined },
+        context: contexts.get(id)!,
       });
     }
 
@@ -116,17 +122,20 @@ export class PipelineSession implements StreamSession {
   ): Promise<PipelineSession> {
     if (options.signal?.aborted) throw abortedError(options.signal.reason);
     const instances = new Map<string, NodeInstance>();
-    const controller = new AbortController();
-    const onAbort = () => controller.abort(options.signal?.reason);
+    const contexts = new Map<string, NodeRunContext>();
+    // Aborted when the session ends early; nodes see it as context.signal from creation on.
+    const lifetime = new LazyAbort();
+    const onAbort = () => lifetime.abort(options.signal?.reason);
     options.signal?.addEventListener('abort', onAbort, { once: true });
     const params = new Map(pipeline.manifest.nodes.map((n) => [n.id, n.params]));
     try {
       for (const id of pipeline.graph.order) {
-        const context: NodeContext = { nodeId: id, signal: controller.signal };
+        const context = new NodeRunContext(id, lifetime);
+        contexts.set(id, context);
         try {
           const instance = pipeline.definitions.get(id)!.create(params.get(id), context);
           instances.set(id, instance);
-          await untilAborted(instance.initialize?.(), controller.signal);
+          if (instance.initialize) await untilAborted(instance.initialize(), lifetime);
         } catch (cause) {
           if (cause instanceof RemoteMediaError && cause.kind === 'aborted') throw cause;
           throw new NodeExecutionError(
@@ -142,7 +151,7 @@ export class PipelineSession implements StreamSession {
     } finally {
       options.signal?.removeEventListener('abort', onAbort);
     }
-    return new PipelineSession(pipeline, instances, options);
+    return new PipelineSession(pipeline, instances, contexts, lifetime, options);
   }
 
   sendInput(data: RuntimeData): Promise<void> {
@@ -203,12 +212,21 @@ export class PipelineSession implements StreamSession {
     return this.tasks.map((t) => t.metrics.snapshot(t.inbox.depth, t.inbox.highWater));
   }
 
+  /**
+   * Ends the session at once with an `aborted` error (or `reason` itself when it is
+   * a RemoteMediaError); pending and later calls reject with it. The AbortSignal
+   * option does the same from outside.
+   */
+  abort(reason?: unknown): void {
+    this.fail(abortedError(reason));
+  }
+
   /** Ends the session with `error` unless it already ended. */
   private fail(error: RemoteMediaError): void {
     if (this.state === 'ended' || this.state === 'failed') return;
     this.state = 'failed';
     this.error = error;
-    this.controller.abort(error);
+    this.lifetime.abort(error);
     for (const task of this.tasks) task.inbox.fail(error);
     this.output.fail(error);
   }
@@ -349,9 +367,24 @@ async function cleanupAll(
   return first;
 }
 
-/** Settles with `work`, or rejects as soon as `signal` aborts (work keeps running). */
-function untilAborted<T>(work: T | Promise<T>, signal: AbortSignal): Promise<T> {
+/** One per node for the whole session; `from` changes with each input. */
+class NodeRunContext implements ProcessContext {
+  from: string | undefined = undefined;
+
+  constructor(
+    readonly nodeId: string,
+    private readonly lifetime: LazyAbort,
+  ) {}
+
+  get signal(): AbortSignal {
+    return this.lifetime.signal;
+  }
+}
+
+/** Settles with `work`, or rejects as soon as the session aborts (work keeps running). */
+function untilAborted<T>(work: T | Promise<T>, lifetime: LazyAbort): Promise<T> {
   if (!(work instanceof Promise)) return Promise.resolve(work);
+  const signal = lifetime.signal;
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(abortedError(signal.reason));
     signal.addEventListener('abort', onAbort, { once: true });
