@@ -6,7 +6,17 @@ import tseslint from 'typescript-eslint';
 const coreOnly = 'web/core runs unchanged in Workers, Node and the gateway';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'dist-app/', 'node_modules/', 'test-results/', 'python-packages/'] },
+  {
+    ignores: [
+      'dist/',
+      'dist-app/',
+      'node_modules/',
+      'test-results/',
+      'python-packages/',
+      'wasm-nodes/',
+      '**/*.generated.ts',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -33,6 +33,11 @@ apt_install() {
 }
 
 if $for_tests; then
+  missing=()
   # Browser tests run in Debian's Chromium: Playwright's own download is not reachable here.
-  [ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ] || apt_install chromium
+  [ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ] || missing+=(chromium)
+  # Audio references: sox (the resampling peer), espeak-ng (real speech fixtures).
+  command -v sox >/dev/null || missing+=(sox)
+  command -v espeak-ng >/dev/null || missing+=(espeak-ng)
+  [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
 fi

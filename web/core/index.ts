@@ -49,6 +49,7 @@ export type { NodeMetricsSnapshot } from './node-metrics.ts';
 export { NodeRegistry } from './node-registry.ts';
 export { Calculator } from './nodes/basic/calculator.ts';
 export { PassThrough } from './nodes/basic/pass-through.ts';
+export { Resample } from './nodes/audio/resample.ts';
 export { BUILTIN_NODES, createDefaultRegistry } from './nodes/builtin-nodes.ts';
 export {
   type ManifestSource,

@@ -54,3 +54,25 @@ type TimerHandle = number | { unref?(): void };
 declare function setTimeout(handler: () => void, timeout?: number): TimerHandle;
 declare function clearTimeout(handle: TimerHandle | undefined): void;
 declare function queueMicrotask(callback: () => void): void;
+
+declare function atob(data: string): string;
+
+/** The part of WebAssembly the core uses; the same in Node, browsers and workers. */
+declare namespace WebAssembly {
+  interface Memory {
+    readonly buffer: ArrayBuffer;
+    grow(deltaPages: number): number;
+  }
+  interface Module {
+    readonly __brand?: 'WebAssembly.Module';
+  }
+  interface Instance {
+    readonly exports: Record<string, unknown>;
+  }
+  function compile(bytes: ArrayBuffer | ArrayBufferView): Promise<Module>;
+  function instantiate(
+    module: Module,
+    imports?: Record<string, Record<string, unknown>>,
+  ): Promise<Instance>;
+  function validate(bytes: ArrayBuffer | ArrayBufferView): boolean;
+}

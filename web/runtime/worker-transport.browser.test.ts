@@ -66,3 +66,31 @@ describe('the core in a module Worker in Chromium', () => {
     await expect(session.sendInput(RuntimeData.json(1))).rejects.toMatchObject({ kind: 'aborted' });
   });
 });
+
+describe('WASM audio nodes in a Chromium worker', () => {
+  const transport = new WorkerTransport();
+  afterAll(() => transport.terminate());
+
+  it('Resample runs in the worker and matches the page bit for bit', async () => {
+    const manifest = {
+      version: 'v1' as const,
+      metadata: { name: 'rs' },
+      nodes: [{ id: 'rs', node_type: 'Resample', params: { target_rate: 16000 } }],
+      connections: [],
+    };
+    const samples = Float32Array.from({ length: 4800 }, (_, i) =>
+      Math.sin((2 * Math.PI * 1000 * i) / 48000),
+    );
+    const inputs = [0, 1, 2, 3].map((k) =>
+      RuntimeData.audio(samples.slice(k * 1200, (k + 1) * 1200), 48000),
+    );
+    const inWorker = await transport.run(manifest, inputs);
+    const onPage = await new PipelineRunner().run(manifest, inputs);
+    expect(inWorker).toEqual(onPage);
+    const total = inWorker.reduce(
+      (n, o) => n + (o.data.kind === 'audio' ? o.data.samples.length : 0),
+      0,
+    );
+    expect(total).toBe(1600);
+  });
+});

@@ -1,0 +1,132 @@
+// DSP kernels for RemoteMedia Web, in AssemblyScript. Built twice by
+// scripts/build-wasm.mjs: with SIMD (ASC_FEATURE_SIMD, v128 paths) and without.
+// Every kernel works on buffers the caller lays out in linear memory (from
+// heapBase() up) and allocates nothing, so one instance per node serves every
+// frame of a stream. web/core/nodes/audio/ has a plain-TypeScript twin of each.
+
+/** First free byte after the module's static data: callers lay buffers out from here. */
+export function heapBase(): usize {
+  return __heap_base;
+}
+
+/** Sum of a[i] * b[i] for i < n (float32). */
+// @ts-ignore: decorator
+@inline
+function dot(a: usize, b: usize, n: i32): f32 {
+  let i = 0;
+  let sum: f32 = 0;
+  if (ASC_FEATURE_SIMD) {
+    let acc0 = f32x4.splat(0);
+    let acc1 = f32x4.splat(0);
+    for (; i + 8 <= n; i += 8) {
+      const o = <usize>i << 2;
+      acc0 = f32x4.add(acc0, f32x4.mul(v128.load(a + o), v128.load(b + o)));
+      acc1 = f32x4.add(acc1, f32x4.mul(v128.load(a + o, 16), v128.load(b + o, 16)));
+    }
+    const acc = f32x4.add(acc0, acc1);
+    sum =
+      f32x4.extract_lane(acc, 0) +
+      f32x4.extract_lane(acc, 1) +
+      f32x4.extract_lane(acc, 2) +
+      f32x4.extract_lane(acc, 3);
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    sum += load<f32>(a + o) * load<f32>(b + o);
+  }
+  return sum;
+}
+
+/**
+ * Polyphase resampling of one channel. Output k is the dot product of the filter
+ * phase (pos % up) with input[pos / up .. + taps), where pos = pos0 + k * down.
+ * Writes `count` outputs to output[k * stride] (interleaving channels in place).
+ */
+export function resample(
+  table: usize,
+  taps: i32,
+  input: usize,
+  output: usize,
+  stride: i32,
+  pos0: i32,
+  up: i32,
+  down: i32,
+  count: i32,
+): void {
+  let pos = pos0;
+  const rowBytes = <usize>taps << 2;
+  for (let k = 0; k < count; k++) {
+    const base = pos / up;
+    const phase = pos - base * up;
+    const y = dot(table + <usize>phase * rowBytes, input + (<usize>base << 2), taps);
+    store<f32>(output + ((<usize>k * <usize>stride) << 2), y);
+    pos += down;
+  }
+}
+
+/**
+ * Multiplies n samples in place by `factor`. With `limit` > 0, samples beyond
+ * +-limit are clamped to it. Returns how many samples were clamped.
+ */
+export function gain(buffer: usize, n: i32, factor: f32, limit: f32): i32 {
+  let clamped = 0;
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const f = f32x4.splat(factor);
+    if (limit <= 0) {
+      for (; i + 4 <= n; i += 4) {
+        const p = buffer + (<usize>i << 2);
+        v128.store(p, f32x4.mul(v128.load(p), f));
+      }
+    }
+  }
+  for (; i < n; i++) {
+    const p = buffer + (<usize>i << 2);
+    let v = load<f32>(p) * factor;
+    if (limit > 0) {
+      if (v > limit) {
+        v = limit;
+        clamped++;
+      } else if (v < -limit) {
+        v = -limit;
+        clamped++;
+      }
+    }
+    store<f32>(p, v);
+  }
+  return clamped;
+}
+
+/** int16 little-endian PCM to float32 in [-1, 1). */
+export function int16ToFloat(src: usize, dst: usize, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    store<f32>(dst + (<usize>i << 2), <f32>load<i16>(src + (<usize>i << 1)) * (1.0 / 32768.0));
+  }
+}
+
+/** float32 to int16 PCM, rounded, clamped to [-32768, 32767]. Returns the clamped count. */
+export function floatToInt16(src: usize, dst: usize, n: i32): i32 {
+  let clamped = 0;
+  for (let i = 0; i < n; i++) {
+    let v = nearest<f32>(load<f32>(src + (<usize>i << 2)) * 32768.0);
+    if (v > 32767) {
+      v = 32767;
+      clamped++;
+    } else if (v < -32768) {
+      v = -32768;
+      clamped++;
+    }
+    store<i16>(dst + (<usize>i << 1), <i16>v);
+  }
+  return clamped;
+}
+
+/** Sum of squares of n samples (float64 accumulator). */
+export function sumSquares(buffer: usize, n: i32): f64 {
+  let sum: f64 = 0;
+  for (let i = 0; i < n; i++) {
+    const v = <f64>load<f32>(buffer + (<usize>i << 2));
+    sum += v * v;
+  }
+  return sum;
+}

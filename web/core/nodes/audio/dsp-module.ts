@@ -1,0 +1,104 @@
+/**
+ * Loads the AssemblyScript DSP kernels (wasm-nodes/dsp.ts). Each module is compiled
+ * once per thread; each node gets an instance of its own, so its state and buffers
+ * live in its own linear memory, laid out once when the node starts.
+ */
+import { RemoteMediaError } from '../../errors.ts';
+import { DSP_WASM_BASE64 } from './dsp-wasm.generated.ts';
+
+export type DspVariant = 'simd' | 'scalar';
+
+/** The kernels' exports; pointers are byte offsets into `memory`. */
+export interface DspExports {
+  memory: WebAssembly.Memory;
+  heapBase(): number;
+  resample(
+    table: number,
+    taps: number,
+    input: number,
+    output: number,
+    stride: number,
+    pos0: number,
+    up: number,
+    down: number,
+    count: number,
+  ): void;
+  gain(buffer: number, n: number, factor: number, limit: number): number;
+  int16ToFloat(src: number, dst: number, n: number): void;
+  floatToInt16(src: number, dst: number, n: number): number;
+  sumSquares(buffer: number, n: number): number;
+}
+
+const compiled = new Map<DspVariant, Promise<WebAssembly.Module>>();
+
+function decode(base64: string): Uint8Array<ArrayBuffer> {
+  const text = atob(base64);
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  return bytes;
+}
+
+let simdSupported: boolean | undefined;
+
+/** Whether this engine runs WebAssembly SIMD (validates the SIMD build once). */
+export function dspSimdSupported(): boolean {
+  simdSupported ??= WebAssembly.validate(decode(DSP_WASM_BASE64.simd));
+  return simdSupported;
+}
+
+function compile(variant: DspVariant): Promise<WebAssembly.Module> {
+  let module = compiled.get(variant);
+  if (!module) {
+    module = WebAssembly.compile(decode(DSP_WASM_BASE64[variant]));
+    compiled.set(variant, module);
+  }
+  return module;
+}
+
+/**
+ * A DSP instance with a bump allocator over its memory. Allocation happens when a
+ * node starts (or a larger frame arrives), never per frame.
+ */
+export class DspInstance {
+  private top: number;
+
+  private constructor(
+    readonly exports: DspExports,
+    readonly variant: DspVariant,
+  ) {
+    this.top = align(exports.heapBase());
+  }
+
+  /** SIMD when the engine has it, unless a variant is asked for. */
+  static async create(variant?: DspVariant): Promise<DspInstance> {
+    const chosen = variant ?? (dspSimdSupported() ? 'simd' : 'scalar');
+    if (chosen === 'simd' && !dspSimdSupported()) {
+      throw new RemoteMediaError('usage', 'WebAssembly SIMD is not supported by this engine');
+    }
+    const instance = await WebAssembly.instantiate(await compile(chosen));
+    return new DspInstance(instance.exports as unknown as DspExports, chosen);
+  }
+
+  /** Reserves `bytes` (16-byte aligned) and returns its offset; grows memory as needed. */
+  alloc(bytes: number): number {
+    const at = this.top;
+    this.top = align(at + bytes);
+    const memory = this.exports.memory;
+    const missing = this.top - memory.buffer.byteLength;
+    if (missing > 0) memory.grow(Math.ceil(missing / 65536));
+    return at;
+  }
+
+  /** A float32 view; views die when memory grows, so take them after allocating. */
+  f32(pointer: number, length: number): Float32Array {
+    return new Float32Array(this.exports.memory.buffer, pointer, length);
+  }
+
+  i16(pointer: number, length: number): Int16Array {
+    return new Int16Array(this.exports.memory.buffer, pointer, length);
+  }
+}
+
+function align(n: number): number {
+  return (n + 15) & ~15;
+}

@@ -1,0 +1,87 @@
+/**
+ * Design of the polyphase windowed-sinc (Kaiser) filter the resampler uses. The
+ * stopband starts at the lower of the two Nyquist frequencies, so nothing above
+ * the output's Nyquist aliases; the quality sets the filter length (so the width
+ * of the transition band) and the stopband attenuation.
+ */
+
+export const RESAMPLE_QUALITIES = {
+  low: { zeroCrossings: 8, attenuationDb: 60 },
+  medium: { zeroCrossings: 16, attenuationDb: 80 },
+  high: { zeroCrossings: 32, attenuationDb: 100 },
+  best: { zeroCrossings: 64, attenuationDb: 120 },
+} as const;
+export type ResampleQuality = keyof typeof RESAMPLE_QUALITIES;
+export const DEFAULT_RESAMPLE_QUALITY: ResampleQuality = 'high';
+
+export interface PolyphaseFilter {
+  /** Output rate / input rate = up / down, in lowest terms. */
+  up: number;
+  down: number;
+  /** Taps per phase; the filter spans taps input samples. */
+  taps: number;
+  /** up rows of taps coefficients: row p holds the phase p / up. */
+  table: Float32Array;
+  /** Highest frequency passed with full accuracy, as a fraction of the output rate. */
+  passbandEdge: number;
+}
+
+function gcd(a: number, b: number): number {
+  while (b) [a, b] = [b, a % b];
+  return a;
+}
+
+/** Modified Bessel function of the first kind, order 0 (power series). */
+function besselI0(x: number): number {
+  let sum = 1;
+  let term = 1;
+  const q = (x * x) / 4;
+  for (let k = 1; term > sum * 1e-17; k++) {
+    term *= q / (k * k);
+    sum += term;
+  }
+  return sum;
+}
+
+export function designPolyphaseFilter(
+  fromRate: number,
+  toRate: number,
+  quality: ResampleQuality = DEFAULT_RESAMPLE_QUALITY,
+): PolyphaseFilter {
+  const divisor = gcd(fromRate, toRate);
+  const up = toRate / divisor;
+  const down = fromRate / divisor;
+  const { zeroCrossings, attenuationDb } = RESAMPLE_QUALITIES[quality];
+
+  // Kaiser's formulas, in the lower-rate domain where the filter is 2 * zeroCrossings long.
+  const transition = (attenuationDb - 8) / (2.285 * (2 * zeroCrossings - 1) * Math.PI);
+  const beta =
+    attenuationDb > 50
+      ? 0.1102 * (attenuationDb - 8.7)
+      : 0.5842 * (attenuationDb - 21) ** 0.4 + 0.07886 * (attenuationDb - 21);
+  const lowerRatio = Math.min(1, up / down); // lower Nyquist / input Nyquist
+  const cutoff = lowerRatio * (1 - transition / 2); // fraction of the input Nyquist
+  const halfLength = Math.ceil(zeroCrossings / lowerRatio); // in input samples
+  const taps = 2 * halfLength;
+  const i0Beta = besselI0(beta);
+
+  const table = new Float32Array(up * taps);
+  const row = new Float64Array(taps);
+  for (let phase = 0; phase < up; phase++) {
+    let sum = 0;
+    for (let k = 0; k < taps; k++) {
+      // Distance in input samples between the output instant and input sample k.
+      const t = phase / up + halfLength - 1 - k;
+      const u = t / halfLength;
+      const window = Math.abs(u) >= 1 ? 0 : besselI0(beta * Math.sqrt(1 - u * u)) / i0Beta;
+      const x = cutoff * t;
+      const sinc = x === 0 ? 1 : Math.sin(Math.PI * x) / (Math.PI * x);
+      row[k] = cutoff * sinc * window;
+      sum += row[k]!;
+    }
+    // Unit gain at DC for every phase, so a constant stays exactly constant.
+    for (let k = 0; k < taps; k++) table[phase * taps + k] = row[k]! / sum;
+  }
+  const passbandEdge = (lowerRatio * (1 - transition) * fromRate) / 2 / toRate;
+  return { up, down, taps, table, passbandEdge };
+}
