@@ -25,6 +25,8 @@ export interface BenchTable {
 export interface BenchSection {
   title: string;
   tables: BenchTable[];
+  /** Markdown appended after the tables (figures that are not timings). */
+  extra?: string;
 }
 
 const FILE = 'docs/BENCHMARKS.md';
@@ -64,6 +66,7 @@ export function renderSection(section: BenchSection): string {
     }
     if (table.note) lines.push('', table.note);
   }
+  if (section.extra) lines.push('', section.extra);
   return lines.join('\n');
 }
 

@@ -1,8 +1,14 @@
 /** `npm run bench`: runs every benchmark, prints the tables and updates docs/BENCHMARKS.md. */
+import { benchAudioKernels, resampleQualityMarkdown } from './audio-kernels.bench.ts';
 import { benchCorePipeline } from './core-pipeline.bench.ts';
 import { printSection, writeSection } from './report.ts';
 
 const core = await benchCorePipeline();
 printSection(core);
 writeSection('core', core);
+
+const audio = { ...(await benchAudioKernels()), extra: await resampleQualityMarkdown() };
+printSection(audio);
+writeSection('audio', audio);
+
 console.log('Wrote docs/BENCHMARKS.md');

@@ -49,6 +49,11 @@ export type { NodeMetricsSnapshot } from './node-metrics.ts';
 export { NodeRegistry } from './node-registry.ts';
 export { Calculator } from './nodes/basic/calculator.ts';
 export { PassThrough } from './nodes/basic/pass-through.ts';
+export { Accumulator } from './nodes/audio/accumulator.ts';
+export { EnergyVAD } from './nodes/audio/energy-vad.ts';
+export { FormatConvert, pcm16MimeType } from './nodes/audio/format-convert.ts';
+export { Gain } from './nodes/audio/gain.ts';
+export { Rebuffer } from './nodes/audio/rebuffer.ts';
 export { Resample } from './nodes/audio/resample.ts';
 export { BUILTIN_NODES, createDefaultRegistry } from './nodes/builtin-nodes.ts';
 export {

@@ -99,6 +99,26 @@ export class DspInstance {
   }
 }
 
+/**
+ * A float32 work buffer in a DSP instance that grows (by doubling) when a larger
+ * frame arrives, so steady streams reuse one buffer.
+ */
+export class DspScratch {
+  pointer = 0;
+  private capacity = 0;
+
+  constructor(private readonly dsp: DspInstance) {}
+
+  /** A view of at least n floats; valid until the next call. */
+  f32(n: number): Float32Array {
+    if (n > this.capacity) {
+      this.capacity = Math.max(n, this.capacity * 2, 1024);
+      this.pointer = this.dsp.alloc(this.capacity * 4);
+    }
+    return this.dsp.f32(this.pointer, n);
+  }
+}
+
 function align(n: number): number {
   return (n + 15) & ~15;
 }
