@@ -18,7 +18,8 @@ import type { BenchSection, BenchTable } from './report.ts';
 const SECONDS = 10;
 
 function latency(task: Bench['tasks'][number]) {
-  if (task.result.state !== 'completed') throw new Error(`benchmark '${task.name}' ${task.result.state}`);
+  if (task.result.state !== 'completed')
+    throw new Error(`benchmark '${task.name}' ${task.result.state}`);
   return task.result.latency;
 }
 
@@ -36,7 +37,8 @@ async function resampleThroughput(from: number, to: number): Promise<BenchTable>
     // 20 ms chunks, as audio arrives from a microphone.
     const chunk = from / 50;
     bench.add(`Resample ${from} -> ${to}, ${name}`, () => {
-      for (let at = 0; at < input.length; at += chunk) resampler.push(input.subarray(at, at + chunk));
+      for (let at = 0; at < input.length; at += chunk)
+        resampler.push(input.subarray(at, at + chunk));
       resampler.flush();
     });
   }
@@ -44,7 +46,13 @@ async function resampleThroughput(from: number, to: number): Promise<BenchTable>
   const baseline = latency(bench.tasks[0]!).p50;
   const rows = bench.tasks.map((task) => {
     const l = latency(task);
-    return { name: task.name, p50: l.p50, p99: l.p99, samples: l.samplesCount, ratio: l.p50 / baseline };
+    return {
+      name: task.name,
+      p50: l.p50,
+      p99: l.p99,
+      samples: l.samplesCount,
+      ratio: l.p50 / baseline,
+    };
   });
   const simd = rows[2]!;
   return {
@@ -58,8 +66,107 @@ async function resampleThroughput(from: number, to: number): Promise<BenchTable>
   };
 }
 
+/** The small kernels a node calls per frame, each as the node uses it (copy in, run). */
+async function elementwiseKernels(): Promise<BenchTable[]> {
+  const frame = 960; // 20 ms at 48 kHz
+  const frames = 500; // 10 s
+  const audio = Float32Array.from({ length: frame }, (_, i) => Math.sin(i * 0.05) * 0.8);
+  const pcm = Int16Array.from(audio, (v) => Math.round(v * 32767));
+  const tables: BenchTable[] = [];
+  const variants = [
+    ['WASM scalar', await DspInstance.create('scalar')],
+    ['WASM SIMD', await DspInstance.create('simd')],
+  ] as const;
+  const cases: [string, () => void, (dsp: DspInstance) => () => void][] = [
+    [
+      'Gain (+6 dB, clip)',
+      () => {
+        const out = new Float32Array(frame);
+        for (let f = 0; f < frames; f++) {
+          for (let i = 0; i < frame; i++) {
+            const v = audio[i]! * 2;
+            out[i] = v > 1 ? 1 : v < -1 ? -1 : v;
+          }
+        }
+      },
+      (dsp) => {
+        const ptr = dsp.alloc(frame * 4);
+        const view = dsp.f32(ptr, frame);
+        return () => {
+          for (let f = 0; f < frames; f++) {
+            view.set(audio);
+            dsp.exports.gain(ptr, frame, 2, 1);
+          }
+        };
+      },
+    ],
+    [
+      'int16 -> float32',
+      () => {
+        const out = new Float32Array(frame);
+        for (let f = 0; f < frames; f++) for (let i = 0; i < frame; i++) out[i] = pcm[i]! / 32768;
+      },
+      (dsp) => {
+        const src = dsp.alloc(frame * 2);
+        const dst = dsp.alloc(frame * 4);
+        const view = dsp.i16(src, frame);
+        return () => {
+          for (let f = 0; f < frames; f++) {
+            view.set(pcm);
+            dsp.exports.int16ToFloat(src, dst, frame);
+          }
+        };
+      },
+    ],
+    [
+      'sum of squares (EnergyVAD)',
+      () => {
+        let total = 0;
+        for (let f = 0; f < frames; f++)
+          for (let i = 0; i < frame; i++) total += audio[i]! * audio[i]!;
+        if (total < 0) throw new Error('unreachable');
+      },
+      (dsp) => {
+        const ptr = dsp.alloc(frame * 4);
+        const view = dsp.f32(ptr, frame);
+        return () => {
+          for (let f = 0; f < frames; f++) {
+            view.set(audio);
+            dsp.exports.sumSquares(ptr, frame);
+          }
+        };
+      },
+    ],
+  ];
+  for (const [name, twin, wasm] of cases) {
+    const bench = new Bench({ time: 700, warmupTime: 200 });
+    bench.add(`${name}, TypeScript twin (baseline)`, twin);
+    for (const [variant, dsp] of variants) bench.add(`${name}, ${variant}`, wasm(dsp));
+    await bench.run();
+    const baseline = latency(bench.tasks[0]!).p50;
+    tables.push({
+      unit: `per 10 s of 48 kHz mono audio in 20 ms frames`,
+      rows: bench.tasks.map((task) => {
+        const l = latency(task);
+        return {
+          name: task.name,
+          p50: l.p50,
+          p99: l.p99,
+          samples: l.samplesCount,
+          ratio: l.p50 / baseline,
+        };
+      }),
+    });
+  }
+  return tables;
+}
+
 export async function benchAudioKernels(): Promise<BenchSection> {
-  const tables = [await resampleThroughput(48000, 16000), await resampleThroughput(44100, 16000)];
+  const tables = [
+    await resampleThroughput(48000, 16000),
+    await resampleThroughput(44100, 16000),
+    ...(await elementwiseKernels()),
+  ];
   return { title: 'Audio kernels (Node)', tables };
 }
 
@@ -81,7 +188,9 @@ export async function resampleQualityMarkdown(): Promise<string> {
     [8000, 24000],
   ] as const) {
     for (const row of await sineQuality(from, to, [0.1, 0.5, 0.9])) {
-      lines.push(`| ${row.pair} | ${row.freq} Hz | ${row.oursSnrDb.toFixed(1)} dB | ${row.soxSnrDb.toFixed(1)} dB |`);
+      lines.push(
+        `| ${row.pair} | ${row.freq} Hz | ${row.oursSnrDb.toFixed(1)} dB | ${row.soxSnrDb.toFixed(1)} dB |`,
+      );
     }
   }
   lines.push(

@@ -78,6 +78,16 @@ export function gain(buffer: usize, n: i32, factor: f32, limit: f32): i32 {
         const p = buffer + (<usize>i << 2);
         v128.store(p, f32x4.mul(v128.load(p), f));
       }
+    } else {
+      const high = f32x4.splat(limit);
+      const low = f32x4.splat(-limit);
+      for (; i + 4 <= n; i += 4) {
+        const p = buffer + (<usize>i << 2);
+        const v = f32x4.mul(v128.load(p), f);
+        const over = v128.or(f32x4.gt(v, high), f32x4.lt(v, low));
+        clamped += <i32>popcnt(i32x4.bitmask(over));
+        v128.store(p, f32x4.min(f32x4.max(v, low), high));
+      }
     }
   }
   for (; i < n; i++) {
@@ -99,7 +109,17 @@ export function gain(buffer: usize, n: i32, factor: f32, limit: f32): i32 {
 
 /** int16 little-endian PCM to float32 in [-1, 1). */
 export function int16ToFloat(src: usize, dst: usize, n: i32): void {
-  for (let i = 0; i < n; i++) {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const scale = f32x4.splat(1.0 / 32768.0);
+    for (; i + 8 <= n; i += 8) {
+      const pcm = v128.load(src + (<usize>i << 1));
+      const out = dst + (<usize>i << 2);
+      v128.store(out, f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(pcm)), scale));
+      v128.store(out, f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(pcm)), scale), 16);
+    }
+  }
+  for (; i < n; i++) {
     store<f32>(dst + (<usize>i << 2), <f32>load<i16>(src + (<usize>i << 1)) * (1.0 / 32768.0));
   }
 }
@@ -124,7 +144,18 @@ export function floatToInt16(src: usize, dst: usize, n: i32): i32 {
 /** Sum of squares of n samples (float64 accumulator). */
 export function sumSquares(buffer: usize, n: i32): f64 {
   let sum: f64 = 0;
-  for (let i = 0; i < n; i++) {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    let acc = f64x2.splat(0);
+    for (; i + 4 <= n; i += 4) {
+      const v = v128.load(buffer + (<usize>i << 2));
+      const lo = f64x2.promote_low_f32x4(v);
+      const hi = f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 0, 1));
+      acc = f64x2.add(acc, f64x2.add(f64x2.mul(lo, lo), f64x2.mul(hi, hi)));
+    }
+    sum = f64x2.extract_lane(acc, 0) + f64x2.extract_lane(acc, 1);
+  }
+  for (; i < n; i++) {
     const v = <f64>load<f32>(buffer + (<usize>i << 2));
     sum += v * v;
   }
