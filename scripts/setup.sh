@@ -39,5 +39,7 @@ if $for_tests; then
   # Audio references: sox (the resampling peer), espeak-ng (real speech fixtures).
   command -v sox >/dev/null || missing+=(sox)
   command -v espeak-ng >/dev/null || missing+=(espeak-ng)
+  # The LogMel reference is computed with Debian's numpy, on Debian's python3.
+  /usr/bin/python3 -c 'import numpy' 2>/dev/null || missing+=(python3-numpy)
   [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
 fi

@@ -161,3 +161,26 @@ export function sumSquares(buffer: usize, n: i32): f64 {
   }
   return sum;
 }
+
+/**
+ * Power spectrum of one frame by direct DFT: basis holds `bins` rows of
+ * cos(2 pi k n / nfft) * window[n], then `bins` rows of the sines. Writes
+ * re^2 + im^2 per bin to power.
+ */
+export function dftPower(basis: usize, frame: usize, nfft: i32, bins: i32, power: usize): void {
+  const rowBytes = <usize>nfft << 2;
+  const sines = basis + <usize>bins * rowBytes;
+  for (let k = 0; k < bins; k++) {
+    const re = dot(basis + <usize>k * rowBytes, frame, nfft);
+    const im = dot(sines + <usize>k * rowBytes, frame, nfft);
+    store<f32>(power + (<usize>k << 2), re * re + im * im);
+  }
+}
+
+/** out[r] = dot(matrix row r, vector) for a rows x cols row-major matrix. */
+export function matVec(matrix: usize, vector: usize, rows: i32, cols: i32, out: usize): void {
+  const rowBytes = <usize>cols << 2;
+  for (let r = 0; r < rows; r++) {
+    store<f32>(out + (<usize>r << 2), dot(matrix + <usize>r * rowBytes, vector, cols));
+  }
+}

@@ -53,6 +53,7 @@ export { Accumulator } from './nodes/audio/accumulator.ts';
 export { EnergyVAD } from './nodes/audio/energy-vad.ts';
 export { FormatConvert, pcm16MimeType } from './nodes/audio/format-convert.ts';
 export { Gain } from './nodes/audio/gain.ts';
+export { LogMel } from './nodes/audio/log-mel.ts';
 export { Rebuffer } from './nodes/audio/rebuffer.ts';
 export { Resample } from './nodes/audio/resample.ts';
 export { BUILTIN_NODES, createDefaultRegistry } from './nodes/builtin-nodes.ts';

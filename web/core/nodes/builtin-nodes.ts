@@ -4,6 +4,7 @@ import { Accumulator } from './audio/accumulator.ts';
 import { EnergyVAD } from './audio/energy-vad.ts';
 import { FormatConvert } from './audio/format-convert.ts';
 import { Gain } from './audio/gain.ts';
+import { LogMel } from './audio/log-mel.ts';
 import { Rebuffer } from './audio/rebuffer.ts';
 import { Resample } from './audio/resample.ts';
 import { Calculator } from './basic/calculator.ts';
@@ -19,6 +20,7 @@ export const BUILTIN_NODES: readonly AnyNodeDefinition[] = [
   Rebuffer,
   Accumulator,
   EnergyVAD,
+  LogMel,
 ];
 
 /** A registry holding the built-in nodes, ready for user types to be added. */

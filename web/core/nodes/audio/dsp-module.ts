@@ -27,6 +27,8 @@ export interface DspExports {
   int16ToFloat(src: number, dst: number, n: number): void;
   floatToInt16(src: number, dst: number, n: number): number;
   sumSquares(buffer: number, n: number): number;
+  dftPower(basis: number, frame: number, nfft: number, bins: number, power: number): void;
+  matVec(matrix: number, vector: number, rows: number, cols: number, out: number): void;
 }
 
 const compiled = new Map<DspVariant, Promise<WebAssembly.Module>>();
