@@ -1,5 +1,17 @@
 import { playwright } from '@vitest/browser-playwright';
+import type { BrowserCommand } from 'vitest/node';
 import { defineConfig } from 'vitest/config';
+import { makeSpeechFixture } from './tests/audio/speech-fixture.ts';
+
+/**
+ * Runs on the test server for browser tests: real speech from espeak-ng (see
+ * tests/audio/speech-fixture.ts), sent as base64 float32 with its truth.
+ */
+const speechFixture: BrowserCommand<[rate?: number]> = (_context, rate = 16000) => {
+  const { wav, truth } = makeSpeechFixture(undefined, undefined, rate);
+  const bytes = Buffer.from(wav.samples.buffer, wav.samples.byteOffset, wav.samples.byteLength);
+  return { samples: bytes.toString('base64'), sampleRate: wav.sampleRate, truth };
+};
 
 /**
  * Cross-origin isolation (COOP/COEP) on every server we run: SharedArrayBuffer and
@@ -25,6 +37,10 @@ export default defineConfig({
   server: { headers: crossOriginIsolationHeaders, host: '127.0.0.1' },
   preview: { headers: crossOriginIsolationHeaders, host: '127.0.0.1', port: 4173 },
   worker: { format: 'es' },
+  // onnxruntime-web finds its wasm beside its own module (import.meta.url), so it is
+  // served as is; the rest is pre-bundled up front so that tests do not reload when a
+  // worker first imports it.
+  optimizeDeps: { include: ['comlink', 'zod'], exclude: ['onnxruntime-web'] },
   build: { outDir: 'dist-app', target: 'es2022' },
   test: {
     reporters: ['default', './tests/summary-reporter.ts'],
@@ -55,6 +71,7 @@ export default defineConfig({
               launchOptions: { executablePath: chromiumPath, args: chromiumArgs },
             }),
             instances: [{ browser: 'chromium' }],
+            commands: { speechFixture },
           },
         },
       },

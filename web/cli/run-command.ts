@@ -13,6 +13,8 @@ import {
   RemoteMediaError,
   RuntimeData,
 } from '../core/index.ts';
+import { nodeSileroAssets } from '../nodes/silero-assets-node.ts';
+import { createSileroVad } from '../nodes/silero-vad.ts';
 import { outputRecord } from './output-view.ts';
 
 export const USAGE = `Usage:
@@ -57,7 +59,7 @@ export async function main(args: string[], io: Io): Promise<number> {
       io.stdout(USAGE);
       return values.help ? 0 : 2;
     }
-    const runner = new PipelineRunner();
+    const runner = new PipelineRunner({ nodes: [createSileroVad(nodeSileroAssets)] });
     if (command === 'nodes') {
       for (const type of runner.registry.types()) {
         const definition = runner.registry.get(type)!;
