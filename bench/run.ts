@@ -2,6 +2,7 @@
 import { benchAudioKernels, resampleQualityMarkdown } from './audio-kernels.bench.ts';
 import { benchCorePipeline } from './core-pipeline.bench.ts';
 import { printSection, writeSection } from './report.ts';
+import { benchSileroVad } from './silero-vad.bench.ts';
 
 const core = await benchCorePipeline();
 printSection(core);
@@ -10,5 +11,9 @@ writeSection('core', core);
 const audio = { ...(await benchAudioKernels()), extra: await resampleQualityMarkdown() };
 printSection(audio);
 writeSection('audio', audio);
+
+const silero = await benchSileroVad();
+printSection(silero);
+writeSection('silero', silero);
 
 console.log('Wrote docs/BENCHMARKS.md');
