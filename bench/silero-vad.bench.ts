@@ -31,8 +31,59 @@ async function timePasses(pass: () => Promise<unknown>): Promise<number[]> {
   return times;
 }
 
+/** Boundaries each detector reports on the fixture, against the truth. */
+async function accuracyMarkdown(
+  runner: PipelineRunner,
+  fixture: ReturnType<typeof makeSpeechFixture>,
+): Promise<string> {
+  const chunks: RuntimeData[] = [];
+  for (let at = 0; at < fixture.wav.samples.length; at += 320) {
+    chunks.push(RuntimeData.audio(fixture.wav.samples.slice(at, at + 320), 16000));
+  }
+  const detectors: [string, string, Record<string, unknown>][] = [
+    ['SileroVAD v5 (defaults)', 'SileroVAD', {}],
+    ['SileroVAD legacy (defaults)', 'SileroVAD', { model: 'legacy' }],
+    [
+      'EnergyVAD (-45 dB, 500 ms hangover)',
+      'EnergyVAD',
+      { threshold_db: -45, hangover_ms: 500, emit_audio: false },
+    ],
+  ];
+  const lines = [
+    '### VAD boundaries on the same speech',
+    '',
+    `Two espeak-ng utterances joined by sox with 1.0 s, 1.5 s and 1.0 s of silence; truth from the utterances' audible samples. Errors in ms (detected - truth).`,
+    '',
+    '| detector | utterance 1 start / end | utterance 2 start / end | events |',
+    '| --- | --- | --- | ---: |',
+  ];
+  for (const [name, node_type, params] of detectors) {
+    const outputs = await runner.executeBatch(
+      {
+        version: 'v1',
+        metadata: { name },
+        nodes: [{ id: 'vad', node_type, params }],
+        connections: [],
+      },
+      chunks,
+    );
+    const events = outputs.filter((o) => o.kind === 'event');
+    const error = (i: number, truth: number) =>
+      events[i] ? `${Math.round((events[i]!.timestampUs! / 1e6 - truth) * 1000)}` : 'missing';
+    const [a, b] = fixture.truth as [
+      { start: number; end: number },
+      { start: number; end: number },
+    ];
+    lines.push(
+      `| ${name} | ${error(0, a.start)} / ${error(1, a.end)} | ${error(2, b.start)} / ${error(3, b.end)} | ${events.length} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
 export async function benchSileroVad(): Promise<BenchSection> {
-  const { wav } = makeSpeechFixture(undefined, undefined, 16000);
+  const fixture = makeSpeechFixture(undefined, undefined, 16000);
+  const { wav } = fixture;
   const seconds = wav.samples.length / 16000;
 
   const { NonRealTimeVAD } = require('@ricky0123/vad-web') as typeof import('@ricky0123/vad-web');
@@ -89,6 +140,7 @@ export async function benchSileroVad(): Promise<BenchSection> {
   };
   return {
     title: 'Silero VAD (Node, onnxruntime-web wasm, 1 thread)',
+    extra: await accuracyMarkdown(runner, fixture),
     tables: [
       {
         unit: `per pass over ${seconds.toFixed(1)} s of espeak-ng speech at 16 kHz (median of ${PASSES}, worst as p99)`,

@@ -110,7 +110,7 @@ const params = z
     model: z.enum(['v5', 'legacy']).default('v5'),
     positive_threshold: z.number().min(0).max(1).default(0.5),
     negative_threshold: z.number().min(0).max(1).default(0.35),
-    redemption_ms: z.number().min(0).max(10_000).default(300),
+    redemption_ms: z.number().min(0).max(10_000).default(500),
     pre_speech_pad_ms: z.number().min(0).max(10_000).default(100),
     min_speech_ms: z.number().min(0).max(10_000).default(250),
     emit_probabilities: z.boolean().default(false),
