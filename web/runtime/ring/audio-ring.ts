@@ -12,6 +12,7 @@ const READ = 1;
 const CLOSED = 2;
 const DROPPED = 3;
 const UNDERRUN = 4;
+const READER_WAITING = 5;
 const SLOTS = 8;
 
 export function createAudioRingBuffer(capacitySamples: number): SharedArrayBuffer {
@@ -51,7 +52,7 @@ export class AudioRing {
     if (first < count) this.samples.set(input.subarray(first, count), 0);
     Atomics.store(this.control, WRITE, (write + count) | 0);
     if (count < input.length) Atomics.add(this.control, DROPPED, input.length - count);
-    Atomics.notify(this.control, WRITE);
+    if (Atomics.load(this.control, READER_WAITING) === 1) Atomics.notify(this.control, WRITE);
     return count;
   }
 
@@ -73,11 +74,15 @@ export class AudioRing {
   waitFor(count: number, timeoutMs = Number.POSITIVE_INFINITY): boolean {
     const deadline = performance.now() + timeoutMs;
     while (this.available() < count && !this.closed) {
+      // Announce the wait, then look once more: the writer either sees the flag and
+      // notifies, or its new index is seen here (all seq-cst).
+      Atomics.store(this.control, READER_WAITING, 1);
       const write = Atomics.load(this.control, WRITE);
-      if (this.available() >= count) break;
       const left = deadline - performance.now();
-      if (left <= 0) return false;
-      Atomics.wait(this.control, WRITE, write, left);
+      if (this.available() < count && !this.closed && left > 0)
+        Atomics.wait(this.control, WRITE, write, left);
+      Atomics.store(this.control, READER_WAITING, 0);
+      if (left <= 0) break;
     }
     return this.available() >= count;
   }

@@ -10,6 +10,8 @@
  * where the writer may advance the read index with compareExchange and the reader
  * commits a read with compareExchange too (and retries if the writer dropped the
  * frame meanwhile). Nothing is ever lost silently: every dropped frame is counted.
+ * A side notifies the other only when it announced that it sleeps, so a steady
+ * stream costs no Atomics.notify per frame.
  */
 import { RemoteMediaError } from '../../core/index.ts';
 
@@ -24,7 +26,10 @@ const DROPPED_BYTES = 4;
 const HIGH_WATER = 5;
 const FRAMES_WRITTEN = 6;
 const FRAMES_READ = 7;
-const CONTROL_SLOTS = 8;
+/** Set while the reader (writer) sleeps in Atomics.wait, so the other side notifies only then. */
+const READER_WAITING = 8;
+const WRITER_WAITING = 9;
+const CONTROL_SLOTS = 16;
 const CONTROL_BYTES = CONTROL_SLOTS * 4;
 
 export interface RingStats {
@@ -138,9 +143,10 @@ export class FrameRingWriter extends RingSide {
     Atomics.store(this.control, WRITE, (write + needed) | 0);
     Atomics.add(this.control, FRAMES_WRITTEN, 1);
     const fill = this.used();
-    if (fill > Atomics.load(this.control, HIGH_WATER))
+    if (fill > Atomics.load(this.control, HIGH_WATER)) {
       Atomics.store(this.control, HIGH_WATER, fill);
-    Atomics.notify(this.control, WRITE);
+    }
+    if (Atomics.load(this.control, READER_WAITING) === 1) Atomics.notify(this.control, WRITE);
     return true;
   }
 
@@ -148,22 +154,31 @@ export class FrameRingWriter extends RingSide {
   write(frame: Uint8Array, timeoutMs = Number.POSITIVE_INFINITY): void {
     const deadline = performance.now() + timeoutMs;
     while (!this.tryWrite(frame)) {
+      // Announce the wait before the last look at the index: either the reader sees
+      // the flag and notifies, or this side sees the reader's new index (all seq-cst).
+      Atomics.store(this.control, WRITER_WAITING, 1);
       const read = Atomics.load(this.control, READ);
-      if (this.capacity - this.used() >= record(frame.length)) continue;
       const left = deadline - performance.now();
-      if (left <= 0)
+      if (this.capacity - this.used() < record(frame.length) && left > 0) {
+        Atomics.wait(this.control, READ, read, left);
+      }
+      Atomics.store(this.control, WRITER_WAITING, 0);
+      if (left <= 0) {
         throw new RemoteMediaError('aborted', `ring write timed out after ${timeoutMs} ms`);
-      Atomics.wait(this.control, READ, read, left);
+      }
     }
   }
 
   /** Waits without blocking the thread while the ring is full. */
   async writeAsync(frame: Uint8Array): Promise<void> {
     while (!this.tryWrite(frame)) {
+      Atomics.store(this.control, WRITER_WAITING, 1);
       const read = Atomics.load(this.control, READ);
-      if (this.capacity - this.used() >= record(frame.length)) continue;
-      const waiting = Atomics.waitAsync(this.control, READ, read);
-      if (waiting.async) await waiting.value;
+      if (this.capacity - this.used() < record(frame.length)) {
+        const waiting = Atomics.waitAsync(this.control, READ, read);
+        if (waiting.async) await waiting.value;
+      }
+      Atomics.store(this.control, WRITER_WAITING, 0);
     }
   }
 
@@ -185,7 +200,6 @@ export class FrameRingWriter extends RingSide {
     const length = this.lengthAt(read);
     if (Atomics.compareExchange(this.control, READ, read, (read + record(length)) | 0) === read) {
       this.countDrop(length);
-      Atomics.notify(this.control, READ);
     }
   }
 
@@ -224,7 +238,7 @@ export class FrameRingReader extends RingSide {
       // Commit; fails only if a drop-oldest writer took this frame meanwhile.
       if (Atomics.compareExchange(this.control, READ, read, (read + record(length)) | 0) === read) {
         Atomics.add(this.control, FRAMES_READ, 1);
-        Atomics.notify(this.control, READ);
+        if (Atomics.load(this.control, WRITER_WAITING) === 1) Atomics.notify(this.control, READ);
         return frame;
       }
     }
@@ -234,26 +248,37 @@ export class FrameRingReader extends RingSide {
   read(timeoutMs = Number.POSITIVE_INFINITY): Uint8Array | typeof RING_CLOSED {
     const deadline = performance.now() + timeoutMs;
     for (;;) {
-      const write = Atomics.load(this.control, WRITE);
       const frame = this.tryRead();
       if (frame !== undefined) return frame;
+      // Announce the wait, then look once more (see write()).
+      Atomics.store(this.control, READER_WAITING, 1);
+      const write = Atomics.load(this.control, WRITE);
+      const again = this.tryRead();
       const left = deadline - performance.now();
-      if (left <= 0)
+      if (again === undefined && left > 0) Atomics.wait(this.control, WRITE, write, left);
+      Atomics.store(this.control, READER_WAITING, 0);
+      if (again !== undefined) return again;
+      if (left <= 0) {
         throw new RemoteMediaError('aborted', `ring read timed out after ${timeoutMs} ms`);
-      Atomics.wait(this.control, WRITE, write, left);
+      }
     }
   }
 
   async readAsync(): Promise<Uint8Array | typeof RING_CLOSED> {
     for (;;) {
-      const write = Atomics.load(this.control, WRITE);
       const frame = this.tryRead();
       if (frame !== undefined) return frame;
-      const waiting = Atomics.waitAsync(this.control, WRITE, write);
-      if (waiting.async) await waiting.value;
+      Atomics.store(this.control, READER_WAITING, 1);
+      const write = Atomics.load(this.control, WRITE);
+      const again = this.tryRead();
+      if (again === undefined) {
+        const waiting = Atomics.waitAsync(this.control, WRITE, write);
+        if (waiting.async) await waiting.value;
+      }
+      Atomics.store(this.control, READER_WAITING, 0);
+      if (again !== undefined) return again;
     }
   }
-
   private copyOut(at: number, length: number): Uint8Array {
     const out = new Uint8Array(length);
     const start = at % this.capacity;
