@@ -48,8 +48,15 @@ export class AudioRing {
     const count = Math.min(room, input.length);
     const start = (write >>> 0) % this.capacity;
     const first = Math.min(count, this.capacity - start);
-    this.samples.set(first === input.length ? input : input.subarray(0, first), start);
-    if (first < count) this.samples.set(input.subarray(first, count), 0);
+    // No subarray(): a view is an allocation on the audio thread. A whole block that
+    // does not wrap goes in with one set(); otherwise element by element.
+    const ring = this.samples;
+    if (count === input.length && first === count) {
+      ring.set(input, start);
+    } else {
+      for (let i = 0; i < first; i++) ring[start + i] = input[i]!;
+      for (let i = first; i < count; i++) ring[i - first] = input[i]!;
+    }
     Atomics.store(this.control, WRITE, (write + count) | 0);
     if (count < input.length) Atomics.add(this.control, DROPPED, input.length - count);
     if (Atomics.load(this.control, READER_WAITING) === 1) Atomics.notify(this.control, WRITE);
@@ -62,8 +69,9 @@ export class AudioRing {
     const count = Math.min(this.available(), output.length);
     const start = (read >>> 0) % this.capacity;
     const first = Math.min(count, this.capacity - start);
-    output.set(this.samples.subarray(start, start + first));
-    if (first < count) output.set(this.samples.subarray(0, count - first), first);
+    const ring = this.samples;
+    for (let i = 0; i < first; i++) output[i] = ring[start + i]!;
+    for (let i = first; i < count; i++) output[i] = ring[i - first]!;
     Atomics.store(this.control, READ, (read + count) | 0);
     if (countUnderrun && count < output.length)
       Atomics.add(this.control, UNDERRUN, output.length - count);

@@ -30,6 +30,8 @@ const FRAMES_READ = 7;
 const READER_WAITING = 8;
 const WRITER_WAITING = 9;
 const CONTROL_SLOTS = 16;
+/** Index checks before sleeping: a few microseconds of spinning. */
+const SPIN_CHECKS = 2000;
 const CONTROL_BYTES = CONTROL_SLOTS * 4;
 
 export interface RingStats {
@@ -84,6 +86,14 @@ abstract class RingSide {
   /** The length field of the record at byte counter `at`. */
   protected lengthAt(at: number): number {
     return this.view.getUint32((at >>> 0) % this.capacity, true);
+  }
+
+  /** Spins briefly until control[slot] differs from `seen`; true if it did. */
+  protected spinUntil(slot: number, seen: number): boolean {
+    for (let i = 0; i < SPIN_CHECKS; i++) {
+      if (Atomics.load(this.control, slot) !== seen) return true;
+    }
+    return false;
   }
 
   stats(): RingStats {
@@ -154,6 +164,7 @@ export class FrameRingWriter extends RingSide {
   write(frame: Uint8Array, timeoutMs = Number.POSITIVE_INFINITY): void {
     const deadline = performance.now() + timeoutMs;
     while (!this.tryWrite(frame)) {
+      if (this.spinUntil(READ, Atomics.load(this.control, READ))) continue;
       // Announce the wait before the last look at the index: either the reader sees
       // the flag and notifies, or this side sees the reader's new index (all seq-cst).
       Atomics.store(this.control, WRITER_WAITING, 1);
@@ -250,6 +261,9 @@ export class FrameRingReader extends RingSide {
     for (;;) {
       const frame = this.tryRead();
       if (frame !== undefined) return frame;
+      // A short spin first: waking from Atomics.wait costs the OS's wake-up latency
+      // (tens of microseconds), while a frame is often only microseconds away.
+      if (this.spinUntil(WRITE, Atomics.load(this.control, WRITE))) continue;
       // Announce the wait, then look once more (see write()).
       Atomics.store(this.control, READER_WAITING, 1);
       const write = Atomics.load(this.control, WRITE);

@@ -1,0 +1,122 @@
+/** Both ends of the ring benchmarks, in a real worker; the page says which role. */
+import { RingBuffer } from 'ringbuf.js';
+import { AudioRing } from '../../web/runtime/ring/audio-ring.ts';
+import {
+  FrameRingReader,
+  FrameRingWriter,
+  RING_CLOSED,
+} from '../../web/runtime/ring/frame-ring.ts';
+
+type Job =
+  | {
+      role: 'ring-ping' | 'ring-pong';
+      out: SharedArrayBuffer;
+      in: SharedArrayBuffer;
+      rounds: number;
+      batch: number;
+    }
+  | { role: 'pm-ping' | 'pm-pong'; port: MessagePort; rounds: number; batch: number }
+  | {
+      role: 'ours-produce' | 'ours-consume' | 'ringbuf-produce' | 'ringbuf-consume';
+      buffer: SharedArrayBuffer;
+      blocks: number;
+    };
+
+const BLOCK = 128;
+const FRAME_BYTES = 512;
+
+self.onmessage = async (event: MessageEvent<Job>) => {
+  const job = event.data;
+  switch (job.role) {
+    case 'ring-ping': {
+      const writer = new FrameRingWriter(job.out);
+      const reader = new FrameRingReader(job.in);
+      const frame = new Uint8Array(FRAME_BYTES);
+      const hops: number[] = [];
+      for (let r = 0; r < job.rounds; r++) {
+        const started = performance.now();
+        for (let i = 0; i < job.batch; i++) {
+          writer.write(frame);
+          reader.read();
+        }
+        hops.push(((performance.now() - started) * 1000) / job.batch / 2);
+      }
+      writer.close();
+      self.postMessage({ hops });
+      return;
+    }
+    case 'ring-pong': {
+      const reader = new FrameRingReader(job.in);
+      const writer = new FrameRingWriter(job.out);
+      for (;;) {
+        const frame = reader.read();
+        if (frame === RING_CLOSED) break;
+        writer.write(frame);
+      }
+      self.postMessage({});
+      return;
+    }
+    case 'pm-ping': {
+      const frame = new Uint8Array(FRAME_BYTES);
+      const hops: number[] = [];
+      const reply = () => new Promise<void>((resolve) => (job.port.onmessage = () => resolve()));
+      for (let r = 0; r < job.rounds; r++) {
+        const started = performance.now();
+        for (let i = 0; i < job.batch; i++) {
+          const answered = reply();
+          job.port.postMessage(frame);
+          await answered;
+        }
+        hops.push(((performance.now() - started) * 1000) / job.batch / 2);
+      }
+      job.port.postMessage('done');
+      self.postMessage({ hops });
+      return;
+    }
+    case 'pm-pong': {
+      job.port.onmessage = (message) => {
+        if (message.data === 'done') self.postMessage({});
+        else job.port.postMessage(message.data);
+      };
+      return;
+    }
+    case 'ours-produce': {
+      const ring = new AudioRing(job.buffer);
+      const block = new Float32Array(BLOCK).fill(0.5);
+      for (let b = 0; b < job.blocks;) {
+        if (ring.capacity - ring.available() >= BLOCK) {
+          ring.write(block);
+          b++;
+        }
+      }
+      self.postMessage({});
+      return;
+    }
+    case 'ours-consume': {
+      const ring = new AudioRing(job.buffer);
+      const block = new Float32Array(BLOCK);
+      const started = performance.now();
+      for (let b = 0; b < job.blocks;)
+        if (ring.available() >= BLOCK && ring.read(block) === BLOCK) b++;
+      self.postMessage({ ms: performance.now() - started });
+      return;
+    }
+    case 'ringbuf-produce': {
+      const ring = new RingBuffer(job.buffer, Float32Array);
+      const block = new Float32Array(BLOCK).fill(0.5);
+      for (let b = 0; b < job.blocks;)
+        if (ring.availableWrite() >= BLOCK && ring.push(block) === BLOCK) b++;
+      self.postMessage({});
+      return;
+    }
+    case 'ringbuf-consume': {
+      const ring = new RingBuffer(job.buffer, Float32Array);
+      const block = new Float32Array(BLOCK);
+      const started = performance.now();
+      for (let b = 0; b < job.blocks;)
+        if (ring.availableRead() >= BLOCK && ring.pop(block) === BLOCK) b++;
+      self.postMessage({ ms: performance.now() - started });
+      return;
+    }
+  }
+};

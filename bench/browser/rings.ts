@@ -1,0 +1,62 @@
+/** The ring benchmarks' page: starts worker pairs and collects their timings. */
+import { RingBuffer } from 'ringbuf.js';
+import { createAudioRingBuffer } from '../../web/runtime/ring/audio-ring.ts';
+import { createFrameRingBuffer } from '../../web/runtime/ring/frame-ring.ts';
+
+function worker(job: object, transfer: Transferable[] = []): Promise<Record<string, unknown>> {
+  const w = new Worker(new URL('./ring-bench-worker.ts', import.meta.url), { type: 'module' });
+  return new Promise((resolve, reject) => {
+    w.onmessage = (event) => {
+      resolve(event.data);
+      w.terminate();
+    };
+    w.onerror = (event) => reject(new Error(event.message));
+    w.postMessage(job, transfer);
+  });
+}
+
+const ROUNDS = 200;
+const BATCH = 50;
+const BLOCKS = 1 << 20;
+
+async function hopLatency() {
+  const a = createFrameRingBuffer(1 << 16);
+  const b = createFrameRingBuffer(1 << 16);
+  const [ring] = await Promise.all([
+    worker({ role: 'ring-ping', out: a, in: b, rounds: ROUNDS, batch: BATCH }),
+    worker({ role: 'ring-pong', in: a, out: b }),
+  ]);
+  const channel = new MessageChannel();
+  const [pm] = await Promise.all([
+    worker({ role: 'pm-ping', port: channel.port1, rounds: ROUNDS, batch: BATCH }, [channel.port1]),
+    worker({ role: 'pm-pong', port: channel.port2 }, [channel.port2]),
+  ]);
+  return { ring: ring.hops as number[], postMessage: pm.hops as number[] };
+}
+
+/** Alternating runs of each ring; the page reports every run's time. */
+async function throughput() {
+  const oursMs: number[] = [];
+  const ringbufMs: number[] = [];
+  for (let run = 0; run < 5; run++) {
+    const ours = createAudioRingBuffer(1 << 14);
+    const [, oursDone] = await Promise.all([
+      worker({ role: 'ours-produce', buffer: ours, blocks: BLOCKS }),
+      worker({ role: 'ours-consume', buffer: ours, blocks: BLOCKS }),
+    ]);
+    oursMs.push(oursDone.ms as number);
+    const theirs = RingBuffer.getStorageForCapacity(1 << 14, Float32Array);
+    const [, theirsDone] = await Promise.all([
+      worker({ role: 'ringbuf-produce', buffer: theirs, blocks: BLOCKS }),
+      worker({ role: 'ringbuf-consume', buffer: theirs, blocks: BLOCKS }),
+    ]);
+    ringbufMs.push(theirsDone.ms as number);
+  }
+  return { bytes: BLOCKS * 128 * 4, oursMs, ringbufMs };
+}
+
+(window as unknown as { runRingBench: () => Promise<unknown> }).runRingBench = async () => ({
+  crossOriginIsolated,
+  hop: await hopLatency(),
+  throughput: await throughput(),
+});

@@ -1,0 +1,104 @@
+/**
+ * Ring benchmarks in Debian's Chromium (cross-origin isolated, served by Vite with
+ * our config): hop latency of one 512-byte frame between two workers, FrameRing vs
+ * postMessage; and throughput of 128-sample float32 blocks, AudioRing vs ringbuf.js.
+ */
+import { chromium } from 'playwright';
+import { createServer } from 'vite';
+import type { BenchSection } from './report.ts';
+
+interface Results {
+  crossOriginIsolated: boolean;
+  hop: { ring: number[]; postMessage: number[] };
+  throughput: { bytes: number; oursMs: number[]; ringbufMs: number[] };
+}
+
+function percentiles(values: number[]) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return {
+    p50: sorted[Math.floor(sorted.length * 0.5)]!,
+    p99: sorted[Math.floor(sorted.length * 0.99)]!,
+  };
+}
+
+export async function benchRings(): Promise<BenchSection> {
+  const server = await createServer({ server: { port: 0 }, logLevel: 'silent' });
+  await server.listen();
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
+  try {
+    const page = await browser.newPage();
+    await page.goto(`${server.resolvedUrls!.local[0]}bench/browser/rings.html`);
+    await page.waitForFunction(() => 'runRingBench' in window);
+    const results = (await page.evaluate(() =>
+      (window as unknown as { runRingBench: () => Promise<unknown> }).runRingBench(),
+    )) as Results;
+    if (!results.crossOriginIsolated)
+      throw new Error('the benchmark page is not cross-origin isolated');
+    const ring = percentiles(results.hop.ring);
+    const pm = percentiles(results.hop.postMessage);
+    const { bytes } = results.throughput;
+    const ours = percentiles(results.throughput.oursMs);
+    const theirs = percentiles(results.throughput.ringbufMs);
+    const runs = results.throughput.oursMs.length;
+    const gbps = (ms: number) => bytes / 1e9 / (ms / 1000);
+    const us = (v: number) => v / 1000; // report() takes milliseconds
+    return {
+      title: 'Rings between workers (Chromium)',
+      tables: [
+        {
+          unit: 'per hop of one 512-byte frame between two workers (ping-pong, batches of 50 round trips)',
+          rows: [
+            {
+              name: 'postMessage over a MessageChannel (baseline)',
+              p50: us(pm.p50),
+              p99: us(pm.p99),
+              samples: results.hop.postMessage.length,
+              ratio: 1,
+            },
+            {
+              name: 'FrameRing (Atomics.wait on both sides)',
+              p50: us(ring.p50),
+              p99: us(ring.p99),
+              samples: results.hop.ring.length,
+              ratio: ring.p50 / pm.p50,
+            },
+          ],
+          note: `Ring hop latency is ${(pm.p50 / ring.p50).toFixed(1)}x lower than postMessage at p50 (goal: at least 5x).`,
+        },
+        {
+          unit: `for ${(bytes / 2 ** 20).toFixed(0)} MiB of 128-sample float32 blocks between two workers (${runs} alternating runs each; p50 is the median, p99 the worst)`,
+          rows: [
+            {
+              name: `ringbuf.js RingBuffer (baseline): ${gbps(theirs.p50).toFixed(2)} GB/s`,
+              p50: theirs.p50,
+              p99: theirs.p99,
+              samples: runs,
+              ratio: 1,
+            },
+            {
+              name: `AudioRing: ${gbps(ours.p50).toFixed(2)} GB/s`,
+              p50: ours.p50,
+              p99: ours.p99,
+              samples: runs,
+              ratio: ours.p50 / theirs.p50,
+            },
+          ],
+          note: 'Goal: at least as fast as ringbuf.js, and at least 1 GB/s.',
+        },
+      ],
+    };
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+}
