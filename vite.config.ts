@@ -2,6 +2,7 @@ import { playwright } from '@vitest/browser-playwright';
 import type { BrowserCommand } from 'vitest/node';
 import { defineConfig } from 'vitest/config';
 import { makeSpeechFixture } from './tests/audio/speech-fixture.ts';
+import { chromiumArgs, chromiumPath } from './tests/chromium.ts';
 
 /**
  * Runs on the test server for browser tests: real speech from espeak-ng (see
@@ -21,17 +22,6 @@ export const crossOriginIsolationHeaders = {
   'Cross-Origin-Opener-Policy': 'same-origin',
   'Cross-Origin-Embedder-Policy': 'require-corp',
 };
-
-/** Debian's Chromium: Playwright's own browser download is neither wanted nor possible here. */
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const chromiumArgs = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 
 export default defineConfig({
   server: { headers: crossOriginIsolationHeaders, host: '127.0.0.1' },

@@ -19,15 +19,9 @@ import {
   wasmResampleKernel,
 } from '../web/core/nodes/audio/resampler.ts';
 import { aliasing, sineQuality } from '../tests/audio/resample-quality.ts';
-import type { BenchSection, BenchTable } from './report.ts';
+import { type BenchSection, type BenchTable, rowsOf } from './report.ts';
 
 const SECONDS = 10;
-
-function latency(task: Bench['tasks'][number]) {
-  if (task.result.state !== 'completed')
-    throw new Error(`benchmark '${task.name}' ${task.result.state}`);
-  return task.result.latency;
-}
 
 async function resampleThroughput(from: number, to: number): Promise<BenchTable> {
   const filter = designPolyphaseFilter(from, to);
@@ -49,17 +43,7 @@ async function resampleThroughput(from: number, to: number): Promise<BenchTable>
     });
   }
   await bench.run();
-  const baseline = latency(bench.tasks[0]!).p50;
-  const rows = bench.tasks.map((task) => {
-    const l = latency(task);
-    return {
-      name: task.name,
-      p50: l.p50,
-      p99: l.p99,
-      samples: l.samplesCount,
-      ratio: l.p50 / baseline,
-    };
-  });
+  const rows = rowsOf(bench.tasks);
   const simd = rows[2]!;
   return {
     unit: `per ${SECONDS} s of mono audio in 20 ms chunks (default quality: ${filter.taps} taps)`,
@@ -149,19 +133,9 @@ async function elementwiseKernels(): Promise<BenchTable[]> {
     bench.add(`${name}, TypeScript twin (baseline)`, twin);
     for (const [variant, dsp] of variants) bench.add(`${name}, ${variant}`, wasm(dsp));
     await bench.run();
-    const baseline = latency(bench.tasks[0]!).p50;
     tables.push({
-      unit: `per 10 s of 48 kHz mono audio in 20 ms frames`,
-      rows: bench.tasks.map((task) => {
-        const l = latency(task);
-        return {
-          name: task.name,
-          p50: l.p50,
-          p99: l.p99,
-          samples: l.samplesCount,
-          ratio: l.p50 / baseline,
-        };
-      }),
+      unit: 'per 10 s of 48 kHz mono audio in 20 ms frames',
+      rows: rowsOf(bench.tasks),
     });
   }
   return tables;
@@ -183,17 +157,7 @@ async function logMelThroughput(): Promise<BenchTable> {
     });
   }
   await bench.run();
-  const baseline = latency(bench.tasks[0]!).p50;
-  const rows = bench.tasks.map((task) => {
-    const l = latency(task);
-    return {
-      name: task.name,
-      p50: l.p50,
-      p99: l.p99,
-      samples: l.samplesCount,
-      ratio: l.p50 / baseline,
-    };
-  });
+  const rows = rowsOf(bench.tasks);
   return {
     unit: `per ${SECONDS} s of 16 kHz audio in 20 ms chunks (1000 frames, n_fft 400 by direct DFT)`,
     rows,

@@ -6,7 +6,7 @@
 import { Bench } from 'tinybench';
 import calculatorManifest from '../examples/manifests/calculator.json' with { type: 'json' };
 import { type JsonData, type Manifest, PipelineRunner, RuntimeData } from '../web/core/index.ts';
-import type { BenchSection, BenchTable } from './report.ts';
+import { type BenchSection, type BenchTable, rowsOf } from './report.ts';
 
 const runner = new PipelineRunner();
 const manifestJson = JSON.stringify(calculatorManifest);
@@ -85,8 +85,8 @@ export async function benchCorePipeline(): Promise<BenchSection> {
   await long.run();
 
   const original = 1.45;
-  const unary = latencyOf(small.tasks[1]!).p50;
-  const full = latencyOf(small.tasks[2]!).p50;
+  const unary = rowsOf(small.tasks)[1]!.p50;
+  const full = rowsOf(small.tasks)[2]!.p50;
   return {
     title: 'Core executor (Node)',
     tables: [
@@ -103,26 +103,10 @@ export async function benchCorePipeline(): Promise<BenchSection> {
   };
 }
 
-function latencyOf(task: Bench['tasks'][number]) {
-  const result = task.result;
-  if (result.state !== 'completed') throw new Error(`benchmark '${task.name}' ${result.state}`);
-  return result.latency;
-}
-
 function tableOf(tasks: Bench['tasks'], perUnit: number, note?: string): BenchTable {
-  const baseline = latencyOf(tasks[0]!).p50;
   return {
     unit: perUnit === 1 ? 'per run' : `per item per node (${perUnit} item-node hops a run)`,
     note,
-    rows: tasks.map((task) => {
-      const latency = latencyOf(task);
-      return {
-        name: task.name,
-        p50: latency.p50 / perUnit,
-        p99: latency.p99 / perUnit,
-        samples: latency.samplesCount,
-        ratio: latency.p50 / baseline,
-      };
-    }),
+    rows: rowsOf(tasks, perUnit),
   };
 }

@@ -4,6 +4,7 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
+import type { Task } from 'tinybench';
 
 export interface BenchRow {
   name: string;
@@ -20,6 +21,29 @@ export interface BenchTable {
   rows: BenchRow[];
   /** A line under the table: a target, a figure reported elsewhere. */
   note?: string;
+}
+
+/**
+ * Rows for a finished tinybench run, the first task being the baseline; times are
+ * divided by perUnit (e.g. items per run) to report a per-unit latency.
+ */
+export function rowsOf(tasks: readonly Task[], perUnit = 1): BenchRow[] {
+  const latencyOf = (task: Task) => {
+    const result = task.result;
+    if (result.state !== 'completed') throw new Error(`benchmark '${task.name}' ${result.state}`);
+    return result.latency;
+  };
+  const baseline = latencyOf(tasks[0]!).p50;
+  return tasks.map((task) => {
+    const latency = latencyOf(task);
+    return {
+      name: task.name,
+      p50: latency.p50 / perUnit,
+      p99: latency.p99 / perUnit,
+      samples: latency.samplesCount,
+      ratio: latency.p50 / baseline,
+    };
+  });
 }
 
 export interface BenchSection {

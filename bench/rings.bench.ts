@@ -3,8 +3,8 @@
  * our config): hop latency of one 512-byte frame between two workers, FrameRing vs
  * postMessage; and throughput of 128-sample float32 blocks, AudioRing vs ringbuf.js.
  */
-import { chromium } from 'playwright';
 import { createServer } from 'vite';
+import { launchChromium } from '../tests/chromium.ts';
 import type { BenchSection } from './report.ts';
 
 interface Results {
@@ -24,17 +24,7 @@ function percentiles(values: number[]) {
 export async function benchRings(): Promise<BenchSection> {
   const server = await createServer({ server: { port: 0 }, logLevel: 'silent' });
   await server.listen();
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
+  const browser = await launchChromium();
   try {
     const page = await browser.newPage();
     await page.goto(`${server.resolvedUrls!.local[0]}bench/browser/rings.html`);

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
-import { type Browser, chromium } from 'playwright';
+import type { Browser } from 'playwright';
 import { type PreviewServer, preview } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from '../chromium.ts';
 
 /**
  * The built app as `npm start` serves it (vite preview of dist-app), driven in
@@ -16,17 +17,7 @@ beforeAll(async () => {
     throw new Error('dist-app is missing: run "npm run build" first');
   server = await preview({ preview: { port: 0, host: '127.0.0.1' }, logLevel: 'silent' });
   url = server.resolvedUrls!.local[0]!;
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

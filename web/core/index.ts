@@ -82,9 +82,10 @@ export {
   type TextData,
   type VideoData,
 } from './runtime-data.ts';
-export type {
-  PipelineTransport,
-  SessionOptions,
-  SessionOutput,
-  StreamSession,
+export {
+  iterateOutputs,
+  type PipelineTransport,
+  type SessionOptions,
+  type SessionOutput,
+  type StreamSession,
 } from './transport.ts';

@@ -22,7 +22,12 @@ import {
   type RuntimeData,
   type RuntimeDataKind,
 } from './runtime-data.ts';
-import type { SessionOptions, SessionOutput, StreamSession } from './transport.ts';
+import {
+  iterateOutputs,
+  type SessionOptions,
+  type SessionOutput,
+  type StreamSession,
+} from './transport.ts';
 
 const DEFAULT_QUEUE_CAPACITY = 32;
 
@@ -184,12 +189,8 @@ export class PipelineSession implements StreamSession {
     return { nodeId: this.sinks[this.output.lastLane]!, data: item };
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<SessionOutput> {
-    for (;;) {
-      const output = await this.recvOutput();
-      if (output === undefined) return;
-      yield output;
-    }
+  [Symbol.asyncIterator](): AsyncIterator<SessionOutput> {
+    return iterateOutputs(this);
   }
 
   async close(): Promise<void> {

@@ -43,6 +43,17 @@ export interface StreamSession extends AsyncIterable<SessionOutput> {
   metrics(): Promise<NodeMetricsSnapshot[]>;
 }
 
+/** Reads a session's outputs until it ends: the async iteration every StreamSession offers. */
+export async function* iterateOutputs(
+  session: Pick<StreamSession, 'recvOutput'>,
+): AsyncGenerator<SessionOutput, void, undefined> {
+  for (;;) {
+    const output = await session.recvOutput();
+    if (output === undefined) return;
+    yield output;
+  }
+}
+
 export interface PipelineTransport {
   /** Runs one input through the pipeline and returns its single output. */
   execute(

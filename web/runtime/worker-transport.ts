@@ -6,6 +6,7 @@
 import { type Remote, releaseProxy, wrap } from 'comlink';
 import {
   abortedError,
+  iterateOutputs,
   type ManifestSource,
   type NodeMetricsSnapshot,
   type PipelineTransport,
@@ -126,12 +127,8 @@ class WorkerStreamSession implements StreamSession {
     }
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<SessionOutput> {
-    for (;;) {
-      const output = await this.recvOutput();
-      if (output === undefined) return;
-      yield output;
-    }
+  [Symbol.asyncIterator](): AsyncIterator<SessionOutput> {
+    return iterateOutputs(this);
   }
 
   async close(): Promise<void> {
