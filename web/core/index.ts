@@ -58,6 +58,14 @@ export { Rebuffer } from './nodes/audio/rebuffer.ts';
 export { Resample } from './nodes/audio/resample.ts';
 export { BUILTIN_NODES, createDefaultRegistry } from './nodes/builtin-nodes.ts';
 export {
+  CALLER,
+  type Island,
+  type PlacementPlan,
+  type PlannedChannel,
+  planPlacement,
+} from './placement.ts';
+export { PipelineSession, type PipelineSessionOptions, type SinkPort } from './pipeline-session.ts';
+export {
   type ManifestSource,
   PipelineRunner,
   type PipelineRunnerOptions,

@@ -9,7 +9,7 @@ import { PreparedPipeline, validateManifest } from './manifest-validation.ts';
 import type { AnyNodeDefinition } from './node-contract.ts';
 import type { NodeRegistry } from './node-registry.ts';
 import { createDefaultRegistry } from './nodes/builtin-nodes.ts';
-import { PipelineSession } from './pipeline-session.ts';
+import { PipelineSession, type PipelineSessionOptions } from './pipeline-session.ts';
 import type { RuntimeData } from './runtime-data.ts';
 import type {
   PipelineTransport,
@@ -61,8 +61,8 @@ export class PipelineRunner implements PipelineTransport {
 
   async createStreamSession(
     manifest: ManifestSource,
-    options: SessionOptions = {},
-  ): Promise<StreamSession> {
+    options: PipelineSessionOptions = {},
+  ): Promise<PipelineSession> {
     return PipelineSession.start(this.prepare(manifest), options);
   }
 

@@ -31,9 +31,26 @@ import {
 
 const DEFAULT_QUEUE_CAPACITY = 32;
 
-interface Target {
-  inbox: NodeInbox<RuntimeData>;
-  lane: number;
+/**
+ * Where a sink's outputs go instead of recvOutput: a channel to another island, for
+ * runtimes that split a pipeline across threads. push returns a promise only when it
+ * must wait (backpressure); end is called once, when the sink has ended.
+ */
+export interface SinkPort {
+  push(data: RuntimeData): Promise<void> | undefined;
+  end(): void;
+}
+
+export interface PipelineSessionOptions extends SessionOptions {
+  /** Sinks whose outputs go to a port, by node id; the others go to recvOutput. */
+  sinkPorts?: ReadonlyMap<string, SinkPort>;
+}
+
+/** Where a node's outputs go: one lane of a downstream inbox, or a sink port. */
+type Target = SinkPort;
+
+function laneTarget(inbox: NodeInbox<RuntimeData>, lane: number): Target {
+  return { push: (item) => inbox.push(lane, item), end: () => inbox.closeLane(lane) };
 }
 
 interface NodeTask {
@@ -57,7 +74,9 @@ const SESSION_PREFIX = crypto.randomUUID().slice(0, 8);
 export class PipelineSession implements StreamSession {
   readonly sessionId: string;
   private readonly tasks: NodeTask[] = [];
-  private readonly inputTargets: Target[] = [];
+  /** The input lane of each source node, by id. */
+  private readonly inputTargets = new Map<string, Target>();
+  private readonly endedSources = new Set<string>();
   private readonly output: NodeInbox<RuntimeData>;
   private readonly sinks: readonly string[];
   private readonly lifetime: LazyAbort;
@@ -71,31 +90,37 @@ export class PipelineSession implements StreamSession {
     instances: Map<string, NodeInstance>,
     contexts: Map<string, NodeRunContext>,
     lifetime: LazyAbort,
-    options: SessionOptions,
+    options: PipelineSessionOptions,
   ) {
     this.lifetime = lifetime;
     this.sessionId = `session-${SESSION_PREFIX}-${++sessionCounter}`;
     const capacity = options.queueCapacity ?? DEFAULT_QUEUE_CAPACITY;
     const { graph, definitions } = pipeline;
-    this.sinks = graph.sinks;
-    this.output = new NodeInbox(graph.sinks.length, capacity);
+    const ports = options.sinkPorts ?? new Map<string, SinkPort>();
+    for (const id of ports.keys()) {
+      if (!graph.sinks.includes(id)) {
+        throw new RemoteMediaError('usage', `sink port for '${id}', which is not a sink node`);
+      }
+    }
+    this.sinks = graph.sinks.filter((id) => !ports.has(id));
+    this.output = new NodeInbox(this.sinks.length, capacity);
 
     const inboxes = new Map<string, NodeInbox<RuntimeData>>();
     for (const id of graph.order) {
       const upstream = graph.upstream.get(id)!;
       inboxes.set(id, new NodeInbox(Math.max(1, upstream.length), capacity));
     }
-    for (const id of graph.sources) this.inputTargets.push({ inbox: inboxes.get(id)!, lane: 0 });
+    for (const id of graph.sources) this.inputTargets.set(id, laneTarget(inboxes.get(id)!, 0));
 
     for (const id of graph.order) {
       const downstream = graph.downstream.get(id)!;
+      const port = ports.get(id);
       const targets: Target[] =
-        downstream.length === 0
-          ? [{ inbox: this.output, lane: graph.sinks.indexOf(id) }]
-          : downstream.map((next) => ({
-              inbox: inboxes.get(next)!,
-              lane: graph.upstream.get(next)!.indexOf(id),
-            }));
+        downstream.length > 0
+          ? downstream.map((next) =>
+              laneTarget(inboxes.get(next)!, graph.upstream.get(next)!.indexOf(id)),
+            )
+          : [port ?? laneTarget(this.output, this.sinks.indexOf(id))];
       const upstream = graph.upstream.get(id)!;
       const accepts = definitions.get(id)!.accepts;
       this.tasks.push({
@@ -123,7 +148,7 @@ export class PipelineSession implements StreamSession {
    */
   static async start(
     pipeline: PreparedPipeline,
-    options: SessionOptions = {},
+    options: PipelineSessionOptions = {},
   ): Promise<PipelineSession> {
     if (options.signal?.aborted) throw abortedError(options.signal.reason);
     const instances = new Map<string, NodeInstance>();
@@ -160,6 +185,48 @@ export class PipelineSession implements StreamSession {
   }
 
   sendInput(data: RuntimeData): Promise<void> {
+    return this.sendTo(this.inputTargets.values(), data);
+  }
+
+  /**
+   * Sends an input to one source node only (the others do not see it). Runtimes that
+   * link islands use it to feed each boundary node from its own channel.
+   */
+  sendInputTo(sourceId: string, data: RuntimeData): Promise<void> {
+    const target = this.source(sourceId);
+    if (this.endedSources.has(sourceId) && !this.error) {
+      return Promise.reject(
+        new RemoteMediaError('session_closed', `The input of '${sourceId}' has ended`),
+      );
+    }
+    if (data.kind === 'control' && data.signal === 'end_of_stream') {
+      this.endInput(sourceId);
+      return Promise.resolve();
+    }
+    return this.sendTo([target], data);
+  }
+
+  /** Ends the input of one source node; the session ends once every source's input has. */
+  endInput(sourceId: string): void {
+    const target = this.source(sourceId);
+    if (this.state !== 'running' || this.endedSources.has(sourceId)) return;
+    this.endedSources.add(sourceId);
+    target.end();
+    if (this.endedSources.size === this.inputTargets.size) void this.close().catch(() => {});
+  }
+
+  private source(id: string): Target {
+    const target = this.inputTargets.get(id);
+    if (!target) {
+      throw new RemoteMediaError(
+        'usage',
+        `'${id}' is not a source node of this pipeline; sources: ${[...this.inputTargets.keys()].join(', ')}`,
+      );
+    }
+    return target;
+  }
+
+  private sendTo(targets: Iterable<Target>, data: RuntimeData): Promise<void> {
     if (this.error) return Promise.reject(this.error);
     if (this.state !== 'running') {
       return Promise.reject(
@@ -175,7 +242,7 @@ export class PipelineSession implements StreamSession {
       return Promise.reject(error);
     }
     if (data.kind === 'control' && data.signal === 'end_of_stream') return this.close();
-    return this.deliver(this.inputTargets, data) ?? Promise.resolve();
+    return this.deliver(targets, data) ?? Promise.resolve();
   }
 
   async recvOutput(): Promise<SessionOutput | undefined> {
@@ -199,8 +266,19 @@ export class PipelineSession implements StreamSession {
       // Nobody is obliged to read what is produced after the input ends, so the
       // output may grow instead of holding the pipeline back.
       this.output.removeBound();
-      for (const target of this.inputTargets) target.inbox.closeLane(target.lane);
+      for (const [id, target] of this.inputTargets) {
+        if (!this.endedSources.has(id)) target.end();
+      }
     }
+    await this.finished;
+    if (this.error) throw this.error;
+  }
+
+  /**
+   * Resolves once the session has ended on its own (every source's input ended and
+   * every node finished), or rejects with its error; unlike close, ends no input.
+   */
+  async ended(): Promise<void> {
     await this.finished;
     if (this.error) throw this.error;
   }
@@ -281,7 +359,7 @@ export class PipelineSession implements StreamSession {
       }
       context.from = undefined;
       await this.flushNode(task);
-      for (const target of task.targets) target.inbox.closeLane(target.lane);
+      for (const target of task.targets) target.end();
     } catch (cause) {
       this.fail(
         cause instanceof RemoteMediaError &&
@@ -340,10 +418,10 @@ export class PipelineSession implements StreamSession {
   }
 
   /** Pushes one item to every target; returns a promise only when a target was full. */
-  private deliver(targets: readonly Target[], item: RuntimeData): Promise<void> | undefined {
+  private deliver(targets: Iterable<Target>, item: RuntimeData): Promise<void> | undefined {
     let waits: Promise<void>[] | undefined;
-    for (const { inbox, lane } of targets) {
-      const waiting = inbox.push(lane, item);
+    for (const target of targets) {
+      const waiting = target.push(item);
       if (!waiting) continue;
       waits ??= [];
       waits.push(waiting);
