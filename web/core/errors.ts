@@ -12,6 +12,8 @@ export type ErrorKind =
   | 'node_failed'
   | 'aborted'
   | 'session_closed'
+  /** A worker (or process) running part of a session stopped or crashed. */
+  | 'worker_lost'
   | 'usage';
 
 export interface ManifestIssue {

@@ -93,6 +93,7 @@ export {
 export {
   iterateOutputs,
   type PipelineTransport,
+  runThrough,
   type SessionOptions,
   type SessionOutput,
   type StreamSession,

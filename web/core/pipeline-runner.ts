@@ -11,11 +11,12 @@ import type { NodeRegistry } from './node-registry.ts';
 import { createDefaultRegistry } from './nodes/builtin-nodes.ts';
 import { PipelineSession, type PipelineSessionOptions } from './pipeline-session.ts';
 import type { RuntimeData } from './runtime-data.ts';
-import type {
-  PipelineTransport,
-  SessionOptions,
-  SessionOutput,
-  StreamSession,
+import {
+  type PipelineTransport,
+  runThrough,
+  type SessionOptions,
+  type SessionOutput,
+  type StreamSession,
 } from './transport.ts';
 
 /** A manifest as an object, as JSON text, or already prepared by PipelineRunner.prepare. */
@@ -105,15 +106,7 @@ export class PipelineRunner implements PipelineTransport {
     options: SessionOptions = {},
   ): Promise<SessionOutput[]> {
     const session = await PipelineSession.start(this.prepare(manifest), options);
-    // A bad input must end the session, or the output loop below would wait forever.
-    const feeding = feed(session, inputs).catch((error: unknown) => session.abort(error));
-    const outputs: SessionOutput[] = [];
-    try {
-      for await (const output of session) outputs.push(output);
-    } finally {
-      await feeding;
-    }
-    return outputs;
+    return runThrough(session, inputs);
   }
 
   execute(
@@ -127,16 +120,4 @@ export class PipelineRunner implements PipelineTransport {
   stream(manifest: ManifestSource, options?: SessionOptions): Promise<StreamSession> {
     return this.createStreamSession(manifest, options);
   }
-}
-
-async function feed(
-  session: StreamSession,
-  inputs: Iterable<RuntimeData> | AsyncIterable<RuntimeData>,
-): Promise<void> {
-  if (Symbol.iterator in inputs) {
-    for (const input of inputs) await session.sendInput(input);
-  } else {
-    for await (const input of inputs) await session.sendInput(input);
-  }
-  await session.close();
 }

@@ -39,6 +39,8 @@ const DEFAULT_QUEUE_CAPACITY = 32;
 export interface SinkPort {
   push(data: RuntimeData): Promise<void> | undefined;
   end(): void;
+  /** Called if the session fails, so a push waiting on its consumer can give up. */
+  abort?(error: RemoteMediaError): void;
 }
 
 export interface PipelineSessionOptions extends SessionOptions {
@@ -79,6 +81,7 @@ export class PipelineSession implements StreamSession {
   private readonly endedSources = new Set<string>();
   private readonly output: NodeInbox<RuntimeData>;
   private readonly sinks: readonly string[];
+  private readonly ports: readonly SinkPort[];
   private readonly lifetime: LazyAbort;
   private state: State = 'running';
   private error: RemoteMediaError | undefined;
@@ -103,6 +106,7 @@ export class PipelineSession implements StreamSession {
       }
     }
     this.sinks = graph.sinks.filter((id) => !ports.has(id));
+    this.ports = [...ports.values()];
     this.output = new NodeInbox(this.sinks.length, capacity);
 
     const inboxes = new Map<string, NodeInbox<RuntimeData>>();
@@ -308,6 +312,7 @@ export class PipelineSession implements StreamSession {
     this.lifetime.abort(error);
     for (const task of this.tasks) task.inbox.fail(error);
     this.output.fail(error);
+    for (const port of this.ports) port.abort?.(error);
   }
 
   private async runAll(): Promise<void> {

@@ -31,6 +31,8 @@ export interface PlannedChannel {
 export interface Island {
   readonly key: string;
   readonly manifest: Manifest;
+  /** The pipeline's own nodes in this island (the rest are boundary PassThroughs). */
+  readonly nodeIds: readonly string[];
   /** Channels into the island and the local source nodes each one feeds. */
   readonly inputs: readonly { channel: number; sources: readonly string[] }[];
   /** Channels out of the island and the local sink node feeding each one. */
@@ -118,6 +120,7 @@ export function planPlacement(
   return {
     islands: islands.map((island) => ({
       key: island.key,
+      nodeIds: graph.ids.filter((id) => place.get(id) === island.key),
       manifest: {
         version: manifest.version,
         metadata: { ...manifest.metadata, name: `${manifest.metadata.name} [${island.key}]` },

@@ -54,6 +54,37 @@ export async function* iterateOutputs(
   }
 }
 
+/**
+ * Sends every input into a session, closes it, and returns every output: what
+ * executeBatch and run do on any transport. The session ends (aborted with the
+ * error) if an input is rejected, so the output loop never waits for ever.
+ */
+export async function runThrough(
+  session: StreamSession & { abort(reason?: unknown): void },
+  inputs: Iterable<RuntimeData> | AsyncIterable<RuntimeData>,
+): Promise<SessionOutput[]> {
+  const feeding = feed(session, inputs).catch((error: unknown) => session.abort(error));
+  const outputs: SessionOutput[] = [];
+  try {
+    for await (const output of session) outputs.push(output);
+  } finally {
+    await feeding;
+  }
+  return outputs;
+}
+
+async function feed(
+  session: StreamSession,
+  inputs: Iterable<RuntimeData> | AsyncIterable<RuntimeData>,
+): Promise<void> {
+  if (Symbol.iterator in inputs) {
+    for (const input of inputs) await session.sendInput(input);
+  } else {
+    for await (const input of inputs) await session.sendInput(input);
+  }
+  await session.close();
+}
+
 export interface PipelineTransport {
   /** Runs one input through the pipeline and returns its single output. */
   execute(

@@ -14,12 +14,14 @@ import {
   type SessionOutput,
   type StreamSession,
 } from '../core/index.ts';
+import { IslandTable, type IslandSpec } from './island.ts';
 
 export type HostSessionOptions = Omit<SessionOptions, 'signal'>;
 
 export class PipelineHost {
   private readonly runner: PipelineRunner;
   private readonly sessions = new Map<string, { session: StreamSession; abort: AbortController }>();
+  private readonly islands = new IslandTable();
 
   constructor(options: PipelineRunnerOptions = {}) {
     this.runner = new PipelineRunner(options);
@@ -27,6 +29,11 @@ export class PipelineHost {
 
   nodeTypes(): readonly string[] {
     return this.runner.registry.types();
+  }
+
+  /** Every name a manifest may use for a node type here, aliases included. */
+  nodeNames(): string[] {
+    return this.runner.registry.names();
   }
 
   /** Throws ManifestValidationError when the manifest is invalid. */
@@ -80,6 +87,37 @@ export class PipelineHost {
 
   metrics(sessionId: string): Promise<NodeMetricsSnapshot[]> {
     return this.get(sessionId).session.metrics();
+  }
+
+  /** Starts an island of a runtime session (see web/runtime/runtime.ts). */
+  openIsland(spec: IslandSpec): Promise<string> {
+    return this.islands.open(this.runner, spec);
+  }
+
+  islandDone(islandId: string): Promise<void> {
+    return this.islands.done(islandId);
+  }
+
+  abortIsland(islandId: string, reason: string): void {
+    this.islands.abort(islandId, reason);
+  }
+
+  islandMetrics(islandId: string): Promise<NodeMetricsSnapshot[]> {
+    return this.islands.metrics(islandId);
+  }
+
+  /**
+   * Takes a Web Lock for the rest of this thread's life and resolves once it holds
+   * it. The lock is released only when the thread ends, so the page learns of a
+   * terminated or crashed worker by waiting for the same lock (see WorkerLink).
+   */
+  holdLifeline(name: string): Promise<void> {
+    return new Promise((resolve) => {
+      void navigator.locks.request(name, () => {
+        resolve();
+        return new Promise<never>(() => {});
+      });
+    });
   }
 
   private get(sessionId: string) {

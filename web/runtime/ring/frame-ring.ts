@@ -29,10 +29,18 @@ const FRAMES_READ = 7;
 /** Set while the reader (writer) sleeps in Atomics.wait, so the other side notifies only then. */
 const READER_WAITING = 8;
 const WRITER_WAITING = 9;
+/** Set by either side to end the stream abnormally: both sides stop at once. */
+const CANCELLED = 10;
 const CONTROL_SLOTS = 16;
 /** Index checks before sleeping: a few microseconds of spinning. */
 const SPIN_CHECKS = 2000;
 const CONTROL_BYTES = CONTROL_SLOTS * 4;
+/**
+ * Longest sleep between looks at the cancelled flag. cancel() notifies, but a side
+ * that checked the flag just before it was set may sleep past that notify; this
+ * bounds how late it notices. Sleeps end sooner whenever data moves.
+ */
+const CANCEL_CHECK_MS = 100;
 
 export interface RingStats {
   capacity: number;
@@ -96,6 +104,26 @@ abstract class RingSide {
     return false;
   }
 
+  /**
+   * Ends the stream abnormally from either side (a failed or aborted session): the
+   * other side's pending and later calls throw instead of waiting forever.
+   */
+  cancel(): void {
+    Atomics.store(this.control, CANCELLED, 1);
+    Atomics.notify(this.control, WRITE);
+    Atomics.notify(this.control, READ);
+  }
+
+  get cancelled(): boolean {
+    return Atomics.load(this.control, CANCELLED) === 1;
+  }
+
+  protected throwIfCancelled(): void {
+    if (Atomics.load(this.control, CANCELLED) === 1) {
+      throw new RemoteMediaError('aborted', 'the ring was cancelled: the other side ended early');
+    }
+  }
+
   stats(): RingStats {
     const c = this.control;
     return {
@@ -136,6 +164,7 @@ export class FrameRingWriter extends RingSide {
         `a ${frame.length}-byte frame cannot fit a ${this.capacity}-byte ring`,
       );
     }
+    this.throwIfCancelled();
     if (Atomics.load(this.control, CLOSED) === 1) {
       throw new RemoteMediaError('session_closed', 'write to a closed ring');
     }
@@ -171,7 +200,7 @@ export class FrameRingWriter extends RingSide {
       const read = Atomics.load(this.control, READ);
       const left = deadline - performance.now();
       if (this.capacity - this.used() < record(frame.length) && left > 0) {
-        Atomics.wait(this.control, READ, read, left);
+        Atomics.wait(this.control, READ, read, Math.min(left, CANCEL_CHECK_MS));
       }
       Atomics.store(this.control, WRITER_WAITING, 0);
       if (left <= 0) {
@@ -186,7 +215,7 @@ export class FrameRingWriter extends RingSide {
       Atomics.store(this.control, WRITER_WAITING, 1);
       const read = Atomics.load(this.control, READ);
       if (this.capacity - this.used() < record(frame.length)) {
-        const waiting = Atomics.waitAsync(this.control, READ, read);
+        const waiting = Atomics.waitAsync(this.control, READ, read, CANCEL_CHECK_MS);
         if (waiting.async) await waiting.value;
       }
       Atomics.store(this.control, WRITER_WAITING, 0);
@@ -233,6 +262,7 @@ export const RING_CLOSED: unique symbol = Symbol('ring closed');
 export class FrameRingReader extends RingSide {
   /** The next frame, undefined if none is there yet, or RING_CLOSED at the end. */
   tryRead(): Uint8Array | undefined | typeof RING_CLOSED {
+    this.throwIfCancelled();
     for (;;) {
       const read = Atomics.load(this.control, READ);
       if (read === Atomics.load(this.control, WRITE)) {
@@ -269,7 +299,9 @@ export class FrameRingReader extends RingSide {
       const write = Atomics.load(this.control, WRITE);
       const again = this.tryRead();
       const left = deadline - performance.now();
-      if (again === undefined && left > 0) Atomics.wait(this.control, WRITE, write, left);
+      if (again === undefined && left > 0) {
+        Atomics.wait(this.control, WRITE, write, Math.min(left, CANCEL_CHECK_MS));
+      }
       Atomics.store(this.control, READER_WAITING, 0);
       if (again !== undefined) return again;
       if (left <= 0) {
@@ -286,7 +318,7 @@ export class FrameRingReader extends RingSide {
       const write = Atomics.load(this.control, WRITE);
       const again = this.tryRead();
       if (again === undefined) {
-        const waiting = Atomics.waitAsync(this.control, WRITE, write);
+        const waiting = Atomics.waitAsync(this.control, WRITE, write, CANCEL_CHECK_MS);
         if (waiting.async) await waiting.value;
       }
       Atomics.store(this.control, READER_WAITING, 0);

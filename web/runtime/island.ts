@@ -1,0 +1,141 @@
+/**
+ * One island of a pipeline running in this thread: a session of its sub-manifest,
+ * fed from its input channels and writing its sinks into its output channels. The
+ * same code runs an island in a pipeline worker and on the page.
+ */
+import {
+  type Manifest,
+  type NodeMetricsSnapshot,
+  type PipelineRunner,
+  type PipelineSession,
+  RemoteMediaError,
+  type SinkPort,
+} from '../core/index.ts';
+import {
+  type ChannelEndpoint,
+  type ChannelReader,
+  type ChannelWriter,
+  openReader,
+  openWriter,
+} from './channel/channel.ts';
+
+export interface IslandSpec {
+  manifest: Manifest;
+  /** Each input channel and the source nodes it feeds. */
+  inputs: { endpoint: ChannelEndpoint; sources: string[] }[];
+  /** Each output channel and the sink node that writes it. */
+  outputs: { endpoint: ChannelEndpoint; sink: string }[];
+  queueCapacity?: number;
+}
+
+export class RunningIsland {
+  /** Settles when the island has ended: resolves on a clean end, rejects with its error. */
+  readonly done: Promise<void>;
+
+  private constructor(
+    private readonly session: PipelineSession,
+    private readonly readers: ChannelReader[],
+    private readonly writers: ChannelWriter[],
+    inputs: IslandSpec['inputs'],
+  ) {
+    const pumps = inputs.map((input, i) => this.pump(readers[i]!, input.sources));
+    this.done = Promise.all([session.ended(), ...pumps]).then(
+      () => undefined,
+      (error: unknown) => {
+        session.abort(error);
+        this.cancelChannels();
+        throw error;
+      },
+    );
+    // The caller learns of failure through `done`; this keeps it from being unhandled.
+    this.done.catch(() => {});
+  }
+
+  static async start(runner: PipelineRunner, spec: IslandSpec): Promise<RunningIsland> {
+    const writers = spec.outputs.map((o) => openWriter(o.endpoint));
+    const readers = spec.inputs.map((i) => openReader(i.endpoint));
+    const sinkPorts = new Map<string, SinkPort>(
+      spec.outputs.map((o, i) => {
+        const writer = writers[i]!;
+        return [
+          o.sink,
+          {
+            push: (data) => writer.write(data),
+            end: () => writer.end(),
+            abort: () => writer.cancel(),
+          },
+        ];
+      }),
+    );
+    let session: PipelineSession;
+    try {
+      session = await runner.createStreamSession(spec.manifest, {
+        sinkPorts,
+        queueCapacity: spec.queueCapacity,
+      });
+    } catch (error) {
+      for (const channel of [...readers, ...writers]) channel.cancel();
+      throw error;
+    }
+    return new RunningIsland(session, readers, writers, spec.inputs);
+  }
+
+  /** Ends the island at once with `reason`; its channels are cancelled. */
+  abort(reason: unknown): void {
+    this.session.abort(reason);
+    this.cancelChannels();
+  }
+
+  metrics(): Promise<NodeMetricsSnapshot[]> {
+    return this.session.metrics();
+  }
+
+  private cancelChannels(): void {
+    for (const channel of [...this.readers, ...this.writers]) channel.cancel();
+  }
+
+  /** Moves one input channel into its source nodes until the channel ends. */
+  private async pump(reader: ChannelReader, sources: readonly string[]): Promise<void> {
+    for (;;) {
+      const data = await reader.read();
+      if (data === undefined) {
+        for (const id of sources) this.session.endInput(id);
+        return;
+      }
+      if (sources.length === 1) await this.session.sendInputTo(sources[0]!, data);
+      else await Promise.all(sources.map((id) => this.session.sendInputTo(id, data)));
+    }
+  }
+}
+
+/** Islands a host runs, by id, for hosts reached over comlink. */
+export class IslandTable {
+  private readonly islands = new Map<string, RunningIsland>();
+  private counter = 0;
+
+  async open(runner: PipelineRunner, spec: IslandSpec): Promise<string> {
+    const island = await RunningIsland.start(runner, spec);
+    const id = `island-${++this.counter}`;
+    this.islands.set(id, island);
+    return id;
+  }
+
+  /** Waits for the island's end, once: its owner calls it right after open. */
+  async done(id: string): Promise<void> {
+    const island = this.islands.get(id);
+    if (!island) throw new RemoteMediaError('session_closed', `No island '${id}' in this host`);
+    try {
+      await island.done;
+    } finally {
+      this.islands.delete(id);
+    }
+  }
+
+  abort(id: string, reason: string): void {
+    this.islands.get(id)?.abort(new RemoteMediaError('aborted', `Aborted: ${reason}`));
+  }
+
+  metrics(id: string): Promise<NodeMetricsSnapshot[]> {
+    return this.islands.get(id)?.metrics() ?? Promise.resolve([]);
+  }
+}

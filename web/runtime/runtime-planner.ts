@@ -1,0 +1,117 @@
+/**
+ * Validates a manifest for the browser runtime and splits it into islands. Node
+ * types live in two registries — the page's (executor "main") and the pipeline
+ * worker's — so each side checks the params of its own nodes, on the whole
+ * manifest, and every error keeps its path in the manifest the user wrote.
+ */
+import { z } from 'zod';
+import {
+  defineNode,
+  type Manifest,
+  type ManifestIssue,
+  type ManifestNode,
+  type ManifestSource,
+  ManifestValidationError,
+  NodeRegistry,
+  PassThrough,
+  type PipelineRunner,
+  type PlacementPlan,
+  planPlacement,
+  PreparedPipeline,
+  validateManifest,
+} from '../core/index.ts';
+
+export const MAIN = 'main';
+export const WORKER = 'worker';
+
+export interface RuntimePlan {
+  readonly pipeline: PreparedPipeline;
+  readonly placement: PlacementPlan;
+}
+
+export class RuntimePlanner {
+  /** The page's node types plus stand-ins for the worker's, for whole-manifest checks. */
+  private readonly registry: NodeRegistry;
+
+  constructor(
+    private readonly main: PipelineRunner,
+    private readonly workerNames: ReadonlySet<string>,
+    /** Validates a manifest against the worker's own registry (throws ManifestValidationError). */
+    private readonly validateInWorker: (manifest: Manifest) => Promise<void>,
+  ) {
+    this.registry = main.registry.clone();
+    for (const name of workerNames) {
+      if (!this.registry.has(name)) this.registry.register(workerStandIn(name));
+    }
+  }
+
+  async plan(source: ManifestSource): Promise<RuntimePlan> {
+    const manifest = source instanceof PreparedPipeline ? source.manifest : source;
+    // Structure, ids, connections, cycles, known types, and the params of page nodes.
+    const whole = validateManifest(manifest, this.registry);
+    const issues: ManifestIssue[] = [];
+    const place = whole.manifest.nodes.map((node, i) => this.placeOf(node, i, issues));
+    if (issues.length > 0) throw new ManifestValidationError(issues);
+    if (place.includes(WORKER)) {
+      // The worker checks its nodes' params on the whole manifest, page nodes standing
+      // in as PassThrough, so paths such as nodes[3].params.rate stay true.
+      await this.validateInWorker({
+        ...whole.manifest,
+        nodes: whole.manifest.nodes.map((node, i) =>
+          place[i] === WORKER ? node : { id: node.id, node_type: PassThrough.type, params: {} },
+        ),
+      });
+    }
+    return { pipeline: whole, placement: planPlacement(whole, (_, i) => place[i]!) };
+  }
+
+  private placeOf(node: ManifestNode, index: number, issues: ManifestIssue[]): string {
+    const onPage = this.main.registry.has(node.node_type);
+    const inWorker = this.workerNames.has(node.node_type);
+    const executor = node.executor ?? 'auto';
+    const issue = (message: string): string => {
+      issues.push({
+        code: 'invalid_placement',
+        path: `nodes[${index}].executor`,
+        nodeId: node.id,
+        message,
+      });
+      return MAIN;
+    };
+    switch (executor) {
+      case 'auto':
+        return inWorker ? WORKER : MAIN;
+      case 'worker':
+        return inWorker
+          ? WORKER
+          : issue(
+              `node type '${node.node_type}' is not available in the pipeline worker; use executor "main"`,
+            );
+      case 'main':
+        return onPage
+          ? MAIN
+          : issue(
+              `node type '${node.node_type}' is not registered on the page; pass it in createRuntime({ nodes }) or use executor "worker"`,
+            );
+      case 'python':
+        return issue(
+          'executor "python" needs the Pyodide worker, which this runtime does not start yet; use "worker" or "main"',
+        );
+      case 'remote':
+        return issue(
+          'executor "remote" needs the gateway transport, which this runtime does not have yet; use "worker" or "main"',
+        );
+    }
+  }
+}
+
+/** Accepts any params: the worker checks them with the real schema. */
+function workerStandIn(type: string) {
+  return defineNode({
+    type,
+    params: z.record(z.string(), z.unknown()),
+    create: () => {
+      throw new Error(`'${type}' runs in the pipeline worker, not on the page`);
+    },
+  });
+}

@@ -1,0 +1,269 @@
+/**
+ * A StreamSession of the browser runtime: the islands of one pipeline, each running
+ * where its nodes belong, linked by channels. The caller's inputs enter through one
+ * channel per island holding pipeline sources; each pipeline sink sends back
+ * through its own channel.
+ *
+ * Failure: the first island that fails (a node error, a lost worker, an abort) ends
+ * the whole session. Every other island is aborted and every channel cancelled, so
+ * nothing waits on a side that is gone; once all have settled, the session's error
+ * is the root cause (a node's own error before the cancellations it caused).
+ */
+import {
+  abortedError,
+  assertValidRuntimeData,
+  iterateOutputs,
+  type NodeMetricsSnapshot,
+  type PipelineRunner,
+  RemoteMediaError,
+  type RuntimeData,
+  type SessionOutput,
+  type StreamSession,
+} from '../core/index.ts';
+import { END_OF_STREAM, NodeInbox } from '../core/node-inbox.ts';
+import {
+  type ChannelEndpoint,
+  type ChannelMode,
+  type ChannelOptions,
+  type ChannelReader,
+  type ChannelWriter,
+  createChannel,
+  openReader,
+  openWriter,
+} from './channel/channel.ts';
+import { type IslandSpec, RunningIsland } from './island.ts';
+import type { RuntimePlan } from './runtime-planner.ts';
+
+/** What a session needs to run an island in some thread. */
+export interface IslandRunner {
+  start(spec: IslandSpec, endpoints: ChannelEndpoint[]): Promise<StartedIsland>;
+}
+
+export interface StartedIsland {
+  /** Settles when the island ends; rejects with its error or when its thread is lost. */
+  readonly done: Promise<void>;
+  abort(reason: string): void;
+  metrics(): Promise<NodeMetricsSnapshot[]>;
+}
+
+export interface RuntimeSessionOptions {
+  signal?: AbortSignal;
+  queueCapacity?: number;
+  channels: ChannelMode;
+  channel?: ChannelOptions;
+}
+
+let sessionCounter = 0;
+
+export class RuntimeSession implements StreamSession {
+  readonly sessionId = `runtime-session-${++sessionCounter}`;
+  private readonly output: NodeInbox<RuntimeData>;
+  private readonly finished: Promise<void>;
+  private error: RemoteMediaError | undefined;
+  private state: 'running' | 'closing' | 'ended' = 'running';
+  private readonly removeAbortListener: () => void;
+
+  private constructor(
+    private readonly plan: RuntimePlan,
+    private readonly islands: readonly StartedIsland[],
+    private readonly inputs: readonly ChannelWriter[],
+    private readonly outputs: readonly { sink: string; reader: ChannelReader }[],
+    options: RuntimeSessionOptions,
+  ) {
+    this.output = new NodeInbox(outputs.length, options.queueCapacity ?? 32);
+    const pumps = outputs.map(({ reader }, lane) => this.pumpOutput(reader, lane));
+    this.finished = this.watch([...islands.map((i) => i.done), ...pumps]);
+    const signal = options.signal;
+    const onAbort = () => this.abort(signal?.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    this.removeAbortListener = () => signal?.removeEventListener('abort', onAbort);
+  }
+
+  static async start(
+    plan: RuntimePlan,
+    runners: ReadonlyMap<string, IslandRunner>,
+    options: RuntimeSessionOptions,
+  ): Promise<RuntimeSession> {
+    if (options.signal?.aborted) throw abortedError(options.signal.reason);
+    const { placement } = plan;
+    const channels = placement.channels.map(() => createChannel(options.channels, options.channel));
+    const started: StartedIsland[] = [];
+    try {
+      for (const island of placement.islands) {
+        const inputs = island.inputs.map((i) => ({
+          endpoint: channels[i.channel]!.reader,
+          sources: [...i.sources],
+        }));
+        const outputs = island.outputs.map((o) => ({
+          endpoint: channels[o.channel]!.writer,
+          sink: o.sink,
+        }));
+        const spec: IslandSpec = {
+          manifest: island.manifest,
+          inputs,
+          outputs,
+          queueCapacity: options.queueCapacity,
+        };
+        const endpoints = [...inputs, ...outputs].map((e) => e.endpoint);
+        started.push(await runners.get(island.key)!.start(spec, endpoints));
+      }
+    } catch (error) {
+      // Aborted islands cancel their channel ends; the other ends were never opened.
+      for (const island of started) island.abort('another island failed to start');
+      throw error;
+    }
+    const inputs = placement.inputChannels.map((c) => openWriter(channels[c]!.writer));
+    const outputs = [...placement.outputChannels].map(([sink, c]) => ({
+      sink,
+      reader: openReader(channels[c]!.reader),
+    }));
+    return new RuntimeSession(plan, started, inputs, outputs, options);
+  }
+
+  async sendInput(data: RuntimeData): Promise<void> {
+    if (this.error) throw this.error;
+    if (this.state !== 'running') {
+      throw new RemoteMediaError(
+        'session_closed',
+        `Session ${this.sessionId} is closed: no more input`,
+      );
+    }
+    assertValidRuntimeData(data);
+    if (data.kind === 'control' && data.signal === 'end_of_stream') return this.close();
+    try {
+      for (const writer of this.inputs) {
+        const waiting = writer.write(data);
+        if (waiting) await waiting;
+      }
+    } catch (error) {
+      // A cancelled channel means the session is already failing (the root cause
+      // wins); any other write error, such as a frame too big for the ring, ends it.
+      if (!(error instanceof RemoteMediaError && error.kind === 'aborted')) {
+        this.fail(error instanceof RemoteMediaError ? error : abortedError(error));
+      }
+      await this.finished;
+      throw this.error ?? error;
+    }
+  }
+
+  async recvOutput(): Promise<SessionOutput | undefined> {
+    let item = this.output.take();
+    if (item instanceof Promise) item = await item;
+    if (item === END_OF_STREAM) {
+      await this.finished;
+      if (this.error) throw this.error;
+      return undefined;
+    }
+    return { nodeId: this.outputs[this.output.lastLane]!.sink, data: item };
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<SessionOutput> {
+    return iterateOutputs(this);
+  }
+
+  async close(): Promise<void> {
+    if (this.state === 'running') {
+      this.state = 'closing';
+      // Outputs nobody reads must not hold the pipeline back once the input ended.
+      this.output.removeBound();
+      for (const writer of this.inputs) writer.end();
+    }
+    await this.finished;
+    if (this.error) throw this.error;
+  }
+
+  /** Resolves once the session has ended, however it ended. */
+  whenEnded(): Promise<void> {
+    return this.finished;
+  }
+
+  isActive(): boolean {
+    return this.state !== 'ended';
+  }
+
+  /** Ends the session at once; pending and later calls reject with an `aborted` error. */
+  abort(reason?: unknown): void {
+    this.fail(abortedError(reason));
+  }
+
+  /** Metrics of the pipeline's own nodes, from every island. */
+  async metrics(): Promise<NodeMetricsSnapshot[]> {
+    const all = await Promise.all(
+      this.islands.map(async (island, i) => {
+        const own = new Set(this.plan.placement.islands[i]!.nodeIds);
+        const metrics = await island.metrics().catch(() => []);
+        return metrics.filter((m) => own.has(m.nodeId));
+      }),
+    );
+    return all.flat();
+  }
+
+  private fail(error: RemoteMediaError): void {
+    if (this.error) return;
+    this.error = error;
+    this.state = 'ended';
+    for (const island of this.islands) island.abort(error.message);
+    for (const channel of [...this.inputs, ...this.outputs.map((o) => o.reader)]) channel.cancel();
+    this.output.fail(error);
+  }
+
+  /** Waits for every island and output; on the first failure ends everything. */
+  private async watch(parts: Promise<void>[]): Promise<void> {
+    const errors: unknown[] = [];
+    let first = true;
+    await Promise.all(
+      parts.map((part) =>
+        part.catch((error: unknown) => {
+          errors.push(error);
+          if (first) {
+            first = false;
+            // Stop the rest now; the session's error is chosen once all have settled.
+            for (const island of this.islands) island.abort('the session failed');
+            for (const channel of [...this.inputs, ...this.outputs.map((o) => o.reader)]) {
+              channel.cancel();
+            }
+          }
+        }),
+      ),
+    );
+    this.removeAbortListener();
+    if (errors.length > 0) this.fail(rootCause(errors));
+    this.state = 'ended';
+  }
+
+  private async pumpOutput(reader: ChannelReader, lane: number): Promise<void> {
+    for (;;) {
+      const data = await reader.read();
+      if (data === undefined) {
+        this.output.closeLane(lane);
+        return;
+      }
+      const waiting = this.output.push(lane, data);
+      if (waiting) await waiting;
+    }
+  }
+}
+
+/** A node's own failure or a lost worker explains more than the cancellations it caused. */
+function rootCause(errors: readonly unknown[]): RemoteMediaError {
+  const typed = errors.map((e) =>
+    e instanceof RemoteMediaError
+      ? e
+      : new RemoteMediaError('node_failed', String(e), { cause: e }),
+  );
+  return typed.find((e) => e.kind !== 'aborted') ?? typed[0]!;
+}
+
+/** Runs islands in this thread (executor "main"). */
+export function localIslandRunner(runner: PipelineRunner): IslandRunner {
+  return {
+    async start(spec) {
+      const island = await RunningIsland.start(runner, spec);
+      return {
+        done: island.done,
+        abort: (reason) => island.abort(new RemoteMediaError('aborted', `Aborted: ${reason}`)),
+        metrics: () => island.metrics(),
+      };
+    },
+  };
+}

@@ -1,0 +1,190 @@
+/**
+ * The browser runtime: `createRuntime()` starts a pipeline worker and runs
+ * manifests split into islands — nodes for the worker run there, nodes marked
+ * `executor: "main"` (or known only to the page) run on the page — linked by ring
+ * channels on SharedArrayBuffer, or by MessagePorts where the page is not
+ * cross-origin isolated. Control goes over comlink.
+ */
+import { transfer } from 'comlink';
+import {
+  type AnyNodeDefinition,
+  type ManifestSource,
+  PipelineRunner,
+  RemoteMediaError,
+  type RuntimeData,
+  runThrough,
+  type PipelineTransport,
+  type SessionOptions,
+  type SessionOutput,
+} from '../core/index.ts';
+import { platform } from '../platform.ts';
+import { type ChannelMode, type ChannelOptions, transferablesOf } from './channel/channel.ts';
+import { MAIN, RuntimePlanner, WORKER } from './runtime-planner.ts';
+import { type IslandRunner, localIslandRunner, RuntimeSession } from './runtime-session.ts';
+import { defaultPipelineWorker, WorkerLink } from './worker-link.ts';
+
+export interface RuntimeOptions {
+  /** Node types for the page (executor "main"), beside the built-in nodes. */
+  nodes?: readonly AnyNodeDefinition[];
+  /** Makes the pipeline worker; the default starts this package's. */
+  createWorker?: () => Worker;
+  /**
+   * How islands are linked: "rings" (SharedArrayBuffer, needs cross-origin
+   * isolation), "messages" (transferable postMessage) or "auto" (rings when possible).
+   */
+  channels?: 'auto' | ChannelMode;
+  /** Ring size, overrun policy and message window of every channel. */
+  channel?: ChannelOptions;
+}
+
+let warnedNotIsolated = false;
+
+/** Starts a runtime: its pipeline worker is running when the promise resolves. */
+export async function createRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
+  const runtime = new Runtime(options);
+  await runtime.ready();
+  return runtime;
+}
+
+export class Runtime implements PipelineTransport {
+  /** How this runtime's channels cross threads. */
+  readonly channelMode: ChannelMode;
+  private readonly main: PipelineRunner;
+  private link: WorkerLink | undefined;
+  private planner: RuntimePlanner | undefined;
+  private starting: Promise<WorkerLink> | undefined;
+  private disposed = false;
+  private readonly sessions = new Set<RuntimeSession>();
+
+  constructor(private readonly options: RuntimeOptions = {}) {
+    this.main = new PipelineRunner({ nodes: options.nodes });
+    this.channelMode = chooseChannels(options.channels ?? 'auto');
+  }
+
+  /** Resolves once the pipeline worker runs (it is restarted if it was lost). */
+  async ready(): Promise<void> {
+    await this.worker();
+  }
+
+  /** Node types the pipeline can use, on the page and in the worker. */
+  async nodeTypes(): Promise<string[]> {
+    const link = await this.worker();
+    const inWorker = await link.call(link.host.nodeTypes());
+    return [...new Set([...inWorker, ...this.main.registry.types()])];
+  }
+
+  /** Throws ManifestValidationError (with paths) when the manifest cannot run here. */
+  async validate(manifest: ManifestSource): Promise<void> {
+    await this.planFor(manifest);
+  }
+
+  async stream(manifest: ManifestSource, options: SessionOptions = {}): Promise<RuntimeSession> {
+    const plan = await this.planFor(manifest);
+    const link = await this.worker();
+    const runners = new Map<string, IslandRunner>([
+      [MAIN, localIslandRunner(this.main)],
+      [WORKER, workerIslandRunner(link)],
+    ]);
+    const session = await RuntimeSession.start(plan, runners, {
+      ...options,
+      channels: this.channelMode,
+      channel: this.options.channel,
+    });
+    this.sessions.add(session);
+    void session.whenEnded().then(() => this.sessions.delete(session));
+    return session;
+  }
+
+  /** Runs every input through one session; every output with its sink node. */
+  async run(
+    manifest: ManifestSource,
+    inputs: Iterable<RuntimeData> | AsyncIterable<RuntimeData>,
+    options: SessionOptions = {},
+  ): Promise<SessionOutput[]> {
+    return runThrough(await this.stream(manifest, options), inputs);
+  }
+
+  /** Runs one input and returns the pipeline's one output (a `usage` error otherwise). */
+  async execute(
+    manifest: ManifestSource,
+    input: RuntimeData,
+    options: SessionOptions = {},
+  ): Promise<RuntimeData> {
+    const outputs = await this.run(manifest, [input], options);
+    if (outputs.length !== 1) {
+      throw new RemoteMediaError(
+        'usage',
+        `execute expects exactly one output, the pipeline produced ${outputs.length}; use run or stream`,
+      );
+    }
+    return outputs[0]!.data;
+  }
+
+  /** Stops the worker and ends every session (their calls reject with `session_closed`). */
+  dispose(): void {
+    this.disposed = true;
+    for (const session of this.sessions) {
+      session.abort(new RemoteMediaError('session_closed', 'The runtime was disposed'));
+    }
+    this.sessions.clear();
+    this.link?.terminate();
+    this.link = undefined;
+  }
+
+  private async planFor(manifest: ManifestSource) {
+    await this.worker();
+    return this.planner!.plan(manifest);
+  }
+
+  /** The running worker; a lost one is replaced for the sessions that come after. */
+  private async worker(): Promise<WorkerLink> {
+    if (this.disposed) throw new RemoteMediaError('session_closed', 'The runtime was disposed');
+    if (this.link?.alive) return this.link;
+    this.starting ??= (async () => {
+      const worker = (this.options.createWorker ?? defaultPipelineWorker)();
+      const link = await WorkerLink.start(worker, 'pipeline');
+      const names = new Set(await link.call(link.host.nodeNames()));
+      this.planner = new RuntimePlanner(this.main, names, (m) => link.call(link.host.validate(m)));
+      this.link = link;
+      return link;
+    })().finally(() => {
+      this.starting = undefined;
+    });
+    return this.starting;
+  }
+}
+
+function workerIslandRunner(link: WorkerLink): IslandRunner {
+  return {
+    async start(spec, endpoints) {
+      const id = await link.call(link.host.openIsland(transfer(spec, transferablesOf(endpoints))));
+      return {
+        done: link.call(link.host.islandDone(id)),
+        abort: (reason) => {
+          if (link.alive) void link.host.abortIsland(id, reason);
+        },
+        metrics: () => link.call(link.host.islandMetrics(id)),
+      };
+    },
+  };
+}
+
+function chooseChannels(wanted: 'auto' | ChannelMode): ChannelMode {
+  if (wanted === 'messages') return 'messages';
+  if (platform.sharedArrayBuffer) return 'rings';
+  if (wanted === 'rings') {
+    throw new RemoteMediaError(
+      'usage',
+      'channels "rings" need SharedArrayBuffer: serve the page with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp, or use channels "auto"',
+    );
+  }
+  if (!warnedNotIsolated) {
+    warnedNotIsolated = true;
+    console.warn(
+      'RemoteMedia: this page is not cross-origin isolated, so SharedArrayBuffer is unavailable; ' +
+        'threads are linked by postMessage instead of ring buffers (higher latency). ' +
+        'Serve it with COOP: same-origin and COEP: require-corp to use rings.',
+    );
+  }
+  return 'messages';
+}
