@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { playwright } from '@vitest/browser-playwright';
 import type { BrowserCommand } from 'vitest/node';
 import { defineConfig } from 'vitest/config';
@@ -12,6 +13,12 @@ const speechFixture: BrowserCommand<[rate?: number]> = (_context, rate = 16000) 
   const { wav, truth } = makeSpeechFixture(undefined, undefined, rate);
   const bytes = Buffer.from(wav.samples.buffer, wav.samples.byteOffset, wav.samples.byteLength);
   return { samples: bytes.toString('base64'), sampleRate: wav.sampleRate, truth };
+};
+
+/** The same speech as a WAV file's bytes (base64), for decodeAudioData and file sources. */
+const speechWav: BrowserCommand<[rate?: number]> = (_context, rate = 16000) => {
+  const { path, wav, truth } = makeSpeechFixture(undefined, undefined, rate);
+  return { wav: readFileSync(path).toString('base64'), sampleRate: wav.sampleRate, truth };
 };
 
 /**
@@ -61,7 +68,7 @@ export default defineConfig({
               launchOptions: { executablePath: chromiumPath, args: chromiumArgs },
             }),
             instances: [{ browser: 'chromium' }],
-            commands: { speechFixture },
+            commands: { speechFixture, speechWav },
           },
         },
       },

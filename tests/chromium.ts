@@ -14,6 +14,8 @@ export const chromiumArgs = [
   '--disable-component-update',
   '--disable-sync',
   '--no-first-run',
+  // Audio tests start AudioContexts with no user gesture to unlock them.
+  '--autoplay-policy=no-user-gesture-required',
 ];
 
 export function launchChromium(extraArgs: string[] = []): Promise<Browser> {

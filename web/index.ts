@@ -10,4 +10,13 @@ export { WorkerTransport, type WorkerTransportOptions } from './runtime/worker-t
 export { type ChannelMode, type ChannelOptions } from './runtime/channel/channel.ts';
 export type { OverrunPolicy } from './runtime/ring/frame-ring.ts';
 export { createRuntime, Runtime, type RuntimeOptions } from './runtime/runtime.ts';
-export { RuntimeSession } from './runtime/runtime-session.ts';
+export { RuntimeSession, type RuntimeStreamOptions } from './runtime/runtime-session.ts';
+export { AudioPlayback, type PlaybackOptions } from './runtime/audio/audio-playback.ts';
+export {
+  type AudioSource,
+  type AudioSourceOptions,
+  audioBlocks,
+  decodeAudio,
+  openAudioFile,
+  openMicrophone,
+} from './runtime/audio/audio-source.ts';

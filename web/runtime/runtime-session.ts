@@ -17,9 +17,11 @@ import {
   type PipelineRunner,
   RemoteMediaError,
   type RuntimeData,
+  type SessionOptions,
   type SessionOutput,
   type StreamSession,
 } from '../core/index.ts';
+import type { AudioSource } from './audio/audio-source.ts';
 import { END_OF_STREAM, NodeInbox } from '../core/node-inbox.ts';
 import {
   type ChannelEndpoint,
@@ -46,11 +48,17 @@ export interface StartedIsland {
   metrics(): Promise<NodeMetricsSnapshot[]>;
 }
 
-export interface RuntimeSessionOptions {
-  signal?: AbortSignal;
-  queueCapacity?: number;
+export interface RuntimeSessionOptions extends RuntimeStreamOptions {
   channels: ChannelMode;
   channel?: ChannelOptions;
+}
+
+export interface RuntimeStreamOptions extends SessionOptions {
+  /**
+   * A live source (microphone, file at real time) as the pipeline's input, instead
+   * of sendInput. On isolated pages its ring is read where the source nodes run.
+   */
+  input?: AudioSource;
 }
 
 let sessionCounter = 0;
@@ -62,6 +70,8 @@ export class RuntimeSession implements StreamSession {
   private error: RemoteMediaError | undefined;
   private state: 'running' | 'closing' | 'ended' = 'running';
   private readonly removeAbortListener: () => void;
+  /** The live source that is the input, if any (instead of sendInput). */
+  private source: AudioSource | undefined;
 
   private constructor(
     private readonly plan: RuntimePlan,
@@ -87,6 +97,28 @@ export class RuntimeSession implements StreamSession {
     if (options.signal?.aborted) throw abortedError(options.signal.reason);
     const { placement } = plan;
     const channels = placement.channels.map(() => createChannel(options.channels, options.channel));
+    const source = options.input;
+    if (source && placement.inputChannels.length !== 1) {
+      throw new RemoteMediaError(
+        'usage',
+        `a live input feeds the pipeline's source nodes, which must all run in one place; they run in ${placement.inputChannels.length}`,
+      );
+    }
+    // On isolated pages the source nodes read the worklet's ring themselves.
+    const direct = source?.ring !== undefined && options.channels === 'rings';
+    if (source && direct) {
+      const c = placement.inputChannels[0]!;
+      channels[c] = {
+        ...channels[c]!,
+        reader: {
+          kind: 'audio-ring',
+          buffer: source.ring!,
+          sampleRate: source.sampleRate,
+          channels: source.channels,
+          blockFrames: Math.round(source.sampleRate / 50),
+        },
+      };
+    }
     const started: StartedIsland[] = [];
     try {
       for (const island of placement.islands) {
@@ -112,16 +144,43 @@ export class RuntimeSession implements StreamSession {
       for (const island of started) island.abort('another island failed to start');
       throw error;
     }
-    const inputs = placement.inputChannels.map((c) => openWriter(channels[c]!.writer));
+    const inputs = direct
+      ? []
+      : placement.inputChannels.map((c) => openWriter(channels[c]!.writer));
     const outputs = [...placement.outputChannels].map(([sink, c]) => ({
       sink,
       reader: openReader(channels[c]!.reader),
     }));
-    return new RuntimeSession(plan, started, inputs, outputs, options);
+    const session = new RuntimeSession(plan, started, inputs, outputs, options);
+    if (source) {
+      session.source = source;
+      if (!direct) session.relay(source);
+    }
+    return session;
+  }
+
+  /** Without a shared ring, the source's blocks pass through here. */
+  private relay(source: AudioSource): void {
+    void (async () => {
+      const writer = this.inputs[0]!;
+      for await (const block of source.blocks()) {
+        const waiting = writer.write(block);
+        if (waiting) await waiting;
+      }
+      writer.end();
+    })().catch((error: unknown) => {
+      if (!this.error) this.fail(error instanceof RemoteMediaError ? error : abortedError(error));
+    });
   }
 
   async sendInput(data: RuntimeData): Promise<void> {
     if (this.error) throw this.error;
+    if (this.source) {
+      throw new RemoteMediaError(
+        'usage',
+        `Session ${this.sessionId} takes its input from a live source; stop the source to end it`,
+      );
+    }
     if (this.state !== 'running') {
       throw new RemoteMediaError(
         'session_closed',
@@ -166,7 +225,9 @@ export class RuntimeSession implements StreamSession {
       this.state = 'closing';
       // Outputs nobody reads must not hold the pipeline back once the input ended.
       this.output.removeBound();
-      for (const writer of this.inputs) writer.end();
+      // A live source ends its stream itself, through its ring or its relay.
+      if (this.source) await this.source.stop();
+      else for (const writer of this.inputs) writer.end();
     }
     await this.finished;
     if (this.error) throw this.error;

@@ -20,7 +20,12 @@ import {
 import { platform } from '../platform.ts';
 import { type ChannelMode, type ChannelOptions, transferablesOf } from './channel/channel.ts';
 import { MAIN, RuntimePlanner, WORKER } from './runtime-planner.ts';
-import { type IslandRunner, localIslandRunner, RuntimeSession } from './runtime-session.ts';
+import {
+  type IslandRunner,
+  localIslandRunner,
+  RuntimeSession,
+  type RuntimeStreamOptions,
+} from './runtime-session.ts';
 import { defaultPipelineWorker, WorkerLink } from './worker-link.ts';
 
 export interface RuntimeOptions {
@@ -78,7 +83,10 @@ export class Runtime implements PipelineTransport {
     await this.planFor(manifest);
   }
 
-  async stream(manifest: ManifestSource, options: SessionOptions = {}): Promise<RuntimeSession> {
+  async stream(
+    manifest: ManifestSource,
+    options: RuntimeStreamOptions = {},
+  ): Promise<RuntimeSession> {
     const plan = await this.planFor(manifest);
     const link = await this.worker();
     const runners = new Map<string, IslandRunner>([

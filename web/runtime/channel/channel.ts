@@ -7,6 +7,7 @@
  */
 import { RemoteMediaError, type RuntimeData } from '../../core/index.ts';
 import type { OverrunPolicy } from '../ring/frame-ring.ts';
+import { AudioRingChannelReader, type AudioRingEndpoint } from './audio-ring-channel.ts';
 import { createPortChannel, PortChannelReader, PortChannelWriter } from './port-channel.ts';
 import { createRingChannel, RingChannelReader, RingChannelWriter } from './ring-channel.ts';
 
@@ -15,7 +16,8 @@ export type ChannelMode = 'rings' | 'messages';
 /** One end of a channel, as sent to the thread that will use it. */
 export type ChannelEndpoint =
   | { kind: 'ring'; buffer: SharedArrayBuffer; policy: OverrunPolicy }
-  | { kind: 'port'; port: MessagePort; window: number };
+  | { kind: 'port'; port: MessagePort; window: number }
+  | AudioRingEndpoint;
 
 export interface ChannelWriter {
   /** Resolves (or returns undefined at once) when the item is in the channel. */
@@ -51,15 +53,25 @@ export function createChannel(
 }
 
 export function openWriter(endpoint: ChannelEndpoint): ChannelWriter {
-  return endpoint.kind === 'ring'
-    ? new RingChannelWriter(endpoint.buffer, endpoint.policy)
-    : new PortChannelWriter(endpoint.port, endpoint.window);
+  switch (endpoint.kind) {
+    case 'ring':
+      return new RingChannelWriter(endpoint.buffer, endpoint.policy);
+    case 'port':
+      return new PortChannelWriter(endpoint.port, endpoint.window);
+    case 'audio-ring':
+      throw new RemoteMediaError('usage', 'an audio ring is written by its AudioWorklet only');
+  }
 }
 
 export function openReader(endpoint: ChannelEndpoint): ChannelReader {
-  return endpoint.kind === 'ring'
-    ? new RingChannelReader(endpoint.buffer, endpoint.policy)
-    : new PortChannelReader(endpoint.port, endpoint.window);
+  switch (endpoint.kind) {
+    case 'ring':
+      return new RingChannelReader(endpoint.buffer, endpoint.policy);
+    case 'port':
+      return new PortChannelReader(endpoint.port, endpoint.window);
+    case 'audio-ring':
+      return new AudioRingChannelReader(endpoint);
+  }
 }
 
 /** What postMessage must transfer (not clone) to send these endpoints. */

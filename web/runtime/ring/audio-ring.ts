@@ -5,7 +5,9 @@
  * Neither blocks: a full ring drops the newest samples and counts them; an empty
  * ring returns fewer samples and counts the shortfall as underrun.
  */
-import { RemoteMediaError } from '../../core/index.ts';
+// errors.ts, not the core's index: this module also runs in the AudioWorklet scope,
+// which should not load the whole core.
+import { RemoteMediaError } from '../../core/errors.ts';
 
 const WRITE = 0;
 const READ = 1;
@@ -93,6 +95,27 @@ export class AudioRing {
       if (left <= 0) break;
     }
     return this.available() >= count;
+  }
+
+  /**
+   * Reader only, anywhere: resolves once at least `count` samples are there or the
+   * writer closed the ring. Sleeps with Atomics.waitAsync, never spins.
+   */
+  async waitForAsync(count: number): Promise<void> {
+    while (this.available() < count && !this.closed) {
+      Atomics.store(this.control, READER_WAITING, 1);
+      const write = Atomics.load(this.control, WRITE);
+      if (this.available() < count && !this.closed) {
+        const waiting = Atomics.waitAsync(this.control, WRITE, write);
+        if (waiting.async) await waiting.value;
+      }
+      Atomics.store(this.control, READER_WAITING, 0);
+    }
+  }
+
+  /** Samples written since the ring was made (mod 2^32): what the writer delivered. */
+  get written(): number {
+    return Atomics.load(this.control, WRITE) >>> 0;
   }
 
   close(): void {
