@@ -40,6 +40,9 @@ export default defineConfig({
   optimizeDeps: { include: ['comlink', 'zod'], exclude: ['onnxruntime-web'] },
   build: { outDir: 'dist-app', target: 'es2022' },
   test: {
+    // Real models, real Chromium and real audio take seconds on a busy machine; a
+    // timeout is a hang detector here, never a speed check (benchmarks do that).
+    testTimeout: 30_000,
     reporters: ['default', './tests/summary-reporter.ts'],
     projects: [
       {

@@ -6,7 +6,6 @@ export * from './core/index.ts';
 export { platform } from './platform.ts';
 export { installErrorTransfer } from './runtime/error-transfer.ts';
 export { PipelineHost } from './runtime/pipeline-host.ts';
-export { WorkerTransport, type WorkerTransportOptions } from './runtime/worker-transport.ts';
 export { type ChannelMode, type ChannelOptions } from './runtime/channel/channel.ts';
 export type { OverrunPolicy } from './runtime/ring/frame-ring.ts';
 export { createRuntime, Runtime, type RuntimeOptions } from './runtime/runtime.ts';

@@ -5,11 +5,11 @@
 import calculator from '../../examples/manifests/calculator.json';
 import passthrough from '../../examples/manifests/passthrough.json';
 import {
+  createRuntime,
   type JsonValue,
   RemoteMediaError,
   RuntimeData,
   type SessionOutput,
-  WorkerTransport,
 } from '../index.ts';
 import { platform } from '../platform.ts';
 
@@ -35,8 +35,8 @@ const showExample = () => {
 select.addEventListener('change', showExample);
 showExample();
 
-const transport = new WorkerTransport();
-transport.nodeTypes().then((types) => {
+const transport = await createRuntime();
+void transport.nodeTypes().then((types) => {
   status.textContent = `Worker ready (${platform.crossOriginIsolated ? 'cross-origin isolated' : 'NOT cross-origin isolated'}). Node types: ${types.join(', ')}`;
   runButton.disabled = false;
 });

@@ -1,7 +1,7 @@
 import { commands } from 'vitest/browser';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RuntimeData } from '../core/index.ts';
-import { WorkerTransport } from '../runtime/worker-transport.ts';
+import { createRuntime } from '../runtime/runtime.ts';
 
 declare module 'vitest/browser' {
   interface BrowserCommands {
@@ -13,9 +13,9 @@ declare module 'vitest/browser' {
   }
 }
 
-describe('SileroVAD in a Chromium worker, offline assets from our server', () => {
-  const transport = new WorkerTransport();
-  afterAll(() => transport.terminate());
+describe('SileroVAD in a Chromium worker, offline assets from our server', async () => {
+  const transport = await createRuntime();
+  afterAll(() => transport.dispose());
 
   it('finds each espeak-ng utterance within 150 ms of the truth', async () => {
     const fixture = await commands.speechFixture(16000);

@@ -2,11 +2,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { bySink, pipelineCases } from '../../tests/fixtures/pipeline-cases.ts';
 import { ManifestValidationError, PipelineRunner, RuntimeData } from '../core/index.ts';
 import { platform } from '../platform.ts';
-import { WorkerTransport } from './worker-transport.ts';
+import { createRuntime } from './runtime.ts';
 
-describe('the core in a module Worker in Chromium', () => {
-  const transport = new WorkerTransport();
-  afterAll(() => transport.terminate());
+describe('the core in a module Worker in Chromium', async () => {
+  const transport = await createRuntime();
+  afterAll(() => transport.dispose());
 
   it('the test page is cross-origin isolated (COOP/COEP from our server config)', () => {
     expect(platform.inBrowser).toBe(true);
@@ -67,9 +67,9 @@ describe('the core in a module Worker in Chromium', () => {
   });
 });
 
-describe('WASM audio nodes in a Chromium worker', () => {
-  const transport = new WorkerTransport();
-  afterAll(() => transport.terminate());
+describe('WASM audio nodes in a Chromium worker', async () => {
+  const transport = await createRuntime();
+  afterAll(() => transport.dispose());
 
   it('Resample runs in the worker and matches the page bit for bit', async () => {
     const manifest = {
