@@ -56,3 +56,39 @@ describe('the demo app (built)', () => {
     await page.close();
   });
 });
+
+describe('the demo app served without COOP/COEP', () => {
+  it('still runs the manifest, over postMessage, and says so once', async () => {
+    // No config file: none of our isolation headers, as on a plain static host.
+    const plain = await preview({
+      configFile: false,
+      build: { outDir: 'dist-app' },
+      preview: { port: 0, host: '127.0.0.1' },
+      logLevel: 'silent',
+    });
+    try {
+      const page = await browser.newPage();
+      const warnings: string[] = [];
+      page.on('console', (m) => {
+        if (m.type() === 'warning') warnings.push(m.text());
+      });
+      await page.goto(plain.resolvedUrls!.local[0]!);
+      await expect.poll(() => page.textContent('#status')).toContain('NOT cross-origin isolated');
+      expect(await page.evaluate(() => typeof SharedArrayBuffer)).toBe('undefined');
+      await page.click('#run');
+      await page.waitForSelector('#outputs tr');
+      const cells = await page.$$eval('#outputs td:nth-child(4)', (tds) =>
+        tds.map((td) => td.textContent),
+      );
+      expect(cells).toEqual(['6', '7', '8']);
+      await page.click('#run');
+      await page.waitForSelector('#outputs tr');
+      const notes = warnings.filter((w) => w.includes('not cross-origin isolated'));
+      expect(notes).toHaveLength(1);
+      expect(notes[0]).toContain('postMessage');
+      await page.close();
+    } finally {
+      await plain.close();
+    }
+  });
+});
