@@ -1,24 +1,33 @@
-/** `npm run bench`: runs every benchmark, prints the tables and updates docs/BENCHMARKS.md. */
+/**
+ * `npm run bench [-- names...]`: runs every benchmark (or the named ones: core,
+ * audio, rings, runtime, silero), prints the tables and updates docs/BENCHMARKS.md.
+ */
 import { benchAudioKernels, resampleQualityMarkdown } from './audio-kernels.bench.ts';
 import { benchCorePipeline } from './core-pipeline.bench.ts';
-import { printSection, writeSection } from './report.ts';
+import { type BenchSection, printSection, writeSection } from './report.ts';
 import { benchRings } from './rings.bench.ts';
+import { benchRuntime } from './runtime.bench.ts';
 import { benchSileroVad } from './silero-vad.bench.ts';
 
-const core = await benchCorePipeline();
-printSection(core);
-writeSection('core', core);
+const benchmarks: Record<string, () => Promise<BenchSection>> = {
+  core: benchCorePipeline,
+  audio: async () => ({ ...(await benchAudioKernels()), extra: await resampleQualityMarkdown() }),
+  rings: benchRings,
+  runtime: benchRuntime,
+  silero: benchSileroVad,
+};
 
-const audio = { ...(await benchAudioKernels()), extra: await resampleQualityMarkdown() };
-printSection(audio);
-writeSection('audio', audio);
-
-const rings = await benchRings();
-printSection(rings);
-writeSection('rings', rings);
-
-const silero = await benchSileroVad();
-printSection(silero);
-writeSection('silero', silero);
+const wanted = process.argv.slice(2);
+for (const name of wanted) {
+  if (!(name in benchmarks)) {
+    throw new Error(`unknown benchmark '${name}'; known: ${Object.keys(benchmarks).join(', ')}`);
+  }
+}
+for (const [name, run] of Object.entries(benchmarks)) {
+  if (wanted.length > 0 && !wanted.includes(name)) continue;
+  const section = await run();
+  printSection(section);
+  writeSection(name, section);
+}
 
 console.log('Wrote docs/BENCHMARKS.md');
