@@ -1,0 +1,1 @@
+"""Node and Pipeline: the SDK's core."""

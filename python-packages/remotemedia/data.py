@@ -1,0 +1,139 @@
+"""RuntimeData: the one data type that flows between nodes, mirroring web/core's
+RuntimeData. A frozen dataclass per kind keeps it cheap and explicit; audio samples
+and tensor data stay as memoryviews (or numpy arrays when given), never lists."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Optional, Union
+
+KINDS = ("audio", "text", "json", "binary", "tensor", "video", "control", "event")
+TENSOR_DTYPES = {
+    "float32": "f",
+    "float64": "d",
+    "int8": "b",
+    "uint8": "B",
+    "int16": "h",
+    "uint16": "H",
+    "int32": "i",
+    "uint32": "I",
+    "int64": "q",
+    "uint64": "Q",
+}
+PIXEL_FORMATS = ("rgba8", "rgb8", "gray8", "i420", "nv12")
+CONTROL_SIGNALS = ("end_of_stream", "flush")
+
+
+class InvalidData(ValueError):
+    """Data that is not valid RuntimeData; says which field and what would be valid."""
+
+    def __init__(self, path: str, message: str) -> None:
+        super().__init__(f"{path}: {message}")
+        self.path = path
+
+
+@dataclass(frozen=True)
+class RuntimeData:
+    """One item of a stream. Use the constructors (RuntimeData.audio(...), ...)."""
+
+    kind: str
+    timestamp_us: Optional[float] = None
+    # Per kind; unused fields stay None.
+    samples: Any = None  # audio: memoryview of format 'f' (interleaved)
+    sample_rate: Optional[int] = None
+    channels: Optional[int] = None
+    text: Optional[str] = None
+    value: Any = None  # json
+    data: Any = None  # binary/video: bytes; tensor: memoryview of its dtype
+    mime_type: Optional[str] = None
+    dtype: Optional[str] = None
+    shape: tuple = field(default=())
+    width: Optional[int] = None
+    height: Optional[int] = None
+    format: Optional[str] = None
+    signal: Optional[str] = None
+    name: Optional[str] = None
+    payload: Any = None
+
+    @staticmethod
+    def audio(samples: Any, sample_rate: int, channels: int = 1, timestamp_us: Optional[float] = None) -> "RuntimeData":
+        view = _float32_view(samples)
+        if not isinstance(sample_rate, int) or not 1 <= sample_rate <= 768_000:
+            raise InvalidData("sample_rate", f"must be an integer from 1 to 768000 Hz, found {sample_rate!r}")
+        if not isinstance(channels, int) or not 1 <= channels <= 64:
+            raise InvalidData("channels", f"must be an integer from 1 to 64, found {channels!r}")
+        if len(view) % channels:
+            raise InvalidData("samples", f"{len(view)} samples do not divide into {channels} channels")
+        return RuntimeData("audio", timestamp_us, samples=view, sample_rate=sample_rate, channels=channels)
+
+    @staticmethod
+    def text_data(text: str, timestamp_us: Optional[float] = None) -> "RuntimeData":
+        if not isinstance(text, str):
+            raise InvalidData("text", f"must be a str, found {type(text).__name__}")
+        return RuntimeData("text", timestamp_us, text=text)
+
+    @staticmethod
+    def json(value: Any, timestamp_us: Optional[float] = None) -> "RuntimeData":
+        return RuntimeData("json", timestamp_us, value=value)
+
+    @staticmethod
+    def binary(data: Union[bytes, bytearray, memoryview], mime_type: Optional[str] = None) -> "RuntimeData":
+        return RuntimeData("binary", data=bytes(data), mime_type=mime_type)
+
+    @staticmethod
+    def tensor(data: Any, dtype: str, shape: tuple, timestamp_us: Optional[float] = None) -> "RuntimeData":
+        if dtype not in TENSOR_DTYPES:
+            raise InvalidData("dtype", f"must be one of {', '.join(TENSOR_DTYPES)}, found {dtype!r}")
+        view = memoryview(data).cast("B").cast(TENSOR_DTYPES[dtype])
+        count = 1
+        for dim in shape:
+            count *= dim
+        if count != len(view):
+            raise InvalidData("shape", f"{tuple(shape)} holds {count} elements, data has {len(view)}")
+        return RuntimeData("tensor", timestamp_us, data=view, dtype=dtype, shape=tuple(shape))
+
+    @staticmethod
+    def video(data: bytes, width: int, height: int, format: str, timestamp_us: Optional[float] = None) -> "RuntimeData":
+        if format not in PIXEL_FORMATS:
+            raise InvalidData("format", f"must be one of {', '.join(PIXEL_FORMATS)}, found {format!r}")
+        return RuntimeData("video", timestamp_us, data=bytes(data), width=width, height=height, format=format)
+
+    @staticmethod
+    def control(signal: str) -> "RuntimeData":
+        if signal not in CONTROL_SIGNALS:
+            raise InvalidData("signal", f"must be one of {', '.join(CONTROL_SIGNALS)}, found {signal!r}")
+        return RuntimeData("control", signal=signal)
+
+    @staticmethod
+    def event(name: str, timestamp_us: Optional[float] = None, payload: Any = None) -> "RuntimeData":
+        return RuntimeData("event", timestamp_us, name=name, payload=payload)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, RuntimeData):
+            return NotImplemented
+        return _comparable(self) == _comparable(other)
+
+    def __hash__(self) -> int:  # frozen dataclasses are hashable; views are not
+        return hash((self.kind, self.timestamp_us))
+
+
+def _comparable(d: RuntimeData) -> tuple:
+    def norm(v: Any) -> Any:
+        return v.tolist() if isinstance(v, memoryview) else v
+
+    return tuple(norm(getattr(d, f)) for f in d.__dataclass_fields__)
+
+
+def _float32_view(samples: Any) -> memoryview:
+    """array('f'), memoryview, bytes of float32, or a float32 numpy array, without copying."""
+    tolist = getattr(samples, "dtype", None)
+    if tolist is not None and str(samples.dtype) != "float32":
+        raise InvalidData("samples", f"audio must be float32, found a {samples.dtype} array")
+    view = memoryview(samples)
+    if view.format == "f":
+        return view
+    if view.format in ("B", "b", "c") or view.itemsize == 1:
+        if view.nbytes % 4:
+            raise InvalidData("samples", f"{view.nbytes} bytes is not a whole number of float32 samples")
+        return view.cast("B").cast("f")
+    raise InvalidData("samples", f"audio must be float32 (format 'f'), found format {view.format!r}")

@@ -1,0 +1,76 @@
+"""Hosts one Python node for a runtime: the Pyodide worker (and, later, the
+gateway's CPython runner) create it from a spec, then feed it frame-codec bytes.
+
+A spec names the node's class — "module:Class", or a class name defined by inline
+`source` (what the demo's editor sends) — and its params. Outputs go back as frame
+bytes, so audio crosses as one buffer, never per sample."""
+
+from __future__ import annotations
+
+import importlib
+import json
+from typing import Any, Dict, List, Optional
+
+from .core.node import Node, outputs_of
+from .frame_codec import decode_frame, encode_frame
+from .marshal import from_runtime_data, to_runtime_data
+
+
+class NodeSpecError(ValueError):
+    """A spec that does not name a usable Node class; says what would be valid."""
+
+
+def _load_class(spec: Dict[str, Any]) -> type:
+    source: Optional[str] = spec.get("source")
+    class_name: Optional[str] = spec.get("class")
+    if source is not None:
+        namespace: Dict[str, Any] = {"__name__": "remotemedia_user_node"}
+        exec(compile(source, "<node source>", "exec"), namespace)
+        candidates = [
+            v for k, v in namespace.items()
+            if isinstance(v, type) and issubclass(v, Node) and v.__module__ == "remotemedia_user_node"
+        ]
+        if class_name:
+            found = namespace.get(class_name)
+            if not (isinstance(found, type) and issubclass(found, Node)):
+                raise NodeSpecError(f"the source defines no Node subclass named {class_name!r}")
+            return found
+        if len(candidates) != 1:
+            names = ", ".join(c.__name__ for c in candidates) or "none"
+            raise NodeSpecError(f"the source must define exactly one Node subclass (found {names}); or name one in 'class'")
+        return candidates[0]
+    if not class_name:
+        raise NodeSpecError("a Python node needs 'class' (\"module:Class\") or 'source'")
+    module_name, _, attr = class_name.rpartition(":") if ":" in class_name else ("remotemedia.nodes", "", class_name)
+    module = importlib.import_module(module_name)
+    found = getattr(module, attr, None)
+    if not (isinstance(found, type) and issubclass(found, Node)):
+        raise NodeSpecError(f"{module_name} has no Node subclass named {attr!r}")
+    return found
+
+
+class HostedNode:
+    def __init__(self, spec_json: str) -> None:
+        spec = json.loads(spec_json)
+        cls = _load_class(spec)
+        self.node: Node = cls(name=spec.get("name"), **spec.get("params", {}))
+
+    async def initialize(self) -> None:
+        await self.node._setup()
+
+    async def process(self, frame: Any) -> List[bytes]:
+        _, data = decode_frame(frame)
+        return await self._collect(self.node.process(from_runtime_data(data)))
+
+    async def flush(self) -> List[bytes]:
+        return await self._collect(self.node.flush())
+
+    async def cleanup(self) -> None:
+        await self.node._teardown()
+
+    async def _collect(self, result: Any) -> List[bytes]:
+        return [encode_frame(to_runtime_data(out)) async for out in outputs_of(result)]
+
+
+def create_node(spec_json: str) -> HostedNode:
+    return HostedNode(spec_json)

@@ -1,0 +1,5 @@
+"""Built-in nodes: `from remotemedia.nodes import PassThroughNode, CalculatorNode`."""
+
+from .base import CalculatorNode, PassThroughNode
+
+__all__ = ["CalculatorNode", "PassThroughNode"]

@@ -1,0 +1,63 @@
+"""The runtime bridge, as the original's FFI module `remotemedia_runtime`:
+execute_pipeline(manifest_json), execute_pipeline_with_input(manifest_json, inputs),
+get_runtime_version(), is_available().
+
+Inside Pyodide the runtime is the TypeScript core running beside the interpreter:
+the worker registers it as the JS module `_remotemedia_js` and the calls are
+awaited across. Inputs and outputs cross as frame-codec bytes. Under CPython there
+is no runtime in-process: is_available() is False and Pipeline falls back."""
+
+from __future__ import annotations
+
+from typing import Any, List, Optional
+
+from remotemedia.frame_codec import decode_frame, encode_frame
+from remotemedia.marshal import from_runtime_data, to_runtime_data
+
+__version__ = "0.1.0"
+
+
+def _js() -> Optional[Any]:
+    try:
+        import _remotemedia_js  # registered by the Python worker (pyodide.registerJsModule)
+    except ImportError:
+        return None
+    return _remotemedia_js
+
+
+def is_available() -> bool:
+    return _js() is not None
+
+
+def unavailable_reason() -> str:
+    return "no RemoteMedia runtime in this interpreter (CPython: run in Pyodide, or through the gateway)"
+
+
+def get_runtime_version() -> str:
+    js = _require()
+    return str(js.version())
+
+
+async def node_types() -> List[str]:
+    js = _require()
+    return list((await js.nodeTypes()).to_py())
+
+
+async def execute_pipeline(manifest_json: str) -> List[Any]:
+    return await execute_pipeline_with_input(manifest_json, [])
+
+
+async def execute_pipeline_with_input(manifest_json: str, inputs: List[Any]) -> List[Any]:
+    js = _require()
+    from pyodide.ffi import to_js
+
+    frames = [encode_frame(to_runtime_data(v)) for v in inputs]
+    outputs = await js.execute(manifest_json, to_js(frames))
+    return [from_runtime_data(decode_frame(frame.to_py())[1]) for frame in outputs]
+
+
+def _require() -> Any:
+    js = _js()
+    if js is None:
+        raise RuntimeError(unavailable_reason())
+    return js
