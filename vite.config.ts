@@ -34,10 +34,10 @@ export default defineConfig({
   server: { headers: crossOriginIsolationHeaders, host: '127.0.0.1' },
   preview: { headers: crossOriginIsolationHeaders, host: '127.0.0.1', port: 4173 },
   worker: { format: 'es' },
-  // onnxruntime-web finds its wasm beside its own module (import.meta.url), so it is
-  // served as is; the rest is pre-bundled up front so that tests do not reload when a
+  // onnxruntime-web and Pyodide find their wasm beside their own modules
+  // (import.meta.url), so they are served as they are; the rest is pre-bundled up front so that tests do not reload when a
   // worker first imports it.
-  optimizeDeps: { include: ['comlink', 'zod'], exclude: ['onnxruntime-web'] },
+  optimizeDeps: { include: ['comlink', 'zod'], exclude: ['onnxruntime-web', 'pyodide'] },
   build: { outDir: 'dist-app', target: 'es2022' },
   test: {
     // Real models, real Chromium and real audio take seconds on a busy machine; a

@@ -59,7 +59,8 @@ class HostedNode:
         await self.node._setup()
 
     async def process(self, frame: Any) -> List[bytes]:
-        _, data = decode_frame(frame)
+        # From Pyodide, a Uint8Array arrives as a JsProxy: one copy into Python memory.
+        _, data = decode_frame(frame.to_py() if hasattr(frame, "to_py") else frame)
         return await self._collect(self.node.process(from_runtime_data(data)))
 
     async def flush(self) -> List[bytes]:

@@ -41,9 +41,12 @@ export class RunningIsland {
     const pumps = inputs.map((input, i) => this.pump(readers[i]!, input.sources));
     this.done = Promise.all([session.ended(), ...pumps]).then(
       () => undefined,
-      (error: unknown) => {
+      async (error: unknown) => {
         session.abort(error);
         this.cancelChannels();
+        // A node's own failure can reach a pump (as a cancelled channel) before the
+        // session reports it: the session's error, if it has one, is the cause.
+        await session.ended();
         throw error;
       },
     );

@@ -6,6 +6,8 @@
  */
 import { z } from 'zod';
 import {
+  type AnyNodeDefinition,
+  createDefaultRegistry,
   defineNode,
   type Manifest,
   type ManifestIssue,
@@ -23,6 +25,7 @@ import {
 
 export const MAIN = 'main';
 export const WORKER = 'worker';
+export const PYTHON = 'python';
 
 export interface RuntimePlan {
   readonly pipeline: PreparedPipeline;
@@ -33,16 +36,23 @@ export class RuntimePlanner {
   /** The page's node types plus stand-ins for the worker's, for whole-manifest checks. */
   private readonly registry: NodeRegistry;
 
+  /** Types the Python worker runs: the built-ins and PythonNode. */
+  private readonly pythonNames: ReadonlySet<string>;
+
   constructor(
     private readonly main: PipelineRunner,
     private readonly workerNames: ReadonlySet<string>,
     /** Validates a manifest against the worker's own registry (throws ManifestValidationError). */
     private readonly validateInWorker: (manifest: Manifest) => Promise<void>,
+    /** PythonNode's definition: its params are checked here, before any Pyodide starts. */
+    pythonNode: AnyNodeDefinition,
   ) {
     this.registry = main.registry.clone();
+    if (!this.registry.has(pythonNode.type)) this.registry.register(pythonNode);
     for (const name of workerNames) {
       if (!this.registry.has(name)) this.registry.register(workerStandIn(name));
     }
+    this.pythonNames = new Set([...createDefaultRegistry().names(), pythonNode.type]);
   }
 
   async plan(source: ManifestSource): Promise<RuntimePlan> {
@@ -68,6 +78,7 @@ export class RuntimePlanner {
   private placeOf(node: ManifestNode, index: number, issues: ManifestIssue[]): string {
     const onPage = this.main.registry.has(node.node_type);
     const inWorker = this.workerNames.has(node.node_type);
+    const inPython = this.pythonNames.has(node.node_type);
     const executor = node.executor ?? 'auto';
     const issue = (message: string): string => {
       issues.push({
@@ -80,7 +91,7 @@ export class RuntimePlanner {
     };
     switch (executor) {
       case 'auto':
-        return inWorker ? WORKER : MAIN;
+        return inWorker ? WORKER : inPython && !onPage ? PYTHON : MAIN;
       case 'worker':
         return inWorker
           ? WORKER
@@ -94,9 +105,11 @@ export class RuntimePlanner {
               `node type '${node.node_type}' is not registered on the page; pass it in createRuntime({ nodes }) or use executor "worker"`,
             );
       case 'python':
-        return issue(
-          'executor "python" needs the Pyodide worker, which this runtime does not start yet; use "worker" or "main"',
-        );
+        return inPython
+          ? PYTHON
+          : issue(
+              `node type '${node.node_type}' does not run in the Python worker; use a PythonNode ({"class": ...} or {"source": ...})`,
+            );
       case 'remote':
         return issue(
           'executor "remote" needs the gateway transport, which this runtime does not have yet; use "worker" or "main"',

@@ -62,6 +62,12 @@ export interface RuntimeStreamOptions extends SessionOptions {
 }
 
 let sessionCounter = 0;
+/** How long islands get to settle after the session failed, before it reports. */
+const SETTLE_GRACE_MS = 2000;
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
 
 export class RuntimeSession implements StreamSession {
   readonly sessionId = `runtime-session-${++sessionCounter}`;
@@ -268,25 +274,35 @@ export class RuntimeSession implements StreamSession {
     this.output.fail(error);
   }
 
-  /** Waits for every island and output; on the first failure ends everything. */
+  /**
+   * Waits for every island and output; on the first failure ends everything, and
+   * gives the rest a short grace to settle (an island stuck where no abort reaches
+   * must not keep the caller waiting).
+   */
   private async watch(parts: Promise<void>[]): Promise<void> {
     const errors: unknown[] = [];
-    let first = true;
-    await Promise.all(
+    let failed: () => void = () => {};
+    const firstFailure = new Promise<void>((resolve) => {
+      failed = resolve;
+    });
+    const settled = Promise.all(
       parts.map((part) =>
         part.catch((error: unknown) => {
           errors.push(error);
-          if (first) {
-            first = false;
-            // Stop the rest now; the session's error is chosen once all have settled.
-            for (const island of this.islands) island.abort('the session failed');
-            for (const channel of [...this.inputs, ...this.outputs.map((o) => o.reader)]) {
-              channel.cancel();
-            }
+          if (errors.length > 1) return;
+          // Stop the rest now; the session's error is chosen once they have settled.
+          for (const island of this.islands) island.abort('the session failed');
+          for (const channel of [...this.inputs, ...this.outputs.map((o) => o.reader)]) {
+            channel.cancel();
           }
+          failed();
         }),
       ),
     );
+    await Promise.race([
+      settled,
+      firstFailure.then(() => Promise.race([settled, delay(SETTLE_GRACE_MS)])),
+    ]);
     this.removeAbortListener();
     if (errors.length > 0) this.fail(rootCause(errors));
     this.state = 'ended';

@@ -19,7 +19,8 @@ import {
 } from '../core/index.ts';
 import { platform } from '../platform.ts';
 import { type ChannelMode, type ChannelOptions, transferablesOf } from './channel/channel.ts';
-import { MAIN, RuntimePlanner, WORKER } from './runtime-planner.ts';
+import { PYTHON_NODE, PythonWorker } from './python-worker-link.ts';
+import { MAIN, PYTHON, RuntimePlanner, WORKER } from './runtime-planner.ts';
 import {
   type IslandRunner,
   localIslandRunner,
@@ -40,6 +41,16 @@ export interface RuntimeOptions {
   channels?: 'auto' | ChannelMode;
   /** Ring size, overrun policy and message window of every channel. */
   channel?: ChannelOptions;
+  /** The Python worker (Pyodide), started when a pipeline first needs it. */
+  python?: {
+    /** Makes the Python worker; the default starts this package's. */
+    createWorker?: () => Worker;
+    /**
+     * A Python call running longer than this is interrupted (KeyboardInterrupt)
+     * and fails its session. Default 30 000 ms.
+     */
+    callDeadlineMs?: number;
+  };
 }
 
 let warnedNotIsolated = false;
@@ -58,12 +69,22 @@ export class Runtime implements PipelineTransport {
   private link: WorkerLink | undefined;
   private planner: RuntimePlanner | undefined;
   private starting: Promise<WorkerLink> | undefined;
+  private readonly python: PythonWorker;
   private disposed = false;
   private readonly sessions = new Set<RuntimeSession>();
 
   constructor(private readonly options: RuntimeOptions = {}) {
     this.main = new PipelineRunner({ nodes: options.nodes });
     this.channelMode = chooseChannels(options.channels ?? 'auto');
+    this.python = new PythonWorker(options.python ?? {});
+  }
+
+  /**
+   * Starts the Python worker now (it starts on first use otherwise) and resolves
+   * with Pyodide's start-up time in ms, 0 if it was already warm.
+   */
+  warmPython(): Promise<number> {
+    return this.python.warm();
   }
 
   /** Resolves once the pipeline worker runs (it is restarted if it was lost). */
@@ -93,6 +114,9 @@ export class Runtime implements PipelineTransport {
       [MAIN, localIslandRunner(this.main)],
       [WORKER, workerIslandRunner(link)],
     ]);
+    if (plan.placement.islands.some((island) => island.key === PYTHON)) {
+      runners.set(PYTHON, await this.python.islandRunner());
+    }
     const session = await RuntimeSession.start(plan, runners, {
       ...options,
       channels: this.channelMode,
@@ -137,6 +161,7 @@ export class Runtime implements PipelineTransport {
     this.sessions.clear();
     this.link?.terminate();
     this.link = undefined;
+    this.python.dispose();
   }
 
   private async planFor(manifest: ManifestSource) {
@@ -152,7 +177,12 @@ export class Runtime implements PipelineTransport {
       const worker = (this.options.createWorker ?? defaultPipelineWorker)();
       const link = await WorkerLink.start(worker, 'pipeline');
       const names = new Set(await link.call(link.host.nodeNames()));
-      this.planner = new RuntimePlanner(this.main, names, (m) => link.call(link.host.validate(m)));
+      this.planner = new RuntimePlanner(
+        this.main,
+        names,
+        (m) => link.call(link.host.validate(m)),
+        PYTHON_NODE,
+      );
       this.link = link;
       return link;
     })().finally(() => {
@@ -162,7 +192,7 @@ export class Runtime implements PipelineTransport {
   }
 }
 
-function workerIslandRunner(link: WorkerLink): IslandRunner {
+export function workerIslandRunner(link: WorkerLink): IslandRunner {
   return {
     async start(spec, endpoints) {
       const id = await link.call(link.host.openIsland(transfer(spec, transferablesOf(endpoints))));

@@ -1,0 +1,89 @@
+/**
+ * PythonNode: a node whose work is done by a Python class, in the Python worker's
+ * Pyodide. Params name the class ("module:Class", or a class of the remotemedia
+ * package) or carry its inline source, plus the params its constructor takes.
+ * Inputs and outputs cross into Python as frame-codec bytes.
+ *
+ * While a call runs, the node stamps the shared control block with its start time,
+ * so the page can interrupt a runaway call (Pyodide's interrupt buffer) even though
+ * this thread is busy and cannot answer messages.
+ */
+import type { PyProxy } from 'pyodide/ffi';
+import { z } from 'zod';
+import { decodeFrame, defineNode, encodeFrame, type RuntimeData } from '../core/index.ts';
+import type { PythonRuntime } from './python-runtime.ts';
+import type { PythonControl } from './python-control.ts';
+
+export const pythonNodeParams = z
+  .strictObject({
+    class: z.string().min(1).optional(),
+    source: z.string().min(1).optional(),
+    params: z.record(z.string(), z.unknown()).default({}),
+  })
+  .refine((p) => p.class !== undefined || p.source !== undefined, {
+    message:
+      'a PythonNode needs "class" ("module:Class") or "source" (Python defining a Node subclass)',
+    path: ['class'],
+  });
+
+interface HostedNode extends PyProxy {
+  initialize(): Promise<void>;
+  process(frame: Uint8Array): Promise<PyProxy>;
+  flush(): Promise<PyProxy>;
+  cleanup(): Promise<void>;
+}
+
+/** The definition; `runtime` is only called when an instance initializes. */
+export function definePythonNode(
+  runtime: () => Promise<PythonRuntime>,
+  control: () => PythonControl | undefined = () => undefined,
+) {
+  return defineNode({
+    type: 'PythonNode',
+    description: 'Runs a Python Node class (from a module or inline source) in Pyodide.',
+    params: pythonNodeParams,
+    create(params, { nodeId }) {
+      let hosted: HostedNode | undefined;
+      const call = async (work: () => Promise<PyProxy>): Promise<RuntimeData[]> => {
+        control()?.enter();
+        let result: PyProxy | undefined;
+        try {
+          result = await work();
+          const frames = result.toJs() as Uint8Array[];
+          return frames.map((bytes) => decodeFrame(bytes).data);
+        } finally {
+          control()?.leave();
+          result?.destroy();
+        }
+      };
+      return {
+        async initialize() {
+          const { pyodide } = await runtime();
+          const host = pyodide.pyimport('remotemedia.node_host');
+          try {
+            hosted = host.create_node(JSON.stringify({ ...params, name: nodeId })) as HostedNode;
+          } finally {
+            host.destroy();
+          }
+          control()?.enter();
+          try {
+            await hosted.initialize();
+          } finally {
+            control()?.leave();
+          }
+        },
+        process: (input) => call(() => hosted!.process(encodeFrame({ sequence: 0, data: input }))),
+        flush: () => call(() => hosted!.flush()),
+        async cleanup() {
+          if (!hosted) return;
+          try {
+            await hosted.cleanup();
+          } finally {
+            hosted.destroy();
+            hosted = undefined;
+          }
+        },
+      };
+    },
+  });
+}

@@ -1,0 +1,102 @@
+/**
+ * The page's side of the Python worker: starts it on first use, shares the
+ * control block with it, and keeps a watchdog that interrupts a Python call that
+ * overran its deadline or whose session was aborted. The worker's thread is busy
+ * while Python runs, so interrupts go through shared memory, not messages.
+ */
+import type { Remote } from 'comlink';
+import { transfer } from 'comlink';
+import { platform } from '../platform.ts';
+import { PythonControl } from '../python/python-control.ts';
+import type { PythonHost } from '../python/python-host.ts';
+import { definePythonNode } from '../python/python-node.ts';
+import { transferablesOf } from './channel/channel.ts';
+import type { IslandRunner } from './runtime-session.ts';
+import { WorkerLink } from './worker-link.ts';
+
+/** PythonNode as the page knows it: for validating params and planning only. */
+export const PYTHON_NODE = definePythonNode(() =>
+  Promise.reject(new Error('PythonNode runs in the Python worker')),
+);
+
+const WATCH_EVERY_MS = 100;
+
+function defaultPythonWorker(): Worker {
+  return new Worker(new URL('../../workers/python-worker.ts', import.meta.url), {
+    type: 'module',
+    name: 'remotemedia-python',
+  });
+}
+
+export class PythonWorker {
+  private link: WorkerLink | undefined;
+  private starting: Promise<WorkerLink> | undefined;
+  private control: PythonControl | undefined;
+  private watchdog: ReturnType<typeof setInterval> | undefined;
+  private readonly deadlineMs: number;
+
+  constructor(private readonly options: { createWorker?: () => Worker; callDeadlineMs?: number }) {
+    this.deadlineMs = options.callDeadlineMs ?? 30_000;
+  }
+
+  async warm(): Promise<number> {
+    const link = await this.ensure();
+    return link.call((link.host as unknown as Remote<PythonHost>).warm());
+  }
+
+  async islandRunner(): Promise<IslandRunner> {
+    const link = await this.ensure();
+    const control = this.control;
+    return {
+      async start(spec, endpoints) {
+        const id = await link.call(
+          link.host.openIsland(transfer(spec, transferablesOf(endpoints))),
+        );
+        return {
+          done: link.call(link.host.islandDone(id)),
+          abort: (reason) => {
+            // A running Python call holds the worker's thread: interrupt it first, so
+            // that the abort message below can be read at all.
+            if (control && control.busyMs() > 0) control.raiseInterrupt();
+            if (link.alive) void link.host.abortIsland(id, reason);
+          },
+          metrics: () => link.call(link.host.islandMetrics(id)),
+        };
+      },
+    };
+  }
+
+  dispose(): void {
+    if (this.watchdog !== undefined) clearInterval(this.watchdog);
+    this.watchdog = undefined;
+    this.link?.terminate();
+    this.link = undefined;
+  }
+
+  private async ensure(): Promise<WorkerLink> {
+    if (this.link?.alive) return this.link;
+    this.starting ??= (async () => {
+      const worker = (this.options.createWorker ?? defaultPythonWorker)();
+      const link = await WorkerLink.start(worker, 'Python');
+      if (platform.sharedArrayBuffer) {
+        this.control = PythonControl.create();
+        await link.call(
+          (link.host as unknown as Remote<PythonHost>).setControl(this.control.buffer),
+        );
+        this.startWatchdog(this.control);
+      }
+      this.link = link;
+      return link;
+    })().finally(() => {
+      this.starting = undefined;
+    });
+    return this.starting;
+  }
+
+  private startWatchdog(control: PythonControl): void {
+    if (this.watchdog !== undefined) clearInterval(this.watchdog);
+    this.watchdog = setInterval(() => {
+      if (control.busyMs() > this.deadlineMs) control.raiseInterrupt();
+    }, WATCH_EVERY_MS);
+  }
+}
