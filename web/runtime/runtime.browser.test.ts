@@ -217,7 +217,8 @@ describe('manifest errors from the runtime keep their paths', async () => {
 
   it('an executor this runtime cannot serve is an invalid_placement naming the node', async () => {
     const bad = structuredClone(zigzag);
-    bad.nodes[1]!.executor = 'python';
+    bad.nodes[1]!.executor = 'remote';
+    bad.nodes[1]!.remote = { host: '127.0.0.1', port: 8765 };
     const error = (await runtime.validate(bad).catch((e: unknown) => e)) as ManifestValidationError;
     expect(error.issues[0]).toMatchObject({
       code: 'invalid_placement',
