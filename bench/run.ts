@@ -1,10 +1,11 @@
 /**
  * `npm run bench [-- names...]`: runs every benchmark (or the named ones: core,
- * audio, rings, runtime, silero), prints the tables and updates docs/BENCHMARKS.md.
+ * audio, rings, runtime, silero, python), prints the tables and updates docs/BENCHMARKS.md.
  */
 import { benchAudioKernels, resampleQualityMarkdown } from './audio-kernels.bench.ts';
 import { benchCorePipeline } from './core-pipeline.bench.ts';
 import { type BenchSection, printSection, writeSection } from './report.ts';
+import { benchPython } from './python.bench.ts';
 import { benchRings } from './rings.bench.ts';
 import { benchRuntime } from './runtime.bench.ts';
 import { benchSileroVad } from './silero-vad.bench.ts';
@@ -15,6 +16,7 @@ const benchmarks: Record<string, () => Promise<BenchSection>> = {
   rings: benchRings,
   runtime: benchRuntime,
   silero: benchSileroVad,
+  python: benchPython,
 };
 
 const wanted = process.argv.slice(2);

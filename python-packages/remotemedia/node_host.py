@@ -8,6 +8,7 @@ bytes, so audio crosses as one buffer, never per sample."""
 from __future__ import annotations
 
 import importlib
+import inspect
 import json
 from typing import Any, Dict, List, Optional
 
@@ -58,16 +59,26 @@ class HostedNode:
     async def initialize(self) -> None:
         await self.node._setup()
 
-    async def process(self, frame: Any) -> List[bytes]:
+    def process(self, frame: Any) -> Any:
+        """Output frames: a list when the node's process is synchronous (no trip
+        through the event loop), else a coroutine resolving to one."""
         # From Pyodide, a Uint8Array arrives as a JsProxy: one copy into Python memory.
         _, data = decode_frame(frame.to_py() if hasattr(frame, "to_py") else frame)
-        return await self._collect(self.node.process(from_runtime_data(data)))
+        return self._outputs(self.node.process(from_runtime_data(data)))
 
-    async def flush(self) -> List[bytes]:
-        return await self._collect(self.node.flush())
+    def flush(self) -> Any:
+        return self._outputs(self.node.flush())
 
     async def cleanup(self) -> None:
         await self.node._teardown()
+
+    def _outputs(self, result: Any) -> Any:
+        if inspect.isawaitable(result) or inspect.isasyncgen(result):
+            return self._collect(result)
+        if result is None:
+            return []
+        items = result if inspect.isgenerator(result) else (result,)
+        return [encode_frame(to_runtime_data(out)) for out in items if out is not None]
 
     async def _collect(self, result: Any) -> List[bytes]:
         return [encode_frame(to_runtime_data(out)) async for out in outputs_of(result)]

@@ -38,9 +38,15 @@ def get_runtime_version() -> str:
     return str(js.version())
 
 
-async def node_types() -> List[str]:
-    js = _require()
-    return list((await js.nodeTypes()).to_py())
+_node_types: Optional[List[str]] = None
+
+
+def node_types() -> List[str]:
+    """Every node_type the runtime knows (they do not change while it runs)."""
+    global _node_types
+    if _node_types is None:
+        _node_types = list(_require().nodeTypes().to_py())
+    return _node_types
 
 
 async def execute_pipeline(manifest_json: str) -> List[Any]:

@@ -26,11 +26,17 @@ export const pythonNodeParams = z
     path: ['class'],
   });
 
+/** remotemedia.node_host.HostedNode; process/flush answer at once for synchronous nodes. */
 interface HostedNode extends PyProxy {
   initialize(): Promise<void>;
-  process(frame: Uint8Array): Promise<PyProxy>;
-  flush(): Promise<PyProxy>;
+  process(frame: Uint8Array): PyProxy;
+  flush(): PyProxy;
   cleanup(): Promise<void>;
+}
+
+/** A Python coroutine's proxy is awaitable; a list's is not. */
+function isAwaitable(proxy: PyProxy): proxy is PyProxy & PromiseLike<PyProxy> {
+  return typeof (proxy as Partial<PromiseLike<unknown>>).then === 'function';
 }
 
 /** The definition; `runtime` is only called when an instance initializes. */
@@ -44,11 +50,16 @@ export function definePythonNode(
     params: pythonNodeParams,
     create(params, { nodeId }) {
       let hosted: HostedNode | undefined;
-      const call = async (work: () => Promise<PyProxy>): Promise<RuntimeData[]> => {
+      const call = async (work: () => PyProxy): Promise<RuntimeData[]> => {
         control()?.enter();
         let result: PyProxy | undefined;
         try {
-          result = await work();
+          result = work();
+          if (isAwaitable(result)) {
+            const pending = result;
+            result = await pending;
+            pending.destroy();
+          }
           const frames = result.toJs() as Uint8Array[];
           return frames.map((bytes) => decodeFrame(bytes).data);
         } finally {

@@ -9,14 +9,15 @@ export const RUNTIME_VERSION = '0.1.0';
 
 export interface RuntimeBridge {
   version(): string;
-  nodeTypes(): Promise<string[]>;
+  /** Synchronous, so that Pipeline.run's check costs no trip through the event loop. */
+  nodeTypes(): string[];
   execute(manifestJson: string, frames: Uint8Array[]): Promise<Uint8Array[]>;
 }
 
 export function createRuntimeBridge(runner: PipelineRunner): RuntimeBridge {
   return {
     version: () => RUNTIME_VERSION,
-    nodeTypes: async () => runner.registry.names(),
+    nodeTypes: () => runner.registry.names(),
     async execute(manifestJson, frames) {
       const inputs = Array.from(frames, (bytes) => decodeFrame(bytes).data);
       const outputs = await runner.executeBatch(manifestJson, inputs);

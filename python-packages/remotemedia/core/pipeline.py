@@ -97,7 +97,7 @@ class Pipeline:
             return f"remotemedia_runtime is not importable ({error})"
         if not remotemedia_runtime.is_available():
             return remotemedia_runtime.unavailable_reason()
-        known = set(await remotemedia_runtime.node_types())
+        known = set(remotemedia_runtime.node_types())
         for node in self.nodes.values():
             if node.node_type not in known:
                 return f"the runtime does not know node {node.name!r} ({node.node_type})"
