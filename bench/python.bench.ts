@@ -28,6 +28,12 @@ class Energy(Node):
     def process(self, data):
         return sum(x * x for x in data.samples)
 `;
+const ECHO_PY = `
+from remotemedia import Node
+class Echo(Node):
+    def process(self, data):
+        return data
+`;
 const EnergyJs = defineNode({
   type: 'EnergyJs',
   params: z.object({}),
@@ -72,6 +78,7 @@ export async function benchPython(): Promise<BenchSection> {
   );
   const py = await instance(pythonNode, { source: ENERGY_PY });
   const js = await instance(EnergyJs, {});
+  const echo = await instance(pythonNode, { source: ECHO_PY });
   const crossing = new Bench({ time: 1000, warmup: true });
   crossing
     .add('JS node: energy of 320 samples (baseline)', async () => {
@@ -79,6 +86,9 @@ export async function benchPython(): Promise<BenchSection> {
     })
     .add('PythonNode: the same in Pyodide, across and back as frames', async () => {
       await py.process(block, context('n'));
+    })
+    .add('PythonNode returning its input: the crossing alone, both ways', async () => {
+      await echo.process(block, context('n'));
     });
   await crossing.run();
 
@@ -132,7 +142,7 @@ async def timed(use_runtime, rounds=300):
       {
         unit: 'per 20 ms block of 16 kHz audio (320 samples)',
         rows: crossRows,
-        note: `PythonNode median ${(crossRows[1]!.p50 * 1000).toFixed(0)} µs per block (goal: at most 300 µs). Pyodide cold start (load + package + bridge): ${coldMs.toFixed(0)} ms.`,
+        note: `PythonNode median ${(crossRows[1]!.p50 * 1000).toFixed(0)} µs per block with the work, ${(crossRows[2]!.p50 * 1000).toFixed(0)} µs for the crossing alone (goal: at most 300 µs). Pyodide cold start (load + package + bridge): ${coldMs.toFixed(0)} ms.`,
       },
       {
         unit: 'per second pipeline on a warm interpreter',

@@ -4,7 +4,6 @@ and tensor data stay as memoryviews (or numpy arrays when given), never lists.""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any, Optional, Union
 
 KINDS = ("audio", "text", "json", "binary", "tensor", "video", "control", "event")
@@ -32,28 +31,49 @@ class InvalidData(ValueError):
         self.path = path
 
 
-@dataclass(frozen=True)
-class RuntimeData:
-    """One item of a stream. Use the constructors (RuntimeData.audio(...), ...)."""
+_FIELDS = (
+    "kind", "timestamp_us", "samples", "sample_rate", "channels", "text", "value", "data",
+    "mime_type", "dtype", "shape", "width", "height", "format", "signal", "name", "payload",
+)
 
-    kind: str
-    timestamp_us: Optional[float] = None
-    # Per kind; unused fields stay None.
-    samples: Any = None  # audio: memoryview of format 'f' (interleaved)
-    sample_rate: Optional[int] = None
-    channels: Optional[int] = None
-    text: Optional[str] = None
-    value: Any = None  # json
-    data: Any = None  # binary/video: bytes; tensor: memoryview of its dtype
-    mime_type: Optional[str] = None
-    dtype: Optional[str] = None
-    shape: tuple = field(default=())
-    width: Optional[int] = None
-    height: Optional[int] = None
-    format: Optional[str] = None
-    signal: Optional[str] = None
-    name: Optional[str] = None
-    payload: Any = None
+
+class RuntimeData:
+    """One item of a stream. Use the constructors (RuntimeData.audio(...), ...).
+
+    A plain class with __slots__ rather than a dataclass: items are made per audio
+    block, and in Pyodide every attribute set costs."""
+
+    __slots__ = _FIELDS
+
+    def __init__(
+        self, kind: str, timestamp_us: Optional[float] = None, *, samples: Any = None,
+        sample_rate: Optional[int] = None, channels: Optional[int] = None, text: Optional[str] = None,
+        value: Any = None, data: Any = None, mime_type: Optional[str] = None, dtype: Optional[str] = None,
+        shape: tuple = (), width: Optional[int] = None, height: Optional[int] = None,
+        format: Optional[str] = None, signal: Optional[str] = None, name: Optional[str] = None,
+        payload: Any = None,
+    ) -> None:
+        self.kind = kind
+        self.timestamp_us = timestamp_us
+        self.samples = samples  # audio: memoryview of format 'f' (interleaved)
+        self.sample_rate = sample_rate
+        self.channels = channels
+        self.text = text
+        self.value = value  # json
+        self.data = data  # binary/video: bytes; tensor: memoryview of its dtype
+        self.mime_type = mime_type
+        self.dtype = dtype
+        self.shape = shape
+        self.width = width
+        self.height = height
+        self.format = format
+        self.signal = signal
+        self.name = name
+        self.payload = payload
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{f}={getattr(self, f)!r}" for f in _FIELDS if getattr(self, f) not in (None, ()))
+        return f"RuntimeData({shown})"
 
     @staticmethod
     def audio(samples: Any, sample_rate: int, channels: int = 1, timestamp_us: Optional[float] = None) -> "RuntimeData":
@@ -113,15 +133,14 @@ class RuntimeData:
             return NotImplemented
         return _comparable(self) == _comparable(other)
 
-    def __hash__(self) -> int:  # frozen dataclasses are hashable; views are not
-        return hash((self.kind, self.timestamp_us))
+    __hash__ = None  # mutable views inside: not hashable
 
 
 def _comparable(d: RuntimeData) -> tuple:
     def norm(v: Any) -> Any:
         return v.tolist() if isinstance(v, memoryview) else v
 
-    return tuple(norm(getattr(d, f)) for f in d.__dataclass_fields__)
+    return tuple(norm(getattr(d, f)) for f in _FIELDS)
 
 
 def _float32_view(samples: Any) -> memoryview:

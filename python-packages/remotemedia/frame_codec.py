@@ -39,7 +39,7 @@ class FrameCodecError(ValueError):
         self.path = path
 
 
-def _json_text(value) -> str:
+def json_text(value) -> str:
     # JSON has no NaN or Infinity: like JSON.stringify, they become null.
     return json.dumps(_finite(value), separators=(",", ":"), ensure_ascii=False)
 
@@ -61,7 +61,7 @@ def _body(data: RuntimeData) -> Tuple[bytes, bool]:
     if kind == "text":
         return data.text.encode("utf-8"), False
     if kind == "json":
-        return _json_text(data.value).encode("utf-8"), False
+        return json_text(data.value).encode("utf-8"), False
     if kind == "binary":
         mime = (data.mime_type or "").encode("utf-8")
         return struct.pack("<H", len(mime)) + mime + bytes(data.data), data.mime_type is not None
@@ -77,7 +77,7 @@ def _body(data: RuntimeData) -> Tuple[bytes, bool]:
         return bytes([SIGNAL_CODES[data.signal]]), False
     if kind == "event":
         name = data.name.encode("utf-8")
-        payload = b"" if data.payload is None else _json_text(data.payload).encode("utf-8")
+        payload = b"" if data.payload is None else json_text(data.payload).encode("utf-8")
         return struct.pack("<H", len(name)) + name + payload, data.payload is not None
     raise FrameCodecError("kind", f"unknown kind {kind!r}")
 

@@ -60,6 +60,12 @@ export interface NodeDefinition<Params = unknown> {
    * Omitted: every kind is given to `process`.
    */
   readonly accepts?: readonly RuntimeDataKind[];
+  /**
+   * Promise that instances never return a promise or an async iterable (from
+   * initialize, process, flush or cleanup): pipelines made only of such nodes may
+   * run on the synchronous fast path (PipelineRunner.executeBatchSync).
+   */
+  readonly synchronous?: boolean;
   create(params: Params, context: NodeContext): NodeInstance;
 }
 

@@ -11,6 +11,7 @@ import type { NodeRegistry } from './node-registry.ts';
 import { createDefaultRegistry } from './nodes/builtin-nodes.ts';
 import { PipelineSession, type PipelineSessionOptions } from './pipeline-session.ts';
 import type { RuntimeData } from './runtime-data.ts';
+import { canRunSynchronously, runSynchronously } from './sync-executor.ts';
 import {
   type PipelineTransport,
   runThrough,
@@ -107,6 +108,21 @@ export class PipelineRunner implements PipelineTransport {
   ): Promise<SessionOutput[]> {
     const session = await PipelineSession.start(this.prepare(manifest), options);
     return runThrough(session, inputs);
+  }
+
+  /**
+   * executeBatch without awaiting, for pipelines whose node types are all
+   * synchronous (see NodeDefinition.synchronous; canExecuteSync tells); a `usage`
+   * error otherwise. For callers to whom every await is costly, such as Python in
+   * Pyodide.
+   */
+  executeBatchSync(manifest: ManifestSource, inputs: Iterable<RuntimeData>): RuntimeData[] {
+    return runSynchronously(this.prepare(manifest), inputs).map((o) => o.data);
+  }
+
+  /** Whether executeBatchSync can run this pipeline. */
+  canExecuteSync(manifest: ManifestSource): boolean {
+    return canRunSynchronously(this.prepare(manifest));
   }
 
   execute(

@@ -30,6 +30,7 @@ export const Calculator = defineNode({
   description: 'Applies add, subtract, multiply or divide with an operand to JSON numbers.',
   params,
   accepts: ['json'],
+  synchronous: true,
   create({ operation, operand }, { nodeId }) {
     const apply = OPERATIONS[operation];
     const compute = (value: JsonValue): number => {

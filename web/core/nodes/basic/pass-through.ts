@@ -7,5 +7,6 @@ export const PassThrough = defineNode({
   aliases: ['PassThroughNode'],
   description: 'Emits every input unchanged.',
   params: z.object({}),
+  synchronous: true,
   create: () => ({ process: (input) => input }),
 });
