@@ -10,6 +10,7 @@ export { type ChannelMode, type ChannelOptions } from './runtime/channel/channel
 export type { OverrunPolicy } from './runtime/ring/frame-ring.ts';
 export { createRuntime, Runtime, type RuntimeOptions } from './runtime/runtime.ts';
 export { RuntimeSession, type RuntimeStreamOptions } from './runtime/runtime-session.ts';
+export type { PythonLoadStage } from './python/python-runtime.ts';
 export { AudioPlayback, type PlaybackOptions } from './runtime/audio/audio-playback.ts';
 export {
   type AudioSource,

@@ -7,11 +7,13 @@ import { PipelineRunner } from '../core/index.ts';
 import { PipelineHost } from '../runtime/pipeline-host.ts';
 import { PythonControl } from './python-control.ts';
 import { definePythonNode } from './python-node.ts';
-import { type PythonRuntime, startPythonRuntime } from './python-runtime.ts';
+import { type PythonLoadStage, type PythonRuntime, startPythonRuntime } from './python-runtime.ts';
 
 interface PythonState {
   started?: Promise<PythonRuntime>;
   control?: PythonControl;
+  /** Whoever asked to hear how loading goes. */
+  listeners: ((stage: PythonLoadStage, fraction: number) => void)[];
   start(): Promise<PythonRuntime>;
 }
 
@@ -20,14 +22,20 @@ export class PythonHost extends PipelineHost {
 
   constructor(load: () => Promise<PyodideInterface>, files: Record<string, string>) {
     const python: PythonState = {
+      listeners: [],
       // Started once, by warm() or by the first PythonNode to initialize.
       start() {
-        python.started ??= startPythonRuntime({ load, files, runner: new PipelineRunner() }).then(
-          (runtime) => {
-            if (python.control) runtime.pyodide.setInterruptBuffer(python.control.interrupt);
-            return runtime;
+        python.started ??= startPythonRuntime({
+          load,
+          files,
+          runner: new PipelineRunner(),
+          onProgress: (stage, fraction) => {
+            for (const listener of python.listeners) listener(stage, fraction);
           },
-        );
+        }).then((runtime) => {
+          if (python.control) runtime.pyodide.setInterruptBuffer(python.control.interrupt);
+          return runtime;
+        });
         return python.started;
       },
     };
@@ -42,9 +50,17 @@ export class PythonHost extends PipelineHost {
     this.python = python;
   }
 
-  /** Loads Pyodide and the package now; resolves with the start-up time in ms. */
-  async warm(): Promise<number> {
-    return (await this.python.start()).startupMs;
+  /**
+   * Loads Pyodide and the package now; resolves with the start-up time in ms.
+   * `onProgress` (a comlink proxy) hears each stage of a load still under way.
+   */
+  async warm(onProgress?: (stage: PythonLoadStage, fraction: number) => void): Promise<number> {
+    if (onProgress && !this.python.started) this.python.listeners.push(onProgress);
+    try {
+      return (await this.python.start()).startupMs;
+    } finally {
+      if (onProgress) this.python.listeners = this.python.listeners.filter((l) => l !== onProgress);
+    }
   }
 
   /** The control block shared with the page (interrupts, call stamps). */

@@ -18,7 +18,11 @@ export interface PythonRuntimeOptions {
   files: Record<string, string>;
   /** The core the Python side's remotemedia_runtime runs manifests on. */
   runner: PipelineRunner;
+  /** Called as loading moves on: what is happening, and about how far along (0..1). */
+  onProgress?: (stage: PythonLoadStage, fraction: number) => void;
 }
+
+export type PythonLoadStage = 'loading Pyodide' | 'installing the remotemedia package' | 'ready';
 
 export interface PythonRuntime {
   pyodide: PyodideInterface;
@@ -28,7 +32,10 @@ export interface PythonRuntime {
 
 export async function startPythonRuntime(options: PythonRuntimeOptions): Promise<PythonRuntime> {
   const started = performance.now();
+  const progress = options.onProgress ?? (() => {});
+  progress('loading Pyodide', 0);
   const pyodide = await options.load();
+  progress('installing the remotemedia package', 0.9);
   for (const [path, text] of Object.entries(options.files)) {
     const full = `${PACKAGE_ROOT}/${path}`;
     pyodide.FS.mkdirTree(full.slice(0, full.lastIndexOf('/')));
@@ -38,5 +45,6 @@ export async function startPythonRuntime(options: PythonRuntimeOptions): Promise
   await pyodide.runPythonAsync(
     `import sys\nsys.path.insert(0, ${JSON.stringify(PACKAGE_ROOT)})\nimport remotemedia, remotemedia.node_host, remotemedia_runtime`,
   );
+  progress('ready', 1);
   return { pyodide, startupMs: performance.now() - started };
 }

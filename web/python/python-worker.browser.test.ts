@@ -80,9 +80,11 @@ describe('Python nodes in the Python worker (Pyodide) beside the pipeline worker
   afterAll(() => runtime.dispose());
 
   it('starts Pyodide from our own files and reports the time it took', async () => {
-    const ms = await runtime.warmPython();
+    const stages: string[] = [];
+    const ms = await runtime.warmPython((stage) => stages.push(stage));
     console.log(`Python worker cold start: ${ms.toFixed(0)} ms`);
     expect(ms).toBeGreaterThan(0);
+    expect(stages).toEqual(['loading Pyodide', 'installing the remotemedia package', 'ready']);
   });
 
   it('streams audio from a WASM node through rings into inline Python and on to the page', async () => {

@@ -5,10 +5,11 @@
  * while Python runs, so interrupts go through shared memory, not messages.
  */
 import type { Remote } from 'comlink';
-import { transfer } from 'comlink';
+import { proxy, transfer } from 'comlink';
 import { platform } from '../platform.ts';
 import { PythonControl } from '../python/python-control.ts';
 import type { PythonHost } from '../python/python-host.ts';
+import type { PythonLoadStage } from '../python/python-runtime.ts';
 import { definePythonNode } from '../python/python-node.ts';
 import { transferablesOf } from './channel/channel.ts';
 import type { IslandRunner } from './runtime-session.ts';
@@ -39,9 +40,10 @@ export class PythonWorker {
     this.deadlineMs = options.callDeadlineMs ?? 30_000;
   }
 
-  async warm(): Promise<number> {
+  async warm(onProgress?: (stage: PythonLoadStage, fraction: number) => void): Promise<number> {
     const link = await this.ensure();
-    return link.call((link.host as unknown as Remote<PythonHost>).warm());
+    const host = link.host as unknown as Remote<PythonHost>;
+    return link.call(host.warm(onProgress ? proxy(onProgress) : undefined));
   }
 
   async islandRunner(): Promise<IslandRunner> {

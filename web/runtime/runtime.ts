@@ -19,6 +19,7 @@ import {
 } from '../core/index.ts';
 import { platform } from '../platform.ts';
 import { type ChannelMode, type ChannelOptions, transferablesOf } from './channel/channel.ts';
+import type { PythonLoadStage } from '../python/python-runtime.ts';
 import { PYTHON_NODE, PythonWorker } from './python-worker-link.ts';
 import { MAIN, PYTHON, RuntimePlanner, WORKER } from './runtime-planner.ts';
 import {
@@ -83,8 +84,8 @@ export class Runtime implements PipelineTransport {
    * Starts the Python worker now (it starts on first use otherwise) and resolves
    * with Pyodide's start-up time in ms, 0 if it was already warm.
    */
-  warmPython(): Promise<number> {
-    return this.python.warm();
+  warmPython(onProgress?: (stage: PythonLoadStage, fraction: number) => void): Promise<number> {
+    return this.python.warm(onProgress);
   }
 
   /** Resolves once the pipeline worker runs (it is restarted if it was lost). */
