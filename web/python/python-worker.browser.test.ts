@@ -140,6 +140,25 @@ describe('Python nodes in the Python worker (Pyodide) beside the pipeline worker
     expect(await runtime.execute(failing, RuntimeData.json(1))).toEqual(RuntimeData.json(2));
   });
 
+  it('a node_type naming a Python class runs it in the Python worker', async () => {
+    const byClass: Manifest = {
+      version: 'v1',
+      metadata: { name: 'by class' },
+      nodes: [
+        {
+          id: 'calc',
+          node_type: 'remotemedia.nodes:CalculatorNode',
+          executor: 'python',
+          params: { operation: 'multiply', operand: 3 },
+        },
+      ],
+      connections: [],
+    };
+    expect(await runtime.execute(byClass, RuntimeData.json([1, 2]))).toEqual(
+      RuntimeData.json([3, 6]),
+    );
+  });
+
   it('PythonNode params are checked before Pyodide runs, with their path', async () => {
     const bad: Manifest = {
       ...failing,

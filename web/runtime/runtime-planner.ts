@@ -56,7 +56,9 @@ export class RuntimePlanner {
   }
 
   async plan(source: ManifestSource): Promise<RuntimePlan> {
-    const manifest = source instanceof PreparedPipeline ? source.manifest : source;
+    const manifest = this.pythonClassesAsNodes(
+      source instanceof PreparedPipeline ? source.manifest : source,
+    );
     // Structure, ids, connections, cycles, known types, and the params of page nodes.
     const whole = validateManifest(manifest, this.registry);
     const issues: ManifestIssue[] = [];
@@ -73,6 +75,38 @@ export class RuntimePlanner {
       });
     }
     return { pipeline: whole, placement: planPlacement(whole, (_, i) => place[i]!) };
+  }
+
+  /**
+   * A node with `"executor": "python"` whose node_type names a Python class
+   * (`"module:Class"`, or a class of remotemedia.nodes) becomes a PythonNode of that
+   * class with its params: the manifest way to use Python classes by name.
+   */
+  private pythonClassesAsNodes(source: ManifestSource | Record<string, unknown>): unknown {
+    let manifest: unknown = source;
+    if (typeof source === 'string') {
+      try {
+        manifest = JSON.parse(source);
+      } catch {
+        return source; // validateManifest reports the syntax error with its position
+      }
+    }
+    const nodes = (manifest as { nodes?: unknown }).nodes;
+    if (!Array.isArray(nodes)) return manifest;
+    return {
+      ...(manifest as object),
+      nodes: nodes.map((node: Partial<ManifestNode>) =>
+        node?.executor === PYTHON &&
+        typeof node.node_type === 'string' &&
+        !this.pythonNames.has(node.node_type)
+          ? {
+              ...node,
+              node_type: 'PythonNode',
+              params: { class: node.node_type, params: node.params ?? {} },
+            }
+          : node,
+      ),
+    };
   }
 
   private placeOf(node: ManifestNode, index: number, issues: ManifestIssue[]): string {
