@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { playwright } from '@vitest/browser-playwright';
 import type { BrowserCommand } from 'vitest/node';
+import type { Plugin } from 'vite';
 import { defineConfig } from 'vitest/config';
 import { makeSpeechFixture } from './tests/audio/speech-fixture.ts';
 import { chromiumArgs, chromiumPath } from './tests/chromium.ts';
@@ -21,6 +22,30 @@ const speechWav: BrowserCommand<[rate?: number]> = (_context, rate = 16000) => {
   return { wav: readFileSync(path).toString('base64'), sampleRate: wav.sampleRate, truth };
 };
 
+/** What Pyodide loads from beside its indexURL; the build ships them under pyodide/. */
+const PYODIDE_FILES = [
+  'pyodide.asm.mjs',
+  'pyodide.asm.wasm',
+  'python_stdlib.zip',
+  'pyodide-lock.json',
+];
+
+function pyodideAssets(): Plugin {
+  return {
+    name: 'remotemedia:pyodide-assets',
+    apply: 'build',
+    generateBundle() {
+      for (const name of PYODIDE_FILES) {
+        this.emitFile({
+          type: 'asset',
+          fileName: `pyodide/${name}`,
+          source: readFileSync(`node_modules/pyodide/${name}`),
+        });
+      }
+    },
+  };
+}
+
 /**
  * Cross-origin isolation (COOP/COEP) on every server we run: SharedArrayBuffer and
  * Atomics.wait need it, and the app must behave in development as it does deployed.
@@ -31,6 +56,7 @@ export const crossOriginIsolationHeaders = {
 };
 
 export default defineConfig({
+  plugins: [pyodideAssets()],
   server: { headers: crossOriginIsolationHeaders, host: '127.0.0.1' },
   preview: { headers: crossOriginIsolationHeaders, host: '127.0.0.1', port: 4173 },
   worker: { format: 'es' },

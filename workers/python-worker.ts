@@ -20,4 +20,9 @@ const files = Object.fromEntries(
 );
 
 installErrorTransfer();
-expose(new PythonHost(() => loadPyodide(), files));
+// In development Pyodide finds its files beside its module in node_modules; a build
+// ships them under pyodide/ (see vite.config.ts).
+const indexURL = import.meta.env.DEV
+  ? undefined
+  : new URL(`${import.meta.env.BASE_URL}pyodide/`, self.location.href).href;
+expose(new PythonHost(() => loadPyodide(indexURL ? { indexURL } : {}), files));

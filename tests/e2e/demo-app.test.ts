@@ -44,6 +44,31 @@ describe('the demo app (built)', () => {
     await page.close();
   });
 
+  it('runs an inline Python node in the Python worker, from the built files only', async () => {
+    const page = await browser.newPage();
+    const external: string[] = [];
+    page.on('request', (r) => {
+      if (!r.url().startsWith(url)) external.push(r.url());
+    });
+    await page.goto(url);
+    await expect.poll(() => page.textContent('#status')).toContain('Worker ready');
+    await page.selectOption('#example', {
+      label: 'Python: an inline node in Pyodide after a Calculator',
+    });
+    await page.click('#run');
+    await page.waitForSelector('#outputs tr', { timeout: 60_000 });
+    const cells = await page.$$eval('#outputs td:nth-child(4)', (tds) =>
+      tds.map((td) => td.textContent),
+    );
+    expect(cells).toEqual([
+      '{"value":2,"squared":4,"python":true}',
+      '{"value":4,"squared":16,"python":true}',
+      '{"value":6,"squared":36,"python":true}',
+    ]);
+    expect(external).toEqual([]);
+    await page.close();
+  }, 90_000);
+
   it('shows a manifest error with its path', async () => {
     const page = await browser.newPage();
     await page.goto(url);

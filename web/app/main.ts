@@ -4,6 +4,7 @@
  */
 import calculator from '../../examples/manifests/calculator.json';
 import passthrough from '../../examples/manifests/passthrough.json';
+import pythonInline from '../../examples/manifests/python-inline.json';
 import {
   createRuntime,
   type JsonValue,
@@ -16,6 +17,7 @@ import { platform } from '../platform.ts';
 const examples: Record<string, unknown> = {
   'Calculator: PassThrough → add 5 → PassThrough': calculator,
   'PassThrough (the original example)': passthrough,
+  'Python: an inline node in Pyodide after a Calculator': pythonInline,
 };
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
