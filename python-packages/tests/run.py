@@ -25,6 +25,7 @@ async def run_tests(start_dir: str) -> Dict[str, object]:
     suite = unittest.TestLoader().discover(start_dir, pattern="test_*.py", top_level_dir=os.path.dirname(start_dir))
     passed: List[str] = []
     failed: List[str] = []
+    skipped: List[str] = []
     for test in _flatten(suite):
         if isinstance(test, unittest.loader._FailedTest):  # an import error in a test module
             failed.append(f"{test.id()}: {test._exception}")
@@ -39,9 +40,11 @@ async def run_tests(start_dir: str) -> Dict[str, object]:
             finally:
                 test.tearDown()
             passed.append(test.id())
+        except unittest.SkipTest as reason:
+            skipped.append(f"{test.id()}: {reason}")
         except Exception:
             failed.append(f"{test.id()}\n{traceback.format_exc()}")
-    return {"passed": passed, "failed": failed, "python": sys.version.split()[0]}
+    return {"passed": passed, "failed": failed, "skipped": skipped, "python": sys.version.split()[0]}
 
 
 def main() -> int:
@@ -50,7 +53,12 @@ def main() -> int:
     summary = asyncio.run(run_tests(here))
     for failure in summary["failed"]:
         print("FAIL", failure, file=sys.stderr)
-    print(f"python {summary['python']}: {len(summary['passed'])} passed, {len(summary['failed'])} failed")
+    for skip in summary["skipped"]:
+        print("SKIP", skip)
+    print(
+        f"python {summary['python']}: {len(summary['passed'])} passed, "
+        f"{len(summary['failed'])} failed, {len(summary['skipped'])} skipped"
+    )
     return 1 if summary["failed"] else 0
 
 
