@@ -23,6 +23,15 @@ export {
   type Frame,
   peekFrameLength,
 } from './frame-codec.ts';
+export {
+  FrameAssembler,
+  GATEWAY_PROTOCOL_VERSION,
+  GATEWAY_WINDOW,
+  type GatewayMessage,
+  packFrame,
+  parseGatewayMessage,
+  type RemoteIslandSpec,
+} from './gateway-protocol.ts';
 export { buildGraph, type Connection, type PipelineGraph } from './graph.ts';
 export {
   EXECUTORS,

@@ -28,6 +28,11 @@ export interface NodeContext {
   readonly nodeId: string;
   /** Aborted when the session ends early (failure, abort, close); long work should stop. */
   readonly signal: AbortSignal;
+  /**
+   * Ends the session with `error`, for failures a node learns of between calls
+   * (its process died, its device went away). Errors thrown by a call need not use it.
+   */
+  fail?(error: unknown): void;
 }
 
 export interface ProcessContext extends NodeContext {

@@ -139,6 +139,7 @@ export class PipelineSession implements StreamSession {
       });
     }
 
+    for (const task of this.tasks) task.context.onFail = (error) => this.fail(error);
     const signal = options.signal;
     const onAbort = () => this.fail(abortedError(signal?.reason));
     signal?.addEventListener('abort', onAbort, { once: true });
@@ -454,6 +455,8 @@ async function cleanupAll(
 /** One per node for the whole session; `from` changes with each input. */
 class NodeRunContext implements ProcessContext {
   from: string | undefined = undefined;
+  /** Set once the session runs; before that a failure surfaces through initialize. */
+  onFail: ((error: RemoteMediaError) => void) | undefined;
 
   constructor(
     readonly nodeId: string,
@@ -462,6 +465,16 @@ class NodeRunContext implements ProcessContext {
 
   get signal(): AbortSignal {
     return this.lifetime.signal;
+  }
+
+  fail(error: unknown): void {
+    const typed =
+      error instanceof RemoteMediaError &&
+      (error.kind === 'node_failed' || error.kind === 'worker_lost')
+        ? error
+        : new NodeExecutionError(this.nodeId, error);
+    if (this.onFail) this.onFail(typed);
+    else this.lifetime.abort(typed);
   }
 }
 

@@ -9,22 +9,10 @@
  * this thread is busy and cannot answer messages.
  */
 import type { PyProxy } from 'pyodide/ffi';
-import { z } from 'zod';
 import { decodeFrame, defineNode, encodeFrame, type RuntimeData } from '../core/index.ts';
+import { pythonNodeParams } from './python-node-params.ts';
 import type { PythonRuntime } from './python-runtime.ts';
 import type { PythonControl } from './python-control.ts';
-
-export const pythonNodeParams = z
-  .strictObject({
-    class: z.string().min(1).optional(),
-    source: z.string().min(1).optional(),
-    params: z.record(z.string(), z.unknown()).default({}),
-  })
-  .refine((p) => p.class !== undefined || p.source !== undefined, {
-    message:
-      'a PythonNode needs "class" ("module:Class") or "source" (Python defining a Node subclass)',
-    path: ['class'],
-  });
 
 /** remotemedia.node_host.HostedNode; process/flush answer at once for synchronous nodes. */
 interface HostedNode extends PyProxy {

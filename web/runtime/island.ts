@@ -111,13 +111,20 @@ export class RunningIsland {
   }
 }
 
+/** What a host needs of an island, wherever its nodes run. */
+export interface HostedIsland {
+  readonly done: Promise<void>;
+  abort(reason: unknown): void;
+  metrics(): Promise<NodeMetricsSnapshot[]>;
+}
+
 /** Islands a host runs, by id, for hosts reached over comlink. */
 export class IslandTable {
-  private readonly islands = new Map<string, RunningIsland>();
+  private readonly islands = new Map<string, HostedIsland>();
   private counter = 0;
 
-  async open(runner: PipelineRunner, spec: IslandSpec): Promise<string> {
-    const island = await RunningIsland.start(runner, spec);
+  async open(start: () => Promise<HostedIsland>): Promise<string> {
+    const island = await start();
     const id = `island-${++this.counter}`;
     this.islands.set(id, island);
     return id;

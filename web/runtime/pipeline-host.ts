@@ -7,8 +7,10 @@ import {
   type NodeMetricsSnapshot,
   PipelineRunner,
   type PipelineRunnerOptions,
+  type RemoteConfig,
 } from '../core/index.ts';
-import { IslandTable, type IslandSpec } from './island.ts';
+import { IslandTable, type IslandSpec, RunningIsland } from './island.ts';
+import { RemoteIsland } from './remote/remote-island.ts';
 
 export class PipelineHost {
   private readonly runner: PipelineRunner;
@@ -34,7 +36,12 @@ export class PipelineHost {
 
   /** Starts an island of a runtime session (see web/runtime/runtime.ts). */
   openIsland(spec: IslandSpec): Promise<string> {
-    return this.islands.open(this.runner, spec);
+    return this.islands.open(() => RunningIsland.start(this.runner, spec));
+  }
+
+  /** Starts an island whose nodes run on a gateway; this thread streams its channels there. */
+  openRemoteIsland(spec: IslandSpec, remote: RemoteConfig, token: string): Promise<string> {
+    return this.islands.open(() => RemoteIsland.start(spec, remote, { token }));
   }
 
   islandDone(islandId: string): Promise<void> {

@@ -18,6 +18,7 @@ import {
   PassThrough,
   type PipelineRunner,
   type PlacementPlan,
+  type RemoteConfig,
   planPlacement,
   PreparedPipeline,
   validateManifest,
@@ -30,6 +31,13 @@ export const PYTHON = 'python';
 export interface RuntimePlan {
   readonly pipeline: PreparedPipeline;
   readonly placement: PlacementPlan;
+  /** The gateway of each remote island, by island key. */
+  readonly remotes: ReadonlyMap<string, RemoteConfig>;
+}
+
+/** Remote nodes for the same gateway run together, in one gateway session. */
+export function remoteKey(remote: RemoteConfig): string {
+  return `remote:${remote.ssl_enabled ? 'wss' : 'ws'}://${remote.host}:${remote.port}`;
 }
 
 export class RuntimePlanner {
@@ -74,7 +82,11 @@ export class RuntimePlanner {
         ),
       });
     }
-    return { pipeline: whole, placement: planPlacement(whole, (_, i) => place[i]!) };
+    const remotes = new Map<string, RemoteConfig>();
+    whole.manifest.nodes.forEach((node, i) => {
+      if (node.remote && place[i]!.startsWith('remote:')) remotes.set(place[i]!, node.remote);
+    });
+    return { pipeline: whole, placement: planPlacement(whole, (_, i) => place[i]!), remotes };
   }
 
   /**
@@ -113,7 +125,7 @@ export class RuntimePlanner {
     const onPage = this.main.registry.has(node.node_type);
     const inWorker = this.workerNames.has(node.node_type);
     const inPython = this.pythonNames.has(node.node_type);
-    const executor = node.executor ?? 'auto';
+    const executor = node.executor ?? (node.remote ? 'remote' : 'auto');
     const issue = (message: string): string => {
       issues.push({
         code: 'invalid_placement',
@@ -145,9 +157,12 @@ export class RuntimePlanner {
               `node type '${node.node_type}' does not run in the Python worker; use a PythonNode ({"class": ...} or {"source": ...})`,
             );
       case 'remote':
-        return issue(
-          'executor "remote" needs the gateway transport, which this runtime does not have yet; use "worker" or "main"',
-        );
+        // The gateway runs the built-in nodes and PythonNode (in CPython).
+        return inPython
+          ? remoteKey(node.remote!)
+          : issue(
+              `node type '${node.node_type}' does not run on the gateway; it runs the built-in nodes and PythonNode`,
+            );
     }
   }
 }

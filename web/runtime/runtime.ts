@@ -14,6 +14,7 @@ import {
   type RuntimeData,
   runThrough,
   type PipelineTransport,
+  type RemoteConfig,
   type SessionOptions,
   type SessionOutput,
 } from '../core/index.ts';
@@ -42,6 +43,8 @@ export interface RuntimeOptions {
   channels?: 'auto' | ChannelMode;
   /** Ring size, overrun policy and message window of every channel. */
   channel?: ChannelOptions;
+  /** How to reach gateways that run nodes marked `remote` (see remote-gateway/). */
+  gateway?: { token: string };
   /** The Python worker (Pyodide), started when a pipeline first needs it. */
   python?: {
     /** Makes the Python worker; the default starts this package's. */
@@ -117,6 +120,16 @@ export class Runtime implements PipelineTransport {
     ]);
     if (plan.placement.islands.some((island) => island.key === PYTHON)) {
       runners.set(PYTHON, await this.python.islandRunner());
+    }
+    for (const [key, remote] of plan.remotes) {
+      const token = this.options.gateway?.token;
+      if (token === undefined) {
+        throw new RemoteMediaError(
+          'usage',
+          `the pipeline has nodes on the gateway at ${remote.host}:${remote.port}: pass createRuntime({ gateway: { token } })`,
+        );
+      }
+      runners.set(key, remoteIslandRunner(link, remote, token));
     }
     const session = await RuntimeSession.start(plan, runners, {
       ...options,
@@ -197,6 +210,24 @@ export function workerIslandRunner(link: WorkerLink): IslandRunner {
   return {
     async start(spec, endpoints) {
       const id = await link.call(link.host.openIsland(transfer(spec, transferablesOf(endpoints))));
+      return {
+        done: link.call(link.host.islandDone(id)),
+        abort: (reason) => {
+          if (link.alive) void link.host.abortIsland(id, reason);
+        },
+        metrics: () => link.call(link.host.islandMetrics(id)),
+      };
+    },
+  };
+}
+
+/** A remote island: the pipeline worker streams its channels to the gateway. */
+function remoteIslandRunner(link: WorkerLink, remote: RemoteConfig, token: string): IslandRunner {
+  return {
+    async start(spec, endpoints) {
+      const id = await link.call(
+        link.host.openRemoteIsland(transfer(spec, transferablesOf(endpoints)), remote, token),
+      );
       return {
         done: link.call(link.host.islandDone(id)),
         abort: (reason) => {

@@ -1,0 +1,264 @@
+/**
+ * The RemoteMedia gateway: runs the remote islands of browser pipelines on the same
+ * core, one WebSocket per session (protocol in web/core/gateway-protocol.ts), with
+ * CPython for PythonNode. Secure by default: a token is required, browser origins are
+ * checked, message and frame sizes, sessions per client and idle time are bounded.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import WebSocket, { WebSocketServer } from 'ws';
+import {
+  GATEWAY_PROTOCOL_VERSION,
+  type NodeMetricsSnapshot,
+  parseGatewayMessage,
+  PipelineRunner,
+  RemoteMediaError,
+} from '../web/core/index.ts';
+import { GatewaySession } from './gateway-session.ts';
+import { GatewayMetrics } from './metrics.ts';
+import { type PythonExecutorOptions, PythonPool } from './python-process.ts';
+
+export interface GatewayOptions {
+  host?: string;
+  /** 0 picks a free port. Default 8765. */
+  port?: number;
+  /** Accepted client tokens; at least one. */
+  tokens: readonly string[];
+  /** Browser origins allowed to connect ("*" for any). Clients without an Origin (not browsers) are allowed. */
+  allowedOrigins?: readonly string[];
+  /** PEM certificate and key: the gateway speaks wss:// and https://. */
+  tls?: { cert: string | Buffer; key: string | Buffer };
+  /** Largest WebSocket message accepted and sent. Default 1 MiB; larger frames travel in parts. */
+  maxMessageSize?: number;
+  /** Largest frame reassembled from parts. Default 64 MiB. */
+  maxFrameBytes?: number;
+  /** Sessions one client address may hold at once. Default 16. */
+  maxSessionsPerClient?: number;
+  /** A session with no message from its client for this long ends. Default 60 s. */
+  idleTimeoutMs?: number;
+  /** Ping period; a client that misses a pong is dropped. Default 10 s. */
+  heartbeatMs?: number;
+  /** permessage-deflate on the WebSocket. Default off (audio barely compresses). */
+  compression?: boolean;
+  python?: PythonExecutorOptions;
+}
+
+export interface Gateway {
+  readonly url: string;
+  readonly port: number;
+  readonly metrics: GatewayMetrics;
+  readonly python: PythonPool;
+  close(): Promise<void>;
+}
+
+const DEFAULT_ORIGINS = [
+  'http://127.0.0.1:4173',
+  'http://localhost:4173',
+  'http://127.0.0.1:5173',
+  'http://localhost:5173',
+];
+
+export async function startGateway(options: GatewayOptions): Promise<Gateway> {
+  if (options.tokens.length === 0 || options.tokens.some((t) => t.length < 8)) {
+    throw new RemoteMediaError(
+      'usage',
+      'the gateway needs at least one token of 8 characters or more',
+    );
+  }
+  const maxMessageSize = options.maxMessageSize ?? 1 << 20;
+  const limits = {
+    maxMessageSize,
+    maxFrameBytes: options.maxFrameBytes ?? 64 << 20,
+    idleTimeoutMs: options.idleTimeoutMs ?? 60_000,
+  };
+  const origins = new Set(options.allowedOrigins ?? DEFAULT_ORIGINS);
+  const perClient = new Map<string, number>();
+  const sessions = new Set<GatewaySession>();
+  const metrics = new GatewayMetrics();
+  const python = new PythonPool(options.python);
+  const runner = new PipelineRunner({ nodes: [python.nodeDefinition()] });
+  const tokens = options.tokens.map((t) => Buffer.from(t));
+
+  const onRequest = async (request: IncomingMessage, response: ServerResponse) => {
+    if (request.url === '/healthz') {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end(
+        JSON.stringify({ ok: true, protocol: GATEWAY_PROTOCOL_VERSION, sessions: sessions.size }),
+      );
+    } else if (request.url === '/metrics') {
+      const nodes: NodeMetricsSnapshot[] = [];
+      for (const session of sessions) nodes.push(...(await session.metrics()));
+      response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+      response.end(metrics.render(nodes, python.running.length));
+    } else {
+      response.writeHead(404).end();
+    }
+  };
+  const server = options.tls
+    ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, onRequest)
+    : createHttpServer(onRequest);
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: maxMessageSize,
+    perMessageDeflate: options.compression ?? false,
+  });
+
+  server.on('upgrade', (request, socket, head) => {
+    const origin = request.headers.origin;
+    const refuse = (status: number, reason: string) => {
+      metrics.refusedTotal++;
+      socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\n\r\n`);
+    };
+    if (request.url !== '/v1') return refuse(404, 'Not Found');
+    if (origin !== undefined && !origins.has('*') && !origins.has(origin))
+      return refuse(403, 'Forbidden');
+    wss.handleUpgrade(request, socket, head, (ws) =>
+      accept(ws, request.socket.remoteAddress ?? '?'),
+    );
+  });
+
+  const accept = (ws: WebSocket, client: string) => {
+    let session: GatewaySession | undefined;
+    let alive = true;
+    ws.on('pong', () => {
+      alive = true;
+    });
+    const heartbeat = setInterval(() => {
+      if (!alive) return ws.terminate();
+      alive = false;
+      ws.ping();
+    }, options.heartbeatMs ?? 10_000);
+    const refuse = (error: RemoteMediaError, code: number) => {
+      metrics.refusedTotal++;
+      metrics.countError(error.kind);
+      ws.send(JSON.stringify({ type: 'error', error: error.toJSON() }));
+      ws.close(code);
+    };
+    const opening = setTimeout(
+      () => refuse(new RemoteMediaError('usage', 'no open message within 10 s'), 1008),
+      10_000,
+    );
+
+    ws.on('message', (raw, isBinary) => {
+      const bytes = raw instanceof Buffer ? raw : Buffer.concat(raw as Buffer[]);
+      try {
+        if (!session && !pendingOpen) {
+          if (isBinary) throw new RemoteMediaError('usage', 'the first message must be "open"');
+          const message = parseGatewayMessage(bytes.toString('utf8'));
+          if (message.type !== 'open')
+            throw new RemoteMediaError('usage', 'the first message must be "open"');
+          clearTimeout(opening);
+          if (message.version !== GATEWAY_PROTOCOL_VERSION) {
+            return refuse(
+              new RemoteMediaError(
+                'usage',
+                `protocol version ${message.version} is not served here; this gateway speaks ${GATEWAY_PROTOCOL_VERSION}`,
+              ),
+              1008,
+            );
+          }
+          const token = Buffer.from(String(message.token ?? ''));
+          if (!tokens.some((t) => t.length === token.length && timingSafeEqual(t, token))) {
+            return refuse(
+              new RemoteMediaError('usage', 'unauthorized: a valid token is required'),
+              1008,
+            );
+          }
+          if ((perClient.get(client) ?? 0) >= (options.maxSessionsPerClient ?? 16)) {
+            return refuse(
+              new RemoteMediaError(
+                'usage',
+                `too many sessions from ${client} (limit ${options.maxSessionsPerClient ?? 16})`,
+              ),
+              1013,
+            );
+          }
+          perClient.set(client, (perClient.get(client) ?? 0) + 1);
+          const clientMax = Math.min(message.maxMessageSize ?? maxMessageSize, maxMessageSize);
+          pendingOpen = true;
+          void GatewaySession.open(ws, runner, message.island, limits, metrics, clientMax).then(
+            (opened) => {
+              session = opened;
+              sessions.add(opened);
+              metrics.sessionsTotal++;
+              metrics.sessionsActive++;
+              ws.send(
+                JSON.stringify({ type: 'opened', sessionId: opened.sessionId, maxMessageSize }),
+              );
+              for (const early of queued.splice(0)) handle(early.bytes, early.isBinary);
+              void opened.ended.then(() => {
+                sessions.delete(opened);
+                metrics.sessionsActive--;
+              });
+            },
+            (error: unknown) => {
+              perClient.set(client, (perClient.get(client) ?? 1) - 1);
+              refuse(typed(error), 1008);
+            },
+          );
+          return;
+        }
+        handle(bytes, isBinary);
+      } catch (error) {
+        if (session) session.fail(error);
+        else refuse(typed(error), 1008);
+      }
+    });
+    // Messages that arrive while the session is being created wait for it.
+    const queued: { bytes: Buffer; isBinary: boolean }[] = [];
+    let pendingOpen = false;
+    const handle = (bytes: Buffer, isBinary: boolean) => {
+      if (!session) {
+        if (pendingOpen) queued.push({ bytes, isBinary });
+        return;
+      }
+      try {
+        if (isBinary)
+          session.onData(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+        else session.onControl(parseGatewayMessage(bytes.toString('utf8')));
+      } catch (error) {
+        session.fail(error);
+      }
+    };
+    ws.on('close', () => {
+      clearInterval(heartbeat);
+      clearTimeout(opening);
+      if (session) {
+        session.abort('the client connection closed');
+        perClient.set(client, (perClient.get(client) ?? 1) - 1);
+      }
+    });
+    ws.on('error', () => ws.terminate());
+  };
+
+  await new Promise<void>((resolve) =>
+    server.listen(options.port ?? 8765, options.host ?? '127.0.0.1', resolve),
+  );
+  const { port } = server.address() as AddressInfo;
+  const scheme = options.tls ? 'wss' : 'ws';
+  return {
+    url: `${scheme}://${options.host ?? '127.0.0.1'}:${port}/v1`,
+    port,
+    metrics,
+    python,
+    async close() {
+      for (const session of sessions) session.abort('the gateway is shutting down');
+      for (const ws of wss.clients) ws.terminate();
+      python.close();
+      wss.close();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+function typed(error: unknown): RemoteMediaError {
+  return error instanceof RemoteMediaError
+    ? error
+    : new RemoteMediaError('usage', String((error as Error)?.message ?? error));
+}

@@ -1,0 +1,281 @@
+/**
+ * The gateway's CPython executor: each PythonNode instance gets its own python3
+ * process running `remotemedia.node_runner`, spoken to over its pipes (see that
+ * module for the protocol). A pool keeps spare processes started so a new node does
+ * not wait for the interpreter. A process that dies, or overruns its call deadline
+ * (it is killed), fails its session with an error that says so; it is never reused,
+ * and the pool starts a replacement.
+ */
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  decodeFrame,
+  defineNode,
+  encodeFrame,
+  NodeExecutionError,
+  RemoteMediaError,
+  type RuntimeData,
+} from '../web/core/index.ts';
+import { pythonNodeParams } from '../web/python/python-node-params.ts';
+
+const PACKAGES = join(dirname(fileURLToPath(import.meta.url)), '..', 'python-packages');
+const OP_CREATE = 1;
+const OP_PROCESS = 2;
+const OP_FLUSH = 3;
+const OP_CLEANUP = 4;
+
+export interface PythonExecutorOptions {
+  /** The interpreter; Debian's by default, whose packages the set-up installs. */
+  python?: string;
+  /** Address-space limit of each process (RLIMIT_AS). Default 1 GiB. */
+  memoryLimitBytes?: number;
+  /** A call running longer kills its process and fails its session. Default 30 s. */
+  callTimeoutMs?: number;
+  /** Spare processes kept started. Default 2. */
+  spares?: number;
+}
+
+interface Pending {
+  resolve(frames: Uint8Array[]): void;
+  reject(error: unknown): void;
+}
+
+export class PythonProcess {
+  private readonly child: ChildProcessWithoutNullStreams;
+  private buffer = new Uint8Array(0);
+  private readonly queue: Pending[] = [];
+  private exited: RemoteMediaError | undefined;
+  private stderr = '';
+  /** The node id, once a node was created in it; for error messages. */
+  nodeId = '?';
+  /** Told when the process ends unexpectedly (the node's session must fail). */
+  onLost: ((error: RemoteMediaError) => void) | undefined;
+
+  constructor(private readonly options: Required<PythonExecutorOptions>) {
+    this.child = spawn(options.python, ['-m', 'remotemedia.node_runner'], {
+      cwd: PACKAGES,
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        PYTHONPATH: PACKAGES,
+        PYTHONDONTWRITEBYTECODE: '1',
+        REMOTEMEDIA_MEMORY_LIMIT_BYTES: String(options.memoryLimitBytes),
+      },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    this.child.stdout.on('data', (chunk: Buffer) => this.onData(chunk));
+    this.child.stderr.on('data', (chunk: Buffer) => {
+      // Keep the end of stderr: the last lines explain a crash.
+      this.stderr = (this.stderr + chunk.toString('utf8')).slice(-2000);
+    });
+    this.child.on('error', (error) =>
+      this.fail(`could not start ${options.python}: ${error.message}`),
+    );
+    this.child.on('exit', (code, signal) =>
+      this.fail(
+        `the Python process for node '${this.nodeId}' exited (${signal ? `signal ${signal}` : `code ${code}`})` +
+          (this.stderr.trim() ? `: ${this.stderr.trim().split('\n').slice(-3).join(' | ')}` : ''),
+      ),
+    );
+    this.child.stdin.on('error', () => {}); // a dead process is reported by 'exit'
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  get alive(): boolean {
+    return this.exited === undefined;
+  }
+
+  /** One request; requests are answered in order. */
+  request(op: number, payload: Uint8Array = new Uint8Array(0)): Promise<Uint8Array[]> {
+    if (this.exited) return Promise.reject(this.exited);
+    const head = Buffer.alloc(5);
+    head.writeUInt8(op, 0);
+    head.writeUInt32LE(payload.length, 1);
+    this.child.stdin.write(head);
+    if (payload.length > 0) this.child.stdin.write(payload);
+    return new Promise<Uint8Array[]>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.fail(
+          `node '${this.nodeId}' overran its ${this.options.callTimeoutMs} ms call deadline; its process was killed`,
+        );
+        this.child.kill('SIGKILL');
+      }, this.options.callTimeoutMs);
+      this.queue.push({
+        resolve: (frames) => {
+          clearTimeout(timer);
+          resolve(frames);
+        },
+        reject: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      });
+    });
+  }
+
+  kill(): void {
+    this.child.kill('SIGKILL');
+  }
+
+  private fail(message: string): void {
+    if (this.exited) return;
+    this.exited = new RemoteMediaError('worker_lost', message, { nodeId: this.nodeId });
+    for (const pending of this.queue.splice(0)) pending.reject(this.exited);
+    this.onLost?.(this.exited);
+  }
+
+  /** Parses responses: u8 status, u32 count, then count x (u32 length, bytes). */
+  private onData(chunk: Buffer): void {
+    const joined = new Uint8Array(this.buffer.length + chunk.length);
+    joined.set(this.buffer);
+    joined.set(chunk, this.buffer.length);
+    this.buffer = joined;
+    for (;;) {
+      const parsed = parseResponse(this.buffer);
+      if (!parsed) return;
+      this.buffer = this.buffer.subarray(parsed.consumed);
+      const pending = this.queue.shift();
+      if (!pending) continue;
+      if (parsed.status === 0) pending.resolve(parsed.items);
+      else pending.reject(pythonError(this.nodeId, parsed.items[0]!));
+    }
+  }
+}
+
+function parseResponse(
+  bytes: Uint8Array,
+): { status: number; items: Uint8Array[]; consumed: number } | undefined {
+  if (bytes.length < 5) return undefined;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const status = view.getUint8(0);
+  const count = view.getUint32(1, true);
+  let at = 5;
+  const items: Uint8Array[] = [];
+  for (let i = 0; i < count; i++) {
+    if (bytes.length < at + 4) return undefined;
+    const length = view.getUint32(at, true);
+    if (bytes.length < at + 4 + length) return undefined;
+    items.push(bytes.slice(at + 4, at + 4 + length));
+    at += 4 + length;
+  }
+  return { status, items, consumed: at };
+}
+
+function pythonError(nodeId: string, payload: Uint8Array): NodeExecutionError {
+  const report = JSON.parse(new TextDecoder().decode(payload)) as {
+    type: string;
+    message: string;
+    traceback: string;
+  };
+  return new NodeExecutionError(
+    nodeId,
+    report,
+    `Node '${nodeId}' failed: ${report.traceback.trimEnd() || `${report.type}: ${report.message}`}`,
+  );
+}
+
+/** Started python3 processes waiting for a node; taking one starts its replacement. */
+export class PythonPool {
+  private readonly options: Required<PythonExecutorOptions>;
+  private readonly spares: PythonProcess[] = [];
+  private readonly live = new Set<PythonProcess>();
+  private closed = false;
+
+  constructor(options: PythonExecutorOptions = {}) {
+    this.options = {
+      python: options.python ?? '/usr/bin/python3',
+      memoryLimitBytes: options.memoryLimitBytes ?? 2 ** 30,
+      callTimeoutMs: options.callTimeoutMs ?? 30_000,
+      spares: options.spares ?? 2,
+    };
+    this.refill();
+  }
+
+  take(): PythonProcess {
+    if (this.closed) throw new RemoteMediaError('session_closed', 'the gateway is shutting down');
+    let process = this.spares.shift();
+    while (process && !process.alive) process = this.spares.shift();
+    process ??= this.start();
+    this.refill();
+    return process;
+  }
+
+  /** Processes running now (spares included), for /metrics and tests. */
+  get running(): readonly PythonProcess[] {
+    return [...this.live].filter((p) => p.alive);
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const process of this.live) process.kill();
+    this.live.clear();
+    this.spares.length = 0;
+  }
+
+  private start(): PythonProcess {
+    const process = new PythonProcess(this.options);
+    this.live.add(process);
+    return process;
+  }
+
+  private refill(): void {
+    while (!this.closed && this.spares.filter((p) => p.alive).length < this.options.spares) {
+      this.spares.push(this.start());
+    }
+  }
+
+  /** PythonNode as the gateway runs it: the same params as in the browser, in CPython. */
+  nodeDefinition() {
+    return pythonNodeOn(this);
+  }
+
+  /** For the node definition: a process taken for a node is done with. */
+  forget(process: PythonProcess): void {
+    this.live.delete(process);
+  }
+}
+
+/** PythonNode as the gateway runs it: the same params as in the browser, in CPython. */
+function pythonNodeOn(pool: PythonPool) {
+  return defineNode({
+    type: 'PythonNode',
+    description: 'Runs a Python Node class (from a module or inline source) in a CPython process.',
+    params: pythonNodeParams,
+    create: (params, context) => {
+      const { nodeId } = context;
+      let process: PythonProcess | undefined;
+      const call = async (op: number, data?: RuntimeData): Promise<RuntimeData[]> => {
+        const frames = await process!.request(
+          op,
+          data === undefined ? undefined : encodeFrame({ sequence: 0, data }),
+        );
+        return frames.map((bytes) => decodeFrame(bytes).data);
+      };
+      return {
+        async initialize() {
+          process = pool.take();
+          process.nodeId = nodeId;
+          // A crash between calls still ends the session at once.
+          process.onLost = (error) => context.fail?.(error);
+          await process.request(
+            OP_CREATE,
+            new TextEncoder().encode(JSON.stringify({ ...params, name: nodeId })),
+          );
+        },
+        process: (input) => call(OP_PROCESS, input),
+        flush: () => call(OP_FLUSH),
+        async cleanup() {
+          if (!process) return;
+          const done = process;
+          process = undefined;
+          done.onLost = undefined;
+          if (done.alive) await done.request(OP_CLEANUP).catch(() => done.kill());
+          pool.forget(done);
+        },
+      };
+    },
+  });
+}

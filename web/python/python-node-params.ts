@@ -1,0 +1,17 @@
+/**
+ * PythonNode's params, shared by the browser's Pyodide node and the gateway's
+ * CPython node: the same manifest entry runs in either place.
+ */
+import { z } from 'zod';
+
+export const pythonNodeParams = z
+  .strictObject({
+    class: z.string().min(1).optional(),
+    source: z.string().min(1).optional(),
+    params: z.record(z.string(), z.unknown()).default({}),
+  })
+  .refine((p) => p.class !== undefined || p.source !== undefined, {
+    message:
+      'a PythonNode needs "class" ("module:Class") or "source" (Python defining a Node subclass)',
+    path: ['class'],
+  });

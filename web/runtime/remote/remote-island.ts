@@ -1,0 +1,86 @@
+/**
+ * An island whose nodes run on a gateway: this thread moves its input channels into
+ * a gateway session and the session's outputs into its output channels. To the rest
+ * of the runtime it is an island like any other.
+ */
+import { type NodeMetricsSnapshot, type RemoteConfig } from '../../core/index.ts';
+import {
+  type ChannelReader,
+  type ChannelWriter,
+  openReader,
+  openWriter,
+} from '../channel/channel.ts';
+import type { IslandSpec } from '../island.ts';
+import { type GatewayClientOptions, GatewayConnection } from './gateway-connection.ts';
+
+export class RemoteIsland {
+  readonly done: Promise<void>;
+
+  private constructor(
+    private readonly connection: GatewayConnection,
+    private readonly readers: ChannelReader[],
+    private readonly writers: ChannelWriter[],
+  ) {
+    const pumps = readers.map((reader, port) => this.pump(reader, port));
+    this.done = Promise.all([connection.done, ...pumps]).then(
+      () => undefined,
+      (error: unknown) => {
+        connection.abort('the island failed');
+        this.cancelChannels();
+        throw error;
+      },
+    );
+    this.done.catch(() => {});
+  }
+
+  static async start(
+    spec: IslandSpec,
+    remote: RemoteConfig,
+    options: GatewayClientOptions,
+  ): Promise<RemoteIsland> {
+    const writers = spec.outputs.map((o) => openWriter(o.endpoint));
+    const readers = spec.inputs.map((i) => openReader(i.endpoint));
+    try {
+      const connection = await GatewayConnection.open(
+        remote,
+        {
+          manifest: spec.manifest,
+          inputs: spec.inputs.map((i) => ({ sources: i.sources })),
+          outputs: spec.outputs.map((o) => ({ sink: o.sink })),
+        },
+        {
+          onOutput: (port, data) => writers[port]!.write(data),
+          onOutputEnd: (port) => writers[port]!.end(),
+        },
+        options,
+      );
+      return new RemoteIsland(connection, readers, writers);
+    } catch (error) {
+      for (const channel of [...readers, ...writers]) channel.cancel();
+      throw error;
+    }
+  }
+
+  abort(reason: unknown): void {
+    this.connection.abort(String((reason as Error)?.message ?? reason));
+    this.cancelChannels();
+  }
+
+  /** The gateway reports its nodes' metrics on its own /metrics. */
+  async metrics(): Promise<NodeMetricsSnapshot[]> {
+    return [];
+  }
+
+  private cancelChannels(): void {
+    for (const channel of [...this.readers, ...this.writers]) channel.cancel();
+  }
+
+  private async pump(reader: ChannelReader, port: number): Promise<void> {
+    for (;;) {
+      const data = await reader.read();
+      if (data === undefined) return this.connection.endInput(port);
+      const waiting = this.connection.send(port, data);
+      if (waiting) await waiting;
+    }
+  }
+}
