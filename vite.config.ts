@@ -90,6 +90,7 @@ export default defineConfig({
         test: {
           name: 'browser',
           include: ['web/**/*.browser.test.ts', 'tests/browser/**/*.test.ts'],
+          globalSetup: ['tests/browser/gateway-setup.ts'],
           browser: {
             enabled: true,
             headless: true,

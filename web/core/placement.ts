@@ -97,7 +97,8 @@ export function planPlacement(
       if (key === from.key) continue;
       const to = islandOf.get(key)!;
       const channel = addChannel(from.key, key, id);
-      const sink = freshId(`${id}__to_${key}`, taken);
+      // Island keys may hold any characters (a gateway's URL); ids may not.
+      const sink = freshId(`${id}__to_${key.replace(/[^A-Za-z0-9_.-]+/g, '_')}`, taken);
       from.nodes.push(proxy(sink));
       from.connections.push({ from: id, to: sink });
       from.outputs.push({ channel, sink });

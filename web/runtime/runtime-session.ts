@@ -147,7 +147,10 @@ export class RuntimeSession implements StreamSession {
       }
     } catch (error) {
       // Aborted islands cancel their channel ends; the other ends were never opened.
-      for (const island of started) island.abort('another island failed to start');
+      for (const island of started) {
+        island.abort('another island failed to start');
+        island.done.catch(() => {}); // its end is this error's business now
+      }
       throw error;
     }
     const inputs = direct
