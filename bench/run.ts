@@ -1,10 +1,11 @@
 /**
  * `npm run bench [-- names...]`: runs every benchmark (or the named ones: core,
- * audio, rings, runtime, silero, python), prints the tables and updates docs/BENCHMARKS.md.
+ * audio, rings, runtime, silero, python, gateway), prints the tables and updates docs/BENCHMARKS.md.
  */
 import { benchAudioKernels, resampleQualityMarkdown } from './audio-kernels.bench.ts';
 import { benchCorePipeline } from './core-pipeline.bench.ts';
 import { type BenchSection, printSection, writeSection } from './report.ts';
+import { benchGateway } from './gateway.bench.ts';
 import { benchPython } from './python.bench.ts';
 import { benchRings } from './rings.bench.ts';
 import { benchRuntime } from './runtime.bench.ts';
@@ -17,6 +18,7 @@ const benchmarks: Record<string, () => Promise<BenchSection>> = {
   runtime: benchRuntime,
   silero: benchSileroVad,
   python: benchPython,
+  gateway: benchGateway,
 };
 
 const wanted = process.argv.slice(2);

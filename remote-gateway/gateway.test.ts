@@ -1,4 +1,8 @@
-import { describe, expect, it, afterAll, beforeAll } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import calculator from '../examples/manifests/calculator.json' with { type: 'json' };
 import { type Manifest, RuntimeData } from '../web/core/index.ts';
@@ -174,4 +178,65 @@ describe('gateway security', () => {
     const base = gateway.url.replace('ws://', 'http://').replace('/v1', '');
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
   }, 60_000);
+});
+
+describe('gateway over TLS', () => {
+  it('ssl_enabled reaches a gateway with a self-signed certificate made here', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rm-tls-'));
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
+    const cert = readFileSync(join(dir, 'cert.pem'));
+    const secure = await startGateway({
+      port: 0,
+      tokens: [TOKEN],
+      tls: { cert, key: readFileSync(join(dir, 'key.pem')) },
+    });
+    try {
+      expect(secure.url).toMatch(/^wss:\/\//);
+      // The client trusts exactly this certificate, as a browser would after import.
+      class TrustingWebSocket extends WebSocket {
+        constructor(url: string) {
+          super(url, { ca: cert });
+        }
+      }
+      const tls = new RemoteProxyClient(
+        { host: '127.0.0.1', port: secure.port, ssl_enabled: true },
+        { token: TOKEN, WebSocket: TrustingWebSocket as unknown as typeof globalThis.WebSocket },
+      );
+      expect(await tls.execute(calculator as Manifest, RuntimeData.json(1))).toEqual(
+        RuntimeData.json(6),
+      );
+      // Plain ws:// to the TLS port does not get a session.
+      const plain = new RemoteProxyClient(
+        { host: '127.0.0.1', port: secure.port },
+        { token: TOKEN, WebSocket: WebSocket as unknown as typeof globalThis.WebSocket },
+      );
+      await expect(
+        plain.execute(calculator as Manifest, RuntimeData.json(1)),
+      ).rejects.toMatchObject({
+        kind: 'worker_lost',
+      });
+    } finally {
+      await secure.close();
+    }
+  });
 });

@@ -1,0 +1,45 @@
+/**
+ * Load generator for the gateway capacity benchmark, run as its own process (as
+ * remote clients would be): `tsx bench/gateway-load.ts <port> <token> <sessions>`.
+ * Each session sends a 20 ms frame every 20 ms for 3 s through Gain and records how
+ * late each output arrived against the frame's due time; prints the lags as JSON.
+ */
+import WebSocket from 'ws';
+import { type Manifest, RuntimeData } from '../web/core/index.ts';
+import { RemoteProxyClient } from '../web/runtime/remote/remote-proxy-client.ts';
+
+const [port, token, count] = [Number(process.argv[2]), process.argv[3]!, Number(process.argv[4])];
+const client = new RemoteProxyClient(
+  { host: '127.0.0.1', port },
+  { token, WebSocket: WebSocket as unknown as typeof globalThis.WebSocket },
+);
+const manifest: Manifest = {
+  version: 'v1',
+  metadata: { name: 'gain' },
+  nodes: [{ id: 'gain', node_type: 'Gain', params: { gain_db: -6 } }],
+  connections: [],
+};
+const frame = RuntimeData.audio(new Float32Array(960).fill(0.25), 48000, 1);
+const sessions = await Promise.all(Array.from({ length: count }, () => client.stream(manifest)));
+// Warm up each session once before the clock starts.
+for (const session of sessions) {
+  await session.sendInput(frame);
+  await session.recvOutput();
+}
+const lags: number[] = [];
+const start = performance.now() + 100;
+await Promise.all(
+  sessions.map(async (session, s) => {
+    const offset = (s / count) * 20; // spread over the 20 ms period, as real clients are
+    for (let i = 0; i < 150; i++) {
+      const due = start + offset + i * 20;
+      const wait = due - performance.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      await session.sendInput(frame);
+      await session.recvOutput();
+      lags.push(Math.max(0, performance.now() - due));
+    }
+    await session.close();
+  }),
+);
+process.stdout.write(JSON.stringify(lags));

@@ -1,0 +1,121 @@
+/**
+ * Gateway benchmarks over loopback, in Node: the round trip of one 20 ms audio frame
+ * through a gateway PassThrough session against a bare `ws` echo server measured in
+ * the same run; and how many concurrent real-time sessions (a 20 ms frame every 20
+ * ms each, through Gain) the gateway holds without falling behind.
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import WebSocket, { WebSocketServer } from 'ws';
+import { type Manifest, RuntimeData } from '../web/core/index.ts';
+import { RemoteProxyClient } from '../web/runtime/remote/remote-proxy-client.ts';
+import { startGateway } from '../remote-gateway/gateway.ts';
+import type { BenchRow, BenchSection } from './report.ts';
+
+const TOKEN = 'bench-token-0123456789';
+const run = promisify(execFile);
+const FRAME = RuntimeData.audio(new Float32Array(960).fill(0.25), 48000, 1); // 20 ms
+const ROUND_TRIPS = 2000;
+const single = (node_type: string, params: Record<string, unknown> = {}): Manifest => ({
+  version: 'v1',
+  metadata: { name: node_type },
+  nodes: [{ id: 'n', node_type, params }],
+  connections: [],
+});
+
+function percentiles(values: number[]) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))]!;
+  return { p50: at(0.5), p99: at(0.99) };
+}
+
+async function bareEcho(): Promise<number[]> {
+  const server = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+  server.on('connection', (ws) => ws.on('message', (data) => ws.send(data)));
+  await new Promise((resolve) => server.once('listening', resolve));
+  const { port } = server.address() as { port: number };
+  const ws = new WebSocket(`ws://127.0.0.1:${port}`);
+  await new Promise((resolve) => ws.once('open', resolve));
+  const payload = new Uint8Array(FRAME.samples.buffer.slice(0));
+  const times: number[] = [];
+  for (let i = 0; i < ROUND_TRIPS; i++) {
+    const started = performance.now();
+    ws.send(payload);
+    await new Promise((resolve) => ws.once('message', resolve));
+    times.push(performance.now() - started);
+  }
+  ws.close();
+  server.close();
+  return times;
+}
+
+export async function benchGateway(): Promise<BenchSection> {
+  const gateway = await startGateway({ port: 0, tokens: [TOKEN], maxSessionsPerClient: 10_000 });
+  const client = new RemoteProxyClient(
+    { host: '127.0.0.1', port: gateway.port },
+    { token: TOKEN, WebSocket: WebSocket as unknown as typeof globalThis.WebSocket },
+  );
+  try {
+    const bare = await bareEcho();
+    const session = await client.stream(single('PassThrough'));
+    const through: number[] = [];
+    for (let i = 0; i < ROUND_TRIPS; i++) {
+      const started = performance.now();
+      await session.sendInput(FRAME);
+      await session.recvOutput();
+      through.push(performance.now() - started);
+    }
+    await session.close();
+    const b = percentiles(bare);
+    const g = percentiles(through);
+    const rows: BenchRow[] = [
+      {
+        name: 'bare ws echo of the same 3840 bytes (baseline)',
+        ...b,
+        samples: bare.length,
+        ratio: 1,
+      },
+      { name: 'gateway session, PassThrough', ...g, samples: through.length, ratio: g.p50 / b.p50 },
+    ];
+
+    // Concurrent real-time sessions: each sends a frame every 20 ms for 3 s; a session
+    // falls behind when a frame's output arrives more than 20 ms after it was due.
+    const capacity: string[] = [];
+    let held = 0;
+    for (const count of [10, 20, 30, 40, 50, 100, 200, 300]) {
+      const lags = await concurrent(gateway.port, count);
+      const { p99 } = percentiles(lags);
+      const keeps = p99 < 20;
+      capacity.push(
+        `${count} sessions: p99 lag ${p99.toFixed(1)} ms${keeps ? '' : ' (falls behind)'}`,
+      );
+      if (!keeps) break;
+      held = count;
+    }
+    return {
+      title: 'Gateway over loopback (Node)',
+      tables: [
+        {
+          unit: 'per round trip of one 20 ms 48 kHz mono frame (sendInput, then recvOutput)',
+          rows,
+          note: `Gateway p50 ${(g.p50 * 1000).toFixed(0)} µs, p99 ${g.p99.toFixed(2)} ms (goal: p50 <= 1 ms, p99 <= 5 ms).`,
+        },
+      ],
+      extra: `Concurrent real-time sessions (Gain, a 20 ms frame every 20 ms each, 3 s, clients in a separate process): ${capacity.join('; ')}. Held without falling behind: ${held} (goal: at least 200).\n`,
+    };
+  } finally {
+    await gateway.close();
+  }
+}
+
+/** Runs `count` real-time sessions from a separate process; their output lags in ms. */
+async function concurrent(port: number, count: number): Promise<number[]> {
+  const { stdout } = await run(
+    'npx',
+    ['tsx', 'bench/gateway-load.ts', String(port), TOKEN, String(count)],
+    {
+      maxBuffer: 64 << 20,
+    },
+  );
+  return JSON.parse(stdout) as number[];
+}
