@@ -11,6 +11,8 @@ export type { OverrunPolicy } from './runtime/ring/frame-ring.ts';
 export { createRuntime, Runtime, type RuntimeOptions } from './runtime/runtime.ts';
 export { RuntimeSession, type RuntimeStreamOptions } from './runtime/runtime-session.ts';
 export type { PythonLoadStage } from './python/python-runtime.ts';
+export { type GatewayClientOptions, gatewayUrl } from './runtime/remote/gateway-connection.ts';
+export { RemoteProxyClient, RemoteSession } from './runtime/remote/remote-proxy-client.ts';
 export { AudioPlayback, type PlaybackOptions } from './runtime/audio/audio-playback.ts';
 export {
   type AudioSource,
