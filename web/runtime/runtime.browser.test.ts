@@ -217,8 +217,8 @@ describe('manifest errors from the runtime keep their paths', async () => {
 
   it('an executor this runtime cannot serve is an invalid_placement naming the node', async () => {
     const bad = structuredClone(zigzag);
-    bad.nodes[1]!.executor = 'remote';
-    bad.nodes[1]!.remote = { host: '127.0.0.1', port: 8765 };
+    // SileroVAD is registered in the pipeline worker only, not on the page.
+    bad.nodes[1] = { id: 'b', node_type: 'SileroVAD', params: {}, executor: 'main' };
     const error = (await runtime.validate(bad).catch((e: unknown) => e)) as ManifestValidationError;
     expect(error.issues[0]).toMatchObject({
       code: 'invalid_placement',
