@@ -48,7 +48,10 @@ export class GatewaySession {
   ) {
     this.assembler = new FrameAssembler(limits.maxFrameBytes);
     this.credit = spec.inputs.map(() => 0);
-    this.ended = new Promise((resolve) => socket.once('close', () => resolve()));
+    this.ended = new Promise((resolve) => {
+      if (socket.readyState === socket.CLOSED) resolve();
+      else socket.once('close', () => resolve());
+    });
   }
 
   static async open(

@@ -184,6 +184,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
           pendingOpen = true;
           void GatewaySession.open(ws, runner, message.island, limits, metrics, clientMax).then(
             (opened) => {
+              if (ws.readyState !== ws.OPEN) {
+                // The client left while its session was being made.
+                opened.abort('the client connection closed');
+                perClient.set(client, (perClient.get(client) ?? 1) - 1);
+                return;
+              }
               session = opened;
               sessions.add(opened);
               metrics.sessionsTotal++;
