@@ -41,6 +41,8 @@ if $for_tests; then
   command -v espeak-ng >/dev/null || missing+=(espeak-ng)
   # The LogMel reference is computed with Debian's numpy, on Debian's python3.
   /usr/bin/python3 -c 'import numpy' 2>/dev/null || missing+=(python3-numpy)
+  # The Python SDK's gateway client (remotemedia.remote) under CPython.
+  /usr/bin/python3 -c 'import websockets' 2>/dev/null || missing+=(python3-websockets)
   # The gateway's TLS test makes a self-signed certificate.
   command -v openssl >/dev/null || missing+=(openssl)
   [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"

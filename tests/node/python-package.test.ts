@@ -1,6 +1,8 @@
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { loadPyodide } from 'pyodide';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Gateway, startGateway } from '../../remote-gateway/gateway.ts';
 import { PipelineRunner } from '../../web/core/index.ts';
 import { PACKAGE_ROOT, startPythonRuntime } from '../../web/python/python-runtime.ts';
 import { pythonPackageFiles } from '../python-files.ts';
@@ -12,11 +14,20 @@ import { pythonPackageFiles } from '../python-files.ts';
  */
 describe('the remotemedia Python package', () => {
   let cpythonPassed = 0;
+  // The remote-execution tests talk to a real gateway on loopback.
+  let gateway: Gateway;
+  const token = 'python-suite-token-0123';
+  beforeAll(async () => {
+    gateway = await startGateway({ port: 0, tokens: [token] });
+  });
+  afterAll(() => gateway?.close());
 
-  it('passes its suite under CPython (/usr/bin/python3)', () => {
-    const out = execFileSync('/usr/bin/python3', ['python-packages/tests/run.py'], {
-      encoding: 'utf8',
-    });
+  it('passes its suite under CPython (/usr/bin/python3), remote tests included', async () => {
+    const { stdout: out } = await promisify(execFile)(
+      '/usr/bin/python3',
+      ['python-packages/tests/run.py'],
+      { env: { ...process.env, REMOTEMEDIA_TEST_GATEWAY: `127.0.0.1:${gateway.port}:${token}` } },
+    );
     const match = /python (\S+): (\d+) passed, (\d+) failed, (\d+) skipped/.exec(out);
     expect(match, out).not.toBeNull();
     expect(Number(match![3])).toBe(0);
@@ -44,8 +55,12 @@ describe('the remotemedia Python package', () => {
     };
     expect(summary.failed).toEqual([]);
     expect(summary.python).toMatch(/^3\.1[3-9]/);
-    // Only what needs processes is skipped in Pyodide, each with its reason.
-    expect(summary.skipped).toEqual([expect.stringContaining('Pyodide cannot start processes')]);
+    // Only what needs processes or a gateway client is skipped in Pyodide, with reasons.
+    expect(summary.skipped).toHaveLength(4);
+    expect(
+      summary.skipped.filter((s) => s.includes('Pyodide cannot start processes')),
+    ).toHaveLength(1);
+    expect(summary.skipped.filter((s) => s.includes('from Pyodide'))).toHaveLength(3);
     expect(summary.passed.length + summary.skipped.length).toBe(cpythonPassed);
     // The runtime path really ran: the bridge answers from inside Python.
     expect(

@@ -1,0 +1,9 @@
+"""Remote execution from Python, as in the original SDK: RemoteExecutorConfig,
+RemoteProxyClient (create_proxy(obj) -> process/stream on the gateway) and
+RemoteObjectExecutionNode for pipelines. Speaks the gateway protocol v1
+(web/core/gateway-protocol.ts) with Debian's python3-websockets under CPython."""
+
+from .client import RemoteExecutorConfig, RemoteProxy, RemoteProxyClient
+from .node import RemoteObjectExecutionNode
+
+__all__ = ["RemoteExecutorConfig", "RemoteObjectExecutionNode", "RemoteProxy", "RemoteProxyClient"]
