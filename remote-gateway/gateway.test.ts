@@ -240,3 +240,62 @@ describe('gateway over TLS', () => {
     }
   });
 });
+
+describe('gateway faults', () => {
+  it('a node over its memory limit fails its session clearly; the gateway keeps serving', async () => {
+    const tight = await startGateway({
+      port: 0,
+      tokens: [TOKEN],
+      python: { memoryLimitBytes: 256 << 20 },
+    });
+    try {
+      const hungry: Manifest = {
+        ...python,
+        nodes: [
+          {
+            id: 'hungry',
+            node_type: 'PythonNode',
+            params: {
+              source:
+                'from remotemedia import Node\nclass Hungry(Node):\n    def process(self, data):\n        return len(bytearray(512 * 1024 * 1024))\n',
+            },
+          },
+        ],
+      };
+      const tightClient = new RemoteProxyClient(
+        { host: '127.0.0.1', port: tight.port },
+        { token: TOKEN, WebSocket: WebSocket as unknown as typeof globalThis.WebSocket },
+      );
+      const error = await tightClient.execute(hungry, RuntimeData.json(1)).catch((e: unknown) => e);
+      expect(error).toMatchObject({ kind: 'node_failed', nodeId: 'hungry' });
+      expect(String((error as Error).message)).toContain('MemoryError');
+      expect(await tightClient.execute(python, RuntimeData.json(1))).toEqual(RuntimeData.json(2));
+    } finally {
+      await tight.close();
+    }
+  });
+
+  it('a gateway restart ends the running session with a clear error; then a new session works', async () => {
+    const first = await startGateway({ port: 0, tokens: [TOKEN] });
+    const port = first.port;
+    const restartClient = new RemoteProxyClient(
+      { host: '127.0.0.1', port },
+      { token: TOKEN, WebSocket: WebSocket as unknown as typeof globalThis.WebSocket },
+    );
+    const session = await restartClient.stream(calculator as Manifest);
+    await session.sendInput(RuntimeData.json(1));
+    expect((await session.recvOutput())?.data).toEqual(RuntimeData.json(6));
+    await first.close();
+    const error = await session.recvOutput().catch((e: unknown) => e);
+    expect(error).toMatchObject({ kind: 'worker_lost' });
+    expect(String((error as Error).message)).toContain('connection closed');
+    const second = await startGateway({ port, tokens: [TOKEN] });
+    try {
+      expect(await restartClient.execute(calculator as Manifest, RuntimeData.json(2))).toEqual(
+        RuntimeData.json(7),
+      );
+    } finally {
+      await second.close();
+    }
+  });
+});
