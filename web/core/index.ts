@@ -101,6 +101,7 @@ export {
 } from './runtime-data.ts';
 export {
   iterateOutputs,
+  onlyOutput,
   type PipelineTransport,
   runThrough,
   type SessionOptions,

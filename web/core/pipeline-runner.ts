@@ -3,7 +3,6 @@
  * transport — a browser worker, the gateway and the CLI each hold one — and is
  * itself the in-process PipelineTransport.
  */
-import { RemoteMediaError } from './errors.ts';
 import type { Manifest } from './manifest.ts';
 import { PreparedPipeline, validateManifest } from './manifest-validation.ts';
 import type { AnyNodeDefinition } from './node-contract.ts';
@@ -14,6 +13,7 @@ import type { RuntimeData } from './runtime-data.ts';
 import { canRunSynchronously, runSynchronously } from './sync-executor.ts';
 import {
   type PipelineTransport,
+  onlyOutput,
   runThrough,
   type SessionOptions,
   type SessionOutput,
@@ -78,14 +78,11 @@ export class PipelineRunner implements PipelineTransport {
     input: RuntimeData,
     options: SessionOptions = {},
   ): Promise<RuntimeData> {
-    const outputs = await this.run(manifest, [input], options);
-    if (outputs.length !== 1) {
-      throw new RemoteMediaError(
-        'usage',
-        `executeUnary expects exactly one output, the pipeline produced ${outputs.length}; use executeBatch or createStreamSession`,
-      );
-    }
-    return outputs[0]!.data;
+    return onlyOutput(
+      await this.run(manifest, [input], options),
+      'executeUnary',
+      'executeBatch or createStreamSession',
+    );
   }
 
   /**

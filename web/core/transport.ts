@@ -4,6 +4,7 @@
  * written against PipelineTransport runs on any of them.
  */
 
+import { RemoteMediaError } from './errors.ts';
 import type { NodeMetricsSnapshot } from './node-metrics.ts';
 import type { ManifestSource } from './pipeline-runner.ts';
 import type { RuntimeData } from './runtime-data.ts';
@@ -71,6 +72,24 @@ export async function runThrough(
     await feeding;
   }
   return outputs;
+}
+
+/**
+ * The one output of a run with one input (execute, executeUnary); no output or
+ * several is a `usage` error that says what to call instead.
+ */
+export function onlyOutput(
+  outputs: readonly SessionOutput[],
+  call: string,
+  instead: string,
+): RuntimeData {
+  if (outputs.length !== 1) {
+    throw new RemoteMediaError(
+      'usage',
+      `${call} expects exactly one output, the pipeline produced ${outputs.length}; use ${instead}`,
+    );
+  }
+  return outputs[0]!.data;
 }
 
 async function feed(

@@ -12,6 +12,7 @@ import {
   PipelineRunner,
   RemoteMediaError,
   type RuntimeData,
+  onlyOutput,
   runThrough,
   type PipelineTransport,
   type RemoteConfig,
@@ -156,14 +157,7 @@ export class Runtime implements PipelineTransport {
     input: RuntimeData,
     options: SessionOptions = {},
   ): Promise<RuntimeData> {
-    const outputs = await this.run(manifest, [input], options);
-    if (outputs.length !== 1) {
-      throw new RemoteMediaError(
-        'usage',
-        `execute expects exactly one output, the pipeline produced ${outputs.length}; use run or stream`,
-      );
-    }
-    return outputs[0]!.data;
+    return onlyOutput(await this.run(manifest, [input], options), 'execute', 'run or stream');
   }
 
   /** Stops the worker and ends every session (their calls reject with `session_closed`). */

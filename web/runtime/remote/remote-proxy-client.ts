@@ -14,6 +14,7 @@ import {
   type RemoteConfig,
   RemoteMediaError,
   type RuntimeData,
+  onlyOutput,
   runThrough,
   type SessionOptions,
   type SessionOutput,
@@ -70,14 +71,7 @@ export class RemoteProxyClient implements PipelineTransport {
     input: RuntimeData,
     options: SessionOptions = {},
   ): Promise<RuntimeData> {
-    const outputs = await this.run(manifest, [input], options);
-    if (outputs.length !== 1) {
-      throw new RemoteMediaError(
-        'usage',
-        `execute expects exactly one output, the pipeline produced ${outputs.length}; use run or stream`,
-      );
-    }
-    return outputs[0]!.data;
+    return onlyOutput(await this.run(manifest, [input], options), 'execute', 'run or stream');
   }
 }
 
