@@ -15,11 +15,17 @@ import type { AddressInfo } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
 import {
   GATEWAY_PROTOCOL_VERSION,
+  type Manifest,
   type NodeMetricsSnapshot,
   parseGatewayMessage,
   PipelineRunner,
   RemoteMediaError,
 } from '../web/core/index.ts';
+import {
+  type ContainerExecutorOptions,
+  ContainerExecutor,
+  routeContainers,
+} from './container-executor.ts';
 import { GatewaySession } from './gateway-session.ts';
 import { GatewayMetrics } from './metrics.ts';
 import { type PythonExecutorOptions, PythonPool } from './python-process.ts';
@@ -47,6 +53,8 @@ export interface GatewayOptions {
   /** permessage-deflate on the WebSocket. Default off (audio barely compresses). */
   compression?: boolean;
   python?: PythonExecutorOptions;
+  /** Nodes with `docker` run in containers; `false` refuses them. Default on. */
+  containers?: ContainerExecutorOptions | false;
 }
 
 export interface Gateway {
@@ -54,6 +62,7 @@ export interface Gateway {
   readonly port: number;
   readonly metrics: GatewayMetrics;
   readonly python: PythonPool;
+  readonly containers: ContainerExecutor | undefined;
   close(): Promise<void>;
 }
 
@@ -82,7 +91,24 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const sessions = new Set<GatewaySession>();
   const metrics = new GatewayMetrics();
   const python = new PythonPool(options.python);
-  const runner = new PipelineRunner({ nodes: [python.nodeDefinition()] });
+  const containers =
+    options.containers === false ? undefined : new ContainerExecutor(options.containers);
+  const runner = new PipelineRunner({
+    nodes: containers
+      ? [python.nodeDefinition(), containers.nodeDefinition()]
+      : [python.nodeDefinition()],
+  });
+  // Without the executor a `docker` entry stays, and the node runs nowhere: refused.
+  const route = (manifest: Manifest): Manifest => {
+    if (containers) return routeContainers(manifest);
+    if (Array.isArray(manifest?.nodes) && manifest.nodes.some((n) => n?.docker)) {
+      throw new RemoteMediaError(
+        'usage',
+        'this gateway runs no containers (it was started with --no-containers); remove "docker" from the node',
+      );
+    }
+    return manifest;
+  };
   const tokens = options.tokens.map((t) => Buffer.from(t));
 
   const onRequest = async (request: IncomingMessage, response: ServerResponse) => {
@@ -179,10 +205,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
               1013,
             );
           }
+          const island = { ...message.island, manifest: route(message.island?.manifest) };
           perClient.set(client, (perClient.get(client) ?? 0) + 1);
           const clientMax = Math.min(message.maxMessageSize ?? maxMessageSize, maxMessageSize);
           pendingOpen = true;
-          void GatewaySession.open(ws, runner, message.island, limits, metrics, clientMax).then(
+          void GatewaySession.open(ws, runner, island, limits, metrics, clientMax).then(
             (opened) => {
               if (ws.readyState !== ws.OPEN) {
                 // The client left while its session was being made.
@@ -253,10 +280,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     port,
     metrics,
     python,
+    containers,
     async close() {
       for (const session of sessions) session.abort('the gateway is shutting down');
       for (const ws of wss.clients) ws.terminate();
       python.close();
+      await containers?.close();
       wss.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

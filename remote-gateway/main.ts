@@ -22,6 +22,9 @@ const { values } = parseArgs({
     'idle-timeout-ms': { type: 'string', default: env('IDLE_TIMEOUT_MS') },
     python: { type: 'string', default: env('PYTHON') },
     'python-memory-limit': { type: 'string', default: env('PYTHON_MEMORY_LIMIT') },
+    docker: { type: 'string', default: env('DOCKER') },
+    'container-image': { type: 'string', default: env('CONTAINER_IMAGE') },
+    'no-containers': { type: 'boolean', default: env('NO_CONTAINERS') === '1' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -30,7 +33,8 @@ if (values.help) {
   console.log(`usage: npm run gateway -- [--host 127.0.0.1] [--port 8765] [--token T]...
   [--allow-origin URL]... [--tls-cert pem --tls-key pem] [--max-message-size bytes]
   [--max-sessions-per-client n] [--idle-timeout-ms ms] [--python /usr/bin/python3]
-  [--python-memory-limit bytes]
+  [--python-memory-limit bytes] [--docker /usr/bin/docker]
+  [--container-image remotemedia-python:latest] [--no-containers]
 Each flag may also be set as REMOTEMEDIA_GATEWAY_<FLAG> (TOKENS and ALLOW_ORIGINS comma-separated).`);
   process.exit(0);
 }
@@ -53,6 +57,9 @@ const gateway = await startGateway({
   maxSessionsPerClient: number(values['max-sessions-per-client']),
   idleTimeoutMs: number(values['idle-timeout-ms']),
   python: { python: values.python, memoryLimitBytes: number(values['python-memory-limit']) },
+  containers: values['no-containers']
+    ? false
+    : { docker: values.docker, defaultImage: values['container-image'] },
 });
 console.log(`RemoteMedia gateway on ${gateway.url}`);
 if (values.token.length === 0) console.log(`token (made up for this run): ${tokens[0]}`);

@@ -4,16 +4,20 @@
  * module for the protocol). A pool keeps spare processes started so a new node does
  * not wait for the interpreter. A process that dies, or overruns its call deadline
  * (it is killed), fails its session with an error that says so; it is never reused,
- * and the pool starts a replacement.
+ * and the pool starts a replacement. The container executor runs the same runner
+ * through `docker run -i` (container-executor.ts).
  */
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { z } from 'zod';
 import {
   decodeFrame,
   defineNode,
   encodeFrame,
+  type NodeContext,
   NodeExecutionError,
+  type NodeInstance,
   RemoteMediaError,
   type RuntimeData,
 } from '../web/core/index.ts';
@@ -36,6 +40,21 @@ export interface PythonExecutorOptions {
   spares?: number;
 }
 
+/** How to start one node runner, and how to word its end. */
+export interface RunnerCommand {
+  file: string;
+  args: readonly string[];
+  env: Record<string, string>;
+  cwd?: string;
+  callTimeoutMs: number;
+  /** Names the process in messages: "the Python process", "the container". */
+  label: string;
+  /** Why it exited, when the exit itself says more (a container's OOM kill). */
+  explainExit?(code: number | null, signal: NodeJS.Signals | null): string | undefined;
+  /** Extra clean-up after a kill (a container outlives its docker client). */
+  onKill?(): void;
+}
+
 interface Pending {
   resolve(frames: Uint8Array[]): void;
   reject(error: unknown): void;
@@ -52,15 +71,10 @@ export class PythonProcess {
   /** Told when the process ends unexpectedly (the node's session must fail). */
   onLost: ((error: RemoteMediaError) => void) | undefined;
 
-  constructor(private readonly options: Required<PythonExecutorOptions>) {
-    this.child = spawn(options.python, ['-m', 'remotemedia.node_runner'], {
-      cwd: PACKAGES,
-      env: {
-        PATH: process.env.PATH ?? '/usr/bin:/bin',
-        PYTHONPATH: PACKAGES,
-        PYTHONDONTWRITEBYTECODE: '1',
-        REMOTEMEDIA_MEMORY_LIMIT_BYTES: String(options.memoryLimitBytes),
-      },
+  constructor(private readonly command: RunnerCommand) {
+    this.child = spawn(command.file, command.args, {
+      cwd: command.cwd,
+      env: command.env,
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     this.child.stdout.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -69,11 +83,13 @@ export class PythonProcess {
       this.stderr = (this.stderr + chunk.toString('utf8')).slice(-2000);
     });
     this.child.on('error', (error) =>
-      this.fail(`could not start ${options.python}: ${error.message}`),
+      this.fail(`could not start ${command.file}: ${error.message}`),
     );
     this.child.on('exit', (code, signal) =>
       this.fail(
-        `the Python process for node '${this.nodeId}' exited (${signal ? `signal ${signal}` : `code ${code}`})` +
+        `${command.label} for node '${this.nodeId}' exited (${
+          command.explainExit?.(code, signal) ?? (signal ? `signal ${signal}` : `code ${code}`)
+        })` +
           (this.stderr.trim() ? `: ${this.stderr.trim().split('\n').slice(-3).join(' | ')}` : ''),
       ),
     );
@@ -99,10 +115,10 @@ export class PythonProcess {
     return new Promise<Uint8Array[]>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.fail(
-          `node '${this.nodeId}' overran its ${this.options.callTimeoutMs} ms call deadline; its process was killed`,
+          `node '${this.nodeId}' overran its ${this.command.callTimeoutMs} ms call deadline; ${this.command.label} was killed`,
         );
-        this.child.kill('SIGKILL');
-      }, this.options.callTimeoutMs);
+        this.kill();
+      }, this.command.callTimeoutMs);
       this.queue.push({
         resolve: (frames) => {
           clearTimeout(timer);
@@ -118,6 +134,7 @@ export class PythonProcess {
 
   kill(): void {
     this.child.kill('SIGKILL');
+    this.command.onKill?.();
   }
 
   private fail(message: string): void {
@@ -180,6 +197,7 @@ function pythonError(nodeId: string, payload: Uint8Array): NodeExecutionError {
 /** Started python3 processes waiting for a node; taking one starts its replacement. */
 export class PythonPool {
   private readonly options: Required<PythonExecutorOptions>;
+  private readonly command: RunnerCommand;
   private readonly spares: PythonProcess[] = [];
   private readonly live = new Set<PythonProcess>();
   private closed = false;
@@ -190,6 +208,19 @@ export class PythonPool {
       memoryLimitBytes: options.memoryLimitBytes ?? 2 ** 30,
       callTimeoutMs: options.callTimeoutMs ?? 30_000,
       spares: options.spares ?? 2,
+    };
+    this.command = {
+      file: this.options.python,
+      args: ['-m', 'remotemedia.node_runner'],
+      cwd: PACKAGES,
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        PYTHONPATH: PACKAGES,
+        PYTHONDONTWRITEBYTECODE: '1',
+        REMOTEMEDIA_MEMORY_LIMIT_BYTES: String(this.options.memoryLimitBytes),
+      },
+      callTimeoutMs: this.options.callTimeoutMs,
+      label: 'the Python process',
     };
     this.refill();
   }
@@ -216,7 +247,7 @@ export class PythonPool {
   }
 
   private start(): PythonProcess {
-    const process = new PythonProcess(this.options);
+    const process = new PythonProcess(this.command);
     this.live.add(process);
     return process;
   }
@@ -244,38 +275,54 @@ function pythonNodeOn(pool: PythonPool) {
     type: 'PythonNode',
     description: 'Runs a Python Node class (from a module or inline source) in a CPython process.',
     params: pythonNodeParams,
-    create: (params, context) => {
-      const { nodeId } = context;
-      let process: PythonProcess | undefined;
-      const call = async (op: number, data?: RuntimeData): Promise<RuntimeData[]> => {
-        const frames = await process!.request(
-          op,
-          data === undefined ? undefined : encodeFrame({ sequence: 0, data }),
-        );
-        return frames.map((bytes) => decodeFrame(bytes).data);
-      };
-      return {
-        async initialize() {
-          process = pool.take();
-          process.nodeId = nodeId;
-          // A crash between calls still ends the session at once.
-          process.onLost = (error) => context.fail?.(error);
-          await process.request(
-            OP_CREATE,
-            new TextEncoder().encode(JSON.stringify({ ...params, name: nodeId })),
-          );
-        },
-        process: (input) => call(OP_PROCESS, input),
-        flush: () => call(OP_FLUSH),
-        async cleanup() {
-          if (!process) return;
-          const done = process;
-          process = undefined;
-          done.onLost = undefined;
-          if (done.alive) await done.request(OP_CLEANUP).catch(() => done.kill());
-          pool.forget(done);
-        },
-      };
-    },
+    create: (params, context) =>
+      runnerNode(params, context, {
+        start: async () => pool.take(),
+        done: (process) => pool.forget(process),
+      }),
   });
+}
+
+export type PythonNodeSpec = z.output<typeof pythonNodeParams>;
+
+/**
+ * A node whose work is done by a node runner (a CPython process or a container):
+ * create on initialize, one request per input, clean-up that ends the runner.
+ */
+export function runnerNode(
+  spec: PythonNodeSpec,
+  context: NodeContext,
+  runner: { start(): Promise<PythonProcess>; done(process: PythonProcess): void },
+): NodeInstance {
+  const { nodeId } = context;
+  let process: PythonProcess | undefined;
+  const call = async (op: number, data?: RuntimeData): Promise<RuntimeData[]> => {
+    const frames = await process!.request(
+      op,
+      data === undefined ? undefined : encodeFrame({ sequence: 0, data }),
+    );
+    return frames.map((bytes) => decodeFrame(bytes).data);
+  };
+  return {
+    async initialize() {
+      process = await runner.start();
+      process.nodeId = nodeId;
+      // A crash between calls still ends the session at once.
+      process.onLost = (error) => context.fail?.(error);
+      await process.request(
+        OP_CREATE,
+        new TextEncoder().encode(JSON.stringify({ ...spec, name: nodeId })),
+      );
+    },
+    process: (input) => call(OP_PROCESS, input),
+    flush: () => call(OP_FLUSH),
+    async cleanup() {
+      if (!process) return;
+      const done = process;
+      process = undefined;
+      done.onLost = undefined;
+      if (done.alive) await done.request(OP_CLEANUP).catch(() => done.kill());
+      runner.done(done);
+    },
+  };
 }

@@ -45,5 +45,7 @@ if $for_tests; then
   /usr/bin/python3 -c 'import websockets' 2>/dev/null || missing+=(python3-websockets)
   # The gateway's TLS test makes a self-signed certificate.
   command -v openssl >/dev/null || missing+=(openssl)
+  # The gateway's container executor: its test starts dockerd (no bridge, no iptables).
+  command -v dockerd >/dev/null || missing+=(docker.io)
   [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
 fi

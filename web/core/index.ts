@@ -35,6 +35,7 @@ export {
 export { buildGraph, type Connection, type PipelineGraph } from './graph.ts';
 export {
   EXECUTORS,
+  type DockerConfig,
   type Executor,
   formatPath,
   MANIFEST_VERSION,

@@ -68,6 +68,19 @@ describe('validateManifest', () => {
     expect(issue!.message).toContain('missing');
   });
 
+  it('checks a docker entry: a limit below the engine minimum, a malformed Python version', () => {
+    const boxed = {
+      ...node('a'),
+      docker: { python_version: '3', resource_limits: { memory_mb: 1 } },
+    };
+    const issues = issuesOf(manifest({ nodes: [boxed] }));
+    expect(issues.map((i) => i.path).sort()).toEqual([
+      'nodes[0].docker.python_version',
+      'nodes[0].docker.resource_limits.memory_mb',
+    ]);
+    expect(issues.find((i) => i.path.endsWith('memory_mb'))!.message).toContain('at least 6');
+  });
+
   it('rejects duplicate ids, naming both places', () => {
     const [issue] = issuesOf(manifest({ nodes: [node('a'), node('b'), node('a')] }));
     expect(issue).toMatchObject({ code: 'duplicate_id', path: 'nodes[2].id', nodeId: 'a' });

@@ -1,6 +1,6 @@
 /**
  * The pipeline manifest, version v1: the same JSON the original RemoteMedia runtime
- * reads, plus optional per-node placement (`executor`, `remote`). Fields this
+ * reads, plus optional per-node placement (`executor`, `remote`, `docker`). Fields this
  * runtime does not know are kept, so manifests written for the original still load.
  */
 import { z } from 'zod';
@@ -22,12 +22,28 @@ export interface RemoteConfig {
   [extra: string]: unknown;
 }
 
+/**
+ * Runs a Python node in a container on the gateway (the original's Docker executor).
+ * Images are built ahead (no registry at run time): `npm run gateway:image`.
+ */
+export interface DockerConfig {
+  /** Default: the gateway's image, remotemedia-python:latest. */
+  image?: string;
+  /** Checked against the image's Python ("3.11"). */
+  python_version?: string;
+  /** Checked to be importable in the image; never installed at run time. */
+  python_packages?: string[];
+  resource_limits?: { memory_mb?: number; cpu_cores?: number };
+  [extra: string]: unknown;
+}
+
 export interface ManifestNode {
   id: string;
   node_type: string;
   params: Record<string, unknown>;
   executor?: Executor;
   remote?: RemoteConfig;
+  docker?: DockerConfig;
   [extra: string]: unknown;
 }
 
@@ -51,6 +67,21 @@ const remoteConfigSchema = z.looseObject({
   reconnect: z.boolean().optional(),
 });
 
+const dockerConfigSchema = z.looseObject({
+  image: z.string().min(1).optional(),
+  python_version: z
+    .string()
+    .regex(/^3\.\d+$/, 'must be a Python version such as "3.11"')
+    .optional(),
+  python_packages: z.array(z.string().min(1)).optional(),
+  resource_limits: z
+    .looseObject({
+      memory_mb: z.number().min(6, "must be at least 6 (Docker's minimum)").optional(),
+      cpu_cores: z.number().positive().optional(),
+    })
+    .optional(),
+});
+
 /** The structure of a v1 manifest; node params are checked by each node's own schema. */
 export const manifestSchema = z.looseObject({
   version: z.literal(MANIFEST_VERSION),
@@ -66,6 +97,7 @@ export const manifestSchema = z.looseObject({
         params: z.record(z.string(), z.unknown()).default({}),
         executor: z.enum(EXECUTORS).optional(),
         remote: remoteConfigSchema.optional(),
+        docker: dockerConfigSchema.optional(),
       }),
     )
     .min(1, 'a pipeline needs at least one node'),

@@ -90,7 +90,7 @@ export class RuntimePlanner {
   }
 
   /**
-   * A node with `"executor": "python"` whose node_type names a Python class
+   * A node with `"executor": "python"` (or `docker`) whose node_type names a Python class
    * (`"module:Class"`, or a class of remotemedia.nodes) becomes a PythonNode of that
    * class with its params: the manifest way to use Python classes by name.
    */
@@ -108,7 +108,7 @@ export class RuntimePlanner {
     return {
       ...(manifest as object),
       nodes: nodes.map((node: Partial<ManifestNode>) =>
-        node?.executor === PYTHON &&
+        (node?.executor === PYTHON || node?.docker) &&
         typeof node.node_type === 'string' &&
         !this.pythonNames.has(node.node_type)
           ? {
@@ -126,15 +126,21 @@ export class RuntimePlanner {
     const inWorker = this.workerNames.has(node.node_type);
     const inPython = this.pythonNames.has(node.node_type);
     const executor = node.executor ?? (node.remote ? 'remote' : 'auto');
-    const issue = (message: string): string => {
+    const issue = (message: string, field = 'executor'): string => {
       issues.push({
         code: 'invalid_placement',
-        path: `nodes[${index}].executor`,
+        path: `nodes[${index}].${field}`,
         nodeId: node.id,
         message,
       });
       return MAIN;
     };
+    if (node.docker && (executor !== 'remote' || !node.remote)) {
+      return issue(
+        'a node with "docker" runs in a container on a gateway: give it "remote": {"host", "port"}',
+        'docker',
+      );
+    }
     switch (executor) {
       case 'auto':
         return inWorker ? WORKER : inPython && !onPage ? PYTHON : MAIN;

@@ -227,6 +227,23 @@ describe('manifest errors from the runtime keep their paths', async () => {
     });
   });
 
+  it('a node asking for a container without a gateway is an invalid_placement at its docker field', async () => {
+    const bad = structuredClone(zigzag);
+    bad.nodes[1] = {
+      id: 'boxed',
+      node_type: 'PythonNode',
+      params: { source: 'from remotemedia import Node\nclass N(Node): pass' },
+      docker: { resource_limits: { memory_mb: 64 } },
+    };
+    const error = (await runtime.validate(bad).catch((e: unknown) => e)) as ManifestValidationError;
+    expect(error.issues[0]).toMatchObject({
+      code: 'invalid_placement',
+      path: 'nodes[1].docker',
+      nodeId: 'boxed',
+    });
+    expect(error.issues[0]!.message).toContain('"remote"');
+  });
+
   it('an unknown node type lists the types of the page and the worker', async () => {
     const bad = structuredClone(zigzag);
     bad.nodes[0]!.node_type = 'Nope';

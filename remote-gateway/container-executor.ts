@@ -1,0 +1,247 @@
+/**
+ * The container executor (the original's Docker executor): a node whose manifest
+ * entry has `docker` runs the package's node runner inside a container,
+ * `docker run -i --rm --network none` with memory and CPU limits, spoken to over
+ * stdin/stdout exactly like a CPython process. One container per node instance;
+ * nothing is pulled or installed at run time: images are built ahead
+ * (container-image.ts) and checked once for the Python version and packages a node
+ * asks for.
+ */
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
+import { z } from 'zod';
+import {
+  defineNode,
+  type DockerConfig,
+  type Manifest,
+  type ManifestNode,
+  RemoteMediaError,
+} from '../web/core/index.ts';
+import { pythonNodeParams } from '../web/python/python-node-params.ts';
+import { DEFAULT_IMAGE, PYTHON_LABEL } from './container-image.ts';
+import { PythonProcess, runnerNode } from './python-process.ts';
+
+const execFileAsync = promisify(execFile);
+
+/** The node type a `docker` entry becomes on the gateway. */
+export const CONTAINER_NODE = 'ContainerPythonNode';
+
+export interface ContainerExecutorOptions {
+  /** The docker CLI. Default "docker". */
+  docker?: string;
+  /** The engine's address (DOCKER_HOST), such as unix:///run/docker.sock. Default: the CLI's. */
+  host?: string;
+  /** The image of nodes that name none. Default remotemedia-python:latest. */
+  defaultImage?: string;
+  /** Memory of a node that sets no limit. Default 512 MiB. */
+  defaultMemoryMb?: number;
+  /** CPUs of a node that sets no limit. Default 1. */
+  defaultCpuCores?: number;
+  /** A call running longer kills its container. Default 30 s. */
+  callTimeoutMs?: number;
+}
+
+/**
+ * Routes every node that asks for a container to the container executor. A
+ * PythonNode keeps its params; any other node_type names a Python class
+ * ("module:Class"), as with executor "python".
+ */
+export function routeContainers(manifest: Manifest): Manifest {
+  // Not validated yet: anything malformed is left for the validation to report.
+  if (!Array.isArray(manifest?.nodes) || !manifest.nodes.some((node) => node?.docker)) {
+    return manifest;
+  }
+  return {
+    ...manifest,
+    nodes: manifest.nodes.map((node): ManifestNode => {
+      if (!node?.docker) return node;
+      const spec =
+        node.node_type === 'PythonNode'
+          ? node.params
+          : { class: node.node_type, params: node.params ?? {} };
+      return {
+        ...node,
+        node_type: CONTAINER_NODE,
+        params: { node: spec, docker: node.docker },
+      };
+    }),
+  };
+}
+
+export class ContainerExecutor {
+  private readonly options: Required<ContainerExecutorOptions>;
+  /** Image checks by image + wanted version + packages: each is asked once. */
+  private readonly checked = new Map<string, Promise<void>>();
+  private readonly running = new Map<string, PythonProcess>();
+
+  /** The environment of every docker command: ours, with the engine's address when set. */
+  private readonly env: NodeJS.ProcessEnv;
+
+  constructor(options: ContainerExecutorOptions = {}) {
+    this.options = {
+      docker: options.docker ?? 'docker',
+      host: options.host ?? '',
+      defaultImage: options.defaultImage ?? DEFAULT_IMAGE,
+      defaultMemoryMb: options.defaultMemoryMb ?? 512,
+      defaultCpuCores: options.defaultCpuCores ?? 1,
+      callTimeoutMs: options.callTimeoutMs ?? 30_000,
+    };
+    this.env = options.host ? { ...process.env, DOCKER_HOST: options.host } : process.env;
+  }
+
+  private run(args: string[]) {
+    return execFileAsync(this.options.docker, args, { env: this.env });
+  }
+
+  nodeDefinition() {
+    return defineNode({
+      type: CONTAINER_NODE,
+      description:
+        'Runs a Python Node class in a container (docker run --network none, memory and CPU limits).',
+      params: z.strictObject({
+        node: pythonNodeParams,
+        docker: z.looseObject({}).transform((d) => d as DockerConfig),
+      }),
+      create: (params, context) =>
+        runnerNode(params.node, context, {
+          start: () => this.start(context.nodeId, params.docker),
+          done: (process) => {
+            for (const [name, p] of this.running) if (p === process) this.running.delete(name);
+          },
+        }),
+    });
+  }
+
+  /** Containers running now, by name (for tests and /metrics). */
+  get containers(): ReadonlyMap<string, PythonProcess> {
+    return this.running;
+  }
+
+  /** Removes every container this executor started. */
+  async close(): Promise<void> {
+    const names = [...this.running.keys()];
+    this.running.clear();
+    if (names.length > 0) await this.run(['rm', '-f', ...names]).catch(() => {});
+  }
+
+  private async start(nodeId: string, docker: DockerConfig): Promise<PythonProcess> {
+    const image = docker.image ?? this.options.defaultImage;
+    await this.check(nodeId, image, docker);
+    const memoryMb = docker.resource_limits?.memory_mb ?? this.options.defaultMemoryMb;
+    const cpus = docker.resource_limits?.cpu_cores ?? this.options.defaultCpuCores;
+    const name = `remotemedia-${nodeId.replace(/[^A-Za-z0-9_.-]/g, '_')}-${randomBytes(4).toString('hex')}`;
+    const container = new PythonProcess({
+      file: this.options.docker,
+      args: [
+        'run',
+        '-i',
+        '--rm',
+        '--name',
+        name,
+        '--network',
+        'none',
+        `--memory=${memoryMb}m`,
+        // No swap beyond the limit: over it, the kernel ends the container.
+        `--memory-swap=${memoryMb}m`,
+        `--cpus=${cpus}`,
+        '--pids-limit=256',
+        '--read-only',
+        '--tmpfs=/tmp:size=64m',
+        '--cap-drop=ALL',
+        '--security-opt=no-new-privileges',
+        '--user=65534:65534',
+        '--env=PYTHONDONTWRITEBYTECODE=1',
+        image,
+        'python3',
+        '-m',
+        'remotemedia.node_runner',
+      ],
+      env: this.env as Record<string, string>,
+      callTimeoutMs: this.options.callTimeoutMs,
+      label: `the container ${name}`,
+      explainExit: (code) =>
+        code === 137
+          ? `code 137: killed, which for a running node means it went over its memory limit of ${memoryMb} MiB`
+          : code === 125
+            ? 'code 125: docker could not start it'
+            : undefined,
+      onKill: () => void this.run(['rm', '-f', name]).catch(() => {}),
+    });
+    this.running.set(name, container);
+    return container;
+  }
+
+  /** Is the engine reachable, does the image exist, does it hold what the node asks for? */
+  private check(nodeId: string, image: string, docker: DockerConfig): Promise<void> {
+    const packages = docker.python_packages ?? [];
+    const key = JSON.stringify([image, docker.python_version, packages]);
+    let checking = this.checked.get(key);
+    if (!checking) {
+      checking = this.inspect(nodeId, image, docker.python_version, packages);
+      this.checked.set(key, checking);
+      // A failed check is asked again next time: the operator may have fixed it.
+      checking.catch(() => this.checked.delete(key));
+    }
+    return checking;
+  }
+
+  private async inspect(
+    nodeId: string,
+    image: string,
+    pythonVersion: string | undefined,
+    packages: readonly string[],
+  ): Promise<void> {
+    const fail = (message: string) =>
+      new RemoteMediaError('usage', `Node '${nodeId}': ${message}`, { nodeId });
+    let labels: Record<string, string> | null;
+    try {
+      const { stdout } = await this.run([
+        'image',
+        'inspect',
+        '--format',
+        '{{json .Config.Labels}}',
+        image,
+      ]);
+      labels = JSON.parse(stdout) as Record<string, string> | null;
+    } catch (error) {
+      const stderr = String((error as { stderr?: string }).stderr ?? (error as Error).message);
+      if (/no such image/i.test(stderr)) {
+        throw fail(
+          `the container image '${image}' is not on this machine; build it with \`npm run gateway:image\` (no registry is used at run time)`,
+        );
+      }
+      throw fail(
+        `no Docker engine is reachable to run its container (${stderr.trim().split('\n').pop()}); start dockerd or remove "docker" from the node`,
+      );
+    }
+    const python = labels?.[PYTHON_LABEL];
+    if (pythonVersion !== undefined && python !== pythonVersion) {
+      throw fail(
+        `docker.python_version "${pythonVersion}" is not what image '${image}' holds (${python ?? 'unknown'})`,
+      );
+    }
+    if (packages.length === 0) return;
+    // Import names from requirement strings: "torch>=2.0" -> torch, "scikit-learn" -> scikit_learn.
+    const modules = packages.map((p) => p.split(/[<>=!~[ ;]/)[0]!.replace(/-/g, '_'));
+    const probe =
+      'import importlib.util, sys; print(" ".join(m for m in sys.argv[1:] if importlib.util.find_spec(m) is None))';
+    const { stdout } = await this.run([
+      'run',
+      '--rm',
+      '--network',
+      'none',
+      image,
+      'python3',
+      '-c',
+      probe,
+      ...modules,
+    ]);
+    const missing = stdout.trim().split(/\s+/).filter(Boolean);
+    if (missing.length > 0) {
+      throw fail(
+        `docker.python_packages: ${missing.join(', ')} not importable in image '${image}'; packages are never installed at run time here, so build an image that holds them`,
+      );
+    }
+  }
+}

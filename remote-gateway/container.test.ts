@@ -1,0 +1,172 @@
+/**
+ * The container executor for real: a Docker engine on this machine, an image built
+ * here from Debian's python3 (no registry), Python nodes in containers with no
+ * network behind a real gateway on loopback.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { type JsonData, type Manifest, RuntimeData } from '../web/core/index.ts';
+import { RemoteProxyClient } from '../web/runtime/remote/remote-proxy-client.ts';
+import { type DockerEngine, dockerEngine } from '../tests/node/docker-engine.ts';
+import { buildPythonImage } from './container-image.ts';
+import { type Gateway, startGateway } from './gateway.ts';
+
+const TOKEN = 'container-token-0123456789';
+const IMAGE = 'remotemedia-python:test';
+const SOURCE = `
+import os, socket
+from remotemedia import Node
+
+class Probe(Node):
+    def process(self, data):
+        if data == "allocate":
+            hog = bytearray(256 * 1024 * 1024)  # over the 64 MiB limit
+            return len(hog)
+        try:
+            socket.create_connection(("1.1.1.1", 80), timeout=2)
+            network = "reachable"
+        except OSError as error:
+            network = type(error).__name__ + ": " + str(error)
+        return {"echo": data, "uid": os.getuid(), "network": network}
+`;
+
+function containerPipeline(docker: Record<string, unknown>): Manifest {
+  return {
+    version: 'v1',
+    metadata: { name: 'container' },
+    nodes: [{ id: 'boxed', node_type: 'PythonNode', params: { source: SOURCE }, docker }],
+    connections: [],
+  };
+}
+
+const engine: DockerEngine = await dockerEngine();
+const unavailable = 'unavailable' in engine ? engine.unavailable : undefined;
+let gateway: Gateway;
+let client: RemoteProxyClient;
+
+const options = { token: TOKEN, WebSocket: WebSocket as unknown as typeof globalThis.WebSocket };
+
+describe.skipIf(unavailable)(`containers (skipped only when: ${unavailable})`, () => {
+  beforeAll(async () => {
+    await buildPythonImage({ tag: IMAGE });
+    gateway = await startGateway({ port: 0, tokens: [TOKEN], containers: { defaultImage: IMAGE } });
+    client = new RemoteProxyClient({ host: '127.0.0.1', port: gateway.port }, options);
+  }, 120_000);
+  afterAll(async () => {
+    await gateway?.close();
+    if ('stop' in engine) await engine.stop();
+  });
+
+  it('runs a Python node in a locally built image, as nobody, with no network', async () => {
+    const out = await client.execute(
+      containerPipeline({ resource_limits: { memory_mb: 64, cpu_cores: 0.5 } }),
+      RuntimeData.json('hello'),
+    );
+    expect(out.kind).toBe('json');
+    const reply = (out as JsonData).value as { echo: string; uid: number; network: string };
+    expect(reply.echo).toBe('hello');
+    expect(reply.uid).toBe(65534);
+    expect(reply.network).toMatch(/Network is unreachable/);
+    expect(gateway.containers!.containers.size).toBe(0); // ended with its session
+  });
+
+  it('over its memory limit the session ends clearly, and the gateway keeps serving', async () => {
+    const manifest = containerPipeline({ resource_limits: { memory_mb: 64 } });
+    const error = await client.execute(manifest, RuntimeData.json('allocate')).catch((e) => e);
+    expect(error).toMatchObject({ kind: 'worker_lost', nodeId: 'boxed' });
+    expect(String(error.message)).toContain('over its memory limit of 64 MiB');
+    const again = await client.execute(manifest, RuntimeData.json('next'));
+    expect(((again as JsonData).value as { echo: string }).echo).toBe('next');
+  });
+
+  it('checks the Python version and packages a node asks for against the image', async () => {
+    const version = await client
+      .execute(containerPipeline({ python_version: '3.7' }), RuntimeData.json(1))
+      .catch((e) => e);
+    expect(String(version.message)).toMatch(
+      /python_version "3.7" is not what image .* holds \(3\.\d+\)/,
+    );
+    const packages = await client
+      .execute(containerPipeline({ python_packages: ['json', 'torch>=2.0'] }), RuntimeData.json(1))
+      .catch((e) => e);
+    expect(String(packages.message)).toContain('docker.python_packages: torch not importable');
+    const image = await client
+      .execute(containerPipeline({ image: 'remotemedia-python:absent' }), RuntimeData.json(1))
+      .catch((e) => e);
+    expect(String(image.message)).toContain('npm run gateway:image');
+  });
+
+  it('a container that hangs past its deadline is removed', async () => {
+    const hanging: Manifest = {
+      ...containerPipeline({}),
+      nodes: [
+        {
+          id: 'stuck',
+          node_type: 'PythonNode',
+          params: {
+            source:
+              'from remotemedia import Node\nclass S(Node):\n    def process(self, d):\n        while True: pass\n',
+          },
+          docker: {},
+        },
+      ],
+    };
+    const strict = await startGateway({
+      port: 0,
+      tokens: [TOKEN],
+      containers: { defaultImage: IMAGE, callTimeoutMs: 1500 },
+    });
+    try {
+      const error = await new RemoteProxyClient({ host: '127.0.0.1', port: strict.port }, options)
+        .execute(hanging, RuntimeData.json(1))
+        .catch((e) => e);
+      expect(String(error.message)).toContain('overran its 1500 ms call deadline');
+      expect(await runningContainers()).not.toContain('stuck');
+    } finally {
+      await strict.close();
+    }
+  });
+});
+
+describe('containers without an engine', () => {
+  it('say clearly that no Docker engine is reachable', async () => {
+    const lonely = await startGateway({
+      port: 0,
+      tokens: [TOKEN],
+      containers: { host: 'unix:///tmp/remotemedia-no-docker.sock' },
+    });
+    try {
+      const error = await new RemoteProxyClient({ host: '127.0.0.1', port: lonely.port }, options)
+        .execute(containerPipeline({}), RuntimeData.json(1))
+        .catch((e) => e);
+      expect(String(error.message)).toContain('no Docker engine is reachable');
+    } finally {
+      await lonely.close();
+    }
+  });
+
+  it('are refused by a gateway started without containers', async () => {
+    const plain = await startGateway({ port: 0, tokens: [TOKEN], containers: false });
+    try {
+      const error = await new RemoteProxyClient({ host: '127.0.0.1', port: plain.port }, options)
+        .execute(containerPipeline({}), RuntimeData.json(1))
+        .catch((e) => e);
+      expect(String(error.message)).toContain('this gateway runs no containers');
+    } finally {
+      await plain.close();
+    }
+  });
+});
+
+async function runningContainers(): Promise<string> {
+  const { execFile } = await import('node:child_process');
+  // docker rm -f runs in the background of the kill: give it a moment.
+  for (let i = 0; i < 50; i++) {
+    const names = await new Promise<string>((resolve) =>
+      execFile('docker', ['ps', '--format', '{{.Names}}'], (_e, stdout) => resolve(stdout)),
+    );
+    if (!names.includes('stuck')) return names;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return 'stuck still running';
+}
