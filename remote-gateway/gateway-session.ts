@@ -1,9 +1,14 @@
 /**
- * One remote session on one WebSocket: the client's island runs in a
- * PipelineSession here; its input ports feed source nodes, its sinks send to the
- * output ports. Inputs are taken in order and acknowledged with credit; outputs wait
- * while the socket's send buffer is full.
+ * One remote session: the client's island runs in a PipelineSession here; its input
+ * ports feed source nodes, its sinks send to the output ports. Inputs are taken in
+ * order and acknowledged with credit; outputs wait while the socket's send buffer
+ * (or, for a resumable session, the replay log) is full.
+ *
+ * A resumable session outlives its WebSocket: when the connection drops it keeps
+ * running detached, logging what it would send, until the client resumes on a new
+ * socket (attach) or the idle timeout ends it.
  */
+import { randomBytes } from 'node:crypto';
 import type WebSocket from 'ws';
 import {
   decodeFrame,
@@ -17,12 +22,23 @@ import {
   type PipelineSession,
   RemoteMediaError,
   type RemoteIslandSpec,
+  ReplayLog,
+  type SequencedMessage,
+  SequenceTracker,
+  type SerializedError,
   type SinkPort,
 } from '../web/core/index.ts';
 import type { GatewayMetrics } from './metrics.ts';
 
 /** Bytes queued on the socket before a sink waits. */
 const SEND_HIGH_WATER = 4 << 20;
+/** Unacknowledged outputs of a resumable session before a sink waits. */
+const REPLAY_FRAMES = 256;
+const REPLAY_BYTES = 16 << 20;
+/** A resumable client acknowledges every this many; so do we. */
+const ACK_EVERY = 16;
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 export interface SessionLimits {
   maxMessageSize: number;
@@ -31,27 +47,36 @@ export interface SessionLimits {
 }
 
 export class GatewaySession {
+  /** Settles when the session is over for good: no resume can reach it any more. */
   readonly ended: Promise<void>;
+  /** Given to the client in `opened`; a resume must present it. */
+  readonly resumeKey: string | undefined;
   private session: PipelineSession | undefined;
-  private readonly assembler: FrameAssembler;
+  private socket: WebSocket | undefined;
+  private assembler: FrameAssembler;
   private chain: Promise<void> = Promise.resolve();
   private readonly credit: number[];
+  private readonly taken: number[];
+  private readonly received = new SequenceTracker();
+  private readonly sent = new ReplayLog();
   private idleTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The last message (done or error) is out, or logged for a resume. */
   private finished = false;
+  private release!: () => void;
+  private readonly drained = new Set<() => void>();
 
   private constructor(
-    private readonly socket: WebSocket,
     private readonly spec: RemoteIslandSpec,
     private readonly limits: SessionLimits,
     private readonly counters: GatewayMetrics,
-    private readonly clientMaxMessage: number,
+    private clientMaxMessage: number,
+    resumable: boolean,
   ) {
     this.assembler = new FrameAssembler(limits.maxFrameBytes);
     this.credit = spec.inputs.map(() => 0);
-    this.ended = new Promise((resolve) => {
-      if (socket.readyState === socket.CLOSED) resolve();
-      else socket.once('close', () => resolve());
-    });
+    this.taken = spec.inputs.map(() => 0);
+    this.resumeKey = resumable ? randomBytes(24).toString('base64url') : undefined;
+    this.ended = new Promise((resolve) => (this.release = resolve));
   }
 
   static async open(
@@ -60,20 +85,26 @@ export class GatewaySession {
     spec: RemoteIslandSpec,
     limits: SessionLimits,
     metrics: GatewayMetrics,
-    clientMaxMessage: number,
+    options: { clientMaxMessage: number; resumable: boolean },
   ): Promise<GatewaySession> {
-    const gateway = new GatewaySession(socket, spec, limits, metrics, clientMaxMessage);
+    const gateway = new GatewaySession(
+      spec,
+      limits,
+      metrics,
+      options.clientMaxMessage,
+      options.resumable,
+    );
     const sinkPorts = new Map<string, SinkPort>(
       spec.outputs.map(({ sink }, port) => [
         sink,
         {
           push: (data) => gateway.sendFrame(port, data),
-          end: () => gateway.control({ type: 'end', port }),
+          end: () => gateway.sequenced({ type: 'end', port }),
         },
       ]),
     );
     gateway.session = await runner.createStreamSession(spec.manifest, { sinkPorts });
-    gateway.touch();
+    gateway.attachSocket(socket);
     void gateway.session.ended().then(
       () => gateway.finish({ type: 'done' }, 1000),
       (error: unknown) => gateway.fail(error),
@@ -90,6 +121,45 @@ export class GatewaySession {
     return this.session!.sessionId;
   }
 
+  private get connected(): boolean {
+    return this.socket !== undefined && this.socket.readyState === this.socket.OPEN;
+  }
+
+  get resumable(): boolean {
+    return this.resumeKey !== undefined;
+  }
+
+  /**
+   * A client came back on `socket`, having received up to `received`: answer
+   * `resumed`, resend what it missed, carry on. A socket still attached (the old
+   * connection, not yet seen dead) is dropped.
+   */
+  resume(
+    socket: WebSocket,
+    received: number,
+    clientMaxMessage: number,
+    maxMessageSize: number,
+  ): void {
+    const missed = this.sent.after(received);
+    const old = this.socket;
+    this.socket = undefined;
+    old?.terminate();
+    this.clientMaxMessage = clientMaxMessage;
+    this.assembler = new FrameAssembler(this.limits.maxFrameBytes);
+    this.attachSocket(socket);
+    this.counters.resumedTotal++;
+    const resumed: GatewayMessage = {
+      type: 'resumed',
+      maxMessageSize,
+      received: this.received.last,
+      taken: [...this.taken],
+    };
+    socket.send(JSON.stringify(resumed));
+    for (const message of missed) socket.send(message);
+    this.wakeSinks();
+    if (this.finished) this.closeSocket();
+  }
+
   /** A binary message from the client: (part of) an input frame. */
   onData(message: Uint8Array): void {
     this.touch();
@@ -100,10 +170,12 @@ export class GatewaySession {
     const { port, frame } = whole;
     const input = this.spec.inputs[port];
     if (!input) throw new RemoteMediaError('usage', `input port ${port} does not exist`);
-    const data = decodeFrame(frame).data;
+    const decoded = decodeFrame(frame);
+    if (!this.take(decoded.sequence)) return;
     // In order, one at a time: the session's own backpressure paces the client.
     this.chain = this.chain.then(async () => {
-      for (const source of input.sources) await this.session!.sendInputTo(source, data);
+      for (const source of input.sources) await this.session!.sendInputTo(source, decoded.data);
+      this.taken[port]!++;
       if (++this.credit[port]! >= GATEWAY_WINDOW / 2) {
         this.control({ type: 'credit', port, frames: this.credit[port]! });
         this.credit[port] = 0;
@@ -114,24 +186,50 @@ export class GatewaySession {
 
   onControl(message: GatewayMessage): void {
     this.touch();
+    if (message.type === 'ack') {
+      this.sent.ack(message.seq);
+      this.wakeSinks();
+      return;
+    }
     if (message.type === 'end') {
       const input = this.spec.inputs[message.port];
       if (!input) throw new RemoteMediaError('usage', `input port ${message.port} does not exist`);
+      if (!this.take(message.seq)) return;
       this.chain = this.chain.then(() => {
         for (const source of input.sources) this.session!.endInput(source);
       });
     } else if (message.type === 'close') {
+      if (!this.take(message.seq)) return;
       this.chain = this.chain.then(() => this.session!.close().catch(() => {}));
     } else {
       throw new RemoteMediaError('usage', `'${message.type}' is not a client message in a session`);
     }
   }
 
-  /** The client went away (or the gateway closes): the session ends now. */
+  /**
+   * The connection closed. A cut (1006) of a resumable session leaves it running,
+   * detached, for its client to resume (the idle timer runs on); a clean close after
+   * the last message means the client has it all; anything else ends the session.
+   */
+  onSocketClosed(socket: WebSocket, code: number): void {
+    if (socket !== this.socket) return; // an old socket, replaced by a resume
+    this.socket = undefined;
+    const cut = code === 1006;
+    if (!this.finished) {
+      if (!(this.resumable && cut)) this.abort('the client connection closed');
+    } else if (!(this.resumable && cut)) {
+      this.end();
+    } else {
+      // The ending may not have arrived: kept for a resume, not forever.
+      this.idleTimer = setTimeout(() => this.end(), this.limits.idleTimeoutMs);
+    }
+  }
+
+  /** The session ends now, from the gateway's side. */
   abort(reason: string): void {
     this.session?.abort(new RemoteMediaError('aborted', `Aborted: ${reason}`));
     this.finished = true;
-    clearTimeout(this.idleTimer);
+    this.end();
   }
 
   fail(error: unknown): void {
@@ -147,51 +245,122 @@ export class GatewaySession {
     );
   }
 
-  private finish(message: GatewayMessage, code: number): void {
-    if (this.finished) return;
-    this.finished = true;
-    clearTimeout(this.idleTimer);
-    this.control(message);
-    this.socket.close(code);
+  /** A client item numbered `seq`: true when new, false when a repeat after a resume. */
+  private take(seq: number): boolean {
+    const fresh = this.received.take(seq);
+    if (fresh && this.resumable && this.received.last % ACK_EVERY === 0) {
+      this.control({ type: 'ack', seq: this.received.last });
+    }
+    return fresh;
   }
 
+  private closeCode = 1000;
+
+  private finish(
+    message: { type: 'done' } | { type: 'error'; error: SerializedError },
+    code: number,
+  ): void {
+    if (this.finished) return;
+    this.closeCode = code;
+    this.sequenced(message);
+    this.finished = true;
+    clearTimeout(this.idleTimer);
+    if (this.socket) this.closeSocket();
+    else if (this.resumable) {
+      // Detached: kept for a client that may still come back, not forever.
+      this.idleTimer = setTimeout(() => this.end(), this.limits.idleTimeoutMs);
+    } else this.end();
+  }
+
+  private closeSocket(): void {
+    this.socket?.close(this.closeCode);
+  }
+
+  private end(): void {
+    clearTimeout(this.idleTimer);
+    this.finished = true;
+    this.wakeSinks();
+    this.release();
+  }
+
+  private attachSocket(socket: WebSocket): void {
+    this.socket = socket;
+    this.touch();
+  }
+
+  /** Unnumbered control messages: lost with a connection, and that is fine. */
   private control(message: GatewayMessage): void {
-    if (this.socket.readyState === this.socket.OPEN) this.socket.send(JSON.stringify(message));
+    if (this.connected) this.socket!.send(JSON.stringify(message));
+  }
+
+  /** end, done, error: numbered, logged for a resume, sent when connected. */
+  private sequenced(message: DistributiveOmit<SequencedMessage, 'seq'>): void {
+    const [text] = this.sent.next(this.resumable, (seq) => [JSON.stringify({ ...message, seq })]);
+    if (this.connected) this.socket!.send(text!);
   }
 
   private sendFrame(
     port: number,
     data: Parameters<SinkPort['push']>[0],
   ): Promise<void> | undefined {
-    if (this.socket.readyState !== this.socket.OPEN) {
+    if (this.finished) {
+      return Promise.reject(new RemoteMediaError('aborted', 'the session has ended'));
+    }
+    if (!this.socket && !this.resumable) {
       return Promise.reject(new RemoteMediaError('aborted', 'the client connection closed'));
     }
-    for (const part of packFrame(port, encodeFrame({ sequence: 0, data }), this.clientMaxMessage)) {
-      this.socket.send(part);
-      this.counters.framesOut++;
-      this.counters.bytesOut += part.length;
+    const parts = this.sent.next(this.resumable, (sequence) =>
+      packFrame(port, encodeFrame({ sequence, data }), this.clientMaxMessage),
+    );
+    if (this.connected) {
+      for (const part of parts) {
+        this.socket!.send(part);
+        this.counters.framesOut++;
+        this.counters.bytesOut += (part as Uint8Array).length;
+      }
     }
-    if (this.socket.bufferedAmount < SEND_HIGH_WATER) return undefined;
+    if (!this.mustWait()) return undefined;
     return new Promise((resolve) => {
       const check = () => {
-        if (this.socket.bufferedAmount < SEND_HIGH_WATER / 2 || this.finished) resolve();
-        else setTimeout(check, 2);
+        if (!this.mustWait(0.5) || this.finished) {
+          this.drained.delete(check);
+          resolve();
+        } else if (this.socket) setTimeout(check, 2);
       };
+      this.drained.add(check);
       check();
     });
   }
 
+  /** Over the socket's high water, or the replay log full (or detached with anything unsent). */
+  private mustWait(fraction = 1): boolean {
+    if (
+      this.resumable &&
+      (this.sent.size >= REPLAY_FRAMES * fraction || this.sent.bytes >= REPLAY_BYTES * fraction)
+    ) {
+      return true;
+    }
+    return (this.socket?.bufferedAmount ?? 0) >= SEND_HIGH_WATER * fraction;
+  }
+
+  private wakeSinks(): void {
+    for (const check of [...this.drained]) check();
+  }
+
   private touch(): void {
+    if (this.finished) return;
     clearTimeout(this.idleTimer);
-    this.idleTimer = setTimeout(
-      () =>
-        this.fail(
-          new RemoteMediaError(
-            'aborted',
-            `the session was idle for ${this.limits.idleTimeoutMs} ms (no message from the client)`,
-          ),
+    this.idleTimer = setTimeout(() => {
+      const detached = !this.socket;
+      this.fail(
+        new RemoteMediaError(
+          'aborted',
+          detached
+            ? `the client did not resume within ${this.limits.idleTimeoutMs} ms of losing its connection`
+            : `the session was idle for ${this.limits.idleTimeoutMs} ms (no message from the client)`,
         ),
-      this.limits.idleTimeoutMs,
-    );
+      );
+      if (detached) this.end();
+    }, this.limits.idleTimeoutMs);
   }
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import calculator from '../examples/manifests/calculator.json' with { type: 'json' };
-import { type Manifest, RuntimeData } from '../web/core/index.ts';
+import { GATEWAY_PROTOCOL_VERSION, type Manifest, RuntimeData } from '../web/core/index.ts';
 import { RemoteProxyClient } from '../web/runtime/remote/remote-proxy-client.ts';
 import { type Gateway, startGateway } from './gateway.ts';
 
@@ -104,7 +104,10 @@ describe('the gateway over a real WebSocket on loopback', () => {
 
   it('answers /healthz and /metrics', async () => {
     const base = gateway.url.replace('ws://', 'http://').replace('/v1', '');
-    expect(await (await fetch(`${base}/healthz`)).json()).toMatchObject({ ok: true, protocol: 1 });
+    expect(await (await fetch(`${base}/healthz`)).json()).toMatchObject({
+      ok: true,
+      protocol: GATEWAY_PROTOCOL_VERSION,
+    });
     const metrics = await (await fetch(`${base}/metrics`)).text();
     expect(metrics).toMatch(/remotemedia_sessions_total \d+/);
     expect(metrics).toContain('remotemedia_frames_total{direction="in"}');
@@ -114,7 +117,14 @@ describe('the gateway over a real WebSocket on loopback', () => {
 describe('gateway security', () => {
   it('refuses a client without a valid token', async () => {
     const ws = await raw();
-    ws.send(JSON.stringify({ type: 'open', version: 1, token: 'wrong-token', island: {} }));
+    ws.send(
+      JSON.stringify({
+        type: 'open',
+        version: GATEWAY_PROTOCOL_VERSION,
+        token: 'wrong-token',
+        island: {},
+      }),
+    );
     const reply = await nextMessage(ws);
     expect(JSON.parse(reply.data).error.message).toContain('unauthorized');
   });
@@ -138,7 +148,7 @@ describe('gateway security', () => {
     ws.send(
       JSON.stringify({
         type: 'open',
-        version: 1,
+        version: GATEWAY_PROTOCOL_VERSION,
         token: TOKEN,
         island: {
           manifest: calculator,

@@ -15,6 +15,7 @@ import type { AddressInfo } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
 import {
   GATEWAY_PROTOCOL_VERSION,
+  type GatewayMessage,
   type Manifest,
   type NodeMetricsSnapshot,
   parseGatewayMessage,
@@ -89,6 +90,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const origins = new Set(options.allowedOrigins ?? DEFAULT_ORIGINS);
   const perClient = new Map<string, number>();
   const sessions = new Set<GatewaySession>();
+  /** Sessions opened with resume, by id, until they end for good. */
+  const resumable = new Map<string, GatewaySession>();
   const metrics = new GatewayMetrics();
   const python = new PythonPool(options.python);
   const containers =
@@ -121,7 +124,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       const nodes: NodeMetricsSnapshot[] = [];
       for (const session of sessions) nodes.push(...(await session.metrics()));
       response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
-      response.end(metrics.render(nodes, python.running.length));
+      response.end(metrics.render(nodes, python.running.length, containers?.containers.size ?? 0));
     } else {
       response.writeHead(404).end();
     }
@@ -149,6 +152,89 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     );
   });
 
+  const authorized = (token: unknown) => {
+    const given = Buffer.from(String(token ?? ''));
+    return tokens.some((t) => t.length === given.length && timingSafeEqual(t, given));
+  };
+
+  /** The first message of a connection: `open` makes a session, `resume` finds one. */
+  const begin = async (
+    ws: WebSocket,
+    client: string,
+    message: GatewayMessage,
+  ): Promise<GatewaySession> => {
+    if (message.type !== 'open' && message.type !== 'resume') {
+      throw new RemoteMediaError('usage', 'the first message must be "open" or "resume"');
+    }
+    if (message.version !== GATEWAY_PROTOCOL_VERSION) {
+      throw new RemoteMediaError(
+        'usage',
+        `protocol version ${message.version} is not served here; this gateway speaks ${GATEWAY_PROTOCOL_VERSION}`,
+      );
+    }
+    if (!authorized(message.token)) {
+      throw new RemoteMediaError('usage', 'unauthorized: a valid token is required');
+    }
+    if (message.type === 'resume') {
+      const found = resumable.get(String(message.sessionId));
+      const key = Buffer.from(String(message.resumeKey ?? ''));
+      const expected = Buffer.from(found?.resumeKey ?? '');
+      if (!found || key.length !== expected.length || !timingSafeEqual(key, expected)) {
+        throw new RemoteMediaError(
+          'session_closed',
+          `session ${message.sessionId} cannot be resumed: it ended (idle past ${limits.idleTimeoutMs} ms?) or the key is wrong`,
+        );
+      }
+      found.resume(ws, Number(message.received), clientMaxOf(message), maxMessageSize);
+      return found;
+    }
+    const island = { ...message.island, manifest: route(message.island?.manifest) };
+    if ((perClient.get(client) ?? 0) >= (options.maxSessionsPerClient ?? 16)) {
+      throw new RemoteMediaError(
+        'usage',
+        `too many sessions from ${client} (limit ${options.maxSessionsPerClient ?? 16})`,
+      );
+    }
+    perClient.set(client, (perClient.get(client) ?? 0) + 1);
+    let opened: GatewaySession;
+    try {
+      opened = await GatewaySession.open(ws, runner, island, limits, metrics, {
+        clientMaxMessage: clientMaxOf(message),
+        resumable: message.resume === true,
+      });
+    } catch (error) {
+      perClient.set(client, (perClient.get(client) ?? 1) - 1);
+      throw error;
+    }
+    sessions.add(opened);
+    metrics.sessionsTotal++;
+    metrics.sessionsActive++;
+    if (opened.resumeKey) resumable.set(opened.sessionId, opened);
+    void opened.ended.then(() => {
+      sessions.delete(opened);
+      resumable.delete(opened.sessionId);
+      metrics.sessionsActive--;
+      perClient.set(client, (perClient.get(client) ?? 1) - 1);
+    });
+    if (ws.readyState !== ws.OPEN) {
+      // The client left while its session was being made.
+      opened.onSocketClosed(ws, 1006);
+      opened.abort('the client connection closed');
+      return opened;
+    }
+    ws.send(
+      JSON.stringify({
+        type: 'opened',
+        sessionId: opened.sessionId,
+        maxMessageSize,
+        resumeKey: opened.resumeKey,
+      } satisfies GatewayMessage),
+    );
+    return opened;
+  };
+  const clientMaxOf = (message: { maxMessageSize?: number }) =>
+    Math.min(Number(message.maxMessageSize ?? maxMessageSize) || maxMessageSize, maxMessageSize);
+
   const accept = (ws: WebSocket, client: string) => {
     let session: GatewaySession | undefined;
     let alive = true;
@@ -163,94 +249,21 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const refuse = (error: RemoteMediaError, code: number) => {
       metrics.refusedTotal++;
       metrics.countError(error.kind);
-      ws.send(JSON.stringify({ type: 'error', error: error.toJSON() }));
-      ws.close(code);
+      if (ws.readyState === ws.OPEN) {
+        ws.send(JSON.stringify({ type: 'error', error: error.toJSON() }));
+        ws.close(code);
+      }
     };
     const opening = setTimeout(
       () => refuse(new RemoteMediaError('usage', 'no open message within 10 s'), 1008),
       10_000,
     );
-
-    ws.on('message', (raw, isBinary) => {
-      const bytes = raw instanceof Buffer ? raw : Buffer.concat(raw as Buffer[]);
-      try {
-        if (!session && !pendingOpen) {
-          if (isBinary) throw new RemoteMediaError('usage', 'the first message must be "open"');
-          const message = parseGatewayMessage(bytes.toString('utf8'));
-          if (message.type !== 'open')
-            throw new RemoteMediaError('usage', 'the first message must be "open"');
-          clearTimeout(opening);
-          if (message.version !== GATEWAY_PROTOCOL_VERSION) {
-            return refuse(
-              new RemoteMediaError(
-                'usage',
-                `protocol version ${message.version} is not served here; this gateway speaks ${GATEWAY_PROTOCOL_VERSION}`,
-              ),
-              1008,
-            );
-          }
-          const token = Buffer.from(String(message.token ?? ''));
-          if (!tokens.some((t) => t.length === token.length && timingSafeEqual(t, token))) {
-            return refuse(
-              new RemoteMediaError('usage', 'unauthorized: a valid token is required'),
-              1008,
-            );
-          }
-          if ((perClient.get(client) ?? 0) >= (options.maxSessionsPerClient ?? 16)) {
-            return refuse(
-              new RemoteMediaError(
-                'usage',
-                `too many sessions from ${client} (limit ${options.maxSessionsPerClient ?? 16})`,
-              ),
-              1013,
-            );
-          }
-          const island = { ...message.island, manifest: route(message.island?.manifest) };
-          perClient.set(client, (perClient.get(client) ?? 0) + 1);
-          const clientMax = Math.min(message.maxMessageSize ?? maxMessageSize, maxMessageSize);
-          pendingOpen = true;
-          void GatewaySession.open(ws, runner, island, limits, metrics, clientMax).then(
-            (opened) => {
-              if (ws.readyState !== ws.OPEN) {
-                // The client left while its session was being made.
-                opened.abort('the client connection closed');
-                perClient.set(client, (perClient.get(client) ?? 1) - 1);
-                return;
-              }
-              session = opened;
-              sessions.add(opened);
-              metrics.sessionsTotal++;
-              metrics.sessionsActive++;
-              ws.send(
-                JSON.stringify({ type: 'opened', sessionId: opened.sessionId, maxMessageSize }),
-              );
-              for (const early of queued.splice(0)) handle(early.bytes, early.isBinary);
-              void opened.ended.then(() => {
-                sessions.delete(opened);
-                metrics.sessionsActive--;
-              });
-            },
-            (error: unknown) => {
-              perClient.set(client, (perClient.get(client) ?? 1) - 1);
-              refuse(typed(error), 1008);
-            },
-          );
-          return;
-        }
-        handle(bytes, isBinary);
-      } catch (error) {
-        if (session) session.fail(error);
-        else refuse(typed(error), 1008);
-      }
-    });
-    // Messages that arrive while the session is being created wait for it.
+    // Messages that arrive while the session is being found or made wait for it.
+    let beginning: Promise<GatewaySession | undefined> | undefined;
     const queued: { bytes: Buffer; isBinary: boolean }[] = [];
-    let pendingOpen = false;
+
     const handle = (bytes: Buffer, isBinary: boolean) => {
-      if (!session) {
-        if (pendingOpen) queued.push({ bytes, isBinary });
-        return;
-      }
+      if (!session) return;
       try {
         if (isBinary)
           session.onData(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
@@ -259,13 +272,33 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         session.fail(error);
       }
     };
-    ws.on('close', () => {
+
+    ws.on('message', (raw, isBinary) => {
+      const bytes = raw instanceof Buffer ? raw : Buffer.concat(raw as Buffer[]);
+      if (session) return handle(bytes, isBinary);
+      if (beginning) return void queued.push({ bytes, isBinary });
+      clearTimeout(opening);
+      beginning = (async () => {
+        if (isBinary) throw new RemoteMediaError('usage', 'the first message must be "open"');
+        return begin(ws, client, parseGatewayMessage(bytes.toString('utf8')));
+      })().then(
+        (begun) => {
+          session = begun;
+          for (const early of queued.splice(0)) handle(early.bytes, early.isBinary);
+          return begun;
+        },
+        (error: unknown) => {
+          refuse(typed(error), 1008);
+          return undefined;
+        },
+      );
+    });
+    ws.on('close', (code) => {
       clearInterval(heartbeat);
       clearTimeout(opening);
-      if (session) {
-        session.abort('the client connection closed');
-        perClient.set(client, (perClient.get(client) ?? 1) - 1);
-      }
+      void (beginning ?? Promise.resolve(undefined)).then((begun) =>
+        begun?.onSocketClosed(ws, code),
+      );
     });
     ws.on('error', () => ws.terminate());
   };

@@ -9,13 +9,18 @@ export class GatewayMetrics {
   bytesIn = 0;
   bytesOut = 0;
   refusedTotal = 0;
+  resumedTotal = 0;
   private readonly errors = new Map<string, number>();
 
   countError(kind: string): void {
     this.errors.set(kind, (this.errors.get(kind) ?? 0) + 1);
   }
 
-  render(nodes: readonly NodeMetricsSnapshot[], pythonProcesses: number): string {
+  render(
+    nodes: readonly NodeMetricsSnapshot[],
+    pythonProcesses: number,
+    containers: number,
+  ): string {
     const lines: string[] = [];
     const metric = (name: string, type: string, help: string, samples: [string, number][]) => {
       lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
@@ -36,6 +41,9 @@ export class GatewayMetrics {
     metric('remotemedia_refused_total', 'counter', 'Connections refused (auth, origin, limits).', [
       ['', this.refusedTotal],
     ]);
+    metric('remotemedia_resumed_total', 'counter', 'Sessions resumed after a dropped connection.', [
+      ['', this.resumedTotal],
+    ]);
     metric(
       'remotemedia_errors_total',
       'counter',
@@ -45,6 +53,7 @@ export class GatewayMetrics {
     metric('remotemedia_python_processes', 'gauge', 'CPython node processes running.', [
       ['', pythonProcesses],
     ]);
+    metric('remotemedia_containers', 'gauge', 'Node containers running.', [['', containers]]);
     metric(
       'remotemedia_node_processing_ms',
       'gauge',

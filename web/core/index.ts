@@ -31,6 +31,9 @@ export {
   packFrame,
   parseGatewayMessage,
   type RemoteIslandSpec,
+  ReplayLog,
+  type SequencedMessage,
+  SequenceTracker,
 } from './gateway-protocol.ts';
 export { buildGraph, type Connection, type PipelineGraph } from './graph.ts';
 export {

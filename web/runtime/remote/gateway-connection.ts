@@ -3,7 +3,12 @@
  * opens a WebSocket, sends the island to run, then moves frames both ways. Inputs
  * respect the gateway's credit (at most GATEWAY_WINDOW frames in flight per port);
  * outputs are handed to `onOutput`, whose promise holds further reading back.
- * Runs in a page, a worker, or Node (pass `WebSocket` from the ws package there).
+ *
+ * With `remote.reconnect`, a dropped connection is not the end: the connection
+ * keeps what the gateway has not acknowledged, reconnects with `resume`, resends
+ * what the gateway missed and drops what it already had, so every frame arrives
+ * exactly once each way. Runs in a page, a worker, or Node (pass `WebSocket` from
+ * the ws package there).
  */
 import {
   decodeFrame,
@@ -17,7 +22,9 @@ import {
   type RemoteConfig,
   RemoteMediaError,
   type RemoteIslandSpec,
+  ReplayLog,
   type RuntimeData,
+  SequenceTracker,
 } from '../../core/index.ts';
 
 export interface GatewayClientOptions {
@@ -25,6 +32,8 @@ export interface GatewayClientOptions {
   token: string;
   /** A WebSocket class, where there is no global one (Node 20: the ws package). */
   WebSocket?: typeof WebSocket;
+  /** With `remote.reconnect`: how long to keep trying to resume. Default 20 s. */
+  reconnectWindowMs?: number;
 }
 
 export interface GatewayHandlers {
@@ -32,28 +41,52 @@ export interface GatewayHandlers {
   onOutputEnd(port: number): void;
 }
 
+/** Outputs received between two acknowledgements (resumable sessions). */
+const ACK_EVERY = 16;
+
 export function gatewayUrl(remote: RemoteConfig): string {
   return `${remote.ssl_enabled ? 'wss' : 'ws'}://${remote.host}:${remote.port}/v1`;
 }
 
+type Reply = Extract<GatewayMessage, { type: 'opened' | 'resumed' }>;
+
 export class GatewayConnection {
   /** Settles when the session ends: resolves on `done`, rejects with its error. */
   readonly done: Promise<void>;
+  /** Times the connection dropped and the session was resumed. */
+  resumes = 0;
   private settle!: { resolve(): void; reject(error: RemoteMediaError): void };
-  private readonly inFlight: number[];
+  private socket!: WebSocket;
+  private assembler = new FrameAssembler(64 << 20);
+  private reading: Promise<void> = Promise.resolve();
+  private readonly sent = new ReplayLog();
+  private readonly received = new SequenceTracker();
+  private readonly sentPerPort: number[];
+  private readonly granted: number[];
   private readonly waiting: (() => void)[][];
+  private readonly url: string;
+  private readonly localMax: number;
   private maxMessageSize: number;
+  private sessionId = '';
+  private resumeKey: string | undefined;
+  /** Writing to the socket: not while connecting, resuming or after the end. */
+  private live = false;
   private ended = false;
+  /** `done` arrived: the close that follows it is the end, not a drop. */
+  private finishing = false;
   private failure: RemoteMediaError | undefined;
 
   private constructor(
-    private readonly socket: WebSocket,
+    remote: RemoteConfig,
     island: RemoteIslandSpec,
     private readonly handlers: GatewayHandlers,
-    localMax: number,
+    private readonly options: GatewayClientOptions,
   ) {
-    this.maxMessageSize = localMax;
-    this.inFlight = island.inputs.map(() => 0);
+    this.url = gatewayUrl(remote);
+    this.localMax = remote.max_message_size ?? 1 << 20;
+    this.maxMessageSize = this.localMax;
+    this.sentPerPort = island.inputs.map(() => 0);
+    this.granted = island.inputs.map(() => 0);
     this.waiting = island.inputs.map(() => []);
     this.done = new Promise<void>((resolve, reject) => {
       this.settle = { resolve, reject };
@@ -61,101 +94,57 @@ export class GatewayConnection {
     this.done.catch(() => {});
   }
 
-  static open(
+  static async open(
     remote: RemoteConfig,
     island: RemoteIslandSpec,
     handlers: GatewayHandlers,
     options: GatewayClientOptions,
   ): Promise<GatewayConnection> {
-    const Socket = options.WebSocket ?? globalThis.WebSocket;
-    const url = gatewayUrl(remote);
-    const localMax = remote.max_message_size ?? 1 << 20;
-    const socket = new Socket(url);
-    socket.binaryType = 'arraybuffer';
-    const connection = new GatewayConnection(socket, island, handlers, localMax);
-    const assembler = new FrameAssembler(64 << 20);
-    let reading: Promise<void> = Promise.resolve();
-    return new Promise<GatewayConnection>((resolve, reject) => {
-      let opened = false;
-      socket.onopen = () => {
-        const open: GatewayMessage = {
-          type: 'open',
-          version: GATEWAY_PROTOCOL_VERSION,
-          token: options.token,
-          island,
-          maxMessageSize: localMax,
-        };
-        socket.send(JSON.stringify(open));
-      };
-      socket.onmessage = (event: MessageEvent) => {
-        try {
-          if (typeof event.data === 'string') {
-            const message = parseGatewayMessage(event.data);
-            if (message.type === 'opened') {
-              opened = true;
-              connection.maxMessageSize = Math.min(localMax, message.maxMessageSize);
-              resolve(connection);
-            } else if (message.type === 'error') {
-              const error = RemoteMediaError.fromJSON(message.error);
-              if (!opened) reject(error);
-              connection.fail(error);
-            } else {
-              // After the outputs already received: keep the order of the stream.
-              reading = reading.then(() => connection.onControl(message));
-            }
-            return;
-          }
-          const whole = assembler.push(new Uint8Array(event.data as ArrayBuffer));
-          if (!whole) return;
-          const data = decodeFrame(whole.frame).data;
-          reading = reading.then(() => handlers.onOutput(whole.port, data));
-          reading.catch((error: unknown) => connection.fail(asError(error)));
-        } catch (error) {
-          connection.fail(asError(error));
-          socket.close(1007);
-        }
-      };
-      socket.onerror = () => {
-        const error = new RemoteMediaError(
-          'worker_lost',
-          `cannot reach the gateway at ${url} (is it running, and is this origin allowed?)`,
-        );
-        if (!opened) reject(error);
-        connection.fail(error);
-      };
-      socket.onclose = (event: CloseEvent) => {
-        const error = new RemoteMediaError(
-          'worker_lost',
-          `the gateway connection closed (code ${event.code}${event.reason ? `: ${event.reason}` : ''}) before the session ended`,
-        );
-        if (!opened) reject(error);
-        void reading.then(() => connection.fail(error));
-      };
+    const connection = new GatewayConnection(remote, island, handlers, options);
+    const reply = await connection.connect({
+      type: 'open',
+      version: GATEWAY_PROTOCOL_VERSION,
+      token: options.token,
+      island,
+      maxMessageSize: connection.localMax,
+      resume: remote.reconnect === true,
     });
+    if (reply.type !== 'opened') throw new RemoteMediaError('usage', 'the gateway did not open');
+    connection.sessionId = reply.sessionId;
+    connection.resumeKey = reply.resumeKey;
+    connection.maxMessageSize = Math.min(connection.localMax, reply.maxMessageSize);
+    connection.live = true;
+    return connection;
+  }
+
+  /** The gateway gave a resume key: keep what it has not acknowledged. */
+  private get resumable(): boolean {
+    return this.resumeKey !== undefined;
   }
 
   /** Sends one input; returns a promise only when it had to wait for credit. */
   send(port: number, data: RuntimeData): Promise<void> | undefined {
     if (this.failure) return Promise.reject(this.failure);
-    if (this.inFlight[port]! >= GATEWAY_WINDOW) {
+    if (this.sentPerPort[port]! - this.granted[port]! >= GATEWAY_WINDOW) {
       return new Promise<void>((resolve) => this.waiting[port]!.push(resolve)).then(() =>
         this.send(port, data),
       );
     }
-    this.inFlight[port]!++;
-    for (const part of packFrame(port, encodeFrame({ sequence: 0, data }), this.maxMessageSize)) {
-      this.socket.send(part);
-    }
+    this.sentPerPort[port]!++;
+    this.write(
+      this.sent.next(this.resumable, (sequence) =>
+        packFrame(port, encodeFrame({ sequence, data }), this.maxMessageSize),
+      ),
+    );
     return undefined;
   }
 
   endInput(port: number): void {
-    if (!this.failure)
-      this.socket.send(JSON.stringify({ type: 'end', port } satisfies GatewayMessage));
+    if (!this.failure) this.sequenced({ type: 'end', port });
   }
 
   close(): void {
-    if (!this.failure) this.socket.send(JSON.stringify({ type: 'close' } satisfies GatewayMessage));
+    if (!this.failure) this.sequenced({ type: 'close' });
   }
 
   /** Ends the session from this side, at once. */
@@ -164,29 +153,182 @@ export class GatewayConnection {
     this.socket.close(1000);
   }
 
+  private sequenced(message: { type: 'end'; port: number } | { type: 'close' }): void {
+    this.write(this.sent.next(this.resumable, (seq) => [JSON.stringify({ ...message, seq })]));
+  }
+
+  private write(messages: (Uint8Array | string)[]): void {
+    if (!this.live) return; // kept in the replay log: resent on resume
+    for (const message of messages) this.socket.send(message);
+  }
+
+  /**
+   * A new socket: sends `first` once open and resolves with the answer (opened or
+   * resumed); rejects on an error answer or a connection that fails before it.
+   */
+  private connect(first: GatewayMessage): Promise<Reply> {
+    const Socket = this.options.WebSocket ?? globalThis.WebSocket;
+    const socket = new Socket(this.url);
+    socket.binaryType = 'arraybuffer';
+    this.socket = socket;
+    this.assembler = new FrameAssembler(64 << 20);
+    return new Promise<Reply>((resolve, reject) => {
+      let answered = false;
+      const answer = (outcome: () => void) => {
+        if (answered) return false;
+        answered = true;
+        outcome();
+        return true;
+      };
+      socket.onopen = () => socket.send(JSON.stringify(first));
+      socket.onmessage = (event: MessageEvent) => {
+        if (socket !== this.socket) return;
+        try {
+          if (typeof event.data !== 'string') return this.onBinary(event.data as ArrayBuffer);
+          const message = parseGatewayMessage(event.data);
+          if (message.type === 'opened' || message.type === 'resumed') {
+            answer(() => resolve(message));
+          } else if (message.type === 'error' && !answered) {
+            answer(() => reject(RemoteMediaError.fromJSON(message.error)));
+            this.fail(RemoteMediaError.fromJSON(message.error));
+          } else this.onControl(message);
+        } catch (error) {
+          this.fail(asError(error));
+          socket.close(1007);
+        }
+      };
+      socket.onerror = () => {
+        answer(() =>
+          reject(
+            new RemoteMediaError(
+              'worker_lost',
+              `cannot reach the gateway at ${this.url} (is it running, and is this origin allowed?)`,
+            ),
+          ),
+        );
+      };
+      socket.onclose = (event: CloseEvent) => {
+        const closed = new RemoteMediaError(
+          'worker_lost',
+          `the gateway connection closed (code ${event.code}${event.reason ? `: ${event.reason}` : ''}) before the session ended`,
+        );
+        if (!answer(() => reject(closed)) && socket === this.socket) this.onDropped(closed);
+      };
+    });
+  }
+
+  private onBinary(bytes: ArrayBuffer): void {
+    const whole = this.assembler.push(new Uint8Array(bytes));
+    if (!whole) return;
+    const { sequence, data } = decodeFrame(whole.frame);
+    if (!this.take(sequence)) return;
+    this.reading = this.reading.then(() => this.handlers.onOutput(whole.port, data));
+    this.reading.catch((error: unknown) => this.fail(asError(error)));
+  }
+
   private onControl(message: GatewayMessage): void {
     switch (message.type) {
       case 'credit': {
-        this.inFlight[message.port] = Math.max(0, this.inFlight[message.port]! - message.frames);
-        const waiting = this.waiting[message.port]!.splice(0);
-        for (const wake of waiting) wake();
+        this.granted[message.port] = this.granted[message.port]! + message.frames;
+        this.wake(message.port);
         return;
       }
+      case 'ack':
+        this.sent.ack(message.seq);
+        return;
       case 'end':
-        this.handlers.onOutputEnd(message.port);
+        if (this.take(message.seq)) {
+          // After the outputs already received: keep the order of the stream.
+          this.reading = this.reading.then(() => this.handlers.onOutputEnd(message.port));
+        }
         return;
       case 'done':
-        this.ended = true;
-        this.settle.resolve();
+        if (this.take(message.seq)) {
+          this.finishing = true;
+          this.reading = this.reading.then(() => {
+            this.ended = true;
+            this.live = false;
+            this.settle.resolve();
+          });
+        }
+        return;
+      case 'error':
+        if (message.seq === undefined || this.take(message.seq)) {
+          this.fail(RemoteMediaError.fromJSON(message.error));
+        }
         return;
       default:
         throw new RemoteMediaError('usage', `unexpected '${message.type}' from the gateway`);
     }
   }
 
+  /** A numbered item from the gateway: true when new (repeats after a resume are dropped). */
+  private take(seq: number): boolean {
+    const fresh = this.received.take(seq);
+    if (fresh && this.resumeKey && this.received.last % ACK_EVERY === 0 && this.live) {
+      this.socket.send(JSON.stringify({ type: 'ack', seq: this.received.last }));
+    }
+    return fresh;
+  }
+
+  /** The connection dropped mid-session: resume when allowed, else the session is lost. */
+  private onDropped(closed: RemoteMediaError): void {
+    this.live = false;
+    if (this.ended || this.finishing || this.failure) return;
+    if (!this.resumeKey) {
+      void this.reading.then(() => this.fail(closed));
+      return;
+    }
+    void this.resume(closed);
+  }
+
+  private async resume(closed: RemoteMediaError): Promise<void> {
+    const windowMs = this.options.reconnectWindowMs ?? 20_000;
+    const deadline = Date.now() + windowMs;
+    for (let attempt = 0; !this.failure && Date.now() < deadline; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 50 * 2 ** attempt)));
+      if (this.failure) return;
+      try {
+        const reply = await this.connect({
+          type: 'resume',
+          version: GATEWAY_PROTOCOL_VERSION,
+          token: this.options.token,
+          sessionId: this.sessionId,
+          resumeKey: this.resumeKey!,
+          received: this.received.last,
+          maxMessageSize: this.localMax,
+        });
+        if (reply.type !== 'resumed') throw new RemoteMediaError('usage', 'expected "resumed"');
+        this.maxMessageSize = Math.min(this.localMax, reply.maxMessageSize);
+        reply.taken.forEach((taken, port) => (this.granted[port] = taken));
+        for (const message of this.sent.after(reply.received)) this.socket.send(message);
+        this.live = true;
+        this.resumes++;
+        this.waiting.forEach((_, port) => this.wake(port));
+        return;
+      } catch (error) {
+        // The gateway answered that it cannot resume: no point in asking again.
+        if (error instanceof RemoteMediaError && error.kind !== 'worker_lost') {
+          return this.fail(error);
+        }
+      }
+    }
+    this.fail(
+      new RemoteMediaError(
+        'worker_lost',
+        `${closed.message}, and resuming at ${this.url} did not succeed within ${windowMs} ms`,
+      ),
+    );
+  }
+
+  private wake(port: number): void {
+    for (const wake of this.waiting[port]!.splice(0)) wake();
+  }
+
   private fail(error: RemoteMediaError): void {
     if (this.failure || this.ended) return;
     this.failure = error;
+    this.live = false;
     for (const waiting of this.waiting) for (const wake of waiting.splice(0)) wake();
     this.settle.reject(error);
   }
