@@ -40,6 +40,8 @@ export interface ContainerExecutorOptions {
   defaultCpuCores?: number;
   /** A call running longer kills its container. Default 30 s. */
   callTimeoutMs?: number;
+  /** Unpickle Python objects sent by authenticated clients. Default false. */
+  allowPickle?: boolean;
 }
 
 /**
@@ -86,6 +88,7 @@ export class ContainerExecutor {
       defaultMemoryMb: options.defaultMemoryMb ?? 512,
       defaultCpuCores: options.defaultCpuCores ?? 1,
       callTimeoutMs: options.callTimeoutMs ?? 30_000,
+      allowPickle: options.allowPickle ?? false,
     };
     this.env = options.host ? { ...process.env, DOCKER_HOST: options.host } : process.env;
   }
@@ -109,6 +112,7 @@ export class ContainerExecutor {
           done: (process) => {
             for (const [name, p] of this.running) if (p === process) this.running.delete(name);
           },
+          allowPickle: this.options.allowPickle,
         }),
     });
   }
@@ -152,6 +156,7 @@ export class ContainerExecutor {
         '--security-opt=no-new-privileges',
         '--user=65534:65534',
         '--env=PYTHONDONTWRITEBYTECODE=1',
+        ...(this.options.allowPickle ? ['--env=REMOTEMEDIA_ALLOW_PICKLE=1'] : []),
         image,
         'python3',
         '-m',

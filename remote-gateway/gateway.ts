@@ -54,6 +54,11 @@ export interface GatewayOptions {
   /** permessage-deflate on the WebSocket. Default off (audio barely compresses). */
   compression?: boolean;
   python?: PythonExecutorOptions;
+  /**
+   * Unpickle Python objects (RemoteObjectExecutionNode with serialization "pickle")
+   * sent by authenticated clients. Unpickling runs the sender's code: default off.
+   */
+  allowPickle?: boolean;
   /** Nodes with `docker` run in containers; `false` refuses them. Default on. */
   containers?: ContainerExecutorOptions | false;
 }
@@ -93,9 +98,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   /** Sessions opened with resume, by id, until they end for good. */
   const resumable = new Map<string, GatewaySession>();
   const metrics = new GatewayMetrics();
-  const python = new PythonPool(options.python);
+  const allowPickle = options.allowPickle ?? false;
+  const python = new PythonPool({ ...options.python, allowPickle });
   const containers =
-    options.containers === false ? undefined : new ContainerExecutor(options.containers);
+    options.containers === false
+      ? undefined
+      : new ContainerExecutor({ ...options.containers, allowPickle });
   const runner = new PipelineRunner({
     nodes: containers
       ? [python.nodeDefinition(), containers.nodeDefinition()]

@@ -25,6 +25,7 @@ const { values } = parseArgs({
     docker: { type: 'string', default: env('DOCKER') },
     'container-image': { type: 'string', default: env('CONTAINER_IMAGE') },
     'no-containers': { type: 'boolean', default: env('NO_CONTAINERS') === '1' },
+    'allow-pickle': { type: 'boolean', default: env('ALLOW_PICKLE') === '1' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -34,7 +35,7 @@ if (values.help) {
   [--allow-origin URL]... [--tls-cert pem --tls-key pem] [--max-message-size bytes]
   [--max-sessions-per-client n] [--idle-timeout-ms ms] [--python /usr/bin/python3]
   [--python-memory-limit bytes] [--docker /usr/bin/docker]
-  [--container-image remotemedia-python:latest] [--no-containers]
+  [--container-image remotemedia-python:latest] [--no-containers] [--allow-pickle]
 Each flag may also be set as REMOTEMEDIA_GATEWAY_<FLAG> (TOKENS and ALLOW_ORIGINS comma-separated).`);
   process.exit(0);
 }
@@ -57,6 +58,7 @@ const gateway = await startGateway({
   maxSessionsPerClient: number(values['max-sessions-per-client']),
   idleTimeoutMs: number(values['idle-timeout-ms']),
   python: { python: values.python, memoryLimitBytes: number(values['python-memory-limit']) },
+  allowPickle: values['allow-pickle'],
   containers: values['no-containers']
     ? false
     : { docker: values.docker, defaultImage: values['container-image'] },

@@ -38,6 +38,8 @@ export interface PythonExecutorOptions {
   callTimeoutMs?: number;
   /** Spare processes kept started. Default 2. */
   spares?: number;
+  /** Unpickle Python objects sent by authenticated clients. Default false. */
+  allowPickle?: boolean;
 }
 
 /** How to start one node runner, and how to word its end. */
@@ -208,6 +210,7 @@ export class PythonPool {
       memoryLimitBytes: options.memoryLimitBytes ?? 2 ** 30,
       callTimeoutMs: options.callTimeoutMs ?? 30_000,
       spares: options.spares ?? 2,
+      allowPickle: options.allowPickle ?? false,
     };
     this.command = {
       file: this.options.python,
@@ -218,6 +221,7 @@ export class PythonPool {
         PYTHONPATH: PACKAGES,
         PYTHONDONTWRITEBYTECODE: '1',
         REMOTEMEDIA_MEMORY_LIMIT_BYTES: String(this.options.memoryLimitBytes),
+        ...(this.options.allowPickle ? { REMOTEMEDIA_ALLOW_PICKLE: '1' } : {}),
       },
       callTimeoutMs: this.options.callTimeoutMs,
       label: 'the Python process',
@@ -263,6 +267,10 @@ export class PythonPool {
     return pythonNodeOn(this);
   }
 
+  get allowPickle(): boolean {
+    return this.options.allowPickle;
+  }
+
   /** For the node definition: a process taken for a node is done with. */
   forget(process: PythonProcess): void {
     this.live.delete(process);
@@ -279,6 +287,7 @@ function pythonNodeOn(pool: PythonPool) {
       runnerNode(params, context, {
         start: async () => pool.take(),
         done: (process) => pool.forget(process),
+        allowPickle: pool.allowPickle,
       }),
   });
 }
@@ -292,9 +301,21 @@ export type PythonNodeSpec = z.output<typeof pythonNodeParams>;
 export function runnerNode(
   spec: PythonNodeSpec,
   context: NodeContext,
-  runner: { start(): Promise<PythonProcess>; done(process: PythonProcess): void },
+  runner: {
+    start(): Promise<PythonProcess>;
+    done(process: PythonProcess): void;
+    allowPickle: boolean;
+  },
 ): NodeInstance {
   const { nodeId } = context;
+  if (spec.pickle !== undefined && !runner.allowPickle) {
+    // Refused before any process sees the bytes: unpickling runs arbitrary code.
+    throw new RemoteMediaError(
+      'usage',
+      `Node '${nodeId}': refused a pickled object: this gateway does not unpickle (its operator can allow it with --allow-pickle)`,
+      { nodeId },
+    );
+  }
   let process: PythonProcess | undefined;
   const call = async (op: number, data?: RuntimeData): Promise<RuntimeData[]> => {
     const frames = await process!.request(
