@@ -190,6 +190,28 @@ describe('gateway security', () => {
   }, 60_000);
 });
 
+describe('gateway with compression', () => {
+  it('negotiates permessage-deflate and still gives the same results', async () => {
+    const deflating = await startGateway({ port: 0, tokens: [TOKEN], compression: true });
+    try {
+      const probe = new WebSocket(deflating.url);
+      await new Promise((resolve) => probe.once('open', resolve));
+      expect(probe.extensions).toContain('permessage-deflate');
+      probe.terminate();
+      const outputs = await new RemoteProxyClient(
+        { host: '127.0.0.1', port: deflating.port },
+        { token: TOKEN, WebSocket: WebSocket as unknown as typeof globalThis.WebSocket },
+      ).run(
+        calculator as Manifest,
+        [1, 2, 3].map((v) => RuntimeData.json(v)),
+      );
+      expect(outputs.map((o) => o.data)).toEqual([6, 7, 8].map((v) => RuntimeData.json(v)));
+    } finally {
+      await deflating.close();
+    }
+  });
+});
+
 describe('gateway over TLS', () => {
   it('ssl_enabled reaches a gateway with a self-signed certificate made here', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rm-tls-'));

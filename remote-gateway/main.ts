@@ -26,6 +26,7 @@ const { values } = parseArgs({
     'container-image': { type: 'string', default: env('CONTAINER_IMAGE') },
     'no-containers': { type: 'boolean', default: env('NO_CONTAINERS') === '1' },
     'allow-pickle': { type: 'boolean', default: env('ALLOW_PICKLE') === '1' },
+    compression: { type: 'boolean', default: env('COMPRESSION') === '1' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -36,6 +37,7 @@ if (values.help) {
   [--max-sessions-per-client n] [--idle-timeout-ms ms] [--python /usr/bin/python3]
   [--python-memory-limit bytes] [--docker /usr/bin/docker]
   [--container-image remotemedia-python:latest] [--no-containers] [--allow-pickle]
+  [--compression]
 Each flag may also be set as REMOTEMEDIA_GATEWAY_<FLAG> (TOKENS and ALLOW_ORIGINS comma-separated).`);
   process.exit(0);
 }
@@ -59,6 +61,7 @@ const gateway = await startGateway({
   idleTimeoutMs: number(values['idle-timeout-ms']),
   python: { python: values.python, memoryLimitBytes: number(values['python-memory-limit']) },
   allowPickle: values['allow-pickle'],
+  compression: values.compression,
   containers: values['no-containers']
     ? false
     : { docker: values.docker, defaultImage: values['container-image'] },
