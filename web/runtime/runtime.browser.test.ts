@@ -230,7 +230,7 @@ describe('manifest errors from the runtime keep their paths', async () => {
   it('a node asking for a container without a gateway is an invalid_placement at its docker field', async () => {
     const bad = structuredClone(zigzag);
     bad.nodes[1] = {
-      id: 'boxed',
+      id: 'b',
       node_type: 'PythonNode',
       params: { source: 'from remotemedia import Node\nclass N(Node): pass' },
       docker: { resource_limits: { memory_mb: 64 } },
@@ -239,7 +239,7 @@ describe('manifest errors from the runtime keep their paths', async () => {
     expect(error.issues[0]).toMatchObject({
       code: 'invalid_placement',
       path: 'nodes[1].docker',
-      nodeId: 'boxed',
+      nodeId: 'b',
     });
     expect(error.issues[0]!.message).toContain('"remote"');
   });
