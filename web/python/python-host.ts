@@ -3,10 +3,11 @@
  * PythonNode, over one warm Pyodide shared by every session of the worker.
  */
 import type { PyodideInterface } from 'pyodide';
-import { PipelineRunner } from '../core/index.ts';
+import { PipelineRunner, RemoteMediaError } from '../core/index.ts';
 import { PipelineHost } from '../runtime/pipeline-host.ts';
 import { PythonControl } from './python-control.ts';
-import { definePythonNode } from './python-node.ts';
+import { definePythonNode, type LivePythonNodes } from './python-node.ts';
+import { pythonNodeParams } from './python-node-params.ts';
 import { type PythonLoadStage, type PythonRuntime, startPythonRuntime } from './python-runtime.ts';
 
 interface PythonState {
@@ -39,15 +40,50 @@ export class PythonHost extends PipelineHost {
         return python.started;
       },
     };
+    const live: LivePythonNodes = new Map();
     super({
       nodes: [
         definePythonNode(
           () => python.start(),
           () => python.control,
+          live,
         ),
       ],
     });
     this.python = python;
+    this.live = live;
+  }
+
+  private readonly live: LivePythonNodes;
+
+  /**
+   * Replaces the Python object of the running PythonNode `nodeId` (in every session
+   * that has one) with one made from `params`, without stopping its stream.
+   */
+  async updateNode(nodeId: string, params: unknown): Promise<number> {
+    const swaps = this.live.get(nodeId);
+    if (!swaps || swaps.size === 0) {
+      throw new RemoteMediaError('usage', `no running PythonNode '${nodeId}' to update`, {
+        nodeId,
+      });
+    }
+    const checked = pythonNodeParams.safeParse(params);
+    if (!checked.success) {
+      throw new RemoteMediaError('usage', `PythonNode '${nodeId}': ${checked.error.message}`, {
+        nodeId,
+      });
+    }
+    try {
+      await Promise.all([...swaps].map((swap) => swap(checked.data)));
+    } catch (error) {
+      // The old object keeps running; say why the new one could not take over.
+      throw new RemoteMediaError(
+        'usage',
+        `PythonNode '${nodeId}' keeps its old code: the new one does not load: ${String((error as Error)?.message ?? error).trim()}`,
+        { nodeId },
+      );
+    }
+    return swaps.size;
   }
 
   /**

@@ -9,6 +9,7 @@
  * this thread is busy and cannot answer messages.
  */
 import type { PyProxy } from 'pyodide/ffi';
+import type { z } from 'zod';
 import { decodeFrame, defineNode, encodeFrame, type RuntimeData } from '../core/index.ts';
 import { pythonNodeParams } from './python-node-params.ts';
 import type { PythonRuntime } from './python-runtime.ts';
@@ -27,10 +28,18 @@ function isAwaitable(proxy: PyProxy): proxy is PyProxy & PromiseLike<PyProxy> {
   return typeof (proxy as Partial<PromiseLike<unknown>>).then === 'function';
 }
 
+/**
+ * The running PythonNode instances by node id, each with how to swap its Python
+ * object for one made from new params while its stream goes on.
+ */
+export type LivePythonNodes = Map<string, Set<(params: PythonNodeParams) => Promise<void>>>;
+type PythonNodeParams = z.output<typeof pythonNodeParams>;
+
 /** The definition; `runtime` is only called when an instance initializes. */
 export function definePythonNode(
   runtime: () => Promise<PythonRuntime>,
   control: () => PythonControl | undefined = () => undefined,
+  live: LivePythonNodes = new Map(),
 ) {
   return defineNode({
     type: 'PythonNode',
@@ -55,25 +64,46 @@ export function definePythonNode(
           result?.destroy();
         }
       };
+      const make = async (spec: PythonNodeParams): Promise<HostedNode> => {
+        const { pyodide } = await runtime();
+        const host = pyodide.pyimport('remotemedia.node_host');
+        let made: HostedNode;
+        try {
+          made = host.create_node(JSON.stringify({ ...spec, name: nodeId })) as HostedNode;
+        } finally {
+          host.destroy();
+        }
+        control()?.enter();
+        try {
+          await made.initialize();
+        } catch (error) {
+          made.destroy();
+          throw error;
+        } finally {
+          control()?.leave();
+        }
+        return made;
+      };
+      // Calls are one at a time per node and this thread runs one thing at a time:
+      // the next input simply meets the new object. A source that fails to load
+      // leaves the old one running.
+      const swap = async (spec: PythonNodeParams) => {
+        const next = await make(spec);
+        const old = hosted;
+        hosted = next;
+        if (old) await old.cleanup().finally(() => old.destroy());
+      };
       return {
         async initialize() {
-          const { pyodide } = await runtime();
-          const host = pyodide.pyimport('remotemedia.node_host');
-          try {
-            hosted = host.create_node(JSON.stringify({ ...params, name: nodeId })) as HostedNode;
-          } finally {
-            host.destroy();
-          }
-          control()?.enter();
-          try {
-            await hosted.initialize();
-          } finally {
-            control()?.leave();
-          }
+          hosted = await make(params);
+          if (!live.has(nodeId)) live.set(nodeId, new Set());
+          live.get(nodeId)!.add(swap);
         },
         process: (input) => call(() => hosted!.process(encodeFrame({ sequence: 0, data: input }))),
         flush: () => call(() => hosted!.flush()),
         async cleanup() {
+          live.get(nodeId)?.delete(swap);
+          if (live.get(nodeId)?.size === 0) live.delete(nodeId);
           if (!hosted) return;
           try {
             await hosted.cleanup();

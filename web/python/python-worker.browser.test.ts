@@ -159,6 +159,34 @@ describe('Python nodes in the Python worker (Pyodide) beside the pipeline worker
     );
   });
 
+  it('hot swap: new source takes over a running stream; a broken one leaves the old running', async () => {
+    const node = (body: string) =>
+      `from remotemedia import Node\nclass Live(Node):\n    def process(self, data):\n        return ${body}\n`;
+    const live: Manifest = {
+      version: 'v1',
+      metadata: { name: 'live' },
+      nodes: [{ id: 'live', node_type: 'PythonNode', params: { source: node('data + 1') } }],
+      connections: [],
+    };
+    const session = await runtime.stream(live);
+    const next = async (value: number) => {
+      await session.sendInput(RuntimeData.json(value));
+      return ((await session.recvOutput())!.data as JsonData).value;
+    };
+    expect(await next(1)).toBe(2);
+    expect(await runtime.updatePythonNode('live', { source: node('data * 100') })).toBe(1);
+    expect(await next(2)).toBe(200);
+    const broken = await runtime
+      .updatePythonNode('live', { source: node('data +') })
+      .catch((e: unknown) => e);
+    expect(String((broken as Error).message)).toMatch(/keeps its old code.*SyntaxError/s);
+    expect(await next(3)).toBe(300);
+    await session.close();
+    await expect(runtime.updatePythonNode('live', { source: node('0') })).rejects.toThrow(
+      "no running PythonNode 'live'",
+    );
+  });
+
   it('PythonNode params are checked before Pyodide runs, with their path', async () => {
     const bad: Manifest = {
       ...failing,

@@ -46,6 +46,13 @@ export class PythonWorker {
     return link.call(host.warm(onProgress ? proxy(onProgress) : undefined));
   }
 
+  /** Swaps the Python object of a running PythonNode; resolves with how many were. */
+  async updateNode(nodeId: string, params: unknown): Promise<number> {
+    const link = await this.ensure();
+    const host = link.host as unknown as Remote<PythonHost>;
+    return link.call(host.updateNode(nodeId, params));
+  }
+
   async islandRunner(): Promise<IslandRunner> {
     const link = await this.ensure();
     const control = this.control;

@@ -93,6 +93,19 @@ export class Runtime implements PipelineTransport {
   }
 
   /** Resolves once the pipeline worker runs (it is restarted if it was lost). */
+  /**
+   * Hot swap: the running PythonNode `nodeId` continues with a Python object made
+   * from `params` (new `source` or `class`), without restarting its session or its
+   * audio. If the new code does not load, the old keeps running and this rejects
+   * with the reason. Resolves with the number of running instances updated.
+   */
+  updatePythonNode(
+    nodeId: string,
+    params: { source?: string; class?: string; params?: Record<string, unknown> },
+  ): Promise<number> {
+    return this.python.updateNode(nodeId, params);
+  }
+
   async ready(): Promise<void> {
     await this.worker();
   }
