@@ -1,10 +1,39 @@
 import { readFileSync } from 'node:fs';
 import { playwright } from '@vitest/browser-playwright';
 import type { BrowserCommand } from 'vitest/node';
-import type { Plugin } from 'vite';
 import { defineConfig } from 'vitest/config';
 import { makeSpeechFixture } from './tests/audio/speech-fixture.ts';
 import { chromiumArgs, chromiumPath } from './tests/chromium.ts';
+import { VitePWA, type VitePWAOptions } from 'vite-plugin-pwa';
+import { remotemediaAssets } from './web/vite/remotemedia-assets.ts';
+
+/** The demo as a PWA: manifest, and a service worker precaching every asset. */
+const pwaOptions: Partial<VitePWAOptions> = {
+  strategies: 'injectManifest',
+  srcDir: 'workers',
+  filename: 'service-worker.ts',
+  injectRegister: false, // web/app/service-worker-registration.ts
+  manifest: {
+    name: 'RemoteMedia Web',
+    short_name: 'RemoteMedia',
+    description: 'Real-time media and ML pipelines in the browser, offline.',
+    start_url: '.',
+    scope: '.',
+    display: 'standalone',
+    background_color: '#f4f6fa',
+    theme_color: '#2f6fde',
+    icons: [
+      { src: 'icons/icon-192.png', sizes: '192x192', type: 'image/png' },
+      { src: 'icons/icon-512.png', sizes: '512x512', type: 'image/png' },
+      { src: 'icons/maskable-512.png', sizes: '512x512', type: 'image/png', purpose: 'maskable' },
+    ],
+  },
+  injectManifest: {
+    globPatterns: ['**/*.{html,js,mjs,css,wasm,json,zip,onnx,wav}'],
+    // Pyodide's wasm is 9.6 MB and onnxruntime's 14 MB: precache them too.
+    maximumFileSizeToCacheInBytes: 32 << 20,
+  },
+};
 
 /**
  * Runs on the test server for browser tests: real speech from espeak-ng (see
@@ -22,48 +51,15 @@ const speechWav: BrowserCommand<[rate?: number]> = (_context, rate = 16000) => {
   return { wav: readFileSync(path).toString('base64'), sampleRate: wav.sampleRate, truth };
 };
 
-/** What Pyodide loads from beside its indexURL; the build ships them under pyodide/. */
-const PYODIDE_FILES = [
-  'pyodide.asm.mjs',
-  'pyodide.asm.wasm',
-  'python_stdlib.zip',
-  'pyodide-lock.json',
-];
-
-function pyodideAssets(): Plugin {
-  return {
-    name: 'remotemedia:pyodide-assets',
-    apply: 'build',
-    generateBundle() {
-      for (const name of PYODIDE_FILES) {
-        this.emitFile({
-          type: 'asset',
-          fileName: `pyodide/${name}`,
-          source: readFileSync(`node_modules/pyodide/${name}`),
-        });
-      }
-    },
-  };
-}
-
-/**
- * Cross-origin isolation (COOP/COEP) on every server we run: SharedArrayBuffer and
- * Atomics.wait need it, and the app must behave in development as it does deployed.
- */
-export const crossOriginIsolationHeaders = {
-  'Cross-Origin-Opener-Policy': 'same-origin',
-  'Cross-Origin-Embedder-Policy': 'require-corp',
-};
-
 export default defineConfig({
-  plugins: [pyodideAssets()],
-  server: { headers: crossOriginIsolationHeaders, host: '127.0.0.1' },
-  preview: { headers: crossOriginIsolationHeaders, host: '127.0.0.1', port: 4173 },
-  worker: { format: 'es' },
-  // onnxruntime-web and Pyodide find their wasm beside their own modules
-  // (import.meta.url), so they are served as they are; the rest is pre-bundled up front so that tests do not reload when a
-  // worker first imports it.
-  optimizeDeps: { include: ['comlink', 'zod'], exclude: ['onnxruntime-web', 'pyodide'] },
+  // Pyodide and the Silero models served and shipped from our origin, COOP/COEP set;
+  // the demo is an installable app that works offline.
+  plugins: [remotemediaAssets(), VitePWA(pwaOptions)],
+  publicDir: 'web/app/public',
+  server: { host: '127.0.0.1' },
+  preview: { host: '127.0.0.1', port: 4173 },
+  // Pre-bundled up front so that tests do not reload when a worker first imports them.
+  optimizeDeps: { include: ['comlink', 'zod'] },
   build: { outDir: 'dist-app', target: 'es2022' },
   test: {
     // Real models, real Chromium and real audio take seconds on a busy machine; a

@@ -1,6 +1,7 @@
 /**
- * The demo page: edit a manifest, run it in the pipeline worker, see the outputs
- * and any error with the path it names.
+ * The demo page: the audio studio (live pipelines on the microphone, a file or the
+ * bundled speech sample), and a manifest playground that runs any manifest in the
+ * pipeline worker and shows the outputs, or the error with the path it names.
  */
 import calculator from '../../examples/manifests/calculator.json';
 import passthrough from '../../examples/manifests/passthrough.json';
@@ -13,6 +14,8 @@ import {
   type SessionOutput,
 } from '../index.ts';
 import { platform } from '../platform.ts';
+import { registerServiceWorker } from './service-worker-registration.ts';
+import { startStudio } from './studio/studio.ts';
 
 const examples: Record<string, unknown> = {
   'Calculator: PassThrough → add 5 → PassThrough': calculator,
@@ -37,10 +40,13 @@ const showExample = () => {
 select.addEventListener('change', showExample);
 showExample();
 
+registerServiceWorker();
 const transport = await createRuntime();
+void startStudio(transport);
 void transport.nodeTypes().then((types) => {
   status.textContent = `Worker ready (${platform.crossOriginIsolated ? 'cross-origin isolated' : 'NOT cross-origin isolated'}). Node types: ${types.join(', ')}`;
   runButton.disabled = false;
+  (document.getElementById('studio-run') as HTMLButtonElement).disabled = false;
 });
 
 function showError(error: unknown): void {

@@ -1,12 +1,12 @@
 /**
  * SileroVAD assets in the browser: the model files and onnxruntime's wasm are
- * fetched from our own server (never a CDN). In development and tests Vite serves
- * them from node_modules; a build must copy them to the same paths under its base.
+ * fetched from our own server (never a CDN): web/vite/remotemedia-assets.ts serves
+ * them in development and ships them in a build, at the same paths.
  */
 import type { SileroAssets, SileroModel } from './silero-vad.ts';
 
 export interface BrowserSileroAssetOptions {
-  /** Where silero_vad_*.onnx are served; default: vad-web's dist under the site root. */
+  /** Where silero_vad_*.onnx are served; default: `silero/` under the app's base (remotemediaAssets serves and ships them there). */
   modelBase?: string;
   /**
    * Where onnxruntime-web's .wasm files are served. By default the bundler's URL for
@@ -16,7 +16,7 @@ export interface BrowserSileroAssetOptions {
 }
 
 export function browserSileroAssets(options: BrowserSileroAssetOptions = {}): SileroAssets {
-  const modelBase = options.modelBase ?? '/node_modules/@ricky0123/vad-web/dist/';
+  const modelBase = options.modelBase ?? `${import.meta.env.BASE_URL}silero/`;
   return {
     async loadOrt() {
       // The wasm-only build: its single 14 MB runtime, not the 28 MB WebGPU one.

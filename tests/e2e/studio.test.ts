@@ -1,0 +1,179 @@
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright';
+import { type PreviewServer, preview } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromiumArgs, chromiumPath, launchChromium } from '../chromium.ts';
+
+/**
+ * The demo's audio studio and its PWA, built as `npm start` serves them and driven
+ * in Debian's Chromium: the bundled speech sample plays (at real time) through the
+ * presets; the live views fill with data (screenshots in test-results/); the Python
+ * node is edited while it runs; then the network is cut and it all still works.
+ */
+let server: PreviewServer;
+let browser: Browser;
+let url: string;
+
+beforeAll(async () => {
+  if (!existsSync('dist-app/service-worker.js'))
+    throw new Error('dist-app is missing: run "npm run build" first');
+  server = await preview({ preview: { port: 0, host: '127.0.0.1' }, logLevel: 'silent' });
+  url = server.resolvedUrls!.local[0]!;
+  browser = await launchChromium();
+  mkdirSync('test-results', { recursive: true });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+async function open(context: BrowserContext): Promise<Page> {
+  const page = await context.newPage();
+  await page.goto(url);
+  await page.waitForSelector('#studio-run:not([disabled])', { timeout: 30_000 });
+  return page;
+}
+
+/** Runs a preset on the bundled sample and waits until the sample has played out. */
+async function runPreset(page: Page, preset: string): Promise<void> {
+  await page.selectOption('#input', 'sample');
+  await page.selectOption('#preset', preset);
+  await page.evaluate(() => delete document.body.dataset.studio);
+  await page.click('#studio-run');
+  await page.waitForSelector('body[data-studio]', { timeout: 90_000 });
+  expect(
+    await page.getAttribute('body', 'data-studio'),
+    (await page.textContent('#studio-status')) ?? '',
+  ).toBe('done');
+}
+
+/** How many pixels of a canvas differ from its background: a view with data draws. */
+function drawnPixels(page: Page, id: string): Promise<number> {
+  return page.$eval(`#${id}`, (canvas) => {
+    const c = canvas as HTMLCanvasElement;
+    const data = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+    let drawn = 0;
+    for (let i = 0; i < data.length; i += 4) {
+      if (data[i] !== 0xf6 || data[i + 1] !== 0xf8 || data[i + 2] !== 0xfa) drawn++;
+    }
+    return drawn;
+  });
+}
+
+describe('the audio studio (built app)', () => {
+  it('segments the bundled speech sample with Silero VAD; every view has data', async () => {
+    const context = await browser.newContext();
+    const page = await open(context);
+    await runPreset(page, 'segmenter');
+    const segments = await page.$$eval('#segments li span', (spans) =>
+      spans.map((s) => s.textContent),
+    );
+    // The sample holds two sentences with silence around and between them.
+    expect(segments.length).toBeGreaterThanOrEqual(2);
+    expect(await drawnPixels(page, 'waveform')).toBeGreaterThan(500);
+    expect(await drawnPixels(page, 'vad')).toBeGreaterThan(500);
+    const metricNodes = await page.$$eval('#metrics tbody tr', (rows) =>
+      rows.map((r) => (r as HTMLElement).dataset.node),
+    );
+    expect(metricNodes).toEqual(expect.arrayContaining(['resample', 'vad', 'waveform']));
+    expect(await page.$$eval('#graph [data-node]', (g) => g.length)).toBe(3);
+    expect(await page.isEnabled('#segments li button')).toBe(true);
+    await page.screenshot({ path: 'test-results/studio-segmenter.png', fullPage: true });
+    await context.close();
+  }, 120_000);
+
+  it('draws the log-mel image of the DSP chain', async () => {
+    const context = await browser.newContext();
+    const page = await open(context);
+    await runPreset(page, 'dsp');
+    expect(await drawnPixels(page, 'logmel')).toBeGreaterThan(20_000);
+    expect(await drawnPixels(page, 'waveform')).toBeGreaterThan(500);
+    await page.screenshot({ path: 'test-results/studio-dsp.png', fullPage: true });
+    await context.close();
+  }, 120_000);
+
+  it('the Python node, edited while it runs, changes the output without a restart', async () => {
+    const context = await browser.newContext();
+    const page = await open(context);
+    await page.selectOption('#preset', 'python');
+    await page.selectOption('#input', 'sample');
+    await page.evaluate(() => delete document.body.dataset.studio);
+    await page.click('#studio-run');
+    await page.waitForSelector('#python-outputs li', { timeout: 90_000 });
+    const source = await page.inputValue('#python-source');
+    await page.fill(
+      '#python-source',
+      source.replace('return {"loudness_db"', 'return {"edited": True, "loudness_db"'),
+    );
+    await page.click('#python-apply');
+    await expect.poll(() => page.textContent('#python-status')).toContain('without restarting');
+    await page.waitForSelector('body[data-studio]', { timeout: 90_000 });
+    const lines = await page.$$eval('#python-outputs li', (items) =>
+      items.map((i) => i.textContent!),
+    );
+    const swap = lines.findIndex((l) => l.includes('new source'));
+    expect(swap).toBeGreaterThan(0);
+    expect(lines.slice(0, swap).every((l) => !l.includes('edited'))).toBe(true);
+    expect(lines.slice(swap + 1).some((l) => l.includes('"edited":true'))).toBe(true);
+    await page.screenshot({ path: 'test-results/studio-python.png', fullPage: true });
+    // The edited source is saved (IndexedDB) and comes back after a reload.
+    await page.reload();
+    await page.waitForSelector('#studio-run:not([disabled])');
+    expect(await page.inputValue('#python-source')).toContain('"edited": True');
+    expect(await page.inputValue('#preset')).toBe('python');
+    await context.close();
+  }, 150_000);
+});
+
+describe('the PWA', () => {
+  it('meets the install criteria: a manifest with icons, a service worker in control', async () => {
+    // Chromium does not offer installs in incognito contexts: a profile on disk.
+    const profile = mkdtempSync(join(tmpdir(), 'remotemedia-pwa-'));
+    const context = await chromium.launchPersistentContext(profile, {
+      executablePath: chromiumPath,
+      args: chromiumArgs,
+    });
+    try {
+      const page = await open(context);
+      await page.evaluate(() => navigator.serviceWorker.ready);
+      const session = await context.newCDPSession(page);
+      const { installabilityErrors } = (await session.send('Page.getInstallabilityErrors')) as {
+        installabilityErrors: { errorId: string }[];
+      };
+      expect(installabilityErrors).toEqual([]);
+      const manifest = await (await page.request.get(`${url}manifest.webmanifest`)).json();
+      expect(manifest).toMatchObject({ display: 'standalone', name: 'RemoteMedia Web' });
+    } finally {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    }
+  });
+
+  it('after one online visit, works with the network cut: segments and Python', async () => {
+    const context = await browser.newContext();
+    const page = await open(context);
+    // Installed, precached and controlling this page.
+    await page.evaluate(async () => {
+      await navigator.serviceWorker.ready;
+      if (!navigator.serviceWorker.controller) {
+        await new Promise((resolve) =>
+          navigator.serviceWorker.addEventListener('controllerchange', resolve, { once: true }),
+        );
+      }
+    });
+    await context.setOffline(true);
+    await page.reload();
+    await page.waitForSelector('#studio-run:not([disabled])', { timeout: 30_000 });
+    expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+    expect(await page.evaluate(() => navigator.onLine)).toBe(false);
+    await runPreset(page, 'segmenter');
+    expect((await page.$$('#segments li')).length).toBeGreaterThanOrEqual(2);
+    await runPreset(page, 'python');
+    expect((await page.$$('#python-outputs li')).length).toBeGreaterThan(10);
+    await page.screenshot({ path: 'test-results/studio-offline.png', fullPage: true });
+    await context.close();
+  }, 240_000);
+});

@@ -1,0 +1,25 @@
+/**
+ * What the studio remembers across reloads, in IndexedDB (idb-keyval): the chosen
+ * preset and input, and the Python node's source as last edited.
+ */
+import { get, set } from 'idb-keyval';
+
+export interface StudioState {
+  preset: string;
+  input: 'sample' | 'file' | 'microphone';
+  pythonSource: string;
+}
+
+const KEY = 'remotemedia-studio';
+
+export async function loadState(defaults: StudioState): Promise<StudioState> {
+  try {
+    return { ...defaults, ...((await get<Partial<StudioState>>(KEY)) ?? {}) };
+  } catch {
+    return defaults; // private windows may refuse IndexedDB: start fresh
+  }
+}
+
+export function saveState(state: StudioState): Promise<void> {
+  return set(KEY, state).catch(() => {});
+}

@@ -1,0 +1,255 @@
+/**
+ * The audio studio of the demo: pick an input and a preset, run it live, watch the
+ * waveform, speech probability and segments, log-mel image and per-node metrics
+ * update; play back each detected segment; edit the Python node while it runs.
+ */
+import {
+  type AudioData,
+  type AudioSource,
+  type JsonData,
+  type Manifest,
+  openAudioFile,
+  openMicrophone,
+  RemoteMediaError,
+  type Runtime,
+  type RuntimeSession,
+  type SessionOutput,
+} from '../../index.ts';
+import speechSampleUrl from '../assets/speech-sample.wav?url';
+import { renderGraph } from './graph-view.ts';
+import { LiveViews } from './live-views.ts';
+import { renderMetrics } from './metrics-view.ts';
+import { DEFAULT_PYTHON_SOURCE, PRESETS, pythonManifest } from './presets.ts';
+import { loadState, saveState, type StudioState } from './saved-state.ts';
+
+const $ = <T extends Element>(selector: string) => document.querySelector(selector) as T;
+
+export async function startStudio(runtime: Runtime): Promise<void> {
+  const presetSelect = $<HTMLSelectElement>('#preset');
+  const inputSelect = $<HTMLSelectElement>('#input');
+  const fileInput = $<HTMLInputElement>('#file');
+  const runButton = $<HTMLButtonElement>('#studio-run');
+  const stopButton = $<HTMLButtonElement>('#studio-stop');
+  const description = $<HTMLParagraphElement>('#preset-description');
+  const studioStatus = $<HTMLParagraphElement>('#studio-status');
+  const editor = $<HTMLTextAreaElement>('#python-source');
+  const applyButton = $<HTMLButtonElement>('#python-apply');
+  const editorStatus = $<HTMLParagraphElement>('#python-status');
+  const pythonOutputs = $<HTMLOListElement>('#python-outputs');
+  const segmentsList = $<HTMLOListElement>('#segments');
+  const metricsBody = $<HTMLTableSectionElement>('#metrics tbody');
+  const views = new LiveViews($('#waveform'), $('#vad'), $('#logmel'));
+
+  const state: StudioState = await loadState({
+    preset: 'segmenter',
+    input: 'sample',
+    pythonSource: DEFAULT_PYTHON_SOURCE,
+  });
+  for (const preset of PRESETS) presetSelect.add(new Option(preset.title, preset.id));
+  presetSelect.value = state.preset;
+  inputSelect.value = state.input;
+  editor.value = state.pythonSource;
+
+  const manifestOf = (id: string): Manifest =>
+    id === 'python' ? pythonManifest(editor.value) : PRESETS.find((p) => p.id === id)!.manifest;
+  const showPreset = () => {
+    const preset = PRESETS.find((p) => p.id === presetSelect.value) ?? PRESETS[0]!;
+    description.textContent = preset.description;
+    document.body.dataset.preset = preset.id;
+    renderGraph($('#graph'), manifestOf(preset.id));
+  };
+  const remember = () => {
+    state.preset = presetSelect.value;
+    state.input = inputSelect.value as StudioState['input'];
+    state.pythonSource = editor.value;
+    void saveState(state);
+  };
+  presetSelect.addEventListener('change', () => {
+    showPreset();
+    remember();
+  });
+  inputSelect.addEventListener('change', () => {
+    fileInput.hidden = inputSelect.value !== 'file';
+    remember();
+  });
+  fileInput.hidden = inputSelect.value !== 'file';
+  showPreset();
+  void preloadModel($('#model-progress'));
+
+  let running: { session: RuntimeSession; source: AudioSource } | undefined;
+
+  runButton.addEventListener('click', async () => {
+    if (running) return;
+    remember();
+    views.reset();
+    segmentsList.replaceChildren();
+    pythonOutputs.replaceChildren();
+    runButton.disabled = true;
+    try {
+      if (presetSelect.value === 'python') await warmPython(runtime, $('#python-progress'));
+      const source = await openInput(inputSelect.value, fileInput.files?.[0]);
+      const session = await runtime.stream(manifestOf(presetSelect.value), { input: source });
+      running = { session, source };
+      stopButton.disabled = false;
+      applyButton.disabled = presetSelect.value !== 'python';
+      studioStatus.textContent = `Running ${presetSelect.selectedOptions[0]!.text}…`;
+      // The last snapshot stays on screen after the run (an ended session has none).
+      const refresh = () =>
+        session.metrics().then(
+          (m) => m.length > 0 && renderMetrics(metricsBody, m),
+          () => {},
+        );
+      const metrics = setInterval(() => void refresh(), 250);
+      try {
+        await consume(session, views, segmentsList, pythonOutputs, refresh);
+        const segments =
+          presetSelect.value === 'segmenter' ? `, ${views.segments.length} speech segments` : '';
+        studioStatus.textContent = `Done: ${views.nowS.toFixed(1)} s of audio${segments}.`;
+        document.body.dataset.studio = 'done';
+      } finally {
+        clearInterval(metrics);
+      }
+    } catch (error) {
+      studioStatus.textContent = messageOf(error);
+      document.body.dataset.studio = 'failed';
+    } finally {
+      running = undefined;
+      runButton.disabled = false;
+      stopButton.disabled = true;
+      applyButton.disabled = true;
+    }
+  });
+
+  stopButton.addEventListener('click', () => void running?.source.stop());
+
+  applyButton.addEventListener('click', async () => {
+    remember();
+    editorStatus.textContent = 'Applying…';
+    try {
+      await runtime.updatePythonNode('python', { source: editor.value });
+      editorStatus.textContent = `Applied at ${views.nowS.toFixed(1)} s, without restarting the audio.`;
+      const marker = document.createElement('li');
+      marker.className = 'swap';
+      marker.textContent = `— new source from ${views.nowS.toFixed(1)} s —`;
+      pythonOutputs.append(marker);
+    } catch (error) {
+      editorStatus.textContent = messageOf(error);
+    }
+  });
+  editor.addEventListener('input', remember);
+}
+
+async function openInput(kind: string, file: File | undefined): Promise<AudioSource> {
+  if (kind === 'microphone') return openMicrophone();
+  if (kind === 'file') {
+    if (!file) throw new RemoteMediaError('usage', 'Pick an audio file first.');
+    return openAudioFile(file, { monitor: true });
+  }
+  return openAudioFile(speechSampleUrl, { monitor: true });
+}
+
+/** Routes each output to its view, by the node that made it. */
+async function consume(
+  session: RuntimeSession,
+  views: LiveViews,
+  segmentsList: HTMLOListElement,
+  pythonOutputs: HTMLOListElement,
+  refreshMetrics: () => Promise<unknown>,
+): Promise<void> {
+  let segmentAudio: AudioData | undefined;
+  let outputs = 0;
+  for await (const { nodeId, data } of session as AsyncIterable<SessionOutput>) {
+    // Near the end the session's islands are still up: keep their last figures.
+    if (++outputs % 25 === 0) void refreshMetrics();
+    if (nodeId === 'waveform' && data.kind === 'audio') views.addAudio(data);
+    else if (data.kind === 'event') {
+      const timeS = (data.timestampUs ?? 0) / 1e6;
+      if (data.name === 'vad_probability') {
+        views.addProbability(timeS, (data.payload as { probability: number }).probability);
+      } else if (data.name === 'speech_start') views.speechStart(timeS);
+      else if (data.name === 'speech_end') {
+        views.speechEnd(timeS, segmentAudio);
+        addSegment(segmentsList, views.segments.length, segmentAudio, timeS);
+        segmentAudio = undefined;
+      }
+    } else if (nodeId === 'vad' && data.kind === 'audio') segmentAudio = data;
+    else if (data.kind === 'tensor') views.addLogMel(data);
+    else if (nodeId === 'python') {
+      const item = document.createElement('li');
+      item.textContent = `${views.nowS.toFixed(2)} s: ${JSON.stringify((data as JsonData).value ?? data.kind)}`;
+      pythonOutputs.append(item);
+      if (pythonOutputs.children.length > 2000) pythonOutputs.firstElementChild!.remove();
+      pythonOutputs.scrollTop = pythonOutputs.scrollHeight;
+    }
+  }
+}
+
+function addSegment(
+  list: HTMLOListElement,
+  index: number,
+  audio: AudioData | undefined,
+  endS: number,
+): void {
+  const item = document.createElement('li');
+  const seconds = audio ? audio.samples.length / audio.sampleRate : 0;
+  const label = document.createElement('span');
+  label.textContent = `Segment ${index}: ${(endS - seconds).toFixed(2)}–${endS.toFixed(2)} s`;
+  const play = document.createElement('button');
+  play.type = 'button';
+  play.textContent = '▶ Play';
+  play.disabled = !audio;
+  play.addEventListener('click', () => {
+    if (!audio) return;
+    const context = new AudioContext({ sampleRate: audio.sampleRate });
+    const buffer = context.createBuffer(1, audio.samples.length, audio.sampleRate);
+    buffer.copyToChannel(audio.samples as Float32Array<ArrayBuffer>, 0);
+    const node = new AudioBufferSourceNode(context, { buffer });
+    node.connect(context.destination);
+    node.onended = () => void context.close();
+    node.start();
+  });
+  item.append(label, play);
+  list.append(item);
+}
+
+/** Pyodide's load, on a progress bar (only the first time: it stays warm). */
+async function warmPython(runtime: Runtime, bar: HTMLProgressElement): Promise<void> {
+  bar.hidden = false;
+  const label = bar.nextElementSibling as HTMLElement | null;
+  await runtime.warmPython((stage, fraction) => {
+    bar.value = fraction;
+    if (label) label.textContent = `Python: ${stage}`;
+  });
+  bar.value = 1;
+  if (label) label.textContent = 'Python ready';
+}
+
+/**
+ * Fetches the Silero model once with progress: the worker's own fetch then comes
+ * from the HTTP cache (or the service worker's precache).
+ */
+async function preloadModel(bar: HTMLProgressElement): Promise<void> {
+  const label = bar.nextElementSibling as HTMLElement | null;
+  try {
+    const response = await fetch(`${import.meta.env.BASE_URL}silero/silero_vad_v5.onnx`);
+    const total = Number(response.headers.get('content-length')) || 2_300_000;
+    const reader = response.body!.getReader();
+    let loaded = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      loaded += value.length;
+      bar.value = Math.min(1, loaded / total);
+    }
+    bar.value = 1;
+    if (label) label.textContent = 'VAD model ready';
+  } catch (error) {
+    if (label) label.textContent = `VAD model: ${messageOf(error)}`;
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof RemoteMediaError
+    ? `[${error.kind}] ${error.message}`
+    : String((error as Error)?.message ?? error);
+}
