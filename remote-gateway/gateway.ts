@@ -123,6 +123,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const tokens = options.tokens.map((t) => Buffer.from(t));
 
   const onRequest = async (request: IncomingMessage, response: ServerResponse) => {
+    // Pages of allowed origins may ask how the gateway is (the demo's status light).
+    const origin = request.headers.origin;
+    if (origin && (origins.has('*') || origins.has(origin))) {
+      response.setHeader('Access-Control-Allow-Origin', origin);
+      response.setHeader('Vary', 'Origin');
+    }
     if (request.url === '/healthz') {
       response.writeHead(200, { 'content-type': 'application/json' });
       response.end(

@@ -59,6 +59,8 @@ export interface RuntimeStreamOptions extends SessionOptions {
    * of sendInput. On isolated pages its ring is read where the source nodes run.
    */
   input?: AudioSource;
+  /** The token of the gateway that runs this pipeline's remote nodes (else the runtime's). */
+  gatewayToken?: string;
 }
 
 let sessionCounter = 0;

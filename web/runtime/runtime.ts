@@ -136,11 +136,11 @@ export class Runtime implements PipelineTransport {
       runners.set(PYTHON, await this.python.islandRunner());
     }
     for (const [key, remote] of plan.remotes) {
-      const token = this.options.gateway?.token;
+      const token = options.gatewayToken ?? this.options.gateway?.token;
       if (token === undefined) {
         throw new RemoteMediaError(
           'usage',
-          `the pipeline has nodes on the gateway at ${remote.host}:${remote.port}: pass createRuntime({ gateway: { token } })`,
+          `the pipeline has nodes on the gateway at ${remote.host}:${remote.port}: pass createRuntime({ gateway: { token } }) or stream(manifest, { gatewayToken })`,
         );
       }
       runners.set(key, remoteIslandRunner(link, remote, token));

@@ -48,6 +48,7 @@ export function renderGraph(svg: SVGSVGElement, manifest: Manifest): void {
     const { x, y } = at.get(node.id)!;
     const group = document.createElementNS(SVG, 'g');
     group.setAttribute('data-node', node.id);
+    if (node.remote) group.setAttribute('class', 'remote');
     const rect = document.createElementNS(SVG, 'rect');
     Object.entries({ x, y, width: BOX.width, height: BOX.height, rx: 6 }).forEach(([k, v]) =>
       rect.setAttribute(k, String(v)),
@@ -60,7 +61,7 @@ export function renderGraph(svg: SVGSVGElement, manifest: Manifest): void {
     type.setAttribute('x', String(x + 8));
     type.setAttribute('y', String(y + 32));
     type.setAttribute('class', 'type');
-    type.textContent = node.node_type;
+    type.textContent = node.remote ? `${node.node_type} · gateway` : node.node_type;
     group.append(rect, title, type);
     svg.append(group);
   }

@@ -1,6 +1,7 @@
 /**
  * What the studio remembers across reloads, in IndexedDB (idb-keyval): the chosen
- * preset and input, and the Python node's source as last edited.
+ * preset and input, the Python node's source as last edited, the gateway settings
+ * and which nodes run there.
  */
 import { get, set } from 'idb-keyval';
 
@@ -8,6 +9,10 @@ export interface StudioState {
   preset: string;
   input: 'sample' | 'file' | 'microphone';
   pythonSource: string;
+  gatewayAddress: string;
+  gatewayToken: string;
+  /** Per preset, the nodes switched to the gateway. */
+  onGateway: Record<string, string[]>;
 }
 
 const KEY = 'remotemedia-studio';

@@ -16,6 +16,7 @@ import {
   type SessionOutput,
 } from '../../index.ts';
 import speechSampleUrl from '../assets/speech-sample.wav?url';
+import { placeOnGateway, remoteOf, renderPlacement, watchGateway } from './gateway-panel.ts';
 import { renderGraph } from './graph-view.ts';
 import { LiveViews } from './live-views.ts';
 import { renderMetrics } from './metrics-view.ts';
@@ -39,31 +40,58 @@ export async function startStudio(runtime: Runtime): Promise<void> {
   const segmentsList = $<HTMLOListElement>('#segments');
   const metricsBody = $<HTMLTableSectionElement>('#metrics tbody');
   const views = new LiveViews($('#waveform'), $('#vad'), $('#logmel'));
+  const gatewayAddress = $<HTMLInputElement>('#gateway-address');
+  const gatewayToken = $<HTMLInputElement>('#gateway-token');
+  const placement = $<HTMLDivElement>('#placement');
 
   const state: StudioState = await loadState({
     preset: 'segmenter',
     input: 'sample',
     pythonSource: DEFAULT_PYTHON_SOURCE,
+    gatewayAddress: '127.0.0.1:8765',
+    gatewayToken: '',
+    onGateway: {},
   });
+  // `npm start` prints the demo's address with the token of the gateway it started.
+  const fromHash = new URLSearchParams(location.hash.slice(1)).get('gateway-token');
+  if (fromHash) state.gatewayToken = fromHash;
+  gatewayAddress.value = state.gatewayAddress;
+  gatewayToken.value = state.gatewayToken;
+  watchGateway(() => gatewayAddress.value, $('#gateway-status'));
   for (const preset of PRESETS) presetSelect.add(new Option(preset.title, preset.id));
   presetSelect.value = state.preset;
   inputSelect.value = state.input;
   editor.value = state.pythonSource;
 
+  const onGateway = () => new Set(state.onGateway[presetSelect.value] ?? []);
   const manifestOf = (id: string): Manifest =>
-    id === 'python' ? pythonManifest(editor.value) : PRESETS.find((p) => p.id === id)!.manifest;
+    placeOnGateway(
+      id === 'python' ? pythonManifest(editor.value) : PRESETS.find((p) => p.id === id)!.manifest,
+      onGateway(),
+      remoteOf(gatewayAddress.value),
+    );
   const showPreset = () => {
     const preset = PRESETS.find((p) => p.id === presetSelect.value) ?? PRESETS[0]!;
     description.textContent = preset.description;
     document.body.dataset.preset = preset.id;
-    renderGraph($('#graph'), manifestOf(preset.id));
+    const manifest = manifestOf(preset.id);
+    renderGraph($('#graph'), manifest);
+    renderPlacement(placement, manifest, onGateway(), (ids) => {
+      state.onGateway[preset.id] = [...ids];
+      remember();
+      renderGraph($('#graph'), manifestOf(preset.id));
+    });
   };
   const remember = () => {
     state.preset = presetSelect.value;
     state.input = inputSelect.value as StudioState['input'];
     state.pythonSource = editor.value;
+    state.gatewayAddress = gatewayAddress.value;
+    state.gatewayToken = gatewayToken.value;
     void saveState(state);
   };
+  gatewayAddress.addEventListener('change', remember);
+  gatewayToken.addEventListener('change', remember);
   presetSelect.addEventListener('change', () => {
     showPreset();
     remember();
@@ -88,7 +116,10 @@ export async function startStudio(runtime: Runtime): Promise<void> {
     try {
       if (presetSelect.value === 'python') await warmPython(runtime, $('#python-progress'));
       const source = await openInput(inputSelect.value, fileInput.files?.[0]);
-      const session = await runtime.stream(manifestOf(presetSelect.value), { input: source });
+      const session = await runtime.stream(manifestOf(presetSelect.value), {
+        input: source,
+        gatewayToken: gatewayToken.value || undefined,
+      });
       running = { session, source };
       stopButton.disabled = false;
       applyButton.disabled = presetSelect.value !== 'python';
