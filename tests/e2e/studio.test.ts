@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright';
 import { type PreviewServer, preview } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startGateway } from '../../remote-gateway/gateway.ts';
 import { chromiumArgs, chromiumPath, launchChromium } from '../chromium.ts';
 
 /**
@@ -125,6 +126,43 @@ describe('the audio studio (built app)', () => {
     expect(await page.inputValue('#python-source')).toContain('"edited": True');
     expect(await page.inputValue('#preset')).toBe('python');
     await context.close();
+  }, 150_000);
+});
+
+describe('the studio with the gateway beside it', () => {
+  it('a node switched to the gateway gives the same segments as in the browser', async () => {
+    const token = 'studio-gateway-token-0123';
+    const gateway = await startGateway({
+      port: 0,
+      tokens: [token],
+      allowedOrigins: [new URL(url).origin],
+    });
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      await page.goto(`${url}#gateway-token=${token}`);
+      await page.waitForSelector('#studio-run:not([disabled])');
+      await page.fill('#gateway-address', `127.0.0.1:${gateway.port}`);
+      await expect
+        .poll(() => page.textContent('#gateway-status'), { timeout: 10_000 })
+        .toContain('gateway up');
+      await runPreset(page, 'segmenter');
+      const inBrowser = await page.$$eval('#segments li span', (s) => s.map((e) => e.textContent));
+      await page.check('#placement input[data-node="resample"]');
+      expect(await page.isDisabled('#placement input[data-node="vad"]')).toBe(true);
+      await runPreset(page, 'segmenter');
+      const hybrid = await page.$$eval('#segments li span', (s) => s.map((e) => e.textContent));
+      expect(gateway.metrics.sessionsTotal).toBe(1);
+      // The same segments; a live capture may start a few ms apart from run to run.
+      const bounds = (labels: (string | null)[]) =>
+        labels.flatMap((l) => [...l!.matchAll(/(\d+\.\d+)/g)].map((m) => Number(m[1])));
+      expect(hybrid).toHaveLength(inBrowser.length);
+      bounds(hybrid).forEach((b, i) => expect(b).toBeCloseTo(bounds(inBrowser)[i]!, 1));
+      await page.screenshot({ path: 'test-results/studio-hybrid.png', fullPage: true });
+    } finally {
+      await context.close();
+      await gateway.close();
+    }
   }, 150_000);
 });
 
