@@ -10,6 +10,8 @@ export default tseslint.config(
     ignores: [
       'dist/',
       'dist-app/',
+      'examples/embed/dist/',
+      'examples/embed/node_modules/',
       'node_modules/',
       'test-results/',
       'python-packages/',

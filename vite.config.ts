@@ -5,7 +5,7 @@ import { defineConfig } from 'vitest/config';
 import { makeSpeechFixture } from './tests/audio/speech-fixture.ts';
 import { chromiumArgs, chromiumPath } from './tests/chromium.ts';
 import { VitePWA, type VitePWAOptions } from 'vite-plugin-pwa';
-import { remotemediaAssets } from './web/vite/remotemedia-assets.ts';
+import { remotemediaWeb } from './web/vite/vite-plugin.ts';
 
 /** The demo as a PWA: manifest, and a service worker precaching every asset. */
 const pwaOptions: Partial<VitePWAOptions> = {
@@ -54,7 +54,7 @@ const speechWav: BrowserCommand<[rate?: number]> = (_context, rate = 16000) => {
 export default defineConfig({
   // Pyodide and the Silero models served and shipped from our origin, COOP/COEP set;
   // the demo is an installable app that works offline.
-  plugins: [remotemediaAssets(), VitePWA(pwaOptions)],
+  plugins: [remotemediaWeb(), VitePWA(pwaOptions)],
   publicDir: 'web/app/public',
   server: { host: '127.0.0.1' },
   preview: { host: '127.0.0.1', port: 4173 },

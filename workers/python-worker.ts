@@ -20,9 +20,7 @@ const files = Object.fromEntries(
 );
 
 installErrorTransfer();
-// In development Pyodide finds its files beside its module in node_modules; a build
-// ships them under pyodide/ (see vite.config.ts).
-const indexURL = import.meta.env.DEV
-  ? undefined
-  : new URL(`${import.meta.env.BASE_URL}pyodide/`, self.location.href).href;
-expose(new PythonHost(() => loadPyodide(indexURL ? { indexURL } : {}), files));
+// Served (development) and shipped (build) under pyodide/ by the Vite plugin
+// (web/vite/vite-plugin.ts), in the app that embeds the runtime as in ours.
+const indexURL = new URL(`${import.meta.env.BASE_URL}pyodide/`, self.location.href).href;
+expose(new PythonHost(() => loadPyodide({ indexURL }), files));

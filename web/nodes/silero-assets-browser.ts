@@ -1,12 +1,12 @@
 /**
  * SileroVAD assets in the browser: the model files and onnxruntime's wasm are
- * fetched from our own server (never a CDN): web/vite/remotemedia-assets.ts serves
+ * fetched from our own server (never a CDN): web/vite/vite-plugin.ts serves
  * them in development and ships them in a build, at the same paths.
  */
 import type { SileroAssets, SileroModel } from './silero-vad.ts';
 
 export interface BrowserSileroAssetOptions {
-  /** Where silero_vad_*.onnx are served; default: `silero/` under the app's base (remotemediaAssets serves and ships them there). */
+  /** Where silero_vad_*.onnx are served; default: `silero/` under the app's base (the Vite plugin serves and ships them there). */
   modelBase?: string;
   /**
    * Where onnxruntime-web's .wasm files are served. By default the bundler's URL for
