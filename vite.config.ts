@@ -51,7 +51,15 @@ const speechWav: BrowserCommand<[rate?: number]> = (_context, rate = 16000) => {
   return { wav: readFileSync(path).toString('base64'), sampleRate: wav.sampleRate, truth };
 };
 
+/** Shown in the page; a build may name itself (the update test builds two versions). */
+const appVersion = process.env.REMOTEMEDIA_APP_VERSION ?? packageVersion();
+
+function packageVersion(): string {
+  return (JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version;
+}
+
 export default defineConfig({
+  define: { __APP_VERSION__: JSON.stringify(appVersion) },
   // Pyodide and the Silero models served and shipped from our origin, COOP/COEP set;
   // the demo is an installable app that works offline.
   plugins: [remotemediaWeb(), VitePWA(pwaOptions)],

@@ -40,6 +40,7 @@ const showExample = () => {
 select.addEventListener('change', showExample);
 showExample();
 
+document.getElementById('version')!.textContent = `v${__APP_VERSION__}`;
 registerServiceWorker();
 const transport = await createRuntime();
 void startStudio(transport);

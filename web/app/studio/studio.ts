@@ -6,6 +6,8 @@
 import {
   type AudioData,
   type AudioSource,
+  audioBlocks,
+  decodeAudio,
   type JsonData,
   type Manifest,
   openAudioFile,
@@ -29,6 +31,7 @@ export async function startStudio(runtime: Runtime): Promise<void> {
   const presetSelect = $<HTMLSelectElement>('#preset');
   const inputSelect = $<HTMLSelectElement>('#input');
   const fileInput = $<HTMLInputElement>('#file');
+  const realTime = $<HTMLInputElement>('#realtime');
   const runButton = $<HTMLButtonElement>('#studio-run');
   const stopButton = $<HTMLButtonElement>('#studio-stop');
   const description = $<HTMLParagraphElement>('#preset-description');
@@ -104,7 +107,7 @@ export async function startStudio(runtime: Runtime): Promise<void> {
   showPreset();
   void preloadModel($('#model-progress'));
 
-  let running: { session: RuntimeSession; source: AudioSource } | undefined;
+  let running: { session: RuntimeSession; stop(): Promise<void> } | undefined;
 
   runButton.addEventListener('click', async () => {
     if (running) return;
@@ -115,12 +118,30 @@ export async function startStudio(runtime: Runtime): Promise<void> {
     runButton.disabled = true;
     try {
       if (presetSelect.value === 'python') await warmPython(runtime, $('#python-progress'));
-      const source = await openInput(inputSelect.value, fileInput.files?.[0]);
-      const session = await runtime.stream(manifestOf(presetSelect.value), {
-        input: source,
-        gatewayToken: gatewayToken.value || undefined,
-      });
-      running = { session, source };
+      const manifest = manifestOf(presetSelect.value);
+      const gatewayOptions = { gatewayToken: gatewayToken.value || undefined };
+      let session: RuntimeSession;
+      if (realTime.checked || inputSelect.value === 'microphone') {
+        const source = await openInput(inputSelect.value, fileInput.files?.[0]);
+        session = await runtime.stream(manifest, { input: source, ...gatewayOptions });
+        running = { session, stop: () => source.stop() };
+      } else {
+        // As fast as the pipeline goes: decoded, cut in 20 ms blocks, sent in order.
+        const audio = await decodeAudio(
+          await inputBytes(inputSelect.value, fileInput.files?.[0]),
+          48000,
+        );
+        session = await runtime.stream(manifest, gatewayOptions);
+        let stopped = false;
+        running = { session, stop: async () => void (stopped = true) };
+        void (async () => {
+          for (const block of audioBlocks(audio, 960)) {
+            if (stopped) break;
+            await session.sendInput(block);
+          }
+          await session.close();
+        })().catch(() => {}); // a failure ends the session: consume reports it
+      }
       stopButton.disabled = false;
       applyButton.disabled = presetSelect.value !== 'python';
       studioStatus.textContent = `Running ${presetSelect.selectedOptions[0]!.text}…`;
@@ -151,7 +172,7 @@ export async function startStudio(runtime: Runtime): Promise<void> {
     }
   });
 
-  stopButton.addEventListener('click', () => void running?.source.stop());
+  stopButton.addEventListener('click', () => void running?.stop());
 
   applyButton.addEventListener('click', async () => {
     remember();
@@ -172,11 +193,16 @@ export async function startStudio(runtime: Runtime): Promise<void> {
 
 async function openInput(kind: string, file: File | undefined): Promise<AudioSource> {
   if (kind === 'microphone') return openMicrophone();
+  return openAudioFile(await inputBytes(kind, file), { monitor: true });
+}
+
+/** The bytes of the chosen file, or of the bundled sample. */
+async function inputBytes(kind: string, file: File | undefined): Promise<ArrayBuffer> {
   if (kind === 'file') {
     if (!file) throw new RemoteMediaError('usage', 'Pick an audio file first.');
-    return openAudioFile(file, { monitor: true });
+    return file.arrayBuffer();
   }
-  return openAudioFile(speechSampleUrl, { monitor: true });
+  return (await fetch(speechSampleUrl)).arrayBuffer();
 }
 
 /** Routes each output to its view, by the node that made it. */
