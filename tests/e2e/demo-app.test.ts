@@ -79,6 +79,9 @@ describe('the demo app (built)', () => {
     await page.click('#run');
     await page.waitForSelector('#error:not([hidden])');
     expect(await page.textContent('#error')).toContain('nodes[1].params.operand');
+    // The edited manifest is kept (IndexedDB) and comes back after a reload.
+    await page.reload();
+    await expect.poll(() => page.inputValue('#manifest')).toContain('"operand": "five"');
     await page.close();
   });
 });

@@ -13,6 +13,7 @@ import {
   RuntimeData,
   type SessionOutput,
 } from '../index.ts';
+import { get, set } from 'idb-keyval';
 import { platform } from '../platform.ts';
 import { registerServiceWorker } from './service-worker-registration.ts';
 import { startStudio } from './studio/studio.ts';
@@ -23,6 +24,7 @@ const examples: Record<string, unknown> = {
   'Python: an inline node in Pyodide after a Calculator': pythonInline,
 };
 
+const PLAYGROUND_KEY = 'remotemedia-playground-manifest';
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const status = $<HTMLParagraphElement>('status');
 const select = $<HTMLSelectElement>('example');
@@ -37,8 +39,15 @@ for (const name of Object.keys(examples)) select.add(new Option(name, name));
 const showExample = () => {
   manifestBox.value = JSON.stringify(examples[select.value], null, 2);
 };
-select.addEventListener('change', showExample);
-showExample();
+select.addEventListener('change', () => {
+  showExample();
+  void set(PLAYGROUND_KEY, manifestBox.value);
+});
+// The manifest as last edited is kept in IndexedDB and comes back on reload.
+const saved = await get<string>(PLAYGROUND_KEY).catch(() => undefined);
+if (saved) manifestBox.value = saved;
+else showExample();
+manifestBox.addEventListener('input', () => void set(PLAYGROUND_KEY, manifestBox.value));
 
 document.getElementById('version')!.textContent = `v${__APP_VERSION__}`;
 registerServiceWorker();

@@ -10,6 +10,7 @@ import {
   decodeAudio,
   type JsonData,
   type Manifest,
+  type NodeMetricsSnapshot,
   openAudioFile,
   openMicrophone,
   RemoteMediaError,
@@ -42,6 +43,7 @@ export async function startStudio(runtime: Runtime): Promise<void> {
   const pythonOutputs = $<HTMLOListElement>('#python-outputs');
   const segmentsList = $<HTMLOListElement>('#segments');
   const metricsBody = $<HTMLTableSectionElement>('#metrics tbody');
+  const captureStats = $<HTMLParagraphElement>('#capture-stats');
   const views = new LiveViews($('#waveform'), $('#vad'), $('#logmel'));
   const gatewayAddress = $<HTMLInputElement>('#gateway-address');
   const gatewayToken = $<HTMLInputElement>('#gateway-token');
@@ -107,12 +109,20 @@ export async function startStudio(runtime: Runtime): Promise<void> {
   showPreset();
   void preloadModel($('#model-progress'));
 
-  let running: { session: RuntimeSession; stop(): Promise<void> } | undefined;
+  let running:
+    | {
+        session: RuntimeSession;
+        stop(): Promise<void>;
+        /** What the capture worklet delivered and dropped (live inputs). */
+        capture?(): { written: number; dropped: number };
+      }
+    | undefined;
 
   runButton.addEventListener('click', async () => {
     if (running) return;
     remember();
     views.reset();
+    metricsBody.replaceChildren();
     segmentsList.replaceChildren();
     pythonOutputs.replaceChildren();
     runButton.disabled = true;
@@ -124,7 +134,7 @@ export async function startStudio(runtime: Runtime): Promise<void> {
       if (realTime.checked || inputSelect.value === 'microphone') {
         const source = await openInput(inputSelect.value, fileInput.files?.[0]);
         session = await runtime.stream(manifest, { input: source, ...gatewayOptions });
-        running = { session, stop: () => source.stop() };
+        running = { session, stop: () => source.stop(), capture: () => source.stats() };
       } else {
         // As fast as the pipeline goes: decoded, cut in 20 ms blocks, sent in order.
         const audio = await decodeAudio(
@@ -145,10 +155,19 @@ export async function startStudio(runtime: Runtime): Promise<void> {
       stopButton.disabled = false;
       applyButton.disabled = presetSelect.value !== 'python';
       studioStatus.textContent = `Running ${presetSelect.selectedOptions[0]!.text}…`;
-      // The last snapshot stays on screen after the run (an ended session has none).
+      const live = running;
+      // Islands end one by one: keep each node's last figures.
+      const lastMetrics = new Map<string, NodeMetricsSnapshot>();
       const refresh = () =>
         session.metrics().then(
-          (m) => m.length > 0 && renderMetrics(metricsBody, m),
+          (m) => {
+            for (const node of m) lastMetrics.set(node.nodeId, node);
+            if (lastMetrics.size > 0) renderMetrics(metricsBody, [...lastMetrics.values()]);
+            const capture = live.capture?.();
+            captureStats.textContent = capture
+              ? `Capture: ${capture.written} samples delivered, ${capture.dropped} dropped (ring full).`
+              : 'Input sent as fast as the pipeline takes it: nothing can be dropped.';
+          },
           () => {},
         );
       const metrics = setInterval(() => void refresh(), 250);
