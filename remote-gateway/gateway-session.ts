@@ -191,6 +191,13 @@ export class GatewaySession {
       this.wakeSinks();
       return;
     }
+    if (message.type === 'metrics') {
+      void this.metrics().then(
+        (nodes) => this.control({ type: 'metrics', id: message.id, nodes }),
+        () => this.control({ type: 'metrics', id: message.id, nodes: [] }),
+      );
+      return;
+    }
     if (message.type === 'end') {
       const input = this.spec.inputs[message.port];
       if (!input) throw new RemoteMediaError('usage', `input port ${message.port} does not exist`);

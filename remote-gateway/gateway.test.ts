@@ -102,6 +102,19 @@ describe('the gateway over a real WebSocket on loopback', () => {
     );
   });
 
+  it("a session's per-node metrics come back from the gateway while it runs", async () => {
+    const session = await client.stream(calculator as Manifest);
+    for (const v of [1, 2, 3]) {
+      await session.sendInput(RuntimeData.json(v));
+      await session.recvOutput();
+    }
+    const nodes = await session.metrics();
+    expect(nodes.map((n) => n.nodeId).sort()).toEqual(['calc', 'pass1', 'pass2']);
+    expect(nodes.find((n) => n.nodeId === 'calc')).toMatchObject({ itemsIn: 3, itemsOut: 3 });
+    await session.close();
+    expect(await session.metrics()).toEqual([]); // ended: nothing to ask
+  });
+
   it('answers /healthz and /metrics', async () => {
     const base = gateway.url.replace('ws://', 'http://').replace('/v1', '');
     expect(await (await fetch(`${base}/healthz`)).json()).toMatchObject({

@@ -165,6 +165,12 @@ describe('the studio with the gateway beside it', () => {
       const hybrid = await page.$$eval('#segments li span', (s) => s.map((e) => e.textContent));
       expect(gateway.metrics.sessionsTotal).toBe(1);
       expect(hybrid).toEqual(inBrowser);
+      // The node on the gateway reports its metrics like the others.
+      expect(
+        await page.$$eval('#metrics tbody tr', (r) =>
+          r.map((e) => (e as HTMLElement).dataset.node),
+        ),
+      ).toEqual(expect.arrayContaining(['resample', 'vad', 'waveform']));
       await page.screenshot({ path: 'test-results/studio-hybrid.png', fullPage: true });
     } finally {
       await context.close();

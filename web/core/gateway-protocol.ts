@@ -17,7 +17,8 @@
  * Every frame and every `end`, `close`, `done` and `error` is numbered by its
  * sender, 1, 2, 3... in one sequence per direction (frames in their header's
  * sequence, controls in `seq`): a receiver drops what it already has and refuses a
- * gap. A session opened with `resume: true` survives a dropped connection: each side
+ * gap. `metrics` (with an id) asks for the session's per-node metrics, answered
+ * with the same id. A session opened with `resume: true` survives a dropped connection: each side
  * keeps what it sent until the other `ack`s it, and the client comes back with
  * `resume` (session id, the key it was given, the last number it received); the
  * gateway answers `resumed` (the last number it received, the inputs it took per
@@ -25,6 +26,7 @@
  */
 import { RemoteMediaError, type SerializedError } from './errors.ts';
 import type { Manifest } from './manifest.ts';
+import type { NodeMetricsSnapshot } from './node-metrics.ts';
 
 export const GATEWAY_PROTOCOL_VERSION = 2;
 /** Frames a client may send per port before it waits for credit. */
@@ -71,6 +73,8 @@ export type GatewayMessage =
       taken: number[];
     }
   | { type: 'credit'; port: number; frames: number }
+  /** The client asks for the session's per-node metrics; the gateway answers with `nodes`. */
+  | { type: 'metrics'; id: number; nodes?: NodeMetricsSnapshot[] }
   /** Everything numbered up to `seq` arrived: the sender may forget it. */
   | { type: 'ack'; seq: number }
   | { type: 'end'; port: number; seq: number }
@@ -98,6 +102,7 @@ export function parseGatewayMessage(text: string): GatewayMessage {
     'resume',
     'resumed',
     'credit',
+    'metrics',
     'ack',
     'end',
     'close',

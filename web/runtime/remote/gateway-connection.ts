@@ -17,6 +17,7 @@ import {
   GATEWAY_PROTOCOL_VERSION,
   GATEWAY_WINDOW,
   type GatewayMessage,
+  type NodeMetricsSnapshot,
   packFrame,
   parseGatewayMessage,
   type RemoteConfig,
@@ -72,6 +73,8 @@ export class GatewayConnection {
   /** Writing to the socket: not while connecting, resuming or after the end. */
   private live = false;
   private ended = false;
+  private metricsCounter = 0;
+  private readonly metricsAsked = new Map<number, (nodes: NodeMetricsSnapshot[]) => void>();
   /** `done` arrived: the close that follows it is the end, not a drop. */
   private finishing = false;
   private failure: RemoteMediaError | undefined;
@@ -145,6 +148,27 @@ export class GatewayConnection {
 
   close(): void {
     if (!this.failure) this.sequenced({ type: 'close' });
+  }
+
+  /**
+   * The per-node metrics of the gateway's part of the session; none while the
+   * connection is down or once the session has ended.
+   */
+  metrics(): Promise<NodeMetricsSnapshot[]> {
+    if (!this.live) return Promise.resolve([]);
+    const id = ++this.metricsCounter;
+    return new Promise<NodeMetricsSnapshot[]>((resolve) => {
+      // A drop before the answer: nothing to show this time.
+      const timer = setTimeout(() => {
+        this.metricsAsked.delete(id);
+        resolve([]);
+      }, 2000);
+      this.metricsAsked.set(id, (nodes) => {
+        clearTimeout(timer);
+        resolve(nodes);
+      });
+      this.socket.send(JSON.stringify({ type: 'metrics', id } satisfies GatewayMessage));
+    });
   }
 
   /** Ends the session from this side, at once. */
@@ -235,6 +259,10 @@ export class GatewayConnection {
       }
       case 'ack':
         this.sent.ack(message.seq);
+        return;
+      case 'metrics':
+        this.metricsAsked.get(message.id)?.(message.nodes ?? []);
+        this.metricsAsked.delete(message.id);
         return;
       case 'end':
         if (this.take(message.seq)) {

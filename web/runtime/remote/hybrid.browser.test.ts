@@ -49,6 +49,16 @@ describe('hybrid: a node on the gateway, the rest in the browser', async () => {
     expect(onGateway).toEqual(inBrowser);
   });
 
+  it("the session's metrics include the node on the gateway", async () => {
+    const session = await runtime.stream(pipeline({ remote }));
+    for (const chunk of chunks) await session.sendInput(chunk);
+    for (let i = 0; i < 2; i++) await session.recvOutput();
+    const nodes = await session.metrics();
+    expect(nodes.map((n) => n.nodeId).sort()).toEqual(['energy', 'resample', 'sink']);
+    expect(nodes.find((n) => n.nodeId === 'energy')!.itemsIn).toBeGreaterThanOrEqual(2);
+    await session.close();
+  });
+
   it('a wrong token is a clear error, not a hang', async () => {
     const wrong = await createRuntime({ gateway: { token: 'not-the-token' } });
     const error = await wrong.run(pipeline({ remote }), chunks).catch((e: unknown) => e);

@@ -66,9 +66,9 @@ export class RemoteIsland {
     this.cancelChannels();
   }
 
-  /** The gateway reports its nodes' metrics on its own /metrics. */
-  async metrics(): Promise<NodeMetricsSnapshot[]> {
-    return [];
+  /** Asked of the gateway, which runs these nodes. */
+  metrics(): Promise<NodeMetricsSnapshot[]> {
+    return this.connection.metrics();
   }
 
   private cancelChannels(): void {

@@ -134,8 +134,8 @@ export class RemoteSession implements StreamSession {
     this.connection.abort(String((reason as Error)?.message ?? reason ?? 'aborted'));
   }
 
-  /** The gateway reports node metrics on its /metrics endpoint. */
-  async metrics(): Promise<NodeMetricsSnapshot[]> {
-    return [];
+  /** The per-node metrics of the session, asked of the gateway. */
+  metrics(): Promise<NodeMetricsSnapshot[]> {
+    return this.connection.metrics();
   }
 }
