@@ -179,6 +179,25 @@ describe('the studio with the gateway beside it', () => {
   }, 150_000);
 });
 
+describe('the studio when a pipeline cannot start', () => {
+  it('says why, releases the input, and the next run works', async () => {
+    const context = await browser.newContext();
+    const page = await open(context);
+    await page.fill('#gateway-address', '127.0.0.1:9');
+    await page.selectOption('#preset', 'segmenter');
+    await page.check('#placement input[data-node="resample"]');
+    await page.selectOption('#input', 'sample');
+    await page.setChecked('#realtime', true);
+    await page.click('#studio-run');
+    await page.waitForSelector('body[data-studio="failed"]', { timeout: 30_000 });
+    expect(await page.textContent('#studio-status')).toContain('gateway');
+    await page.uncheck('#placement input[data-node="resample"]');
+    await runPreset(page, 'segmenter', false);
+    expect((await page.$$('#segments li')).length).toBeGreaterThanOrEqual(2);
+    await context.close();
+  }, 90_000);
+});
+
 describe('the PWA', () => {
   it('meets the install criteria: a manifest with icons, a service worker in control', async () => {
     // Chromium does not offer installs in incognito contexts: a profile on disk.

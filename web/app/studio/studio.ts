@@ -133,7 +133,13 @@ export async function startStudio(runtime: Runtime): Promise<void> {
       let session: RuntimeSession;
       if (realTime.checked || inputSelect.value === 'microphone') {
         const source = await openInput(inputSelect.value, fileInput.files?.[0]);
-        session = await runtime.stream(manifest, { input: source, ...gatewayOptions });
+        // A pipeline that cannot start must not leave the microphone (or a context) on.
+        session = await runtime
+          .stream(manifest, { input: source, ...gatewayOptions })
+          .catch(async (error: unknown) => {
+            await source.stop();
+            throw error;
+          });
         running = { session, stop: () => source.stop(), capture: () => source.stats() };
       } else {
         // As fast as the pipeline goes: decoded, cut in 20 ms blocks, sent in order.

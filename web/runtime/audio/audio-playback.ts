@@ -94,6 +94,6 @@ export class AudioPlayback {
   async close(): Promise<void> {
     this.ringView.close();
     this.node.disconnect();
-    if (this.ownsContext) await this.context.close();
+    if (this.ownsContext && this.context.state !== 'closed') await this.context.close();
   }
 }

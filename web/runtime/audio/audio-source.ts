@@ -171,12 +171,13 @@ async function startCapture(
       if (event.data.type === 'block') {
         quanta.push(event.data.samples!);
         delivered += event.data.samples!.length;
-      } else if (event.data.type === 'ended') {
+      } else if (event.data.type === 'ended' && !endedFlag) {
+        // Once: a stop and the end of a file may both report the end.
         endedFlag = true;
         worklet.disconnect();
         mute.disconnect();
         release();
-        if (!options.context) void context.close();
+        if (!options.context && context.state !== 'closed') void context.close().catch(() => {});
         resolve();
       }
       notify?.();
