@@ -14,6 +14,12 @@ export type ErrorKind =
   | 'session_closed'
   /** A worker (or process) running part of a session stopped or crashed. */
   | 'worker_lost'
+  /** A gateway refused the caller's credentials, or they do not grant what was asked. */
+  | 'unauthorized'
+  /** A limit was reached: a size, a count, a rate or a ceiling set by an operator. */
+  | 'limit'
+  /** A peer broke the gateway protocol (or a worker its pipe protocol). */
+  | 'protocol'
   | 'usage';
 
 export interface ManifestIssue {
