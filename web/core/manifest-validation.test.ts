@@ -192,6 +192,8 @@ describe('validateManifest', () => {
     );
     expect(issues.map((i) => [i.code, i.path])).toEqual([
       ['invalid_structure', 'nodes[2].executor'],
+      ['invalid_placement', 'nodes[0].remote'],
+      ['invalid_placement', 'nodes[1].executor'],
     ]);
     const placement = issuesOf(
       manifest({
@@ -233,5 +235,34 @@ describe('validateManifest', () => {
       expect(e.message).toContain('  - nodes[2].params.operation: ');
       expect(ManifestValidationError.fromJSON(e.toJSON())).toMatchObject({ issues: e.issues });
     }
+  });
+
+  it('a structure problem hides nothing: missing metadata, unknown type, duplicate id, bad operand', () => {
+    const issues = issuesOf({
+      version: 'v1',
+      nodes: [
+        node('a', 'Calculator', { operation: 'add', operand: 'x' }),
+        node('b', 'Calculater'),
+        node('a'),
+        { id: 'd', params: [] },
+      ],
+      connections: [{ from: 'a', to: 'b' }, { from: 'b' }, { from: 'b', to: 'zz' }],
+    });
+    expect(issues.map((i) => [i.code, i.path])).toEqual([
+      ['invalid_structure', 'metadata'],
+      ['invalid_structure', 'nodes[3].node_type'],
+      ['invalid_structure', 'nodes[3].params'],
+      ['invalid_structure', 'connections[1].to'],
+      ['invalid_params', 'nodes[0].params.operand'],
+      ['unknown_node_type', 'nodes[1].node_type'],
+      ['duplicate_id', 'nodes[2].id'],
+      ['unknown_connection_node', 'connections[2].to'],
+    ]);
+  });
+
+  it('does not change the object it was given when it rejects it', () => {
+    const input = { nodes: [node('c', 'Calculator', { operation: 'add' })] };
+    issuesOf(input);
+    expect(input.nodes[0]!.params).toEqual({ operation: 'add' });
   });
 });

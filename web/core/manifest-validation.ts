@@ -1,13 +1,19 @@
 /**
- * Manifest validation: structure (zod), then meaning — unique ids, known node
+ * Manifest validation: structure (zod) and meaning — unique ids, known node
  * types, each node's params against its own schema, placement, connections,
  * cycles and reachability. Every problem found is reported with its JSON path in
- * one ManifestValidationError.
+ * one ManifestValidationError; a structure problem does not stop the other checks.
  */
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { type ManifestIssue, ManifestValidationError } from './errors.ts';
-import { buildGraph, type PipelineGraph } from './graph.ts';
-import { formatPath, MANIFEST_VERSION, type Manifest, manifestSchema } from './manifest.ts';
+import { buildGraph, type Connection, type PipelineGraph } from './graph.ts';
+import {
+  formatPath,
+  MANIFEST_VERSION,
+  type Manifest,
+  type ManifestNode,
+  manifestSchema,
+} from './manifest.ts';
 import type { AnyNodeDefinition } from './node-contract.ts';
 import type { NodeRegistry } from './node-registry.ts';
 
@@ -25,22 +31,26 @@ export class PreparedPipeline {
   ) {}
 }
 
-/** Accepts a manifest object or its JSON text. Throws ManifestValidationError. */
+/**
+ * Accepts a manifest object or its JSON text. Throws ManifestValidationError listing
+ * every problem: structure, node types, params, placement and connections are all
+ * checked in one pass, so a missing `metadata` does not hide an unknown node type.
+ */
 export function validateManifest(input: unknown, registry: NodeRegistry): PreparedPipeline {
   const json = typeof input === 'string' ? parseJsonText(input) : input;
   const parsed = manifestSchema.safeParse(json);
+  const issues: ManifestIssue[] = [];
   if (!parsed.success) {
     // Parse again with the offending values attached, for messages that say what was found.
     const detailed = manifestSchema.safeParse(json, { reportInput: true });
-    throw new ManifestValidationError((detailed.error ?? parsed.error).issues.map(structureIssue));
+    issues.push(...(detailed.error ?? parsed.error).issues.map(structureIssue));
   }
-  const manifest = parsed.data as Manifest;
-  const issues: ManifestIssue[] = [];
+  const view = parsed.success ? wholeView(parsed.data as Manifest) : partialView(json);
   const definitions = new Map<string, AnyNodeDefinition>();
   const firstIndex = new Map<string, number>();
 
-  manifest.nodes.forEach((node, i) => {
-    const at = `nodes[${i}]`;
+  for (const { index, node } of view.nodes) {
+    const at = `nodes[${index}]`;
     const seen = firstIndex.get(node.id);
     if (seen !== undefined) {
       issues.push({
@@ -50,7 +60,7 @@ export function validateManifest(input: unknown, registry: NodeRegistry): Prepar
         message: `duplicate node id '${node.id}' (first used by nodes[${seen}]); ids must be unique`,
       });
     } else {
-      firstIndex.set(node.id, i);
+      firstIndex.set(node.id, index);
     }
 
     if (node.executor === 'remote' && node.remote === undefined) {
@@ -78,9 +88,10 @@ export function validateManifest(input: unknown, registry: NodeRegistry): Prepar
         nodeId: node.id,
         message: unknownTypeMessage(node.node_type, registry),
       });
-      return;
+      continue;
     }
     definitions.set(node.id, definition);
+    if (!isRecord(node.params)) continue; // already reported as a structure problem
     const result = definition.params['~standard'].validate(node.params);
     if (result instanceof Promise) {
       issues.push({
@@ -93,22 +104,23 @@ export function validateManifest(input: unknown, registry: NodeRegistry): Prepar
       for (const issue of result.issues) {
         issues.push(paramsIssue(issue, `${at}.params`, node.id, node.params));
       }
-    } else {
+    } else if (parsed.success) {
+      // Only the parsed copy is changed: the caller's object stays as it was.
       node.params = result.value as Record<string, unknown>;
     }
-  });
+  }
 
   const ids = [...firstIndex.keys()];
   const known = new Set(ids);
-  let connectionsOk = true;
+  let connectionsOk = view.complete;
   const seenEdges = new Set<string>();
-  manifest.connections.forEach((connection, i) => {
+  for (const { index, connection } of view.connections) {
     for (const end of ['from', 'to'] as const) {
       if (!known.has(connection[end])) {
         connectionsOk = false;
         issues.push({
           code: 'unknown_connection_node',
-          path: `connections[${i}].${end}`,
+          path: `connections[${index}].${end}`,
           message: `unknown node '${connection[end]}'; node ids are: ${ids.join(', ')}`,
         });
       }
@@ -118,14 +130,16 @@ export function validateManifest(input: unknown, registry: NodeRegistry): Prepar
       connectionsOk = false;
       issues.push({
         code: 'invalid_structure',
-        path: `connections[${i}]`,
+        path: `connections[${index}]`,
         message: `duplicate connection ${connection.from} -> ${connection.to}`,
       });
     }
     seenEdges.add(key);
-  });
+  }
 
-  const graph = buildGraph(ids, connectionsOk ? manifest.connections : []);
+  const edges = view.connections.map((c) => c.connection);
+  const graph = buildGraph(ids, connectionsOk ? edges : []);
+  // Cycles and reachability mean something only when every node and edge was read.
   if (connectionsOk) {
     for (const cycle of graph.cycles) {
       issues.push({
@@ -145,8 +159,60 @@ export function validateManifest(input: unknown, registry: NodeRegistry): Prepar
     }
   }
 
-  if (issues.length > 0) throw new ManifestValidationError(issues);
-  return new PreparedPipeline(manifest, graph, definitions);
+  if (issues.length > 0 || !parsed.success) throw new ManifestValidationError(issues);
+  return new PreparedPipeline(parsed.data as Manifest, graph, definitions);
+}
+
+/** The nodes and connections the meaning checks can read, with their indices for paths. */
+interface ManifestView {
+  nodes: { index: number; node: ManifestNode }[];
+  connections: { index: number; connection: Connection }[];
+  /** Every node and connection entry was readable (the graph checks need them all). */
+  complete: boolean;
+}
+
+function wholeView(manifest: Manifest): ManifestView {
+  return {
+    nodes: manifest.nodes.map((node, index) => ({ index, node })),
+    connections: manifest.connections.map((connection, index) => ({ index, connection })),
+    complete: true,
+  };
+}
+
+/**
+ * What can be read from a manifest that failed the structure check: entries whose
+ * id and node_type (or from and to) are strings. Their other problems are already
+ * structure issues; the rest of each entry is still checked.
+ */
+function partialView(json: unknown): ManifestView {
+  const view: ManifestView = { nodes: [], connections: [], complete: true };
+  if (!isRecord(json)) return { ...view, complete: false };
+  const nodes: unknown[] = Array.isArray(json.nodes) ? json.nodes : [];
+  nodes.forEach((node, index) => {
+    if (isRecord(node) && typeof node.id === 'string' && typeof node.node_type === 'string') {
+      view.nodes.push({ index, node: { ...node, params: node.params ?? {} } as ManifestNode });
+    } else view.complete = false;
+  });
+  if (
+    !Array.isArray(json.nodes) ||
+    (json.connections !== undefined && !Array.isArray(json.connections))
+  )
+    view.complete = false;
+  const connections: unknown[] = Array.isArray(json.connections) ? json.connections : [];
+  connections.forEach((connection, index) => {
+    if (
+      isRecord(connection) &&
+      typeof connection.from === 'string' &&
+      typeof connection.to === 'string'
+    ) {
+      view.connections.push({ index, connection: connection as unknown as Connection });
+    } else view.complete = false;
+  });
+  return view;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function parseJsonText(text: string): unknown {
