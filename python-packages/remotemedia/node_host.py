@@ -14,6 +14,7 @@ import inspect
 import json
 import os
 import pickle
+import sys
 from typing import Any, Dict, List, Optional
 
 from .core.node import Node, outputs_of
@@ -47,11 +48,31 @@ def _load_class(spec: Dict[str, Any]) -> type:
     if not class_name:
         raise NodeSpecError("a Python node needs 'class' (\"module:Class\") or 'source'")
     module_name, _, attr = class_name.rpartition(":") if ":" in class_name else ("remotemedia.nodes", "", class_name)
-    module = importlib.import_module(module_name)
+    module = _module_for(class_name, module_name, attr)
     found = getattr(module, attr, None)
     if not (isinstance(found, type) and issubclass(found, Node)):
         raise NodeSpecError(f"{module_name} has no Node subclass named {attr!r}")
     return found
+
+
+def _module_for(class_name: str, module_name: str, attr: str) -> Any:
+    """The module of a class path, checked before anything new is imported:
+    importing runs the module's top level, which is code of its own."""
+    if not all(part.isidentifier() for part in module_name.split(".")) or not attr.isidentifier():
+        raise NodeSpecError(f"{class_name!r} is not a class path (\"package.module:Class\")")
+    loaded = sys.modules.get(module_name)
+    if loaded is not None:
+        return loaded  # nothing runs: `os:system` is refused below, never called
+    # REMOTEMEDIA_CLASS_MODULES (comma-separated module prefixes), where a host sets it,
+    # lists the only modules a class path may import.
+    allowed = os.environ.get("REMOTEMEDIA_CLASS_MODULES")
+    if allowed is not None and not any(
+        module_name == prefix or module_name.startswith(prefix + ".")
+        for prefix in (p.strip() for p in allowed.split(","))
+        if prefix
+    ):
+        raise NodeSpecError(f"{class_name!r}: module {module_name!r} is not one this host imports ({allowed})")
+    return importlib.import_module(module_name)
 
 
 def _unpickle(encoded: str) -> Node:

@@ -50,6 +50,16 @@ class PipelineTest(unittest.TestCase):
         self.assertEqual(await p.run([1, 2, 3], use_runtime=False), [6, 7, 8])
         self.assertEqual(p.last_run, ("python", "use_runtime=False"))
 
+    async def test_the_originals_use_rust_and_the_log_line_saying_which_path_ran(self):
+        p = original_pipeline()
+        with self.assertLogs("remotemedia.pipeline", "INFO") as logs:
+            self.assertEqual(await p.run([1, 2, 3], use_rust=False), [6, 7, 8])
+        self.assertEqual(p.last_run, ("python", "use_runtime=False"))
+        self.assertIn("pipeline 'test': running on the pure-Python executor, because use_runtime=False", logs.output[0])
+        with self.assertLogs("remotemedia.pipeline", "INFO") as logs:
+            await p.run([1])
+        self.assertIn("runtime" if remotemedia_runtime.is_available() else "no RemoteMedia runtime", logs.output[-1])
+
     async def test_an_unknown_custom_node_falls_back(self):
         p = Pipeline("custom")
         p.add_node(CalculatorNode(name="calc", operation="multiply", operand=3))

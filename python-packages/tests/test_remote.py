@@ -8,10 +8,13 @@ import os
 import sys
 import unittest
 
+import remotemedia_runtime
 from remotemedia import Node, Pipeline
-from remotemedia.nodes import CalculatorNode
+from remotemedia.nodes import CalculatorNode, PassThroughNode
 from remotemedia.remote import RemoteExecutorConfig, RemoteObjectExecutionNode, RemoteProxy, RemoteProxyClient
-from remotemedia.remote.client import RemoteExecutionError
+from remotemedia.remote import LimitError, ProtocolError, UnauthorizedError
+from remotemedia.remote.client import RemoteExecutionError, class_source
+from remotemedia.remote.errors import remote_error
 
 
 class Shout(Node):
@@ -112,9 +115,9 @@ class RemoteTest(unittest.TestCase):
         bad.token = "not-the-token"
         async with RemoteProxyClient(bad) as client:
             remote = await client.create_proxy(Shout(name="shout"))
-            with self.assertRaises(RemoteExecutionError) as caught:
+            with self.assertRaises(UnauthorizedError) as caught:
                 await remote.process("x")
-            self.assertIn("unauthorized", str(caught.exception))
+            self.assertEqual(caught.exception.kind, "unauthorized")
 
     async def test_a_pickle_is_refused_while_the_gateway_does_not_allow_it(self):
         refusing = config()
@@ -158,3 +161,117 @@ class RemoteTest(unittest.TestCase):
             self.assertGreaterEqual(proxy.resumes, 2)
         finally:
             await relay.close()
+
+    async def test_stream_takes_a_plain_list_and_a_generator(self):
+        async with RemoteProxyClient(config()) as client:
+            remote = await client.create_proxy(Shout(name="shout"))
+            self.assertEqual([out async for out in remote.stream(["a", "b"])], ["A!", "B!"])
+            self.assertEqual([out async for out in remote.stream(w for w in "xy")], ["X!", "Y!"])
+
+    async def test_an_error_while_feeding_reaches_the_caller(self):
+        async with RemoteProxyClient(config()) as client:
+            remote = await client.create_proxy(Shout(name="shout"))
+
+            async def broken():
+                yield "a"
+                raise LookupError("the microphone went away")
+
+            with self.assertRaises(LookupError) as caught:
+                [out async for out in remote.stream(broken())]
+            self.assertIn("microphone", str(caught.exception))
+            # Input that cannot be encoded fails the same way, not as a hang.
+            with self.assertRaises(Exception) as unencodable:
+                [out async for out in remote.stream(["a", object()])]
+            self.assertNotIsInstance(unencodable.exception, RemoteExecutionError)
+
+    async def test_a_class_defined_inside_a_function_runs_remotely(self):
+        class Whisper(Node):
+            """Indented here: its source must be dedented to run on the gateway."""
+
+            def process(self, data):
+                return f"{data}...".lower()
+
+        async with RemoteProxyClient(config()) as client:
+            remote = await client.create_proxy(Whisper(name="whisper"))
+            self.assertEqual(await remote.process("HEY"), "hey...")
+
+
+class GatewayRuntimeTest(unittest.TestCase):
+    """remotemedia_runtime under CPython with REMOTEMEDIA_GATEWAY_URL: the whole
+    pipeline runs on the gateway (in Pyodide the runtime beside it comes first)."""
+
+    def setUp(self):
+        remote = config()
+        if remotemedia_runtime.where() == "pyodide":
+            raise unittest.SkipTest("in Pyodide remotemedia_runtime is the core beside it, never a gateway")
+        self.saved = {k: os.environ.get(k) for k in ("REMOTEMEDIA_GATEWAY_URL", "REMOTEMEDIA_GATEWAY_TOKEN")}
+        os.environ["REMOTEMEDIA_GATEWAY_URL"] = f"ws://{remote.host}:{remote.port}"
+        os.environ["REMOTEMEDIA_GATEWAY_TOKEN"] = remote.token
+
+    def tearDown(self):
+        for key, value in self.saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+    async def test_the_original_example_runs_on_the_gateway(self):
+        p = Pipeline(name="test")
+        p.add_node(PassThroughNode(name="pass1"))
+        p.add_node(CalculatorNode(name="calc", operation="add", operand=5))
+        p.add_node(PassThroughNode(name="pass2"))
+        self.assertTrue(remotemedia_runtime.is_available())
+        with self.assertLogs("remotemedia.pipeline", "INFO") as logs:
+            self.assertEqual(await p.run([1, 2, 3]), [6, 7, 8])
+        self.assertEqual(p.last_run[0], "runtime")
+        self.assertIn(f"gateway {os.environ['REMOTEMEDIA_GATEWAY_URL']}", logs.output[-1])
+        manifest = p.serialize()
+        self.assertEqual(await remotemedia_runtime.execute_pipeline_with_input(manifest, [10]), [15])
+
+    async def test_a_node_the_gateway_does_not_know_falls_back_saying_which(self):
+        p = Pipeline("custom")
+        p.add_node(CalculatorNode(name="calc", operation="multiply", operand=3))
+        p.add_node(Shout(name="shout"))
+        self.assertEqual(await p.run([1]), ["3!"])
+        self.assertEqual(p.last_run[0], "python")
+        self.assertIn("does not know the node types of shout", p.last_run[1])
+
+    async def test_a_wrong_gateway_address_is_a_clear_error(self):
+        os.environ["REMOTEMEDIA_GATEWAY_URL"] = "http://127.0.0.1:1"
+        with self.assertRaises(ValueError) as caught:
+            await remotemedia_runtime.execute_pipeline('{"nodes": []}')
+        self.assertIn("must be ws://host:port", str(caught.exception))
+
+
+class ClientCheckTest(unittest.TestCase):
+    """What the client refuses or maps before (or without) any gateway."""
+
+    def test_stream_refuses_what_is_not_iterable_at_the_call(self):
+        from remotemedia.remote.client import _ProxyFactory
+
+        factory = _ProxyFactory(RemoteProxyClient(RemoteExecutorConfig()), Shout(name="shout"))
+        for bad in (3, "abc", {"a": 1}):
+            with self.assertRaises(TypeError) as caught:
+                factory.stream(bad)
+            self.assertIn("iterable or async iterable", str(caught.exception))
+
+    def test_a_nested_class_that_uses_its_enclosing_variables_is_refused_clearly(self):
+        suffix = "!"
+
+        class Closure(Node):
+            def process(self, data):
+                return data + suffix
+
+        with self.assertRaises(ValueError) as caught:
+            class_source(Closure)
+        self.assertIn("uses suffix from its enclosing function", str(caught.exception))
+
+    def test_gateway_error_kinds_map_to_classes(self):
+        for kind, cls in (("unauthorized", UnauthorizedError), ("limit", LimitError), ("protocol", ProtocolError)):
+            error = remote_error({"kind": kind, "message": f"a {kind} refusal", "nodeId": "n"})
+            self.assertIsInstance(error, cls)
+            self.assertIsInstance(error, RemoteExecutionError)
+            self.assertEqual((error.kind, error.node_id, str(error)), (kind, "n", f"a {kind} refusal"))
+        other = remote_error({"kind": "node_failed", "message": "boom"})
+        self.assertEqual((type(other), other.kind), (RemoteExecutionError, "node_failed"))
+        self.assertIsInstance(remote_error("not an object"), ProtocolError)

@@ -57,28 +57,39 @@ class Pipeline:
         """The v1 manifest as JSON text, what the runtime's execute_pipeline takes."""
         return json.dumps(self.manifest())
 
-    async def run(self, input: Any = None, use_runtime: bool = True) -> List[Any]:
+    async def run(self, input: Any = None, use_runtime: bool = True, *, use_rust: Optional[bool] = None) -> List[Any]:
         """Runs every input (a list is a batch, anything else one item, None no
-        input) and returns every output."""
+        input) and returns every output. `use_rust` is the original SDK's name for
+        `use_runtime` (its runtime was Rust), kept so its code runs unchanged."""
+        if use_rust is not None:
+            use_runtime = use_rust
         items = [] if input is None else list(input) if isinstance(input, list) else [input]
         if use_runtime:
-            reason = await self._runtime_refusal()
+            reason = self._runtime_refusal()
             if reason is None:
                 import remotemedia_runtime
 
+                where = remotemedia_runtime.where()
+                log.info("pipeline %r: running on the runtime (%s)", self.name, where)
                 manifest = self.serialize()
-                results = (
-                    await remotemedia_runtime.execute_pipeline_with_input(manifest, items)
-                    if items
-                    else await remotemedia_runtime.execute_pipeline(manifest)
-                )
-                self.last_run = ("runtime", f"runtime {remotemedia_runtime.get_runtime_version()}")
-                log.info("pipeline %s ran on the runtime", self.name)
-                return results
+                try:
+                    results = (
+                        await remotemedia_runtime.execute_pipeline_with_input(manifest, items)
+                        if items
+                        else await remotemedia_runtime.execute_pipeline(manifest)
+                    )
+                except Exception as error:
+                    reason = _unknown_types(error)
+                    if reason is None:
+                        raise  # a failing node is the pipeline's error, not a reason to run it twice
+                else:
+                    self.last_run = ("runtime", f"runtime {remotemedia_runtime.get_runtime_version()} ({where})")
+                    log.info("pipeline %r: the runtime ran it (%s)", self.name, where)
+                    return results
         else:
             reason = "use_runtime=False"
         self.last_run = ("python", reason)
-        log.info("pipeline %s ran on the Python executor: %s", self.name, reason)
+        log.info("pipeline %r: running on the pure-Python executor, because %s", self.name, reason)
         return [out async for _, out in self._executor().stream(_aiter(items))]
 
     async def process(self, stream: AsyncIterator[Any]) -> AsyncIterator[Any]:
@@ -89,19 +100,35 @@ class Pipeline:
     def _executor(self) -> PythonExecutor:
         return PythonExecutor(self.nodes, self.connections)
 
-    async def _runtime_refusal(self) -> Optional[str]:
-        """Why the runtime cannot run this pipeline, or None if it can."""
+    def _runtime_refusal(self) -> Optional[str]:
+        """Why the runtime cannot run this pipeline, or None if it can (as far as is
+        known before asking: a gateway says which node types it lacks when asked)."""
         try:
             import remotemedia_runtime
         except ImportError as error:
             return f"remotemedia_runtime is not importable ({error})"
         if not remotemedia_runtime.is_available():
             return remotemedia_runtime.unavailable_reason()
-        known = set(remotemedia_runtime.node_types())
+        types = remotemedia_runtime.node_types()
+        if types is None:
+            return None
+        known = set(types)
         for node in self.nodes.values():
             if node.node_type not in known:
                 return f"the runtime does not know node {node.name!r} ({node.node_type})"
         return None
+
+
+def _unknown_types(error: Exception) -> Optional[str]:
+    """The fallback's reason when the runtime refused the manifest only for node types
+    it does not know (a gateway's answer); None for any other error."""
+    issues = getattr(error, "issues", None) or []
+    if getattr(error, "kind", None) != "manifest_invalid" or not issues:
+        return None
+    if any(issue.get("code") != "unknown_node_type" for issue in issues):
+        return None
+    names = ", ".join(str(issue.get("nodeId") or issue.get("path")) for issue in issues)
+    return f"the runtime does not know the node types of {names}"
 
 
 async def _aiter(items: Iterable[Any]) -> AsyncIterator[Any]:

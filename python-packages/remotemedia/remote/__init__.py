@@ -5,6 +5,16 @@ RemoteObjectExecutionNode for pipelines. Speaks the gateway protocol v2
 browser's WebSocket under Pyodide."""
 
 from .client import RemoteExecutorConfig, RemoteProxy, RemoteProxyClient
+from .errors import LimitError, ProtocolError, RemoteExecutionError, UnauthorizedError
 from .node import RemoteObjectExecutionNode
 
-__all__ = ["RemoteExecutorConfig", "RemoteObjectExecutionNode", "RemoteProxy", "RemoteProxyClient"]
+__all__ = [
+    "LimitError",
+    "ProtocolError",
+    "RemoteExecutionError",
+    "RemoteExecutorConfig",
+    "RemoteObjectExecutionNode",
+    "RemoteProxy",
+    "RemoteProxyClient",
+    "UnauthorizedError",
+]

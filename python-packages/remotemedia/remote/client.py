@@ -16,15 +16,18 @@ import pickle
 import ssl
 import struct
 import sys
+import textwrap
 from dataclasses import dataclass
-from typing import Any, AsyncIterator, Dict, List, Optional, Tuple
+from typing import Any, AsyncIterable, AsyncIterator, Dict, Iterable, List, Optional, Tuple, Union
 
 from ..core.node import Node
 from ..frame_codec import decode_frame, encode_frame
 from ..marshal import from_runtime_data, to_runtime_data
+from .errors import RemoteExecutionError, protocol_error, remote_error
+from .protocol import ACK_EVERY, MORE_PARTS, PORT_MASK, PROTOCOL_VERSION, WINDOW
 
-PROTOCOL_VERSION = 2
-MORE = 0x8000
+#: What stream() takes: any iterable or async iterable of inputs.
+Inputs = Union[Iterable[Any], AsyncIterable[Any]]
 
 
 class ConnectionLost(ConnectionError):
@@ -105,15 +108,6 @@ def _closed_errors() -> tuple:
     return (websockets.exceptions.ConnectionClosed, ConnectionLost)
 
 
-class RemoteExecutionError(RuntimeError):
-    """The gateway refused or ended a session; `kind` and `node_id` as the runtime's errors."""
-
-    def __init__(self, error: Dict[str, Any]) -> None:
-        super().__init__(error.get("message", "remote error"))
-        self.kind = error.get("kind")
-        self.node_id = error.get("nodeId")
-
-
 @dataclass
 class RemoteExecutorConfig:
     host: str = "127.0.0.1"
@@ -146,12 +140,63 @@ def node_spec(obj: Node, config: Optional[RemoteExecutorConfig] = None) -> Dict[
         raise ValueError(f"serialization must be 'reference' or 'pickle', not {config.serialization!r}")
     cls = type(obj)
     module = cls.__module__
-    if module not in ("__main__", "builtins") and not module.startswith("remotemedia_user"):
+    # A class inside a function ("f.<locals>.C") cannot be imported by path anywhere.
+    importable = "<locals>" not in cls.__qualname__
+    if importable and module not in ("__main__", "builtins") and not module.startswith("remotemedia_user"):
         spec: Dict[str, Any] = {"class": f"{module}:{cls.__qualname__}"}
     else:
-        spec = {"class": cls.__qualname__, "source": "from remotemedia import Node\n" + inspect.getsource(cls)}
+        spec = {"class": cls.__name__, "source": "from remotemedia import Node\n" + class_source(cls)}
     spec["params"] = obj.params()
     return spec
+
+
+def class_source(cls: type) -> str:
+    """The source of `cls` as a module-level definition the gateway can run: dedented
+    (a class defined in a function or a method is indented), and refused with a clear
+    error when it cannot travel on its own."""
+    try:
+        source = inspect.getsource(cls)
+    except (OSError, TypeError) as error:
+        raise ValueError(
+            f"the source of {cls.__qualname__} is not available ({error}); define it in a file, "
+            "or make its module importable on the gateway and send it by path"
+        ) from error
+    source = textwrap.dedent(source)
+    try:
+        compile(source, f"<source of {cls.__qualname__}>", "exec")
+    except SyntaxError as error:
+        raise ValueError(
+            f"the source of {cls.__qualname__} does not stand alone once dedented ({error.msg}, line {error.lineno}); "
+            "a multi-line string less indented than the class is the usual cause"
+        ) from error
+    # Variables of the enclosing function do not travel with the source: say so here,
+    # not as a NameError on the gateway.
+    for name, member in vars(cls).items():
+        code = getattr(getattr(member, "__func__", member), "__code__", None)
+        outer = [v for v in (code.co_freevars if code else ()) if v != "__class__"]
+        if outer:
+            raise ValueError(
+                f"{cls.__qualname__}.{name} uses {', '.join(outer)} from its enclosing function, which do not "
+                "travel with the class's source; pass them as params instead"
+            )
+    return source
+
+
+async def _items(inputs: Inputs) -> AsyncIterator[Any]:
+    if hasattr(inputs, "__aiter__"):
+        async for item in inputs:  # type: ignore[union-attr]
+            yield item
+    else:
+        for item in inputs:  # type: ignore[union-attr]
+            yield item
+
+
+def _check_inputs(inputs: Any) -> None:
+    if isinstance(inputs, (str, bytes, dict)) or not (hasattr(inputs, "__aiter__") or hasattr(inputs, "__iter__")):
+        raise TypeError(
+            f"stream() takes an iterable or async iterable of inputs (a list, a generator, an async generator), "
+            f"found {type(inputs).__name__}; for one input use process()"
+        )
 
 
 class RemoteProxy:
@@ -160,8 +205,6 @@ class RemoteProxy:
     With `reconnect`, a dropped connection is resumed (protocol v2): what the gateway
     has not acknowledged is kept and resent, repeats are dropped, so every frame
     arrives exactly once each way."""
-
-    ACK_EVERY = 16
 
     def __init__(self, config: RemoteExecutorConfig) -> None:
         self._config = config
@@ -174,11 +217,15 @@ class RemoteProxy:
         self._received = 0
         self._live = asyncio.Event()
         self._done = False
+        #: Inputs sent on port 0, and the credit granted for them (the gateway allows
+        #: WINDOW in flight; it closes a session that sends beyond its credit).
+        self._inputs_sent = 0
+        self._granted = 0
+        self._credit = asyncio.Event()
         self.resumes = 0
 
     @classmethod
     async def open(cls, config: RemoteExecutorConfig, obj: Node) -> "RemoteProxy":
-        proxy = cls(config)
         spec = node_spec(obj, config)
         manifest = {
             "version": "v1",
@@ -186,9 +233,18 @@ class RemoteProxy:
             "nodes": [{"id": obj.name, "node_type": "PythonNode", "params": spec}],
             "connections": [],
         }
+        return await cls.open_island(config, manifest, [obj.name], [obj.name])
+
+    @classmethod
+    async def open_island(
+        cls, config: RemoteExecutorConfig, manifest: Dict[str, Any], sources: List[str], sinks: List[str]
+    ) -> "RemoteProxy":
+        """A session running `manifest` on the gateway: port 0 feeds `sources`, and
+        the outputs of every sink come back (in the order they arrive)."""
+        proxy = cls(config)
         reply = await proxy._connect({
             "type": "open", "version": PROTOCOL_VERSION, "token": config.token,
-            "island": {"manifest": manifest, "inputs": [{"sources": [obj.name]}], "outputs": [{"sink": obj.name}]},
+            "island": {"manifest": manifest, "inputs": [{"sources": sources}], "outputs": [{"sink": s} for s in sinks]},
             "maxMessageSize": config.max_message_size,
             "resume": bool(config.reconnect),
         })
@@ -208,10 +264,14 @@ class RemoteProxy:
             ssl_arg = config.ssl_context if config.ssl_context is not None else (True if config.ssl_enabled else None)
             ws = await websockets.connect(config.url, ssl=ssl_arg, max_size=config.max_message_size)
         await ws.send(json.dumps(first))
-        reply = json.loads(await ws.recv())
-        if reply.get("type") not in ("opened", "resumed"):
+        try:
+            reply = json.loads(await ws.recv())
+        except _closed_errors() as error:
+            raise protocol_error(f"the gateway at {config.url} closed the connection before answering ({error})") from error
+        if not isinstance(reply, dict) or reply.get("type") not in ("opened", "resumed"):
             await ws.close()
-            raise RemoteExecutionError(reply.get("error", {"message": f"unexpected reply {reply}"}))
+            error = reply.get("error") if isinstance(reply, dict) else None
+            raise remote_error(error if error is not None else {"kind": "protocol", "message": f"unexpected reply {reply}"})
         self._ws = ws
         return reply
 
@@ -222,17 +282,35 @@ class RemoteProxy:
         outputs = [out async for out in self._outputs()]
         return outputs[0] if len(outputs) == 1 else outputs
 
-    async def stream(self, inputs: AsyncIterator[Any]) -> AsyncIterator[Any]:
-        """Streams inputs to the object and its outputs back as they come."""
-        async def feed() -> None:
-            async for item in inputs:
-                await self._send(item)
-            await self._end()
+    async def stream(self, inputs: Inputs) -> AsyncIterator[Any]:
+        """Streams inputs (any iterable or async iterable) to the object and its
+        outputs back as they come. An error while feeding — the inputs' own, or one
+        sending them — ends the stream and is raised here."""
+        _check_inputs(inputs)
 
+        async def feed() -> None:
+            try:
+                async for item in _items(inputs):
+                    await self._send(item)
+                await self._end()
+            except Exception:
+                # The reader is waiting for outputs that will never come: wake it.
+                feed_failed.set()
+                self._done = True
+                await self._ws.close()
+                raise
+
+        feed_failed = asyncio.Event()
         feeding = asyncio.ensure_future(feed())
         try:
-            async for out in self._outputs():
-                yield out
+            try:
+                async for out in self._outputs():
+                    yield out
+            except Exception:
+                if feed_failed.is_set():
+                    await asyncio.wait([feeding])
+                    raise feeding.exception()  # what broke the feed, not the close it caused
+                raise
             await feeding
         finally:
             feeding.cancel()
@@ -260,12 +338,16 @@ class RemoteProxy:
         await self._numbered(lambda seq: [json.dumps({"type": "end", "port": 0, "seq": seq})])
 
     async def _send(self, value: Any) -> None:
+        while self._inputs_sent - self._granted >= WINDOW:
+            self._credit.clear()
+            await self._credit.wait()
+        self._inputs_sent += 1
         room = self._config.max_message_size - 2
 
         def parts(seq: int) -> List[bytes]:
             frame = encode_frame(to_runtime_data(value), seq)
             return [
-                struct.pack("<H", MORE if at + room < len(frame) else 0) + frame[at : at + room]
+                struct.pack("<H", MORE_PARTS if at + room < len(frame) else 0) + frame[at : at + room]
                 for at in range(0, max(len(frame), 1), room)
             ]
 
@@ -276,12 +358,12 @@ class RemoteProxy:
         if seq <= self._received:
             return False
         if seq != self._received + 1:
-            raise RemoteExecutionError({"kind": "frame_codec", "message": f"message {seq} arrived after {self._received}"})
+            raise protocol_error(f"message {seq} arrived after {self._received}: something between was lost")
         self._received = seq
         return True
 
     async def _ack(self) -> None:
-        if self._resume_key and self._received % self.ACK_EVERY == 0:
+        if self._resume_key and self._received % ACK_EVERY == 0:
             try:
                 await self._ws.send(json.dumps({"type": "ack", "seq": self._received}))
             except Exception:
@@ -289,22 +371,26 @@ class RemoteProxy:
 
     async def _outputs(self) -> AsyncIterator[Any]:
         closed = _closed_errors()
-        parts: List[bytes] = []
+        parts: Dict[int, List[bytes]] = {}
         while True:
             try:
                 message = await self._ws.recv()
             except closed:
                 if not self._resume_key or self._done:
                     raise
-                parts = []
+                parts = {}
                 await self._resume()
                 continue
             if isinstance(message, bytes):
+                if len(message) < 2:
+                    raise protocol_error(f"a binary message of {len(message)} bytes has no port header")
                 (header,) = struct.unpack_from("<H", message)
-                parts.append(message[2:])
-                if header & MORE:
+                held = parts.setdefault(header & PORT_MASK, [])
+                held.append(message[2:])
+                if header & MORE_PARTS:
                     continue
-                frame, parts = b"".join(parts), []
+                frame = b"".join(held)
+                del parts[header & PORT_MASK]
                 sequence, data = decode_frame(frame)
                 if self._take(sequence):
                     await self._ack()
@@ -314,14 +400,15 @@ class RemoteProxy:
             kind = control.get("type")
             if kind == "ack":
                 self._unacked = [(seq, m) for seq, m in self._unacked if seq > control["seq"]]
+            elif kind == "credit":
+                self._granted += int(control.get("frames", 0))
+                self._credit.set()
             elif kind == "error":
-                raise RemoteExecutionError(control["error"])
+                raise remote_error(control.get("error"))
             elif kind == "done" and self._take(control["seq"]):
                 return
             elif kind == "end":
                 self._take(control["seq"])
-            # credit needs no action here: one frame is in flight at a time, or
-            # stream()'s feeder is paced by the socket itself.
 
     async def _resume(self) -> None:
         """Reconnects with backoff until the gateway resumes the session, then resends."""
@@ -344,6 +431,9 @@ class RemoteProxy:
                 if asyncio.get_running_loop().time() > deadline:
                     raise
         self._unacked = [(seq, m) for seq, m in self._unacked if seq > reply["received"]]
+        taken = reply.get("taken") or [self._granted]
+        self._granted = int(taken[0])  # the credit restarts from what the gateway took
+        self._credit.set()
         for _, messages in self._unacked:
             for message in messages:
                 await self._ws.send(message)
@@ -366,6 +456,7 @@ class RemoteProxyClient:
             await proxy.close()
 
     async def create_proxy(self, obj: Node) -> "_ProxyFactory":
+        node_spec(obj, self.config)  # a class that cannot travel fails here, not at first use
         return _ProxyFactory(self, obj)
 
 
@@ -383,7 +474,11 @@ class _ProxyFactory:
         finally:
             await proxy.close()
 
-    async def stream(self, inputs: AsyncIterator[Any]) -> AsyncIterator[Any]:
+    def stream(self, inputs: Inputs) -> AsyncIterator[Any]:
+        _check_inputs(inputs)  # at the call, before any connection is made
+        return self._stream(inputs)
+
+    async def _stream(self, inputs: Inputs) -> AsyncIterator[Any]:
         proxy = await RemoteProxy.open(self._client.config, self._obj)
         try:
             async for out in proxy.stream(inputs):
