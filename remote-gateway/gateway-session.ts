@@ -7,6 +7,13 @@
  * A resumable session outlives its WebSocket: when the connection drops it keeps
  * running detached, logging what it would send, until the client resumes on a new
  * socket (attach) or the idle timeout ends it.
+ *
+ * A fault stays here: every handler and every link of the input chain ends in a
+ * catch that fails this session alone with a typed error (`protocol` for a client
+ * that breaks the protocol, `limit` for one over a limit) and a close. The client
+ * is held to its credit (GATEWAY_WINDOW frames per port beyond what was granted),
+ * to the frame and part limits of its assembler, and to a ceiling on the input
+ * bytes queued and not yet taken.
  */
 import { randomBytes } from 'node:crypto';
 import type WebSocket from 'ws';
@@ -14,10 +21,12 @@ import {
   decodeFrame,
   encodeFrame,
   FrameAssembler,
+  GATEWAY_ACK_EVERY,
   GATEWAY_WINDOW,
   type GatewayMessage,
   type NodeMetricsSnapshot,
   packFrame,
+  protocolError,
   type PipelineRunner,
   type PipelineSession,
   RemoteMediaError,
@@ -35,8 +44,6 @@ const SEND_HIGH_WATER = 4 << 20;
 /** Unacknowledged outputs of a resumable session before a sink waits. */
 const REPLAY_FRAMES = 256;
 const REPLAY_BYTES = 16 << 20;
-/** A resumable client acknowledges every this many; so do we. */
-const ACK_EVERY = 16;
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
@@ -44,6 +51,17 @@ export interface SessionLimits {
   maxMessageSize: number;
   maxFrameBytes: number;
   idleTimeoutMs: number;
+  /** Parts one input frame may travel in. Default 4096. */
+  maxPartsPerFrame?: number;
+  /** Input bytes received and not yet taken by the pipeline. Default twice maxFrameBytes. */
+  maxHeldBytes?: number;
+}
+
+/** The close code that goes with an error of each kind. */
+function closeCodeOf(kind: string): number {
+  if (kind === 'protocol' || kind === 'limit' || kind === 'unauthorized') return 1008;
+  if (kind === 'frame_codec') return 1007;
+  return 1011;
 }
 
 export class GatewaySession {
@@ -55,8 +73,19 @@ export class GatewaySession {
   private socket: WebSocket | undefined;
   private assembler: FrameAssembler;
   private chain: Promise<void> = Promise.resolve();
+  /** Per port: inputs taken since the last credit message. */
   private readonly credit: number[];
   private readonly taken: number[];
+  /** Per port: credit sent in all (the client may send GATEWAY_WINDOW more). */
+  private readonly granted: number[];
+  /** Per port: new frames received (repeats after a resume not counted). */
+  private readonly arrived: number[];
+  private readonly endedPorts = new Set<number>();
+  /** The client sent `close`: nothing may follow. */
+  private closedByClient = false;
+  /** Input bytes received and not yet taken. */
+  private heldBytes = 0;
+  private metricsAnswer: Promise<NodeMetricsSnapshot[]> | undefined;
   private readonly received = new SequenceTracker();
   private readonly sent = new ReplayLog();
   private idleTimer: ReturnType<typeof setTimeout> | undefined;
@@ -72,9 +101,11 @@ export class GatewaySession {
     private clientMaxMessage: number,
     resumable: boolean,
   ) {
-    this.assembler = new FrameAssembler(limits.maxFrameBytes);
+    this.assembler = this.newAssembler();
     this.credit = spec.inputs.map(() => 0);
     this.taken = spec.inputs.map(() => 0);
+    this.granted = spec.inputs.map(() => 0);
+    this.arrived = spec.inputs.map(() => 0);
     this.resumeKey = resumable ? randomBytes(24).toString('base64url') : undefined;
     this.ended = new Promise((resolve) => (this.release = resolve));
   }
@@ -105,10 +136,13 @@ export class GatewaySession {
     );
     gateway.session = await runner.createStreamSession(spec.manifest, { sinkPorts });
     gateway.attachSocket(socket);
-    void gateway.session.ended().then(
-      () => gateway.finish({ type: 'done' }, 1000),
-      (error: unknown) => gateway.fail(error),
-    );
+    gateway.session
+      .ended()
+      .then(
+        () => gateway.finish({ type: 'done' }, 1000),
+        (error: unknown) => gateway.fail(error),
+      )
+      .catch((error: unknown) => gateway.fail(error));
     return gateway;
   }
 
@@ -145,7 +179,12 @@ export class GatewaySession {
     this.socket = undefined;
     old?.terminate();
     this.clientMaxMessage = clientMaxMessage;
-    this.assembler = new FrameAssembler(this.limits.maxFrameBytes);
+    this.assembler = this.newAssembler();
+    // The client's credit starts again from what was taken (sent in `resumed`).
+    this.taken.forEach((taken, port) => {
+      this.granted[port] = taken;
+      this.credit[port] = 0;
+    });
     this.attachSocket(socket);
     this.counters.resumedTotal++;
     const resumed: GatewayMessage = {
@@ -160,57 +199,135 @@ export class GatewaySession {
     if (this.finished) this.closeSocket();
   }
 
-  /** A binary message from the client: (part of) an input frame. */
+  /** A binary message from the client: (part of) an input frame. Never throws. */
   onData(message: Uint8Array): void {
+    try {
+      this.takeData(message);
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  /** A control message from the client, parsed. Never throws. */
+  onControl(message: GatewayMessage): void {
+    try {
+      this.takeControl(message);
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  private takeData(message: Uint8Array): void {
+    if (this.finished) return;
     this.touch();
     this.counters.framesIn++;
     this.counters.bytesIn += message.length;
     const whole = this.assembler.push(message);
     if (!whole) return;
     const { port, frame } = whole;
-    const input = this.spec.inputs[port];
-    if (!input) throw new RemoteMediaError('usage', `input port ${port} does not exist`);
+    const input = this.spec.inputs[port]!; // the assembler refuses other ports
     const decoded = decodeFrame(frame);
     if (!this.take(decoded.sequence)) return;
+    if (this.closedByClient) throw protocolError(`frame ${decoded.sequence} after 'close'`);
+    if (this.endedPorts.has(port)) {
+      throw protocolError(`frame ${decoded.sequence} on port ${port} after its 'end'`);
+    }
+    if (++this.arrived[port]! > this.granted[port]! + GATEWAY_WINDOW) {
+      throw protocolError(
+        `frame ${decoded.sequence} on port ${port} is beyond the credit granted (${this.granted[port]} granted, ${GATEWAY_WINDOW} more allowed, ${this.arrived[port]} sent)`,
+      );
+    }
+    const bytes = frame.length;
+    const maxHeld = this.limits.maxHeldBytes ?? 2 * this.limits.maxFrameBytes;
+    if ((this.heldBytes += bytes) > maxHeld) {
+      throw new RemoteMediaError(
+        'limit',
+        `input of over ${maxHeld} bytes is queued and not yet taken (the pipeline is slower than the client sends)`,
+      );
+    }
     // In order, one at a time: the session's own backpressure paces the client.
-    this.chain = this.chain.then(async () => {
+    this.enqueue(async () => {
       for (const source of input.sources) await this.session!.sendInputTo(source, decoded.data);
+      this.heldBytes -= bytes;
       this.taken[port]!++;
       if (++this.credit[port]! >= GATEWAY_WINDOW / 2) {
+        this.granted[port]! += this.credit[port]!;
         this.control({ type: 'credit', port, frames: this.credit[port]! });
         this.credit[port] = 0;
       }
     });
-    this.chain.catch((error: unknown) => this.fail(error));
   }
 
-  onControl(message: GatewayMessage): void {
+  private takeControl(message: GatewayMessage): void {
+    if (this.finished) return;
     this.touch();
-    if (message.type === 'ack') {
-      this.sent.ack(message.seq);
-      this.wakeSinks();
-      return;
+    switch (message.type) {
+      case 'ack':
+        if (message.seq > this.sent.last) {
+          throw protocolError(`'ack' of ${message.seq}: only ${this.sent.last} were sent`);
+        }
+        this.sent.ack(message.seq);
+        this.wakeSinks();
+        return;
+      case 'metrics':
+        return this.answerMetrics(message.id);
+      case 'end': {
+        const input = this.spec.inputs[message.port];
+        if (!input) {
+          throw protocolError(
+            `'end' of input port ${message.port}: this session has ${this.spec.inputs.length}`,
+          );
+        }
+        if (!this.take(message.seq)) return;
+        if (this.closedByClient) throw protocolError(`'end' ${message.seq} after 'close'`);
+        if (this.endedPorts.has(message.port)) {
+          throw protocolError(`'end' of port ${message.port} again (${message.seq})`);
+        }
+        this.endedPorts.add(message.port);
+        this.enqueue(() => {
+          for (const source of input.sources) this.session!.endInput(source);
+        });
+        return;
+      }
+      case 'close':
+        if (!this.take(message.seq)) return;
+        if (this.closedByClient) throw protocolError(`'close' again (${message.seq})`);
+        this.closedByClient = true;
+        this.enqueue(() => this.session!.close().catch(() => {}));
+        return;
+      default:
+        throw protocolError(
+          `'${message.type}' is not a client message in a session (a client sends data, end, close, ack and metrics)`,
+        );
     }
-    if (message.type === 'metrics') {
-      void this.metrics().then(
-        (nodes) => this.control({ type: 'metrics', id: message.id, nodes }),
-        () => this.control({ type: 'metrics', id: message.id, nodes: [] }),
+  }
+
+  /**
+   * The next link of the input chain. Its failure fails this session (and only it);
+   * once the session is over, links still queued do nothing.
+   */
+  private enqueue(step: () => Promise<unknown> | unknown): void {
+    this.chain = this.chain
+      .then(() => (this.finished ? undefined : step()))
+      .then(
+        () => undefined,
+        (error: unknown) => this.fail(error),
       );
-      return;
-    }
-    if (message.type === 'end') {
-      const input = this.spec.inputs[message.port];
-      if (!input) throw new RemoteMediaError('usage', `input port ${message.port} does not exist`);
-      if (!this.take(message.seq)) return;
-      this.chain = this.chain.then(() => {
-        for (const source of input.sources) this.session!.endInput(source);
-      });
-    } else if (message.type === 'close') {
-      if (!this.take(message.seq)) return;
-      this.chain = this.chain.then(() => this.session!.close().catch(() => {}));
-    } else {
-      throw new RemoteMediaError('usage', `'${message.type}' is not a client message in a session`);
-    }
+  }
+
+  /**
+   * One metrics request answered at a time: requests that arrive while one is being
+   * gathered share its answer, and none is answered while the client does not read
+   * (its socket is over the high water), so asking cannot make the gateway buffer.
+   */
+  private answerMetrics(id: number): void {
+    if ((this.socket?.bufferedAmount ?? 0) >= SEND_HIGH_WATER) return;
+    this.metricsAnswer ??= this.metrics()
+      .catch(() => [])
+      .finally(() => (this.metricsAnswer = undefined));
+    this.metricsAnswer
+      .then((nodes) => this.control({ type: 'metrics', id, nodes }))
+      .catch((error: unknown) => this.fail(error));
   }
 
   /**
@@ -234,28 +351,42 @@ export class GatewaySession {
 
   /** The session ends now, from the gateway's side. */
   abort(reason: string): void {
-    this.session?.abort(new RemoteMediaError('aborted', `Aborted: ${reason}`));
-    this.finished = true;
-    this.end();
+    try {
+      this.session?.abort(new RemoteMediaError('aborted', `Aborted: ${reason}`));
+    } finally {
+      this.finished = true;
+      this.end();
+    }
   }
 
+  /** Ends this session with `error` (typed), unless it already ended. Never throws. */
   fail(error: unknown): void {
+    if (this.finished) return;
     const typed =
       error instanceof RemoteMediaError
         ? error
-        : new RemoteMediaError('usage', String((error as Error)?.message ?? error));
-    this.counters.countError(typed.kind);
-    this.session?.abort(typed);
-    this.finish(
-      { type: 'error', error: typed.toJSON() },
-      typed.kind === 'frame_codec' ? 1007 : 1011,
-    );
+        : new RemoteMediaError('usage', String((error as Error)?.message ?? error), {
+            cause: error,
+          });
+    try {
+      this.counters.countError(typed.kind);
+      this.session?.abort(typed);
+    } catch {
+      // Aborting the pipeline must not keep the session from ending.
+    }
+    try {
+      this.finish({ type: 'error', error: typed.toJSON() }, closeCodeOf(typed.kind));
+    } catch {
+      this.finished = true;
+      this.socket?.terminate();
+      this.end();
+    }
   }
 
   /** A client item numbered `seq`: true when new, false when a repeat after a resume. */
   private take(seq: number): boolean {
     const fresh = this.received.take(seq);
-    if (fresh && this.resumable && this.received.last % ACK_EVERY === 0) {
+    if (fresh && this.resumable && this.received.last % GATEWAY_ACK_EVERY === 0) {
       this.control({ type: 'ack', seq: this.received.last });
     }
     return fresh;
@@ -288,6 +419,13 @@ export class GatewaySession {
     this.finished = true;
     this.wakeSinks();
     this.release();
+  }
+
+  private newAssembler(): FrameAssembler {
+    return new FrameAssembler(this.limits.maxFrameBytes, {
+      maxParts: this.limits.maxPartsPerFrame,
+      ports: this.spec.inputs.length,
+    });
   }
 
   private attachSocket(socket: WebSocket): void {

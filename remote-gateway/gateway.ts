@@ -19,6 +19,7 @@ import {
   type Manifest,
   type NodeMetricsSnapshot,
   parseGatewayMessage,
+  parseRemoteIsland,
   PipelineRunner,
   RemoteMediaError,
 } from '../web/core/index.ts';
@@ -202,7 +203,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       found.resume(ws, Number(message.received), clientMaxOf(message), maxMessageSize);
       return found;
     }
-    const island = { ...message.island, manifest: route(message.island?.manifest) };
+    const asked = parseRemoteIsland(message.island);
+    const island = { ...asked, manifest: route(asked.manifest) };
     if ((perClient.get(client) ?? 0) >= (options.maxSessionsPerClient ?? 16)) {
       throw new RemoteMediaError(
         'usage',

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { startGateway } from './gateway.ts';
+import { installLastResort } from './last-resort.ts';
 
 const env = (name: string) => process.env[`REMOTEMEDIA_GATEWAY_${name}`];
 const { values } = parseArgs({
@@ -66,6 +67,8 @@ const gateway = await startGateway({
     ? false
     : { docker: values.docker, defaultImage: values['container-image'] },
 });
+// No fault may end the process: what escapes every session is logged and counted.
+installLastResort(gateway.metrics);
 console.log(`RemoteMedia gateway on ${gateway.url}`);
 if (values.token.length === 0) console.log(`token (made up for this run): ${tokens[0]}`);
 const stop = () => void gateway.close().then(() => process.exit(0));

@@ -10,6 +10,8 @@ export class GatewayMetrics {
   bytesOut = 0;
   refusedTotal = 0;
   resumedTotal = 0;
+  /** Faults that escaped every session and reached the last-resort handler (last-resort.ts): a bug. */
+  unhandled = 0;
   private readonly errors = new Map<string, number>();
 
   countError(kind: string): void {
@@ -44,6 +46,12 @@ export class GatewayMetrics {
     metric('remotemedia_resumed_total', 'counter', 'Sessions resumed after a dropped connection.', [
       ['', this.resumedTotal],
     ]);
+    metric(
+      'remotemedia_unhandled_total',
+      'counter',
+      'Faults caught only by the last-resort handler (a bug: they should fail one session).',
+      [['', this.unhandled]],
+    );
     metric(
       'remotemedia_errors_total',
       'counter',

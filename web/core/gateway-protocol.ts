@@ -24,15 +24,23 @@
  * gateway answers `resumed` (the last number it received, the inputs it took per
  * port) and both resend the rest. Past the gateway's idle timeout the session ends.
  */
+import { z } from 'zod';
 import { RemoteMediaError, type SerializedError } from './errors.ts';
-import type { Manifest } from './manifest.ts';
+import { formatPath, type Manifest } from './manifest.ts';
 import type { NodeMetricsSnapshot } from './node-metrics.ts';
 
+// The protocol's constants, defined here only. Every client (the TypeScript
+// connection, the Python client) uses these values; a test compares the Python copy.
+
 export const GATEWAY_PROTOCOL_VERSION = 2;
-/** Frames a client may send per port before it waits for credit. */
+/** Frames a client may send per port beyond the credit granted; one more is a protocol error. */
 export const GATEWAY_WINDOW = 64;
-const MORE = 0x8000;
-const PORT_MASK = 0x7fff;
+/** A resumable peer acknowledges every this many numbered items it received. */
+export const GATEWAY_ACK_EVERY = 16;
+/** Bit 15 of a data message's port header: more parts of this frame follow. */
+export const GATEWAY_MORE_PARTS = 0x8000;
+/** The rest of the port header: the port number. */
+export const GATEWAY_PORT_MASK = 0x7fff;
 
 /** The part of a pipeline a gateway runs: like a runtime island, without endpoints. */
 export interface RemoteIslandSpec {
@@ -43,44 +51,104 @@ export interface RemoteIslandSpec {
   outputs: { sink: string }[];
 }
 
-export type GatewayMessage =
-  | {
-      type: 'open';
-      version: number;
-      token?: string;
-      island: RemoteIslandSpec;
-      maxMessageSize?: number;
-      /** Keep the session across dropped connections (the client reconnects). */
-      resume?: boolean;
-    }
-  | { type: 'opened'; sessionId: string; maxMessageSize: number; resumeKey?: string }
-  | {
-      type: 'resume';
-      version: number;
-      token?: string;
-      sessionId: string;
-      resumeKey: string;
-      /** The last number the client received from the gateway. */
-      received: number;
-      maxMessageSize?: number;
-    }
-  | {
-      type: 'resumed';
-      maxMessageSize: number;
-      /** The last number the gateway received from the client. */
-      received: number;
-      /** Inputs taken so far per port: the client's credit starts from these. */
-      taken: number[];
-    }
-  | { type: 'credit'; port: number; frames: number }
+// The message schemas. Numbers are safe integers; strings and arrays are bounded so
+// that a parsed message is never much larger than the text it came from.
+const count = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const seq = count;
+const port = z.number().int().min(0).max(GATEWAY_PORT_MASK);
+const messageSize = z.number().int().min(3).max(Number.MAX_SAFE_INTEGER);
+const token = z.string().max(16_384);
+const id = z.string().min(1).max(256);
+
+/** A serialized RemoteMediaError (errors.ts): kind and message, the rest as sent. */
+const serializedError = z
+  .looseObject({ kind: z.string().max(64), message: z.string() })
+  .transform((e) => e as SerializedError);
+
+const nodeMetrics = z
+  .looseObject({ nodeId: z.string() })
+  .transform((n) => n as unknown as NodeMetricsSnapshot);
+
+/**
+ * The island an `open` asks for. The manifest is checked by the pipeline runner's own
+ * validation (with paths into it); here only the ports are.
+ */
+export const remoteIslandSchema = z.object({
+  manifest: z.unknown().transform((m) => m as Manifest),
+  inputs: z.array(z.object({ sources: z.array(z.string()).max(4096) })).max(GATEWAY_PORT_MASK + 1),
+  outputs: z.array(z.object({ sink: z.string() })).max(GATEWAY_PORT_MASK + 1),
+});
+
+export const gatewayMessageSchemas = {
+  open: z.object({
+    type: z.literal('open'),
+    version: z.number(),
+    token: token.optional(),
+    /** Checked by parseRemoteIsland once the client is known (after the token). */
+    island: z.unknown(),
+    maxMessageSize: messageSize.optional(),
+    /** Keep the session across dropped connections (the client reconnects). */
+    resume: z.boolean().optional(),
+  }),
+  opened: z.object({
+    type: z.literal('opened'),
+    sessionId: id,
+    maxMessageSize: messageSize,
+    resumeKey: id.optional(),
+  }),
+  resume: z.object({
+    type: z.literal('resume'),
+    version: z.number(),
+    token: token.optional(),
+    sessionId: id,
+    resumeKey: id,
+    /** The last number the client received from the gateway. */
+    received: seq,
+    maxMessageSize: messageSize.optional(),
+  }),
+  resumed: z.object({
+    type: z.literal('resumed'),
+    maxMessageSize: messageSize,
+    /** The last number the gateway received from the client. */
+    received: seq,
+    /** Inputs taken so far per port: the client's credit starts from these. */
+    taken: z.array(count).max(GATEWAY_PORT_MASK + 1),
+  }),
+  credit: z.object({
+    type: z.literal('credit'),
+    port,
+    frames: z
+      .number()
+      .int()
+      .min(1)
+      .max(2 ** 31),
+  }),
   /** The client asks for the session's per-node metrics; the gateway answers with `nodes`. */
-  | { type: 'metrics'; id: number; nodes?: NodeMetricsSnapshot[] }
+  metrics: z.object({
+    type: z.literal('metrics'),
+    id: count,
+    nodes: z.array(nodeMetrics).optional(),
+  }),
   /** Everything numbered up to `seq` arrived: the sender may forget it. */
-  | { type: 'ack'; seq: number }
-  | { type: 'end'; port: number; seq: number }
-  | { type: 'close'; seq: number }
-  | { type: 'done'; seq: number }
-  | { type: 'error'; error: SerializedError; seq?: number };
+  ack: z.object({ type: z.literal('ack'), seq }),
+  end: z.object({ type: z.literal('end'), port, seq }),
+  close: z.object({ type: z.literal('close'), seq }),
+  done: z.object({ type: z.literal('done'), seq }),
+  error: z.object({ type: z.literal('error'), error: serializedError, seq: seq.optional() }),
+} as const;
+
+const MESSAGE_TYPES = Object.keys(gatewayMessageSchemas) as (keyof typeof gatewayMessageSchemas)[];
+const gatewayMessageSchema = z.discriminatedUnion(
+  'type',
+  Object.values(gatewayMessageSchemas) as unknown as [
+    (typeof gatewayMessageSchemas)[keyof typeof gatewayMessageSchemas],
+  ],
+);
+
+/** A control message, as sent and as parsed. */
+export type GatewayMessage = {
+  [K in keyof typeof gatewayMessageSchemas]: z.output<(typeof gatewayMessageSchemas)[K]>;
+}[keyof typeof gatewayMessageSchemas];
 
 /** The messages that take a number in their sender's sequence. */
 export type SequencedMessage = Extract<
@@ -88,6 +156,7 @@ export type SequencedMessage = Extract<
   { type: 'end' | 'close' | 'done' | 'error' }
 >;
 
+/** Parses one text message; anything that is not a valid message is a 'protocol' error. */
 export function parseGatewayMessage(text: string): GatewayMessage {
   let message: unknown;
   try {
@@ -95,35 +164,29 @@ export function parseGatewayMessage(text: string): GatewayMessage {
   } catch {
     throw protocolError('a control message is not JSON');
   }
-  const type = (message as { type?: unknown })?.type;
-  const valid = [
-    'open',
-    'opened',
-    'resume',
-    'resumed',
-    'credit',
-    'metrics',
-    'ack',
-    'end',
-    'close',
-    'done',
-    'error',
-  ];
-  if (typeof type !== 'string' || !valid.includes(type)) {
+  const type = (message as { type?: unknown } | null)?.type;
+  if (typeof type !== 'string' || !(MESSAGE_TYPES as string[]).includes(type)) {
     throw protocolError(
-      `unknown control message type ${JSON.stringify(type)}; valid: ${valid.join(', ')}`,
+      `unknown control message type ${JSON.stringify(type)?.slice(0, 64)}; valid: ${MESSAGE_TYPES.join(', ')}`,
     );
   }
-  const port = (message as { port?: unknown }).port;
-  if ((type === 'credit' || type === 'end') && !(Number.isInteger(port) && (port as number) >= 0)) {
-    throw protocolError(`'${type}' needs a port number`);
-  }
-  const seq = (message as { seq?: unknown }).seq;
-  const numbered = type === 'end' || type === 'close' || type === 'done' || type === 'ack';
-  if (numbered && !(Number.isInteger(seq) && (seq as number) >= 0)) {
-    throw protocolError(`'${type}' needs its sequence number (seq)`);
-  }
-  return message as GatewayMessage;
+  const parsed = gatewayMessageSchema.safeParse(message);
+  if (!parsed.success) throw schemaError(`'${type}'`, parsed.error);
+  return parsed.data as GatewayMessage;
+}
+
+/** The island of an `open`, checked: its ports (the manifest is validated when it is run). */
+export function parseRemoteIsland(island: unknown): RemoteIslandSpec {
+  const parsed = remoteIslandSchema.safeParse(island);
+  if (!parsed.success) throw schemaError("'open' island", parsed.error);
+  return parsed.data;
+}
+
+function schemaError(what: string, error: z.ZodError): RemoteMediaError {
+  const issues = error.issues
+    .slice(0, 4)
+    .map((issue) => `${formatPath(issue.path) || '(root)'}: ${issue.message}`);
+  return protocolError(`invalid ${what} message: ${issues.join('; ')}`);
 }
 
 /**
@@ -197,12 +260,12 @@ export class ReplayLog {
 }
 
 export function protocolError(message: string): RemoteMediaError {
-  return new RemoteMediaError('frame_codec', `Gateway protocol: ${message}`);
+  return new RemoteMediaError('protocol', `Gateway protocol: ${message}`);
 }
 
 /** Splits one frame into the binary messages that carry it to `port`. */
 export function packFrame(port: number, frame: Uint8Array, maxMessageSize: number): Uint8Array[] {
-  if (port > PORT_MASK) throw protocolError(`port ${port} is over ${PORT_MASK}`);
+  if (port > GATEWAY_PORT_MASK) throw protocolError(`port ${port} is over ${GATEWAY_PORT_MASK}`);
   const room = maxMessageSize - 2;
   if (room < 1) throw protocolError(`max message size ${maxMessageSize} is too small`);
   const parts: Uint8Array[] = [];
@@ -211,50 +274,99 @@ export function packFrame(port: number, frame: Uint8Array, maxMessageSize: numbe
     const part = new Uint8Array(2 + end - at);
     const more = end < frame.length;
     part[0] = port & 0xff;
-    part[1] = (port >> 8) | (more ? MORE >> 8 : 0);
+    part[1] = (port >> 8) | (more ? GATEWAY_MORE_PARTS >> 8 : 0);
     part.set(frame.subarray(at, end), 2);
     parts.push(part);
   }
   return parts;
 }
 
-/** Reassembles frames from binary messages, per port. */
+/** What a part costs beyond its bytes, charged against the frame limit. */
+export const PART_CHARGE_BYTES = 64;
+
+export interface FrameAssemblerLimits {
+  /** Parts one frame may travel in. Default 4096. */
+  maxParts?: number;
+  /** Ports that exist (0..ports-1): a part for another is refused at once. Default: any. */
+  ports?: number;
+}
+
+/**
+ * Reassembles frames from binary messages, per port. What it holds is bounded: the
+ * bytes of unfinished frames plus PART_CHARGE_BYTES per part stay under the frame
+ * limit, and a frame has at most `maxParts` parts. Parts are copied into one growing
+ * buffer per port (amortized linear time; no object kept per part), so many tiny
+ * parts cost what their bytes cost. Not for concurrent use: one per connection.
+ */
 export class FrameAssembler {
-  private readonly pending = new Map<number, Uint8Array[]>();
-  private pendingBytes = 0;
+  private readonly pending = new Map<
+    number,
+    { bytes: Uint8Array; length: number; parts: number }
+  >();
+  private charged = 0;
+  private readonly maxParts: number;
+  private readonly ports: number;
 
   /** @param maxFrameBytes a frame larger than this is refused (a peer must not exhaust memory). */
-  constructor(private readonly maxFrameBytes: number) {}
+  constructor(
+    private readonly maxFrameBytes: number,
+    limits: FrameAssemblerLimits = {},
+  ) {
+    this.maxParts = limits.maxParts ?? 4096;
+    this.ports = limits.ports ?? GATEWAY_PORT_MASK + 1;
+  }
 
   /** The port and the whole frame when `message` completes one, else undefined. */
   push(message: Uint8Array): { port: number; frame: Uint8Array } | undefined {
-    if (message.length < 3)
-      throw protocolError(`a ${message.length}-byte data message is too short`);
-    const header = message[0]! | (message[1]! << 8);
-    const port = header & PORT_MASK;
-    const parts = this.pending.get(port) ?? [];
-    parts.push(message.subarray(2));
-    this.pendingBytes += message.length - 2;
-    if (this.pendingBytes > this.maxFrameBytes) {
-      throw protocolError(`a frame of over ${this.maxFrameBytes} bytes is refused`);
+    if (message.length < 3) {
+      throw protocolError(`a ${message.length}-byte data message is too short (at least 3)`);
     }
-    if (header & MORE) {
-      this.pending.set(port, parts);
+    const header = message[0]! | (message[1]! << 8);
+    const port = header & GATEWAY_PORT_MASK;
+    if (port >= this.ports) {
+      throw protocolError(`data for port ${port}: this session has ports 0..${this.ports - 1}`);
+    }
+    const payload = message.subarray(2);
+    const more = (header & GATEWAY_MORE_PARTS) !== 0;
+    const held = this.pending.get(port);
+    if (!held && !more) {
+      if (payload.length > this.maxFrameBytes) throw this.tooLarge();
+      return { port, frame: payload };
+    }
+    const entry = held ?? { bytes: new Uint8Array(0), length: 0, parts: 0 };
+    entry.parts++;
+    this.charged += payload.length + PART_CHARGE_BYTES;
+    if (this.charged > this.maxFrameBytes) throw this.tooLarge();
+    if (entry.parts > this.maxParts) {
+      throw protocolError(`a frame in over ${this.maxParts} parts is refused (port ${port})`);
+    }
+    if (entry.length + payload.length > entry.bytes.length) {
+      const grown = new Uint8Array(
+        Math.min(
+          this.maxFrameBytes,
+          Math.max(entry.length + payload.length, entry.bytes.length * 2, 4096),
+        ),
+      );
+      grown.set(entry.bytes.subarray(0, entry.length));
+      entry.bytes = grown;
+    }
+    entry.bytes.set(payload, entry.length);
+    entry.length += payload.length;
+    if (more) {
+      this.pending.set(port, entry);
       return undefined;
     }
     this.pending.delete(port);
-    let size = 0;
-    for (const part of parts) size += part.length;
-    this.pendingBytes = 0;
-    for (const other of this.pending.values())
-      for (const part of other) this.pendingBytes += part.length;
-    if (parts.length === 1) return { port, frame: parts[0]! };
-    const frame = new Uint8Array(size);
-    let at = 0;
-    for (const part of parts) {
-      frame.set(part, at);
-      at += part.length;
-    }
+    this.charged -= entry.length + entry.parts * PART_CHARGE_BYTES;
+    // Exactly sized: a frame may be held a while (queued input), its slack need not.
+    const frame =
+      entry.bytes.length === entry.length ? entry.bytes : entry.bytes.slice(0, entry.length);
     return { port, frame };
+  }
+
+  private tooLarge(): RemoteMediaError {
+    return protocolError(
+      `a frame of over ${this.maxFrameBytes} bytes (counting ${PART_CHARGE_BYTES} per part) is refused`,
+    );
   }
 }

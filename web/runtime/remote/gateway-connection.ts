@@ -14,6 +14,7 @@ import {
   decodeFrame,
   encodeFrame,
   FrameAssembler,
+  GATEWAY_ACK_EVERY,
   GATEWAY_PROTOCOL_VERSION,
   GATEWAY_WINDOW,
   type GatewayMessage,
@@ -41,9 +42,6 @@ export interface GatewayHandlers {
   onOutput(port: number, data: RuntimeData): Promise<void> | undefined;
   onOutputEnd(port: number): void;
 }
-
-/** Outputs received between two acknowledgements (resumable sessions). */
-const ACK_EVERY = 16;
 
 export function gatewayUrl(remote: RemoteConfig): string {
   return `${remote.ssl_enabled ? 'wss' : 'ws'}://${remote.host}:${remote.port}/v1`;
@@ -293,7 +291,7 @@ export class GatewayConnection {
   /** A numbered item from the gateway: true when new (repeats after a resume are dropped). */
   private take(seq: number): boolean {
     const fresh = this.received.take(seq);
-    if (fresh && this.resumeKey && this.received.last % ACK_EVERY === 0 && this.live) {
+    if (fresh && this.resumeKey && this.received.last % GATEWAY_ACK_EVERY === 0 && this.live) {
       this.socket.send(JSON.stringify({ type: 'ack', seq: this.received.last }));
     }
     return fresh;
