@@ -1,0 +1,146 @@
+/**
+ * The sandbox of client code on the gateway: a CPython node runner started under
+ * bubblewrap (Debian's `bubblewrap`, /usr/bin/bwrap) when the session's token allows
+ * the holder's own Python and the node asks for no container (a container is its
+ * own sandbox, container-executor.ts).
+ *
+ * Inside: no network (a namespace of its own, loopback only to itself), no view of
+ * the gateway's processes (a pid namespace, a fresh /proc), a root made of read-only
+ * binds of /usr and the remotemedia package only, a private tmpfs /tmp that is the
+ * node's scratch directory, uid/gid 65534 (nobody) with no capabilities, a new
+ * session (no terminal to inject into), and an environment holding only what the
+ * runner needs. A gateway running as root drops to 65534 before bwrap starts
+ * (setpriv), so even the user namespace maps to nobody, not to root. bwrap keeps
+ * inherited file descriptors, so the runner's pipes pass through unchanged.
+ */
+import { lstatSync, readlinkSync, realpathSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { RunnerCommand } from './python-process.ts';
+
+export interface SandboxOptions {
+  /** The bubblewrap binary. Default /usr/bin/bwrap. */
+  bwrap?: string;
+  /** util-linux setpriv, used to leave root before bwrap starts. Default /usr/bin/setpriv. */
+  setpriv?: string;
+  /** The uid and gid the node runs as. Default 65534 (nobody). */
+  uid?: number;
+  gid?: number;
+  /** Size of the private /tmp, bytes. Default 64 MiB. */
+  scratchBytes?: number;
+  /** More host paths bound read-only at the same place (an interpreter outside /usr). */
+  readOnlyPaths?: readonly string[];
+}
+
+/** Names the sandbox's environment is built from: never a gateway setting or secret. */
+const PASSED_ENV =
+  /^(PYTHONPATH|PYTHONDONTWRITEBYTECODE|REMOTEMEDIA_MEMORY_LIMIT_BYTES|REMOTEMEDIA_ALLOW_PICKLE)$/;
+
+/** The top-level links of a merged-/usr system (/lib -> usr/lib) are recreated, not bound. */
+const ROOT_ENTRIES = ['/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32'];
+
+/** The same runner, started inside bubblewrap. */
+export function sandboxedCommand(
+  command: RunnerCommand,
+  options: SandboxOptions = {},
+): RunnerCommand {
+  const uid = String(options.uid ?? 65534);
+  const gid = String(options.gid ?? 65534);
+  const bwrap = options.bwrap ?? '/usr/bin/bwrap';
+  const binds = new Set(['/usr', ...(options.readOnlyPaths ?? [])]);
+  // The interpreter's installation, when it is not Debian's under /usr.
+  const interpreter = realpathOrSelf(command.file);
+  if (!interpreter.startsWith('/usr/')) binds.add(dirname(dirname(interpreter)));
+  if (command.cwd) binds.add(command.cwd);
+  const pythonPath = command.env.PYTHONPATH;
+  for (const entry of pythonPath?.split(':') ?? []) if (entry) binds.add(entry);
+
+  const args: string[] = [
+    '--unshare-user',
+    '--unshare-pid',
+    '--unshare-net',
+    '--unshare-ipc',
+    '--unshare-uts',
+    '--unshare-cgroup-try',
+    '--disable-userns',
+    '--uid',
+    uid,
+    '--gid',
+    gid,
+    '--hostname',
+    'remotemedia-sandbox',
+    '--die-with-parent',
+    '--new-session',
+    '--clearenv',
+  ];
+  for (const [name, value] of Object.entries(command.env)) {
+    if (PASSED_ENV.test(name)) args.push('--setenv', name, value);
+  }
+  args.push('--setenv', 'PATH', '/usr/bin:/bin', '--setenv', 'HOME', '/tmp');
+  args.push('--setenv', 'TMPDIR', '/tmp', '--setenv', 'LANG', 'C.UTF-8');
+  for (const path of binds) args.push('--ro-bind', path, path);
+  for (const entry of ROOT_ENTRIES) {
+    const link = linkTarget(entry);
+    if (link !== undefined) args.push('--symlink', link, entry);
+  }
+  args.push('--ro-bind-try', '/etc/ld.so.cache', '/etc/ld.so.cache');
+  args.push('--ro-bind-try', '/etc/localtime', '/etc/localtime');
+  // Debian reaches some libraries (libblas for numpy) through alternatives links.
+  args.push('--ro-bind-try', '/etc/alternatives', '/etc/alternatives');
+  args.push('--proc', '/proc', '--dev', '/dev');
+  args.push('--size', String(options.scratchBytes ?? 64 << 20), '--tmpfs', '/tmp');
+  args.push('--chdir', '/tmp', '--', command.file, ...command.args);
+
+  // Root leaves root before bwrap: the user namespace then maps to nobody outside too.
+  const asRoot = process.getuid?.() === 0;
+  const file = asRoot ? (options.setpriv ?? '/usr/bin/setpriv') : bwrap;
+  const prefix = asRoot
+    ? [
+        `--reuid=${uid}`,
+        `--regid=${gid}`,
+        '--clear-groups',
+        '--inh-caps=-all',
+        '--bounding-set=-all',
+        '--no-new-privs',
+        bwrap,
+      ]
+    : [];
+  return {
+    ...command,
+    file,
+    args: [...prefix, ...args],
+    env: {},
+    cwd: '/',
+    label: `the sandboxed ${command.label.replace(/^the /, '')}`,
+  };
+}
+
+function realpathOrSelf(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
+}
+
+function linkTarget(path: string): string | undefined {
+  try {
+    return lstatSync(path).isSymbolicLink() ? readlinkSync(path) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The environment of a trusted child (the docker CLI, an unsandboxed runner): the
+ * gateway's own, less every REMOTEMEDIA_GATEWAY_* setting — tokens and the token
+ * secret are the gateway's and no child's.
+ */
+export function withoutGatewaySecrets(
+  env: NodeJS.ProcessEnv = process.env,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (value !== undefined && !name.startsWith('REMOTEMEDIA_GATEWAY_')) out[name] = value;
+  }
+  return out;
+}
