@@ -8,6 +8,7 @@
  * through `docker run -i` (container-executor.ts).
  */
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { z } from 'zod';
@@ -23,7 +24,17 @@ import {
 } from '../web/core/index.ts';
 import { pythonNodeParams } from '../web/python/python-node-params.ts';
 
-const PACKAGES = join(dirname(fileURLToPath(import.meta.url)), '..', 'python-packages');
+/** python-packages/, found from this file both in the checkout and compiled (dist/remote-gateway/). */
+const PACKAGES = pythonPackagesDir(dirname(fileURLToPath(import.meta.url)));
+
+function pythonPackagesDir(here: string): string {
+  const candidates = [
+    join(here, '..', 'python-packages'),
+    join(here, '..', '..', 'python-packages'),
+  ];
+  return candidates.find((dir) => existsSync(join(dir, 'remotemedia'))) ?? candidates[0]!;
+}
+
 const OP_CREATE = 1;
 const OP_PROCESS = 2;
 const OP_FLUSH = 3;

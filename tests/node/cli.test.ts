@@ -1,6 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { makeSpeechFixture } from '../audio/speech-fixture.ts';
+import { readWav, writeWavFloat32 } from '../audio/wav.ts';
 
 /** The built `remotemedia` bin, as users run it (npm test builds before it tests). */
 const BIN = 'dist/web/cli/remotemedia.js';
@@ -15,7 +19,9 @@ const lines = (text: string) =>
     .trim()
     .split('\n')
     .filter(Boolean)
-    .map((l) => JSON.parse(l));
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+
+const scratch = () => mkdtempSync(join(tmpdir(), 'rm-cli-'));
 
 describe('remotemedia CLI', () => {
   beforeAll(() => {
@@ -41,6 +47,14 @@ describe('remotemedia CLI', () => {
     expect(lines(stdout).map((l) => l.value)).toEqual([6, 7, 8]);
   });
 
+  it('reads a JSON file given to --input', () => {
+    const file = join(scratch(), 'inputs.json');
+    writeFileSync(file, '[10, 20]');
+    const { status, stdout } = cli(['run', 'examples/manifests/calculator.json', '-i', file]);
+    expect(status).toBe(0);
+    expect(lines(stdout).map((l) => l.value)).toEqual([15, 25]);
+  });
+
   it('streams JSON lines from stdin with --input -', () => {
     const { status, stdout } = cli(
       ['run', 'examples/manifests/calculator.json', '--input', '-'],
@@ -50,47 +64,261 @@ describe('remotemedia CLI', () => {
     expect(lines(stdout).map((l) => l.value)).toEqual([15, 25]);
   });
 
-  it('reports every manifest problem on stderr with exit 1', () => {
-    const { status, stdout, stderr } = cli(['run', 'package.json']);
+  it('runs a PythonNode under CPython (the gateway node runner)', () => {
+    const { status, stdout, stderr } = cli([
+      'run',
+      'examples/manifests/python-inline.json',
+      '--input',
+      '[1, 2, 3]',
+      '--python',
+      '/usr/bin/python3',
+    ]);
+    expect(stderr).toBe('');
+    expect(status).toBe(0);
+    expect(lines(stdout)).toEqual(
+      [2, 4, 6].map((value) => ({
+        node: 'python',
+        kind: 'json',
+        value: { value, squared: value * value, python: true },
+      })),
+    );
+  });
+
+  it('says which interpreter could not be started for a PythonNode', () => {
+    const { status, stderr } = cli([
+      'run',
+      'examples/manifests/python-inline.json',
+      '-i',
+      '1',
+      '--python',
+      '/nonexistent/python3',
+    ]);
+    expect(status).toBe(1);
+    expect(stderr).toContain("Node 'python'");
+    expect(stderr).toContain('/nonexistent/python3');
+  });
+
+  it('cuts a 44.1 kHz stereo WAV of speech into segments through Resample -> SileroVAD, written as WAV files', () => {
+    const fixture = makeSpeechFixture(undefined, undefined, 44100);
+    const { samples } = fixture.wav;
+    const stereo = new Float32Array(samples.length * 2);
+    samples.forEach((s, i) => {
+      stereo[2 * i] = s;
+      stereo[2 * i + 1] = s * 0.5;
+    });
+    const dir = scratch();
+    const input = join(dir, 'speech-44k-stereo.wav');
+    writeWavFloat32(input, { samples: stereo, sampleRate: 44100, channels: 2 });
+    const outDir = join(dir, 'segments');
+
+    const { status, stdout, stderr } = cli([
+      'run',
+      'examples/manifests/speech-segments.json',
+      '--input',
+      input,
+      '--out-dir',
+      outDir,
+    ]);
+    expect(stderr).toBe('');
+    expect(status).toBe(0);
+    const records = lines(stdout);
+    expect(records.map((r) => r.name ?? r.kind)).toEqual([
+      'speech_start',
+      'audio',
+      'speech_end',
+      'speech_start',
+      'audio',
+      'speech_end',
+    ]);
+    const files = records.filter((r) => r.kind === 'audio');
+    expect(readdirSync(outDir).sort()).toEqual(['vad-001.wav', 'vad-002.wav']);
+    files.forEach((record, i) => {
+      const wav = readWav(record.file as string);
+      const seconds = wav.samples.length / wav.sampleRate;
+      const { start, end, duration } = record as Record<string, number>;
+      expect(record).toMatchObject({ node: 'vad', sampleRate: 16000, channels: 1 });
+      expect([wav.sampleRate, wav.channels]).toEqual([16000, 1]);
+      // The file holds exactly what its line says, and the segment spans the utterance.
+      expect(duration).toBeCloseTo(seconds, 6);
+      expect(end! - start!).toBeCloseTo(seconds, 6);
+      expect(end! * 1e6).toBeCloseTo(records[3 * i + 2]!.timestampUs as number, 0);
+      expect(Math.abs(end! - fixture.truth[i]!.end)).toBeLessThan(0.15);
+      expect(start).toBeLessThanOrEqual(fixture.truth[i]!.start + 0.15);
+      expect(start).toBeGreaterThan(fixture.truth[i]!.start - 0.4);
+    });
+  });
+
+  it('cuts a WAV into --frame-ms blocks; continuous audio becomes one file', () => {
+    const dir = scratch();
+    const input = join(dir, 'tone.wav');
+    const samples = Float32Array.from({ length: 16000 * 0.5 + 37 }, (_, i) => Math.sin(i / 5) / 4);
+    writeWavFloat32(input, { samples, sampleRate: 16000, channels: 1 });
+    const passthrough = 'examples/manifests/passthrough.json';
+
+    const blocks = lines(cli(['run', passthrough, '-i', input, '--frame-ms', '10']).stdout);
+    expect(blocks).toHaveLength(51);
+    expect(blocks[0]).toEqual({
+      node: 'pass1',
+      kind: 'audio',
+      timestampUs: 0,
+      sampleRate: 16000,
+      channels: 1,
+      frames: 160,
+      seconds: 0.01,
+    });
+    expect(blocks.at(-1)).toMatchObject({ frames: 37, timestampUs: 500000 });
+
+    const outDir = join(dir, 'out');
+    const [record] = lines(cli(['run', passthrough, '-i', input, '-o', outDir]).stdout);
+    expect(record).toEqual({
+      node: 'pass1',
+      kind: 'audio',
+      file: join(outDir, 'pass1-001.wav'),
+      sampleRate: 16000,
+      channels: 1,
+      duration: 0.502313,
+      start: 0,
+      end: 0.502313,
+    });
+    expect(readWav(record!.file as string).samples).toEqual(samples);
+  });
+
+  it('with --realtime, feeds a WAV no faster than it plays', () => {
+    const input = join(scratch(), 'half-second.wav');
+    writeWavFloat32(input, { samples: new Float32Array(8000), sampleRate: 16000, channels: 1 });
+    const started = performance.now();
+    const { status, stdout } = cli([
+      'run',
+      'examples/manifests/passthrough.json',
+      '-i',
+      input,
+      '--realtime',
+    ]);
+    // A lower bound only: the last 20 ms block is due 480 ms after the first.
+    expect(performance.now() - started).toBeGreaterThanOrEqual(480);
+    expect(status).toBe(0);
+    expect(lines(stdout)).toHaveLength(25);
+  });
+
+  it.each([
+    ['text named .wav', 'notes.wav', 'hello, this is not audio', 'is not a readable WAV file'],
+    [
+      'bytes that are neither WAV nor JSON',
+      'song.mp3',
+      '\u00ff\u00fb\u0090\u0064 mp3 frames',
+      'is neither a WAV file',
+    ],
+  ])('rejects %s with an error naming the file and what it expected', (_, name, content, says) => {
+    const file = join(scratch(), name);
+    writeFileSync(file, content, 'latin1');
+    const { status, stdout, stderr } = cli([
+      'run',
+      'examples/manifests/speech-segments.json',
+      '-i',
+      file,
+    ]);
     expect(status).toBe(1);
     expect(stdout).toBe('');
+    expect(stderr).toContain(`[invalid_data] ${file} ${says}`);
+    expect(stderr).toMatch(/expected a RIFF\/WAVE file|takes a WAV file/);
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('refuses to run without --input, saying what the sources take', () => {
+    const json = cli(['run', 'examples/manifests/calculator.json']);
+    expect(json.status).toBe(2);
+    expect(json.stdout).toBe('');
+    expect(json.stderr).toContain(
+      "examples/manifests/calculator.json needs input for its source node 'pass1' (PassThrough, takes any data)",
+    );
+    const audio = cli(['run', 'examples/manifests/speech-segments.json']);
+    expect(audio.status).toBe(2);
+    expect(audio.stderr).toContain("'resample' (Resample, takes audio); give --input file.wav");
+  });
+
+  it('reports every manifest problem on stderr with exit 1, naming the file', () => {
+    const { status, stdout, stderr } = cli(['run', 'package.json', '-i', '1']);
+    expect(status).toBe(1);
+    expect(stdout).toBe('');
+    expect(stderr).toContain('package.json: invalid manifest');
     expect(stderr).toContain('version: found "0.1.0"; this runtime reads version "v1"');
     expect(stderr).toContain('nodes: ');
   });
 
-  it('reports a failing node with its id and exit 1, after the outputs before it', () => {
-    const { status, stdout, stderr } = cli([
-      'run',
-      'examples/manifests/calculator.json',
-      '--input',
-      '[1, "x"]',
-    ]);
-    expect(status).toBe(1);
-    expect(lines(stdout).map((l) => l.value)).toEqual([6]);
-    expect(stderr).toContain("[node_failed] Node 'calc' failed: Calculator expects a JSON number");
-  });
-
-  it('reports a bad stdin line by its number, exit 1', () => {
-    const { status, stderr } = cli(
-      ['run', 'examples/manifests/calculator.json', '--input', '-'],
-      '1\n{bad\n',
+  it('validate lists every problem with its path in one pass, and names each file', () => {
+    const dir = scratch();
+    const bad = join(dir, 'bad.json');
+    writeFileSync(
+      bad,
+      JSON.stringify({
+        version: 'v1',
+        nodes: [
+          { id: 'calc', node_type: 'Calculator', params: { operation: 'add', operand: 'two' } },
+          { id: 'calc', node_type: 'PassThrough' },
+          { id: 'x', node_type: 'Calculater' },
+        ],
+        connections: [{ from: 'calc', to: 'x' }],
+      }),
     );
+    const { status, stdout, stderr } = cli(['validate', 'examples/manifests/calculator.json', bad]);
     expect(status).toBe(1);
-    expect(stderr).toContain('stdin line 2 is not JSON');
+    expect(stdout).toBe('examples/manifests/calculator.json: valid (3 nodes)\n');
+    expect(stderr).toContain(`${bad}: invalid manifest (4 problems):`);
+    for (const path of [
+      'metadata: ',
+      'nodes[0].params.operand: ',
+      'nodes[1].id: duplicate node id',
+      "nodes[2].node_type: unknown node type 'Calculater'. Did you mean 'Calculator'?",
+    ]) {
+      expect(stderr).toContain(`  - ${path}`);
+    }
   });
 
-  it('validates without running, and lists node types', () => {
-    expect(cli(['validate', 'examples/manifests/calculator.json'])).toMatchObject({
+  it('validates a PythonNode manifest without starting Python, and lists node types', () => {
+    expect(cli(['validate', 'examples/manifests/python-inline.json'])).toMatchObject({
       status: 0,
-      stdout: expect.stringContaining('valid (3 nodes)'),
+      stdout: expect.stringContaining('valid (2 nodes)'),
     });
-    expect(cli(['nodes']).stdout).toContain('Calculator (also: CalculatorNode)');
+    const { stdout } = cli(['nodes']);
+    expect(stdout).toContain('Calculator (also: CalculatorNode)');
+    expect(stdout).toContain('SileroVAD');
+    expect(stdout).toContain('PythonNode');
   });
 
-  it('answers a wrong call with usage and exit 2', () => {
-    const { status, stderr } = cli(['frobnicate']);
-    expect(status).toBe(2);
-    expect(stderr).toContain("unknown command 'frobnicate'");
-    expect(stderr).toContain('Usage:');
+  it('answers an unknown flag with one line and exit 2, never a stack trace', () => {
+    for (const args of [
+      ['run', 'examples/manifests/calculator.json', '--frobnicate'],
+      ['validate', '-x', 'examples/manifests/calculator.json'],
+      ['--frobnicate'],
+    ]) {
+      const { status, stdout, stderr } = cli(args);
+      expect(status).toBe(2);
+      expect(stdout).toBe('');
+      expect(stderr.trim().split('\n')).toHaveLength(1);
+      expect(stderr).not.toMatch(/\n\s+at /);
+    }
+    expect(cli(['run', 'm.json', '--frobnicate']).stderr).toBe(
+      "remotemedia run: unknown option '--frobnicate'; it takes --input, --frame-ms, --realtime, --out-dir, --python, --help (see remotemedia run --help)\n",
+    );
+    expect(cli(['run', 'm.json', '--frame-ms', 'soon']).stderr).toContain(
+      "--frame-ms must be a number of milliseconds in (0, 10000], not 'soon'",
+    );
+    expect(cli(['frobnicate'])).toMatchObject({
+      status: 2,
+      stderr: expect.stringContaining("unknown command 'frobnicate'"),
+    });
+  });
+
+  it('prints help for the whole command and for each command, exit 0', () => {
+    const all = cli(['--help']);
+    expect(all.status).toBe(0);
+    for (const name of ['run', 'validate', 'nodes'])
+      expect(all.stdout).toContain(`remotemedia ${name}`);
+    const run = cli(['run', '--help']);
+    expect(run.status).toBe(0);
+    for (const flag of ['--input', '--frame-ms', '--realtime', '--out-dir', '--python']) {
+      expect(run.stdout).toContain(flag);
+    }
+    expect(cli(['validate', '-h']).stdout).toContain('Usage: remotemedia validate');
   });
 });

@@ -1,169 +1,145 @@
 /**
- * The `remotemedia` command line: runs manifests on Node with the same core the
- * browser and the gateway use. Outputs go to stdout as JSON lines; errors go to
- * stderr with a non-zero exit status (1: the pipeline or manifest failed, 2: usage).
+ * `remotemedia run` and `remotemedia validate`: manifests on Node with the same
+ * core the browser and the gateway use. Outputs are JSON lines on stdout (audio as
+ * WAV files with --out-dir); a failure ends the command with a typed error.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
-import { parseArgs } from 'node:util';
+import { readFileSync } from 'node:fs';
 import {
-  type JsonValue,
   ManifestValidationError,
   PipelineRunner,
+  type PreparedPipeline,
   RemoteMediaError,
-  RuntimeData,
 } from '../core/index.ts';
-import { nodeSileroAssets } from '../nodes/silero-assets-node.ts';
-import { createSileroVad } from '../nodes/silero-vad.ts';
-import { outputRecord } from './output-view.ts';
-
-export const USAGE = `Usage:
-  remotemedia run <manifest.json> [--input <json | file.json | ->]
-  remotemedia validate <manifest.json>
-  remotemedia nodes
-
-run       Runs the manifest and prints each output as a JSON line.
-          --input takes a JSON value or a file holding one: an array is a list of
-          inputs, anything else one input. "-" streams JSON lines from stdin.
-validate  Checks the manifest and prints every problem with its path.
-nodes     Lists the node types this runtime knows.`;
+import type { Command } from './cli-args.ts';
+import { cliNodes } from './cli-nodes.ts';
+import { feedInput, type InputSource, resolveInput } from './input-source.ts';
+import { OutputSink } from './output-sink.ts';
 
 export interface Io {
   stdout: (line: string) => void;
   stderr: (line: string) => void;
   stdin: NodeJS.ReadableStream;
+  env: Record<string, string | undefined>;
 }
 
-/** A problem with how the command was called (status 2, with usage) or with its input files (1). */
-class CliError extends Error {
-  constructor(
-    message: string,
-    readonly status: 1 | 2,
-  ) {
-    super(message);
-  }
-}
-const usageError = (message: string) => new CliError(message, 2);
-const inputError = (message: string) => new CliError(message, 1);
+type RunCommand = Extract<Command, { name: 'run' }>;
 
-/** Runs the CLI with `args` (without the node and script paths); returns the exit status. */
-export async function main(args: string[], io: Io): Promise<number> {
+export async function runCommand(command: RunCommand, io: Io): Promise<void> {
+  const nodes = cliNodes({ python: command.python });
+  const sink = new OutputSink((record) => io.stdout(JSON.stringify(record)), command.outDir);
   try {
-    const { values, positionals } = parseArgs({
-      args,
-      allowPositionals: true,
-      options: { input: { type: 'string', short: 'i' }, help: { type: 'boolean', short: 'h' } },
-    });
-    const [command, manifestPath, ...extra] = positionals;
-    if (values.help || command === undefined) {
-      io.stdout(USAGE);
-      return values.help ? 0 : 2;
-    }
-    const runner = new PipelineRunner({ nodes: [createSileroVad(nodeSileroAssets)] });
-    if (command === 'nodes') {
-      for (const type of runner.registry.types()) {
-        const definition = runner.registry.get(type)!;
-        const aliases = definition.aliases?.length
-          ? ` (also: ${definition.aliases.join(', ')})`
-          : '';
-        io.stdout(`${type}${aliases}  ${definition.description ?? ''}`.trimEnd());
-      }
-      return 0;
-    }
-    if (command !== 'run' && command !== 'validate')
-      throw usageError(`unknown command '${command}'`);
-    if (manifestPath === undefined) throw usageError(`${command} needs a manifest file`);
-    if (extra.length > 0) throw usageError(`unexpected arguments: ${extra.join(' ')}`);
-    const prepared = runner.prepare(readText(manifestPath, 'manifest'));
-    if (command === 'validate') {
-      io.stdout(`${manifestPath}: valid (${prepared.manifest.nodes.length} nodes)`);
-      return 0;
-    }
-    // A bad input line must end the session, or the output loop would wait forever.
+    const runner = new PipelineRunner({ nodes: nodes.nodes });
+    const prepared = prepareFile(runner, command.manifest);
+    if (command.input === undefined) throw missingInput(prepared, command.manifest);
+    const input = resolveInput(command.input);
+    checkAudioFlags(command, input);
+
+    // A bad input (a stdin line that is not JSON) must end the session, or the
+    // output loop would wait for ever.
     const inputFailed = new AbortController();
     let inputError: unknown;
     const session = await runner.createStreamSession(prepared, { signal: inputFailed.signal });
-    const feeding = feed(session, values.input, io).catch((error: unknown) => {
+    const feeding = feedInput(session, input, {
+      frameMs: command.frameMs ?? 20,
+      realtime: command.realtime,
+      stdin: io.stdin,
+      signal: inputFailed.signal,
+    }).catch((error: unknown) => {
       inputError = error;
       inputFailed.abort(error);
     });
     let sessionError: unknown;
     try {
-      for await (const output of session) io.stdout(JSON.stringify(outputRecord(output)));
+      for await (const output of session) sink.write(output);
     } catch (error) {
       sessionError = error;
     }
     await feeding;
     if (inputError ?? sessionError) throw inputError ?? sessionError;
-    return 0;
-  } catch (error) {
-    return report(error, io);
+  } finally {
+    sink.close();
+    nodes.close();
   }
 }
 
-async function feed(
-  session: { sendInput(d: RuntimeData): Promise<void>; close(): Promise<void> },
-  input: string | undefined,
-  io: Io,
-): Promise<void> {
-  if (input === '-') {
-    let line = 0;
-    for await (const text of createInterface({
-      input: io.stdin,
-      crlfDelay: Number.POSITIVE_INFINITY,
-    })) {
-      line++;
-      if (text.trim() === '') continue;
-      await session.sendInput(RuntimeData.json(parseJson(text, `stdin line ${line}`)));
+/** Prints `<file>: valid (n nodes)` for each good manifest; returns the invalid ones' errors. */
+export function validateCommand(manifests: readonly string[], io: Io): unknown[] {
+  const nodes = cliNodes({ python: io.env.REMOTEMEDIA_PYTHON ?? '/usr/bin/python3' });
+  const runner = new PipelineRunner({ nodes: nodes.nodes });
+  const errors: unknown[] = [];
+  for (const path of manifests) {
+    try {
+      const prepared = prepareFile(runner, path);
+      io.stdout(`${path}: valid (${prepared.manifest.nodes.length} nodes)`);
+    } catch (error) {
+      errors.push(error);
     }
-  } else if (input !== undefined) {
-    const value = existsSync(input)
-      ? parseJson(readText(input, 'input'), input)
-      : parseJson(input, '--input');
-    for (const item of Array.isArray(value) ? value : [value])
-      await session.sendInput(RuntimeData.json(item));
   }
-  await session.close();
+  nodes.close();
+  return errors;
 }
 
-function readText(path: string, what: string): string {
+/** Reads and validates a manifest file; every error names the file. */
+function prepareFile(runner: PipelineRunner, path: string): PreparedPipeline {
+  let text: string;
   try {
-    return readFileSync(path, 'utf8');
+    text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw inputError(`cannot read ${what} '${path}': ${(error as Error).message}`);
+    const code = (error as { code?: string }).code;
+    const why =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EISDIR'
+          ? 'it is a directory'
+          : (error as Error).message;
+    throw new RemoteMediaError('invalid_data', `cannot read manifest '${path}': ${why}`, { path });
   }
-}
-
-function parseJson(text: string, where: string): JsonValue {
   try {
-    return JSON.parse(text) as JsonValue;
+    return runner.prepare(text);
   } catch (error) {
-    throw inputError(`${where} is not JSON (${(error as Error).message})`);
+    if (!(error instanceof ManifestValidationError)) throw error;
+    const count = error.issues.length;
+    throw new ManifestValidationError(
+      error.issues,
+      `${path}: invalid manifest (${count} problem${count === 1 ? '' : 's'}):\n${error.issues
+        .map((i) => `  - ${i.path || '(root)'}: ${i.message}`)
+        .join('\n')}`,
+    );
   }
 }
 
-function report(error: unknown, io: Io): number {
-  if (error instanceof CliError) {
-    io.stderr(`remotemedia: ${error.message}${error.status === 2 ? `\n\n${USAGE}` : ''}`);
-    return error.status;
+/** Every pipeline reads its sources' input: say which nodes wait for what. */
+function missingInput(prepared: PreparedPipeline, path: string): RemoteMediaError {
+  const sources = prepared.graph.sources.map((id) => {
+    const definition = prepared.definitions.get(id)!;
+    return { id, type: definition.type, accepts: definition.accepts };
+  });
+  const wantsAudio = sources.some((s) => s.accepts?.includes('audio'));
+  const wantsJson = sources.some((s) => !s.accepts || s.accepts.some((k) => k !== 'audio'));
+  const ways = [
+    ...(wantsAudio ? ['--input file.wav'] : []),
+    ...(wantsJson ? [`--input '<json>' (an array is a list of inputs)`, '--input file.json'] : []),
+    '--input - (JSON lines on stdin)',
+  ];
+  const named = sources
+    .map((s) => `'${s.id}' (${s.type}, takes ${s.accepts?.join(' or ') ?? 'any data'})`)
+    .join(', ');
+  return new RemoteMediaError(
+    'usage',
+    `remotemedia run: ${path} needs input for its source node${sources.length === 1 ? '' : 's'} ${named}; give ${ways.join(', or ')}`,
+  );
+}
+
+function checkAudioFlags(command: RunCommand, input: InputSource): void {
+  if (input.kind === 'wav') return;
+  for (const [flag, given] of [
+    ['--frame-ms', command.frameMs !== undefined],
+    ['--realtime', command.realtime],
+  ] as const) {
+    if (given)
+      throw new RemoteMediaError(
+        'usage',
+        `remotemedia run: ${flag} applies to a WAV input, and --input is JSON`,
+      );
   }
-  if ((error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-    io.stderr(`remotemedia: ${(error as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (error instanceof ManifestValidationError) {
-    io.stderr(`remotemedia: ${error.message}`);
-    return 1;
-  }
-  if (error instanceof RemoteMediaError) {
-    // An unexpected exception inside a node deserves its stack; our own typed errors do not.
-    const cause =
-      error.cause instanceof Error && !(error.cause instanceof RemoteMediaError)
-        ? `\n${error.cause.stack}`
-        : '';
-    io.stderr(`remotemedia: [${error.kind}] ${error.message}${cause}`);
-    return 1;
-  }
-  io.stderr(`remotemedia: ${(error as Error)?.stack ?? String(error)}`);
-  return 1;
 }

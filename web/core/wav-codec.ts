@@ -22,7 +22,6 @@ export type WavSampleFormat = 'float32' | 'pcm16';
 const PCM = 1;
 const IEEE_FLOAT = 3;
 const EXTENSIBLE = 0xfffe;
-const HEADER_BYTES = 44;
 const EXPECTED =
   'expected a RIFF/WAVE file with PCM 8/16/24/32-bit integer or 32/64-bit float samples';
 
@@ -135,32 +134,46 @@ function describeStart(bytes: Uint8Array): string {
     : [...head].map((b) => b.toString(16).padStart(2, '0')).join(' ');
 }
 
-/** The 44-byte header of a WAV file whose data chunk holds `dataBytes` bytes. */
+/**
+ * The header of a WAV file whose data chunk holds `dataBytes` bytes: 44 bytes for
+ * PCM; 58 for float, whose `fmt ` chunk has the cbSize field and which needs a
+ * `fact` chunk (as the format's specification asks, and as sox checks).
+ */
 export function wavHeader(
   format: WavSampleFormat,
   sampleRate: number,
   channels: number,
   dataBytes: number,
 ): Uint8Array {
-  const width = format === 'float32' ? 4 : 2;
-  const header = new Uint8Array(HEADER_BYTES);
+  const float = format === 'float32';
+  const width = float ? 4 : 2;
+  const fmtBytes = float ? 18 : 16;
+  const factBytes = float ? 12 : 0;
+  const header = new Uint8Array(12 + 8 + fmtBytes + factBytes + 8);
   const view = new DataView(header.buffer);
   const put = (at: number, text: string) => {
     for (let i = 0; i < 4; i++) header[at + i] = text.charCodeAt(i);
   };
   put(0, 'RIFF');
-  view.setUint32(4, 36 + dataBytes, true);
+  view.setUint32(4, header.length - 8 + dataBytes, true);
   put(8, 'WAVE');
   put(12, 'fmt ');
-  view.setUint32(16, 16, true);
-  view.setUint16(20, format === 'float32' ? IEEE_FLOAT : PCM, true);
+  view.setUint32(16, fmtBytes, true);
+  view.setUint16(20, float ? IEEE_FLOAT : PCM, true);
   view.setUint16(22, channels, true);
   view.setUint32(24, sampleRate, true);
   view.setUint32(28, sampleRate * channels * width, true);
   view.setUint16(32, channels * width, true);
   view.setUint16(34, width * 8, true);
-  put(36, 'data');
-  view.setUint32(40, dataBytes, true);
+  let at = 20 + fmtBytes; // cbSize, when present, stays 0
+  if (float) {
+    put(at, 'fact');
+    view.setUint32(at + 4, 4, true);
+    view.setUint32(at + 8, dataBytes / (channels * width), true);
+    at += factBytes;
+  }
+  put(at, 'data');
+  view.setUint32(at + 4, dataBytes, true);
   return header;
 }
 
@@ -184,8 +197,9 @@ export function encodeWavSamples(samples: Float32Array, format: WavSampleFormat)
 /** A whole WAV file. */
 export function encodeWav(audio: WavAudio, format: WavSampleFormat = 'float32'): Uint8Array {
   const data = encodeWavSamples(audio.samples, format);
-  const out = new Uint8Array(HEADER_BYTES + data.length);
-  out.set(wavHeader(format, audio.sampleRate, audio.channels, data.length));
-  out.set(data, HEADER_BYTES);
+  const header = wavHeader(format, audio.sampleRate, audio.channels, data.length);
+  const out = new Uint8Array(header.length + data.length);
+  out.set(header);
+  out.set(data, header.length);
   return out;
 }
