@@ -1,5 +1,5 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -38,6 +38,19 @@ describe('decodeWav', () => {
     expect(peak).toBeLessThan(0.51);
   });
 
+  it.each(['float32', 'pcm16'] as const)(
+    'writes %s files that sox reads without a warning',
+    (format) => {
+      const path = join(dir, `ours-${format}.wav`);
+      const samples = Float32Array.from({ length: 800 }, (_, i) => Math.sin(i / 9) / 2);
+      writeFileSync(path, encodeWav({ samples, sampleRate: 8000, channels: 2 }, format));
+      const info = spawnSync('sox', ['--i', path], { encoding: 'utf8' });
+      expect(info.stderr).toBe('');
+      expect(info.stdout).toMatch(/Channels\s+: 2/);
+      expect(info.stdout).toContain('= 400 samples');
+    },
+  );
+
   it('round-trips float32 exactly and pcm16 to the same 16-bit values', () => {
     const samples = Float32Array.from({ length: 600 }, (_, i) => Math.sin(i / 7) * 0.9);
     const audio = { samples, sampleRate: 16000, channels: 2 };
@@ -58,7 +71,10 @@ describe('decodeWav', () => {
     ['an empty file', new Uint8Array(0), 'found an empty file'],
     [
       'a header with no data',
-      encodeWav({ samples: new Float32Array(4), sampleRate: 8000, channels: 1 }).slice(0, 36),
+      encodeWav({ samples: new Float32Array(4), sampleRate: 8000, channels: 1 }, 'pcm16').slice(
+        0,
+        36,
+      ),
       'no "data" chunk',
     ],
     [

@@ -52,7 +52,8 @@ export function decodeWav(bytes: Uint8Array, name = 'input'): WavAudio {
     const size = view.getUint32(at + 4, true);
     const body = at + 8;
     if (id === 'fmt ') {
-      if (size < 16 || body + size > bytes.length) fail(`its "fmt " chunk is ${size} bytes long`);
+      if (size < 16) fail(`its "fmt " chunk is ${size} bytes long, not at least 16`);
+      if (body + size > bytes.length) fail('its "fmt " chunk is cut short');
       let format = view.getUint16(body, true);
       if (format === EXTENSIBLE) {
         if (size < 40) fail(`its WAVE_FORMAT_EXTENSIBLE "fmt " chunk is ${size} bytes, not 40`);
