@@ -20,6 +20,19 @@ TENSOR_DTYPES = {
     "uint64": "Q",
 }
 PIXEL_FORMATS = ("rgba8", "rgb8", "gray8", "i420", "nv12")
+U32_MAX = 0xFFFF_FFFF
+
+
+def pixel_bytes(format: str, width: int, height: int) -> int:
+    """Bytes a width x height frame of `format` holds (web/core/runtime-data.ts's PIXEL_FORMATS)."""
+    if format == "rgba8":
+        return width * height * 4
+    if format == "rgb8":
+        return width * height * 3
+    if format == "gray8":
+        return width * height
+    # i420 and nv12: a full-size luma plane, two chroma planes at half size (rounded up).
+    return width * height + 2 * ((width + 1) // 2) * ((height + 1) // 2)
 CONTROL_SIGNALS = ("end_of_stream", "flush")
 
 
@@ -78,10 +91,11 @@ class RuntimeData:
     @staticmethod
     def audio(samples: Any, sample_rate: int, channels: int = 1, timestamp_us: Optional[float] = None) -> "RuntimeData":
         view = _float32_view(samples)
-        if not isinstance(sample_rate, int) or not 1 <= sample_rate <= 768_000:
-            raise InvalidData("sample_rate", f"must be an integer from 1 to 768000 Hz, found {sample_rate!r}")
-        if not isinstance(channels, int) or not 1 <= channels <= 64:
-            raise InvalidData("channels", f"must be an integer from 1 to 64, found {channels!r}")
+        # The same bounds as the runtime's RuntimeData (and the frame's u32 / u16 fields).
+        if not isinstance(sample_rate, int) or not 1 <= sample_rate <= U32_MAX:
+            raise InvalidData("sample_rate", f"must be an integer from 1 to {U32_MAX} Hz, found {sample_rate!r}")
+        if not isinstance(channels, int) or not 1 <= channels <= 0xFFFF:
+            raise InvalidData("channels", f"must be an integer from 1 to 65535, found {channels!r}")
         if len(view) % channels:
             raise InvalidData("samples", f"{len(view)} samples do not divide into {channels} channels")
         return RuntimeData("audio", timestamp_us, samples=view, sample_rate=sample_rate, channels=channels)
@@ -116,7 +130,15 @@ class RuntimeData:
     def video(data: bytes, width: int, height: int, format: str, timestamp_us: Optional[float] = None) -> "RuntimeData":
         if format not in PIXEL_FORMATS:
             raise InvalidData("format", f"must be one of {', '.join(PIXEL_FORMATS)}, found {format!r}")
-        return RuntimeData("video", timestamp_us, data=bytes(data), width=width, height=height, format=format)
+        for path, value in (("width", width), ("height", height)):
+            if not isinstance(value, int) or not 1 <= value <= U32_MAX:
+                raise InvalidData(path, f"must be an integer from 1 to {U32_MAX}, found {value!r}")
+        data = bytes(data)
+        if len(data) != pixel_bytes(format, width, height):
+            raise InvalidData(
+                "data", f"{format} {width}x{height} needs {pixel_bytes(format, width, height)} bytes, found {len(data)}"
+            )
+        return RuntimeData("video", timestamp_us, data=data, width=width, height=height, format=format)
 
     @staticmethod
     def control(signal: str) -> "RuntimeData":
@@ -126,6 +148,8 @@ class RuntimeData:
 
     @staticmethod
     def event(name: str, timestamp_us: Optional[float] = None, payload: Any = None) -> "RuntimeData":
+        if not isinstance(name, str) or not name:
+            raise InvalidData("name", f"must be a non-empty str, found {name!r}")
         return RuntimeData("event", timestamp_us, name=name, payload=payload)
 
     def __eq__(self, other: object) -> bool:

@@ -5,12 +5,13 @@ struct for the header, zlib.crc32 for the trailer, memoryview casts for samples.
 from __future__ import annotations
 
 import json
+import math
 import struct
 import sys
 import zlib
-from typing import Tuple
+from typing import Any, Tuple
 
-from .data import CONTROL_SIGNALS, PIXEL_FORMATS, TENSOR_DTYPES, RuntimeData
+from .data import CONTROL_SIGNALS, PIXEL_FORMATS, TENSOR_DTYPES, RuntimeData, pixel_bytes
 
 FRAME_VERSION = 1
 HEADER = struct.Struct("<2sBBB3xIId")  # magic, version, kind, flags, reserved, sequence, body length, timestamp
@@ -26,6 +27,7 @@ SIGNAL_CODES = {name: i + 1 for i, name in enumerate(CONTROL_SIGNALS)}
 SIGNAL_BY_CODE = {v: k for k, v in SIGNAL_CODES.items()}
 FLAG_TIMESTAMP = 1
 FLAG_OPTIONAL = 2
+KNOWN_FLAGS = FLAG_TIMESTAMP | FLAG_OPTIONAL
 
 if sys.byteorder != "little":  # samples are copied as native memory
     raise ImportError("remotemedia.frame_codec needs a little-endian platform")
@@ -95,63 +97,212 @@ def encode_frame(data: RuntimeData, sequence: int = 0) -> bytes:
 
 
 def decode_frame(frame: bytes) -> Tuple[int, RuntimeData]:
-    """(sequence, data) of exactly one frame; FrameCodecError if it is truncated or corrupt."""
+    """(sequence, data) of exactly one frame; FrameCodecError if it is truncated,
+    corrupt or not valid RuntimeData. Makes every check web/core/frame-codec.ts makes,
+    in the same order, so both accept exactly the same frames
+    (tests/node/codec-parity.test.ts decodes a mutated corpus with both)."""
     view = memoryview(frame).cast("B")
     if len(view) < HEADER_BYTES + TRAILER_BYTES:
         raise FrameCodecError("length", f"truncated: {len(view)} bytes, a frame has at least 28")
-    magic, version, kind_code, flags, sequence, length, timestamp = HEADER.unpack_from(view)
-    if magic != b"RM":
+    if view[0] != 0x52 or view[1] != 0x4D:
         raise FrameCodecError("byte 0", 'not a RemoteMedia frame (magic "RM" missing)')
-    if version != FRAME_VERSION:
-        raise FrameCodecError("byte 2", f"frame version {version} is not supported; this runtime reads version 1")
-    kind = KIND_BY_CODE.get(kind_code)
+    if view[2] != FRAME_VERSION:
+        raise FrameCodecError("byte 2", f"frame version {view[2]} is not supported; this runtime reads version 1")
+    kind = KIND_BY_CODE.get(view[3])
     if kind is None:
-        raise FrameCodecError("byte 3", f"unknown kind code {kind_code}")
+        raise FrameCodecError("byte 3", f"unknown kind code {view[3]}")
+    flags = view[4]
+    if flags & ~KNOWN_FLAGS:
+        raise FrameCodecError("byte 4", f"unknown flags 0x{flags:x}")
+    if view[5] or view[6] or view[7]:
+        raise FrameCodecError("bytes 5-7", "reserved bytes must be zero")
+    sequence, length, timestamp = struct.unpack_from("<IId", view, 8)
     expected = HEADER_BYTES + length + TRAILER_BYTES
-    if len(view) != expected:
-        raise FrameCodecError("length", f"header announces {expected} bytes, found {len(view)}")
+    if len(view) < expected:
+        raise FrameCodecError("length", f"truncated: header announces {expected} bytes, found {len(view)}")
+    if len(view) > expected:
+        raise FrameCodecError("length", f"{len(view) - expected} trailing bytes after a {expected}-byte frame")
     (stored,) = struct.unpack_from("<I", view, HEADER_BYTES + length)
-    if stored != zlib.crc32(view[: HEADER_BYTES + length]):
-        raise FrameCodecError("checksum", "CRC-32 mismatch")
-    body = view[HEADER_BYTES : HEADER_BYTES + length]
+    actual = zlib.crc32(view[: HEADER_BYTES + length])
+    if stored != actual:
+        raise FrameCodecError("checksum", f"CRC-32 mismatch (stored 0x{stored:08x}, computed 0x{actual:08x})")
+    if not flags & FLAG_TIMESTAMP and timestamp != 0:
+        raise FrameCodecError("bytes 16-23", "timestamp must be zero when its flag is clear")
     ts = timestamp if flags & FLAG_TIMESTAMP else None
-    optional = bool(flags & FLAG_OPTIONAL)
-    try:
-        return sequence, _decode_body(kind, body, optional, ts)
-    except (struct.error, UnicodeDecodeError, KeyError, ValueError, TypeError) as error:
-        if isinstance(error, FrameCodecError):
-            raise
-        raise FrameCodecError(f"body.{kind}", str(error)) from error
+    if ts is not None and not math.isfinite(ts):
+        raise FrameCodecError("body.timestampUs", f"must be a finite number of microseconds, found {ts}")
+    body = _BodyReader(view, HEADER_BYTES, length)
+    data = _DECODERS[kind](body, bool(flags & FLAG_OPTIONAL), ts)
+    body.expect_end()
+    return sequence, data
 
 
-def _decode_body(kind: str, body: memoryview, optional: bool, ts) -> RuntimeData:
-    if kind == "audio":
-        rate, channels, _ = struct.unpack_from("<IHH", body)
-        # A copy, so the frame's buffer (a ring, a pipe read) may be reused at once.
-        samples = memoryview(bytearray(body[8:])).cast("f")
-        return RuntimeData.audio(samples, rate, channels, ts)
-    if kind == "text":
-        return RuntimeData.text_data(str(body, "utf-8"), ts)
-    if kind == "json":
-        return RuntimeData.json(json.loads(str(body, "utf-8")), ts)
-    if kind == "binary":
-        (n,) = struct.unpack_from("<H", body)
-        mime = str(body[2 : 2 + n], "utf-8")
-        data = RuntimeData.binary(body[2 + n :], mime if optional else None)
-        return data if ts is None else RuntimeData("binary", ts, data=data.data, mime_type=data.mime_type)
-    if kind == "tensor":
-        code, rank = body[0], body[1]
-        shape = struct.unpack_from(f"<{rank}I", body, 4)
-        unpadded = 4 + 4 * rank
-        head = unpadded + (8 - (HEADER_BYTES + unpadded) % 8) % 8
-        return RuntimeData.tensor(bytearray(body[head:]), DTYPE_BY_CODE[code], shape, ts)
-    if kind == "video":
-        width, height, code = struct.unpack_from("<III", body)
-        return RuntimeData.video(bytes(body[12:]), width, height, PIXEL_BY_CODE[code], ts)
-    if kind == "control":
-        data = RuntimeData.control(SIGNAL_BY_CODE[body[0]])
-        return data if ts is None else RuntimeData("control", ts, signal=data.signal)
-    (n,) = struct.unpack_from("<H", body)
-    name = str(body[2 : 2 + n], "utf-8")
-    payload = json.loads(str(body[2 + n :], "utf-8")) if optional else None
-    return RuntimeData.event(name, ts, payload)
+class _BodyReader:
+    """Bounds-checked sequential reads over a frame body (as frame-codec.ts's BodyReader)."""
+
+    __slots__ = ("view", "at", "end")
+
+    def __init__(self, view: memoryview, start: int, length: int) -> None:
+        self.view = view
+        self.at = start
+        self.end = start + length
+
+    @property
+    def remaining(self) -> int:
+        return self.end - self.at
+
+    def _need(self, n: int, what: str) -> int:
+        if n > self.remaining:
+            raise FrameCodecError(f"body.{what}", f"needs {n} bytes at offset {self.at}, body has {self.remaining} left")
+        at = self.at
+        self.at += n
+        return at
+
+    def u8(self, what: str) -> int:
+        return self.view[self._need(1, what)]
+
+    def u16(self, what: str) -> int:
+        return struct.unpack_from("<H", self.view, self._need(2, what))[0]
+
+    def u32(self, what: str) -> int:
+        return struct.unpack_from("<I", self.view, self._need(4, what))[0]
+
+    def copy(self, n: int, what: str) -> bytes:
+        at = self._need(n, what)
+        return bytes(self.view[at : at + n])
+
+    def rest(self, what: str) -> bytes:
+        return self.copy(self.remaining, what)
+
+    def utf8(self, n: int, what: str) -> str:
+        at = self._need(n, what)
+        try:
+            text = str(self.view[at : at + n], "utf-8")
+        except UnicodeDecodeError:
+            raise FrameCodecError(f"body.{what}", "is not valid UTF-8") from None
+        # TextDecoder (what the TypeScript side reads with) drops one leading BOM.
+        return text[1:] if text.startswith("\ufeff") else text
+
+    def json(self, n: int, what: str) -> Any:
+        text = self.utf8(n, what)
+        try:
+            return json.loads(text, parse_constant=_no_constant)
+        except (ValueError, RecursionError) as error:
+            raise FrameCodecError(f"body.{what}", f"is not valid JSON ({error})") from None
+
+    def expect_end(self) -> None:
+        if self.remaining:
+            raise FrameCodecError("body", f"{self.remaining} unread bytes at the end")
+
+
+def _no_constant(name: str) -> Any:
+    # JSON has no NaN or Infinity (json.loads accepts them; JSON.parse does not).
+    raise ValueError(f"{name} is not JSON")
+
+
+def _check_positive(path: str, value: int, top: int = 0xFFFF_FFFF) -> None:
+    if not 1 <= value <= top:
+        raise FrameCodecError(f"body.{path}", f"must be an integer from 1 to {top}, found {value}")
+
+
+def _decode_audio(body: _BodyReader, optional: bool, ts) -> RuntimeData:
+    rate = body.u32("sampleRate")
+    channels = body.u16("channels")
+    if body.u16("reserved"):
+        raise FrameCodecError("body.reserved", "must be zero")
+    if body.remaining % 4:
+        raise FrameCodecError("body.samples", f"{body.remaining} bytes is not a whole number of float32 samples")
+    # A copy, so the frame's buffer (a ring, a pipe read) may be reused at once.
+    samples = memoryview(bytearray(body.rest("samples"))).cast("f")
+    _check_positive("sampleRate", rate)
+    _check_positive("channels", channels, 0xFFFF)
+    if len(samples) % channels:
+        raise FrameCodecError("body.samples.length", f"{len(samples)} samples do not divide into {channels} channels")
+    return RuntimeData("audio", ts, samples=samples, sample_rate=rate, channels=channels)
+
+
+def _decode_text(body: _BodyReader, optional: bool, ts) -> RuntimeData:
+    return RuntimeData("text", ts, text=body.utf8(body.remaining, "text"))
+
+
+def _decode_json(body: _BodyReader, optional: bool, ts) -> RuntimeData:
+    return RuntimeData("json", ts, value=body.json(body.remaining, "json"))
+
+
+def _decode_binary(body: _BodyReader, optional: bool, ts) -> RuntimeData:
+    n = body.u16("mimeLength")
+    mime = body.utf8(n, "mimeType")
+    if not optional and n > 0:
+        raise FrameCodecError("body.mimeType", "present but flag clear")
+    return RuntimeData("binary", ts, data=body.rest("bytes"), mime_type=mime if optional else None)
+
+
+def _decode_tensor(body: _BodyReader, optional: bool, ts) -> RuntimeData:
+    code = body.u8("dtype")
+    dtype = DTYPE_BY_CODE.get(code)
+    if dtype is None:
+        raise FrameCodecError("body.dtype", f"unknown dtype code {code}")
+    rank = body.u8("rank")
+    if body.u16("reserved"):
+        raise FrameCodecError("body.reserved", "must be zero")
+    shape = tuple(body.u32(f"shape[{i}]") for i in range(rank))
+    unpadded = 4 + 4 * rank
+    for _ in range((8 - (HEADER_BYTES + unpadded) % 8) % 8):
+        if body.u8("padding"):
+            raise FrameCodecError("body.padding", "must be zero")
+    size = struct.calcsize(TENSOR_DTYPES[dtype])
+    if body.remaining % size:
+        raise FrameCodecError("body.data", f"{body.remaining} bytes is not a whole number of {dtype}")
+    data = memoryview(bytearray(body.rest("data"))).cast(TENSOR_DTYPES[dtype])
+    # The element count as the TypeScript side computes it: a float product, which
+    # overflows to infinity (and 0 * infinity to NaN) where an int product would not.
+    count = 1.0
+    for dim in shape:
+        count *= dim
+    if count != len(data):
+        raise FrameCodecError("body.data.length", f"shape {list(shape)} needs {count:g} elements, found {len(data)}")
+    return RuntimeData("tensor", ts, data=data, dtype=dtype, shape=shape)
+
+
+def _decode_video(body: _BodyReader, optional: bool, ts) -> RuntimeData:
+    width = body.u32("width")
+    height = body.u32("height")
+    code = body.u32("format")
+    fmt = PIXEL_BY_CODE.get(code)
+    if fmt is None:
+        raise FrameCodecError("body.format", f"unknown pixel format code {code}")
+    expected = pixel_bytes(fmt, width, height)
+    if body.remaining != expected:
+        raise FrameCodecError("body.data", f"{fmt} {width}x{height} needs {expected} bytes, found {body.remaining}")
+    _check_positive("width", width)
+    _check_positive("height", height)
+    return RuntimeData("video", ts, data=body.rest("data"), width=width, height=height, format=fmt)
+
+
+def _decode_control(body: _BodyReader, optional: bool, ts) -> RuntimeData:
+    code = body.u8("signal")
+    signal = SIGNAL_BY_CODE.get(code)
+    if signal is None:
+        raise FrameCodecError("body.signal", f"unknown control signal code {code}")
+    return RuntimeData("control", ts, signal=signal)
+
+
+def _decode_event(body: _BodyReader, optional: bool, ts) -> RuntimeData:
+    n = body.u16("nameLength")
+    name = body.utf8(n, "name")
+    payload = body.json(body.remaining, "payload") if optional else None
+    if not name:
+        raise FrameCodecError("body.name", "must be a non-empty string")
+    return RuntimeData("event", ts, name=name, payload=payload)
+
+
+_DECODERS = {
+    "audio": _decode_audio,
+    "text": _decode_text,
+    "json": _decode_json,
+    "binary": _decode_binary,
+    "tensor": _decode_tensor,
+    "video": _decode_video,
+    "control": _decode_control,
+    "event": _decode_event,
+}

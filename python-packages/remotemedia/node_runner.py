@@ -1,7 +1,8 @@
-"""Runs one Python node in this process for a gateway, over stdin/stdout.
+"""Runs one Python node in this process for a gateway, over a pipe of its own.
 
-`python3 -m remotemedia.node_runner` (on the gateway, or inside a container) reads
-requests and writes responses, all little-endian and length-prefixed:
+`python3 -m remotemedia.node_runner [--fds R,W]` (on the gateway, or inside a
+container over stdin/stdout; see _protocol_pipes) reads requests and writes
+responses, all little-endian and length-prefixed:
 
     request:  u8 op, u32 length, payload
               op 1 create  (payload: the node spec as JSON, see node_host)
@@ -93,10 +94,31 @@ async def serve(stdin: BinaryIO, stdout: BinaryIO) -> int:
             _write(stdout, STATUS_ERROR, [json.dumps(report).encode("utf-8")])
 
 
-def main() -> int:
-    # Binary pipes; anything the node prints goes to stderr, never into the protocol.
-    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+def _protocol_pipes(argv: List[str]) -> "tuple[BinaryIO, BinaryIO]":
+    """The protocol's own file descriptors, out of reach of a node's stray writes.
+
+    `--fds R,W` (the gateway's local processes): requests on fd R, responses on fd W.
+    Without it (`docker run -i` carries only stdin/stdout): stdin and stdout are
+    moved to private descriptors first. Either way, before any node code runs, fd 0
+    reads /dev/null and fd 1 (and sys.stdout) writes to stderr, so `print` or
+    `os.write(1, ...)` from a node lands in the log, never in the protocol."""
+    if "--fds" in argv:
+        read_fd, write_fd = (int(fd) for fd in argv[argv.index("--fds") + 1].split(","))
+    else:
+        read_fd, write_fd = os.dup(0), os.dup(1)
+    for fd in (read_fd, write_fd):
+        os.set_inheritable(fd, False)  # not passed on to a node's subprocesses
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
+    os.dup2(2, 1)
+    sys.stdin = open(os.devnull, "r")
     sys.stdout = sys.stderr
+    return os.fdopen(read_fd, "rb"), os.fdopen(write_fd, "wb")
+
+
+def main() -> int:
+    stdin, stdout = _protocol_pipes(sys.argv[1:])
     limit = os.environ.get("REMOTEMEDIA_MEMORY_LIMIT_BYTES")
     if limit:
         import resource

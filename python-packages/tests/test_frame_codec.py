@@ -58,3 +58,63 @@ class FrameCodecTest(unittest.TestCase):
         self.assertIsInstance(back.samples, memoryview)
         self.assertEqual(back.samples.format, "f")
         self.assertEqual(len(back.samples), 320)
+
+
+def _reframed(frame: bytes, edit) -> bytes:
+    """`frame` with header+body edited by `edit(bytearray)`, its length and CRC made
+    consistent again, so that the check behind the CRC is the one that answers."""
+    import struct
+    import zlib
+
+    content = bytearray(frame[:-4])
+    edit(content)
+    struct.pack_into("<I", content, 12, len(content) - 24)
+    return bytes(content) + struct.pack("<I", zlib.crc32(content))
+
+
+class FrameCodecChecksTest(unittest.TestCase):
+    """The checks web/core/frame-codec.ts makes, each refused with its path (the
+    corpus test tests/node/codec-parity.test.ts compares both codecs frame by frame)."""
+
+    def refused(self, frame: bytes, path: str) -> None:
+        with self.assertRaises(FrameCodecError) as caught:
+            decode_frame(frame)
+        self.assertEqual(caught.exception.path, path, str(caught.exception))
+
+    def test_header_flags_reserved_and_timestamp(self):
+        text = encode_frame(RuntimeData.text_data("hi"))
+
+        def set_at(at, value):
+            def edit(c):
+                c[at] = value
+            return edit
+
+        self.refused(_reframed(text, set_at(4, 0x04)), "byte 4")
+        self.refused(_reframed(text, set_at(6, 1)), "bytes 5-7")
+        self.refused(_reframed(text, set_at(23, 0x40)), "bytes 16-23")  # a timestamp, flag clear
+        self.refused(text + b"\x00", "length")
+        timed = encode_frame(RuntimeData.text_data("hi", 5.0))
+        self.refused(_reframed(timed, lambda c: c.__setitem__(slice(16, 24), b"\x00" * 6 + b"\xf0\x7f")), "body.timestampUs")
+
+    def test_bodies_must_be_exactly_what_their_kind_needs(self):
+        video = encode_frame(RuntimeData.video(bytes(16), 2, 2, "rgba8"))
+        self.refused(_reframed(video, lambda c: c.__delitem__(-1)), "body.data")
+        self.refused(_reframed(encode_frame(RuntimeData.control("flush")), lambda c: c.append(0)), "body")
+        binary = encode_frame(RuntimeData.binary(b"abc", "text/plain"))
+        self.refused(_reframed(binary, lambda c: c.__setitem__(24, 200)), "body.mimeType")  # cut short
+        event = encode_frame(RuntimeData.event("speech_start"))
+        self.refused(_reframed(event, lambda c: c.__setitem__(24, 50)), "body.name")
+        self.refused(_reframed(event, lambda c: c.extend(b"{}")), "body")  # a payload, flag clear
+        self.refused(_reframed(event, lambda c: c.__setitem__(slice(24, None), b"\x00\x00")), "body.name")  # empty
+        # Rank 2: dtype, rank, reserved (26-27), two dims (28-35), padding (36-39), data.
+        tensor = encode_frame(RuntimeData.tensor(array("f", [1.0, 2.0]), "float32", (1, 2)))
+        self.refused(_reframed(tensor, lambda c: c.__setitem__(26, 1)), "body.reserved")
+        self.refused(_reframed(tensor, lambda c: c.__setitem__(37, 1)), "body.padding")
+
+    def test_json_is_json_as_the_runtime_reads_it(self):
+        json_frame = encode_frame(RuntimeData.json(1))
+        for text in (b"NaN", b"Infinity", b"[1,]"):
+            self.refused(_reframed(json_frame, lambda c, t=text: c.__setitem__(slice(24, None), t)), "body.json")
+        # TextDecoder drops a leading byte-order mark; so does this codec.
+        _, data = decode_frame(_reframed(json_frame, lambda c: c.__setitem__(slice(24, None), b"\xef\xbb\xbf7")))
+        self.assertEqual(data.value, 7)
