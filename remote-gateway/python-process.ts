@@ -7,8 +7,8 @@
  * and the pool starts a replacement. The container executor runs the same runner
  * through `docker run -i` (container-executor.ts).
  */
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { z } from 'zod';
@@ -23,18 +23,14 @@ import {
   type RuntimeData,
 } from '../web/core/index.ts';
 import { pythonNodeParams } from '../web/python/python-node-params.ts';
+import {
+  PipeProtocolError,
+  type PythonErrorReport,
+  ResponseReader,
+  STATUS_OK,
+} from './runner-pipe.ts';
 
-/** python-packages/, found from this file both in the checkout and compiled (dist/remote-gateway/). */
-const PACKAGES = pythonPackagesDir(dirname(fileURLToPath(import.meta.url)));
-
-function pythonPackagesDir(here: string): string {
-  const candidates = [
-    join(here, '..', 'python-packages'),
-    join(here, '..', '..', 'python-packages'),
-  ];
-  return candidates.find((dir) => existsSync(join(dir, 'remotemedia'))) ?? candidates[0]!;
-}
-
+const PACKAGES = join(dirname(fileURLToPath(import.meta.url)), '..', 'python-packages');
 const OP_CREATE = 1;
 const OP_PROCESS = 2;
 const OP_FLUSH = 3;
@@ -66,7 +62,20 @@ export interface RunnerCommand {
   explainExit?(code: number | null, signal: NodeJS.Signals | null): string | undefined;
   /** Extra clean-up after a kill (a container outlives its docker client). */
   onKill?(): void;
+  /**
+   * Where the protocol runs. 'fds' (a local process): over fds 3 (requests) and 4
+   * (responses) of its own, passed with RUNNER_FDS_ARGS, so the node's stdout is
+   * nothing but a log. 'stdio' (`docker run -i`, which carries only stdin/stdout):
+   * over stdin/stdout, which the runner moves to private fds before any node code
+   * runs (node_runner.py). Default 'stdio'.
+   */
+  pipe?: 'fds' | 'stdio';
+  /** Largest item of a response (an output frame). Default 64 MiB. */
+  maxItemBytes?: number;
 }
+
+/** The runner's arguments that give the protocol fds 3 and 4 (RunnerCommand.pipe 'fds'). */
+export const RUNNER_FDS_ARGS = ['--fds', '3,4'] as const;
 
 interface Pending {
   resolve(frames: Uint8Array[]): void;
@@ -74,8 +83,9 @@ interface Pending {
 }
 
 export class PythonProcess {
-  private readonly child: ChildProcessWithoutNullStreams;
-  private buffer = new Uint8Array(0);
+  private readonly child: ChildProcess;
+  private readonly requests: Writable;
+  private readonly reader: ResponseReader;
   private readonly queue: Pending[] = [];
   private exited: RemoteMediaError | undefined;
   private stderr = '';
@@ -85,16 +95,29 @@ export class PythonProcess {
   onLost: ((error: RemoteMediaError) => void) | undefined;
 
   constructor(private readonly command: RunnerCommand) {
+    const fds = command.pipe === 'fds';
     this.child = spawn(command.file, command.args, {
       cwd: command.cwd,
       env: command.env,
-      stdio: ['pipe', 'pipe', 'pipe'],
+      stdio: fds ? ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'] : ['pipe', 'pipe', 'pipe'],
     });
-    this.child.stdout.on('data', (chunk: Buffer) => this.onData(chunk));
-    this.child.stderr.on('data', (chunk: Buffer) => {
-      // Keep the end of stderr: the last lines explain a crash.
+    const maxItemBytes = command.maxItemBytes ?? 64 << 20;
+    this.reader = new ResponseReader({
+      maxItemBytes,
+      maxResponseBytes: 4 * maxItemBytes,
+      maxItems: 100_000,
+    });
+    this.requests = (fds ? this.child.stdio[3] : this.child.stdin) as Writable;
+    const responses = (fds ? this.child.stdio[4] : this.child.stdout) as Readable;
+    responses.on('data', (chunk: Buffer) => this.onData(chunk));
+    responses.on('error', () => {}); // a dead process is reported by 'exit'
+    // Keep the end of the node's log (stderr, and stdout where it is not the protocol):
+    // the last lines explain a crash.
+    const log = (chunk: Buffer) => {
       this.stderr = (this.stderr + chunk.toString('utf8')).slice(-2000);
-    });
+    };
+    this.child.stderr!.on('data', log);
+    if (fds) this.child.stdout!.on('data', log);
     this.child.on('error', (error) =>
       this.fail(`could not start ${command.file}: ${error.message}`),
     );
@@ -106,7 +129,7 @@ export class PythonProcess {
           (this.stderr.trim() ? `: ${this.stderr.trim().split('\n').slice(-3).join(' | ')}` : ''),
       ),
     );
-    this.child.stdin.on('error', () => {}); // a dead process is reported by 'exit'
+    this.requests.on('error', () => {}); // a dead process is reported by 'exit'
   }
 
   get pid(): number | undefined {
@@ -123,8 +146,8 @@ export class PythonProcess {
     const head = Buffer.alloc(5);
     head.writeUInt8(op, 0);
     head.writeUInt32LE(payload.length, 1);
-    this.child.stdin.write(head);
-    if (payload.length > 0) this.child.stdin.write(payload);
+    this.requests.write(head);
+    if (payload.length > 0) this.requests.write(payload);
     return new Promise<Uint8Array[]>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.fail(
@@ -157,49 +180,30 @@ export class PythonProcess {
     this.onLost?.(this.exited);
   }
 
-  /** Parses responses: u8 status, u32 count, then count x (u32 length, bytes). */
+  /**
+   * Responses, parsed defensively: whatever the worker writes, this never throws. A
+   * worker that breaks the protocol is killed at once and its session fails.
+   */
   private onData(chunk: Buffer): void {
-    const joined = new Uint8Array(this.buffer.length + chunk.length);
-    joined.set(this.buffer);
-    joined.set(chunk, this.buffer.length);
-    this.buffer = joined;
-    for (;;) {
-      const parsed = parseResponse(this.buffer);
-      if (!parsed) return;
-      this.buffer = this.buffer.subarray(parsed.consumed);
-      const pending = this.queue.shift();
-      if (!pending) continue;
-      if (parsed.status === 0) pending.resolve(parsed.items);
-      else pending.reject(pythonError(this.nodeId, parsed.items[0]!));
+    if (this.exited) return;
+    try {
+      for (const response of this.reader.push(chunk)) {
+        const pending = this.queue.shift();
+        if (!pending) throw new PipeProtocolError('a response to no request');
+        if (response.status === STATUS_OK) pending.resolve(response.items);
+        else pending.reject(pythonError(this.nodeId, response.report));
+      }
+    } catch (error) {
+      const reason = error instanceof PipeProtocolError ? error.message : String(error);
+      this.fail(
+        `${this.command.label} for node '${this.nodeId}' was killed: protocol violation (${reason})`,
+      );
+      this.kill();
     }
   }
 }
 
-function parseResponse(
-  bytes: Uint8Array,
-): { status: number; items: Uint8Array[]; consumed: number } | undefined {
-  if (bytes.length < 5) return undefined;
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const status = view.getUint8(0);
-  const count = view.getUint32(1, true);
-  let at = 5;
-  const items: Uint8Array[] = [];
-  for (let i = 0; i < count; i++) {
-    if (bytes.length < at + 4) return undefined;
-    const length = view.getUint32(at, true);
-    if (bytes.length < at + 4 + length) return undefined;
-    items.push(bytes.slice(at + 4, at + 4 + length));
-    at += 4 + length;
-  }
-  return { status, items, consumed: at };
-}
-
-function pythonError(nodeId: string, payload: Uint8Array): NodeExecutionError {
-  const report = JSON.parse(new TextDecoder().decode(payload)) as {
-    type: string;
-    message: string;
-    traceback: string;
-  };
+function pythonError(nodeId: string, report: PythonErrorReport): NodeExecutionError {
   return new NodeExecutionError(
     nodeId,
     report,
@@ -225,7 +229,8 @@ export class PythonPool {
     };
     this.command = {
       file: this.options.python,
-      args: ['-m', 'remotemedia.node_runner'],
+      args: ['-m', 'remotemedia.node_runner', ...RUNNER_FDS_ARGS],
+      pipe: 'fds',
       cwd: PACKAGES,
       env: {
         PATH: process.env.PATH ?? '/usr/bin:/bin',
