@@ -1,0 +1,59 @@
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  GATEWAY_ACK_EVERY,
+  GATEWAY_MORE_PARTS,
+  GATEWAY_PORT_MASK,
+  GATEWAY_PROTOCOL_VERSION,
+  GATEWAY_WINDOW,
+} from '../../web/core/gateway-protocol.ts';
+
+/**
+ * The gateway protocol is defined once, in web/core/gateway-protocol.ts. Python
+ * cannot import it, so the Python client keeps copies in one module
+ * (remotemedia/remote/protocol.py): this test fails when they drift, and when
+ * another Python file types one of them again instead of importing it.
+ */
+describe('the Python client’s gateway protocol constants', () => {
+  it('equal the TypeScript definition', () => {
+    const printed = execFileSync(
+      '/usr/bin/python3',
+      [
+        '-c',
+        'import json\nfrom remotemedia.remote import protocol as p\n' +
+          'print(json.dumps({"version": p.PROTOCOL_VERSION, "window": p.WINDOW, "ackEvery": p.ACK_EVERY, ' +
+          '"moreParts": p.MORE_PARTS, "portMask": p.PORT_MASK}))',
+      ],
+      { cwd: 'python-packages' },
+    ).toString();
+    expect(JSON.parse(printed)).toEqual({
+      version: GATEWAY_PROTOCOL_VERSION,
+      window: GATEWAY_WINDOW,
+      ackEvery: GATEWAY_ACK_EVERY,
+      moreParts: GATEWAY_MORE_PARTS,
+      portMask: GATEWAY_PORT_MASK,
+    });
+  });
+
+  it('are typed in protocol.py only', () => {
+    const root = 'python-packages/remotemedia';
+    const files = (dir: string): string[] =>
+      readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+        entry.isDirectory()
+          ? files(join(dir, entry.name))
+          : entry.name.endsWith('.py')
+            ? [join(dir, entry.name)]
+            : [],
+      );
+    const retyped = files(root)
+      .filter((file) => file !== join(root, 'remote', 'protocol.py'))
+      .filter((file) =>
+        /\b(PROTOCOL_VERSION|WINDOW|ACK_EVERY|MORE_PARTS|MORE|PORT_MASK)\s*=(?!=)|0x8000\b|0x7fff\b/i.test(
+          readFileSync(file, 'utf8'),
+        ),
+      );
+    expect(retyped).toEqual([]);
+  });
+});
