@@ -8,16 +8,11 @@ import { execFile, spawn } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { PYTHON_PACKAGES } from './package-files.ts';
 
 const run = promisify(execFile);
-const PACKAGE = join(
-  dirname(fileURLToPath(import.meta.url)),
-  '..',
-  'python-packages',
-  'remotemedia',
-);
+const PACKAGE = join(PYTHON_PACKAGES, 'remotemedia');
 
 export const DEFAULT_IMAGE = 'remotemedia-python:latest';
 /** The image label holding its Python version ("3.11"), checked against docker.python_version. */
