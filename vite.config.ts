@@ -67,7 +67,8 @@ export default defineConfig({
   server: { host: '127.0.0.1' },
   preview: { host: '127.0.0.1', port: 4173 },
   // Pre-bundled up front so that tests do not reload when a worker first imports them.
-  optimizeDeps: { include: ['comlink', 'zod'] },
+  // Pyodide and onnxruntime-web find their files beside their own modules (tests load them so).
+  optimizeDeps: { include: ['comlink', 'zod'], exclude: ['pyodide', 'onnxruntime-web'] },
   build: { outDir: 'dist-app', target: 'es2022' },
   test: {
     // Real models, real Chromium and real audio take seconds on a busy machine; a
@@ -84,6 +85,7 @@ export default defineConfig({
             'web/**/*.test.ts',
             'remote-gateway/**/*.test.ts',
             'tests/node/**/*.test.ts',
+            'tests/docs/**/*.test.ts',
             'tests/e2e/**/*.test.ts',
           ],
           exclude: ['**/*.browser.test.ts', 'node_modules/**'],

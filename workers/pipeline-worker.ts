@@ -1,9 +1,29 @@
-/** Pipeline worker entry: exposes a PipelineHost to the page over comlink. */
+/**
+ * Pipeline worker entry: exposes a PipelineHost to the page over comlink. The page
+ * calls `configure` first: where the assets are (SileroVAD loads onnxruntime and
+ * its models from there) and which node modules of the embedder to register.
+ */
 import { expose } from 'comlink';
+import { importNodeModule } from '../web/core/node-module.ts';
 import { browserSileroAssets } from '../web/nodes/silero-assets-browser.ts';
 import { createSileroVad } from '../web/nodes/silero-vad.ts';
+import type { WorkerConfig } from '../web/runtime/assets.ts';
 import { installErrorTransfer } from '../web/runtime/error-transfer.ts';
 import { PipelineHost } from '../web/runtime/pipeline-host.ts';
 
+let assetsBase: string | undefined;
+const assets = browserSileroAssets(() => {
+  if (assetsBase === undefined) throw new Error('the pipeline worker was not configured');
+  return assetsBase;
+});
+
+class PipelineWorkerHost extends PipelineHost {
+  /** Called by the page once, before any island; imports the node modules here. */
+  async configure(config: WorkerConfig): Promise<void> {
+    assetsBase = config.assetsBase;
+    for (const url of config.nodeModules) this.addNodes(await importNodeModule(url));
+  }
+}
+
 installErrorTransfer();
-expose(new PipelineHost({ nodes: [createSileroVad(browserSileroAssets())] }));
+expose(new PipelineWorkerHost({ nodes: [createSileroVad(assets)] }));

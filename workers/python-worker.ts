@@ -1,26 +1,39 @@
 /**
  * Python worker entry: one Pyodide with the remotemedia package, behind a
- * PythonHost on comlink. Pyodide loads from its own npm package's files (served by
- * our build); the package's sources are bundled into this worker.
+ * PythonHost on comlink. Pyodide is imported at run time from `pyodide/` in the
+ * runtime's assets folder (the page says where, with `configure`), so no bundler
+ * has to handle it; the package's Python sources are bundled into this worker.
  */
 import { expose } from 'comlink';
-import { loadPyodide } from 'pyodide';
+import type { PyodideInterface } from 'pyodide';
 import { PythonHost } from '../web/python/python-host.ts';
+import { pythonSources } from '../web/python/python-sources.ts';
+import type { WorkerConfig } from '../web/runtime/assets.ts';
 import { installErrorTransfer } from '../web/runtime/error-transfer.ts';
 
-const sources = import.meta.glob('../python-packages/**/*.py', {
-  query: '?raw',
-  import: 'default',
-  eager: true,
-}) as Record<string, string>;
-const files = Object.fromEntries(
-  Object.entries(sources)
-    .filter(([path]) => !path.includes('/tests/'))
-    .map(([path, text]) => [path.replace('../python-packages/', ''), text]),
-);
+let assetsBase: string | undefined;
+
+async function loadPyodide(): Promise<PyodideInterface> {
+  if (assetsBase === undefined) throw new Error('the Python worker was not configured');
+  const indexURL = `${assetsBase}pyodide/`;
+  let pyodide: { loadPyodide(options: { indexURL: string }): Promise<PyodideInterface> };
+  try {
+    pyodide = await import(/* webpackIgnore: true */ /* @vite-ignore */ `${indexURL}pyodide.mjs`);
+  } catch (error) {
+    throw new Error(
+      `cannot load Pyodide from ${indexURL}pyodide.mjs (${error instanceof Error ? error.message : String(error)}): serve the runtime's assets folder there or pass createRuntime({ assetsBase })`,
+      { cause: error },
+    );
+  }
+  return pyodide.loadPyodide({ indexURL });
+}
+
+class PythonWorkerHost extends PythonHost {
+  /** Called by the page once, before Pyodide is first needed. */
+  configure(config: Pick<WorkerConfig, 'assetsBase'>): void {
+    assetsBase = config.assetsBase;
+  }
+}
 
 installErrorTransfer();
-// Served (development) and shipped (build) under pyodide/ by the Vite plugin
-// (web/vite/vite-plugin.ts), in the app that embeds the runtime as in ours.
-const indexURL = new URL(`${import.meta.env.BASE_URL}pyodide/`, self.location.href).href;
-expose(new PythonHost(() => loadPyodide({ indexURL }), files));
+expose(new PythonWorkerHost(loadPyodide, pythonSources));

@@ -1,35 +1,47 @@
 /**
- * SileroVAD assets in the browser: the model files and onnxruntime's wasm are
- * fetched from our own server (never a CDN): web/vite/vite-plugin.ts serves
- * them in development and ships them in a build, at the same paths.
+ * SileroVAD assets in the browser: onnxruntime-web's wasm build and the Silero
+ * models are loaded from the runtime's assets folder on our own origin (never a
+ * CDN): `ort/` and `silero/` under the assets base (see web/runtime/assets.ts).
+ * onnxruntime is imported at run time from that folder, so no bundler has to
+ * handle its 14 MB wasm or its worker self-references.
  */
+import type * as Ort from 'onnxruntime-web';
 import type { SileroAssets, SileroModel } from './silero-vad.ts';
 
-export interface BrowserSileroAssetOptions {
-  /** Where silero_vad_*.onnx are served; default: `silero/` under the app's base (the Vite plugin serves and ships them there). */
-  modelBase?: string;
-  /**
-   * Where onnxruntime-web's .wasm files are served. By default the bundler's URL for
-   * them is used (Vite emits ort-wasm-simd-threaded.wasm with the worker).
-   */
-  ortBase?: string;
-}
+/** onnxruntime-web's wasm-only build (its one 14 MB runtime, not the 28 MB WebGPU one). */
+export const ORT_MODULE = 'ort.wasm.bundle.min.mjs';
 
-export function browserSileroAssets(options: BrowserSileroAssetOptions = {}): SileroAssets {
-  const modelBase = options.modelBase ?? `${import.meta.env.BASE_URL}silero/`;
+/**
+ * `assetsBase` is read when a SileroVAD first loads, not when this is made: the
+ * pipeline worker learns it from the page after it starts.
+ */
+export function browserSileroAssets(assetsBase: () => string): SileroAssets {
   return {
     async loadOrt() {
-      // The wasm-only build: its single 14 MB runtime, not the 28 MB WebGPU one.
-      const ort = await import('onnxruntime-web/wasm');
-      if (options.ortBase) ort.env.wasm.wasmPaths = options.ortBase;
+      const base = `${assetsBase()}ort/`;
+      let ort: typeof Ort;
+      try {
+        ort = (await import(
+          /* webpackIgnore: true */ /* @vite-ignore */ `${base}${ORT_MODULE}`
+        )) as typeof Ort;
+      } catch (error) {
+        throw new Error(
+          `cannot load onnxruntime-web from ${base}${ORT_MODULE} (${error instanceof Error ? error.message : String(error)}): serve the runtime's assets folder there or pass createRuntime({ assetsBase })`,
+          { cause: error },
+        );
+      }
+      // Only the .wasm: its JS glue is inside the bundle module (a prefix would
+      // make onnxruntime fetch a separate glue file).
+      ort.env.wasm.wasmPaths = { wasm: `${base}ort-wasm-simd-threaded.wasm` };
       ort.env.wasm.numThreads = 1;
       return ort;
     },
     async loadModel(model: SileroModel) {
-      const response = await fetch(`${modelBase}silero_vad_${model}.onnx`);
+      const url = `${assetsBase()}silero/silero_vad_${model}.onnx`;
+      const response = await fetch(url);
       if (!response.ok)
         throw new Error(
-          `cannot load the Silero ${model} model: HTTP ${response.status} for ${response.url}`,
+          `cannot load the Silero ${model} model: HTTP ${response.status} for ${url} (serve the runtime's assets folder there or pass createRuntime({ assetsBase }))`,
         );
       return new Uint8Array(await response.arrayBuffer());
     },

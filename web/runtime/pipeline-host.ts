@@ -3,12 +3,13 @@
  * islands of runtime sessions it runs (see runtime.ts), addressed by island id.
  */
 import {
+  type AnyNodeDefinition,
   type ManifestSource,
   type NodeMetricsSnapshot,
   PipelineRunner,
   type PipelineRunnerOptions,
   type RemoteConfig,
-} from '../core/index.ts';
+} from '../core/internal.ts';
 import { IslandTable, type IslandSpec, RunningIsland } from './island.ts';
 import { RemoteIsland } from './remote/remote-island.ts';
 
@@ -18,6 +19,14 @@ export class PipelineHost {
 
   constructor(options: PipelineRunnerOptions = {}) {
     this.runner = new PipelineRunner(options);
+  }
+
+  /**
+   * Registers node types after start (the embedder's node modules, which the page
+   * names once the worker runs). Throws if a type is already registered.
+   */
+  addNodes(definitions: readonly AnyNodeDefinition[]): void {
+    for (const definition of definitions) this.runner.registry.register(definition);
   }
 
   nodeTypes(): readonly string[] {

@@ -11,6 +11,7 @@ import { PythonControl } from '../python/python-control.ts';
 import type { PythonHost } from '../python/python-host.ts';
 import type { PythonLoadStage } from '../python/python-runtime.ts';
 import { definePythonNode } from '../python/python-node.ts';
+import { prebuiltFile, type WorkerConfig } from './assets.ts';
 import { transferablesOf } from './channel/channel.ts';
 import type { IslandRunner } from './runtime-session.ts';
 import { WorkerLink } from './worker-link.ts';
@@ -22,7 +23,15 @@ export const PYTHON_NODE = definePythonNode(() =>
 
 const WATCH_EVERY_MS = 100;
 
-function defaultPythonWorker(): Worker {
+/** What the Python worker (workers/python-worker.ts) exposes. */
+interface PythonWorkerApi extends PythonHost {
+  configure(config: Pick<WorkerConfig, 'assetsBase'>): void;
+}
+
+/** Like defaultPipelineWorker (worker-link.ts): bundlers emit it; the prebuilt has it beside its assets. */
+function defaultPythonWorker(assetsBase: string): Worker {
+  const prebuilt = prebuiltFile(assetsBase, 'python-worker.js');
+  if (prebuilt) return new Worker(prebuilt, { type: 'module', name: 'remotemedia-python' });
   return new Worker(new URL('../../workers/python-worker.ts', import.meta.url), {
     type: 'module',
     name: 'remotemedia-python',
@@ -36,7 +45,14 @@ export class PythonWorker {
   private watchdog: ReturnType<typeof setInterval> | undefined;
   private readonly deadlineMs: number;
 
-  constructor(private readonly options: { createWorker?: () => Worker; callDeadlineMs?: number }) {
+  constructor(
+    private readonly options: {
+      createWorker?: () => Worker;
+      callDeadlineMs?: number;
+      /** The resolved assets base (see assets.ts): Pyodide loads from `pyodide/` there. */
+      assetsBase: string;
+    },
+  ) {
     this.deadlineMs = options.callDeadlineMs ?? 30_000;
   }
 
@@ -85,8 +101,13 @@ export class PythonWorker {
   private async ensure(): Promise<WorkerLink> {
     if (this.link?.alive) return this.link;
     this.starting ??= (async () => {
-      const worker = (this.options.createWorker ?? defaultPythonWorker)();
+      const worker = this.options.createWorker?.() ?? defaultPythonWorker(this.options.assetsBase);
       const link = await WorkerLink.start(worker, 'Python');
+      await link.call(
+        (link.host as unknown as Remote<PythonWorkerApi>).configure({
+          assetsBase: this.options.assetsBase,
+        }),
+      );
       if (platform.sharedArrayBuffer) {
         this.control = PythonControl.create();
         await link.call(

@@ -5,7 +5,7 @@
  * channels on SharedArrayBuffer, or by MessagePorts where the page is not
  * cross-origin isolated. Control goes over comlink.
  */
-import { transfer } from 'comlink';
+import { type Remote, transfer } from 'comlink';
 import {
   type AnyNodeDefinition,
   type ManifestSource,
@@ -18,7 +18,7 @@ import {
   type RemoteConfig,
   type SessionOptions,
   type SessionOutput,
-} from '../core/index.ts';
+} from '../core/internal.ts';
 import { platform } from '../platform.ts';
 import { type ChannelMode, type ChannelOptions, transferablesOf } from './channel/channel.ts';
 import type { PythonLoadStage } from '../python/python-runtime.ts';
@@ -30,11 +30,26 @@ import {
   RuntimeSession,
   type RuntimeStreamOptions,
 } from './runtime-session.ts';
-import { defaultPipelineWorker, WorkerLink } from './worker-link.ts';
+import { resolveAssetsBase, resolveNodeModules, type WorkerConfig } from './assets.ts';
+import { defaultPipelineWorker, type PipelineWorkerApi, WorkerLink } from './worker-link.ts';
 
 export interface RuntimeOptions {
   /** Node types for the page (executor "main"), beside the built-in nodes. */
   nodes?: readonly AnyNodeDefinition[];
+  /**
+   * URLs of ES modules whose default export (or `nodes` export) is an array of node
+   * definitions: the pipeline worker imports them, so their nodes run off the main
+   * thread beside the built-ins. Each must be one file the browser can import
+   * (bundle it if it imports packages); the CLI and the gateway take the same
+   * module with `--nodes`. See docs/embedding.md.
+   */
+  nodeModules?: readonly (string | URL)[];
+  /**
+   * Where the runtime's assets folder is served (Pyodide, onnxruntime's wasm, the
+   * Silero models; the package ships it as dist/browser/). Default: the prebuilt
+   * build's own folder, else `remotemedia-web/` beside the page. See assets.ts.
+   */
+  assetsBase?: string | URL;
   /** Makes the pipeline worker; the default starts this package's. */
   createWorker?: () => Worker;
   /**
@@ -77,11 +92,19 @@ export class Runtime implements PipelineTransport {
   private readonly python: PythonWorker;
   private disposed = false;
   private readonly sessions = new Set<RuntimeSession>();
+  private readonly workerConfig: WorkerConfig;
 
   constructor(private readonly options: RuntimeOptions = {}) {
     this.main = new PipelineRunner({ nodes: options.nodes });
     this.channelMode = chooseChannels(options.channels ?? 'auto');
-    this.python = new PythonWorker(options.python ?? {});
+    this.workerConfig = {
+      assetsBase: resolveAssetsBase(options.assetsBase),
+      nodeModules: resolveNodeModules(options.nodeModules),
+    };
+    this.python = new PythonWorker({
+      ...options.python,
+      assetsBase: this.workerConfig.assetsBase,
+    });
   }
 
   /**
@@ -195,8 +218,12 @@ export class Runtime implements PipelineTransport {
     if (this.disposed) throw new RemoteMediaError('session_closed', 'The runtime was disposed');
     if (this.link?.alive) return this.link;
     this.starting ??= (async () => {
-      const worker = (this.options.createWorker ?? defaultPipelineWorker)();
+      const worker =
+        this.options.createWorker?.() ?? defaultPipelineWorker(this.workerConfig.assetsBase);
       const link = await WorkerLink.start(worker, 'pipeline');
+      await link.call(
+        (link.host as unknown as Remote<PipelineWorkerApi>).configure(this.workerConfig),
+      );
       const names = new Set(await link.call(link.host.nodeNames()));
       this.planner = new RuntimePlanner(
         this.main,

@@ -5,11 +5,25 @@
  * against `lost`, which rejects once the worker's lifeline lock is released.
  */
 import { type Remote, releaseProxy, wrap } from 'comlink';
-import { RemoteMediaError } from '../core/index.ts';
+import { RemoteMediaError } from '../core/internal.ts';
+import { prebuiltFile, resolveAssetsBase, type WorkerConfig } from './assets.ts';
 import { installErrorTransfer } from './error-transfer.ts';
 import type { PipelineHost } from './pipeline-host.ts';
 
-export function defaultPipelineWorker(): Worker {
+/** What the pipeline worker (workers/pipeline-worker.ts) exposes. */
+export interface PipelineWorkerApi extends PipelineHost {
+  configure(config: WorkerConfig): Promise<void>;
+}
+
+/**
+ * This package's pipeline worker. Written as `new Worker(new URL(...,
+ * import.meta.url))` so that bundlers (Vite, webpack 5) emit the worker with its
+ * imports; dist has `.js` here (scripts/finish-lib.mjs). The prebuilt build has it
+ * in its assets folder instead.
+ */
+export function defaultPipelineWorker(assetsBase = resolveAssetsBase(undefined)): Worker {
+  const prebuilt = prebuiltFile(assetsBase, 'pipeline-worker.js');
+  if (prebuilt) return new Worker(prebuilt, { type: 'module', name: 'remotemedia-pipeline' });
   return new Worker(new URL('../../workers/pipeline-worker.ts', import.meta.url), {
     type: 'module',
     name: 'remotemedia-pipeline',

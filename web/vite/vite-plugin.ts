@@ -1,19 +1,20 @@
 /**
- * The Vite plugin an app that embeds RemoteMedia Web needs (`remotemedia-web/vite`):
- * - it serves and ships the runtime's assets from the app's own origin (Pyodide's
- *   files under `pyodide/`, the Silero models under `silero/`; onnxruntime's wasm and
- *   our AssemblyScript wasm are emitted by Vite with the workers that import them);
- * - it sets the cross-origin isolation headers SharedArrayBuffer needs on the dev
- *   and preview servers;
- * - it resolves `remotemedia-web` to its TypeScript sources (the `remotemedia-source`
- *   export condition), so the app's own build bundles the runtime's workers and
- *   worklets next to its code, under its base.
+ * The Vite plugin for apps that embed RemoteMedia Web (`remotemedia-web/vite`). The
+ * runtime itself needs no plugin (its workers and worklets are referenced with
+ * `new URL(..., import.meta.url)`, which Vite emits); this adds conveniences:
+ * - the runtime's assets folder (Pyodide, onnxruntime's wasm build, the Silero
+ *   models; see web/runtime/assets.ts) served in development and shipped in the
+ *   build under `remotemedia-web/` beside the app, the runtime's default place;
+ * - the cross-origin isolation headers SharedArrayBuffer needs, on the dev and
+ *   preview servers;
+ * - ES-module workers, and the runtime kept out of dependency pre-bundling (which
+ *   would lose its workers' URLs).
  * Nothing is fetched from a CDN: offline works.
  */
 import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { defaultClientConditions, type Plugin, searchForWorkspaceRoot } from 'vite';
+import { type Plugin, searchForWorkspaceRoot } from 'vite';
 
 /** COOP/COEP: SharedArrayBuffer and Atomics.wait need a cross-origin isolated page. */
 export const crossOriginIsolationHeaders = {
@@ -21,55 +22,86 @@ export const crossOriginIsolationHeaders = {
   'Cross-Origin-Embedder-Policy': 'require-corp',
 };
 
-/** What Pyodide loads from beside its indexURL. */
-const PYODIDE_FILES = [
-  'pyodide.asm.mjs',
-  'pyodide.asm.wasm',
-  'python_stdlib.zip',
-  'pyodide-lock.json',
-];
-const SILERO_MODELS = ['silero_vad_v5.onnx', 'silero_vad_legacy.onnx'];
+/** The folder name under the app's base; the runtime looks there by default. */
+export const ASSETS_DIR = 'remotemedia-web';
 
 const require = createRequire(import.meta.url);
-/** This package's root: web/vite/ (sources) or dist/web/vite/ (built) inside it. */
-const PACKAGE_ROOT = dirname(require.resolve('remotemedia-web/package.json'));
-const packageDir = (name: string) => dirname(require.resolve(`${name}/package.json`));
+/** An installed package's folder (found from its entry: not every package exports package.json). */
+function packageDir(name: string): string {
+  try {
+    return dirname(require.resolve(`${name}/package.json`));
+  } catch {
+    // Not exported: walk up from its entry below.
+  }
+  let dir = dirname(require.resolve(name));
+  while (!existsSync(join(dir, 'package.json')) || !isPackage(dir, name)) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error(`remotemedia-web/vite: cannot find the ${name} package`);
+    dir = up;
+  }
+  return dir;
+}
 
-function assetFiles(): Map<string, string> {
+function isPackage(dir: string, name: string): boolean {
+  return (
+    (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string }).name === name
+  );
+}
+
+/**
+ * The assets folder's files (path inside it -> file on disk), from the installed
+ * packages. scripts/build-browser.mjs copies the same list into dist/browser/.
+ */
+export function runtimeAssetFiles(): Map<string, string> {
   const files = new Map<string, string>();
   const pyodide = packageDir('pyodide');
-  for (const name of PYODIDE_FILES) files.set(`pyodide/${name}`, join(pyodide, name));
+  for (const name of [
+    'pyodide.mjs',
+    'pyodide.asm.mjs',
+    'pyodide.asm.wasm',
+    'python_stdlib.zip',
+    'pyodide-lock.json',
+  ]) {
+    files.set(`pyodide/${name}`, join(pyodide, name));
+  }
+  // The wasm-only build and its one wasm: onnxruntime ships 136 MB of variants.
+  const ort = join(packageDir('onnxruntime-web'), 'dist');
+  for (const name of ['ort.wasm.bundle.min.mjs', 'ort-wasm-simd-threaded.wasm']) {
+    files.set(`ort/${name}`, join(ort, name));
+  }
   const vad = join(packageDir('@ricky0123/vad-web'), 'dist');
-  for (const name of SILERO_MODELS) files.set(`silero/${name}`, join(vad, name));
+  for (const name of ['silero_vad_v5.onnx', 'silero_vad_legacy.onnx']) {
+    files.set(`silero/${name}`, join(vad, name));
+  }
   return files;
 }
 
 export function remotemediaWeb(): Plugin {
-  const files = assetFiles();
-  let base = '/';
+  const files = runtimeAssetFiles();
   return {
     name: 'remotemedia:web',
     config: (config) => ({
       server: {
         headers: crossOriginIsolationHeaders,
-        // The runtime's sources may sit outside the app (a linked package).
-        fs: { allow: [searchForWorkspaceRoot(config.root ?? process.cwd()), PACKAGE_ROOT] },
+        // The runtime may sit outside the app (a linked package): let dev serve it.
+        fs: {
+          allow: [
+            searchForWorkspaceRoot(config.root ?? process.cwd()),
+            packageDir('remotemedia-web'),
+          ],
+        },
       },
       preview: { headers: crossOriginIsolationHeaders },
-      resolve: { conditions: ['remotemedia-source', ...defaultClientConditions] },
       worker: { format: 'es' },
-      // onnxruntime-web and Pyodide find their wasm beside their own modules; the
-      // runtime's workers are found beside its sources.
-      optimizeDeps: { exclude: ['onnxruntime-web', 'pyodide', 'remotemedia-web'] },
+      optimizeDeps: { exclude: ['remotemedia-web'] },
     }),
-    configResolved(config) {
-      base = config.base;
-    },
     configureServer(server) {
-      // In development the assets are read from node_modules at the built paths.
+      // Development: read from node_modules. Matched on the path's tail, so a page
+      // in a sub-folder (or vitest's test frames) finds the folder beside it too.
       server.middlewares.use((request, response, next) => {
         const path = request.url?.split('?')[0] ?? '';
-        const file = path.startsWith(base) ? files.get(path.slice(base.length)) : undefined;
+        const at = path.lastIndexOf(`/${ASSETS_DIR}/`);
+        const file = at < 0 ? undefined : files.get(path.slice(at + ASSETS_DIR.length + 2));
         if (!file || !existsSync(file)) return next();
         response.setHeader('Content-Type', contentType(file));
         for (const [k, v] of Object.entries(crossOriginIsolationHeaders)) response.setHeader(k, v);
@@ -77,8 +109,12 @@ export function remotemediaWeb(): Plugin {
       });
     },
     generateBundle() {
-      for (const [fileName, file] of files) {
-        this.emitFile({ type: 'asset', fileName, source: readFileSync(file) });
+      for (const [name, file] of files) {
+        this.emitFile({
+          type: 'asset',
+          fileName: `${ASSETS_DIR}/${name}`,
+          source: readFileSync(file),
+        });
       }
     },
   };

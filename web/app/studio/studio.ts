@@ -313,7 +313,9 @@ async function warmPython(runtime: Runtime, bar: HTMLProgressElement): Promise<v
 async function preloadModel(bar: HTMLProgressElement): Promise<void> {
   const label = bar.nextElementSibling as HTMLElement | null;
   try {
-    const response = await fetch(`${import.meta.env.BASE_URL}silero/silero_vad_v5.onnx`);
+    const response = await fetch(
+      `${import.meta.env.BASE_URL}remotemedia-web/silero/silero_vad_v5.onnx`,
+    );
     const total = Number(response.headers.get('content-length')) || 2_300_000;
     const reader = response.body!.getReader();
     let loaded = 0;
