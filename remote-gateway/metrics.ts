@@ -1,36 +1,66 @@
-/** The gateway's counters, rendered in the Prometheus text format for /metrics. */
-import type { NodeMetricsSnapshot } from '../web/core/index.ts';
+/**
+ * The gateway's counters, rendered in the Prometheus text format for /metrics on
+ * the admin listener. Cheap to scrape whatever runs: every series is an aggregate
+ * kept up to date as things happen (never a walk over sessions or nodes), and every
+ * label value comes from a fixed set in this code (an error kind, a refusal reason),
+ * never from a client, so the cardinality is bounded and no tenant's node ids,
+ * session ids or addresses appear.
+ */
+
+/** Live values that belong to other parts (the pools, the connection guard). */
+export interface GatewayGauges {
+  pythonProcesses: number;
+  containers: number;
+  connections: number;
+  /** Connection-level refusals by reason (connection-guard.ts). */
+  connectionRefusals: ReadonlyMap<string, number>;
+  authFailures: number;
+  capacity: { sessions: number; connections: number; pythonProcesses: number };
+}
 
 export class GatewayMetrics {
   sessionsTotal = 0;
   sessionsActive = 0;
+  /** Nodes of the sessions running now, kept as sessions open and end. */
+  nodesActive = 0;
   framesIn = 0;
   framesOut = 0;
   bytesIn = 0;
   bytesOut = 0;
+  /** Upgrades and sessions refused (auth, origin, limits); by reason in `refusals`. */
   refusedTotal = 0;
   resumedTotal = 0;
+  /** Worker processes (CPython, containers) that died or were killed under a session. */
+  workersLost = 0;
   /** Faults that escaped every session and reached the last-resort handler (last-resort.ts): a bug. */
   unhandled = 0;
   private readonly errors = new Map<string, number>();
+  private readonly refusals = new Map<string, number>();
 
   countError(kind: string): void {
     this.errors.set(kind, (this.errors.get(kind) ?? 0) + 1);
   }
 
-  render(
-    nodes: readonly NodeMetricsSnapshot[],
-    pythonProcesses: number,
-    containers: number,
-  ): string {
+  /** `reason` must come from the gateway's code (a limit's name, 'unauthorized'), never a client. */
+  countRefusal(reason: string): void {
+    this.refusedTotal++;
+    this.refusals.set(reason, (this.refusals.get(reason) ?? 0) + 1);
+  }
+
+  render(gauges: GatewayGauges): string {
     const lines: string[] = [];
     const metric = (name: string, type: string, help: string, samples: [string, number][]) => {
       lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
       for (const [labels, value] of samples) lines.push(`${name}${labels} ${value}`);
     };
+    const byLabel = (label: string, values: ReadonlyMap<string, number>): [string, number][] =>
+      [...values].map(([value, n]) => [`{${label}="${escape(value)}"}`, n]);
     metric('remotemedia_sessions_total', 'counter', 'Sessions opened.', [['', this.sessionsTotal]]);
     metric('remotemedia_sessions_active', 'gauge', 'Sessions running now.', [
       ['', this.sessionsActive],
+    ]);
+    metric('remotemedia_nodes_active', 'gauge', 'Nodes of the sessions running now.', [
+      ['', this.nodesActive],
     ]);
     metric('remotemedia_frames_total', 'counter', 'Data messages, by direction.', [
       ['{direction="in"}', this.framesIn],
@@ -40,8 +70,29 @@ export class GatewayMetrics {
       ['{direction="in"}', this.bytesIn],
       ['{direction="out"}', this.bytesOut],
     ]);
-    metric('remotemedia_refused_total', 'counter', 'Connections refused (auth, origin, limits).', [
-      ['', this.refusedTotal],
+    metric(
+      'remotemedia_refused_total',
+      'counter',
+      'Upgrades and sessions refused (auth, origin, limits).',
+      [['', this.refusedTotal]],
+    );
+    metric(
+      'remotemedia_refusals_total',
+      'counter',
+      'Refusals by reason (a limit, unauthorized, origin, protocol).',
+      byLabel('reason', this.refusals),
+    );
+    metric(
+      'remotemedia_connections_refused_total',
+      'counter',
+      'TCP connections refused or closed before authentication, by reason.',
+      byLabel('reason', gauges.connectionRefusals),
+    );
+    metric('remotemedia_auth_failures_total', 'counter', 'Failed authentications.', [
+      ['', gauges.authFailures],
+    ]);
+    metric('remotemedia_connections', 'gauge', 'TCP connections open now.', [
+      ['', gauges.connections],
     ]);
     metric('remotemedia_resumed_total', 'counter', 'Sessions resumed after a dropped connection.', [
       ['', this.resumedTotal],
@@ -56,21 +107,26 @@ export class GatewayMetrics {
       'remotemedia_errors_total',
       'counter',
       'Sessions ended by an error, by kind.',
-      [...this.errors].map(([kind, n]) => [`{kind="${kind}"}`, n]),
+      byLabel('kind', this.errors),
+    );
+    metric(
+      'remotemedia_workers_lost_total',
+      'counter',
+      'Worker processes that died under a session.',
+      [['', this.workersLost]],
     );
     metric('remotemedia_python_processes', 'gauge', 'CPython node processes running.', [
-      ['', pythonProcesses],
+      ['', gauges.pythonProcesses],
     ]);
-    metric('remotemedia_containers', 'gauge', 'Node containers running.', [['', containers]]);
-    metric(
-      'remotemedia_node_processing_ms',
-      'gauge',
-      'Processing time per item of the nodes of running sessions.',
-      nodes.flatMap((n) => [
-        [`{node="${escape(n.nodeId)}",quantile="0.5"}`, n.processingMs.p50] as [string, number],
-        [`{node="${escape(n.nodeId)}",quantile="0.99"}`, n.processingMs.p99] as [string, number],
-      ]),
-    );
+    metric('remotemedia_containers', 'gauge', 'Node containers running.', [
+      ['', gauges.containers],
+    ]);
+    // Capacity, for a balancer in front of several gateways.
+    metric('remotemedia_capacity', 'gauge', 'Ceilings of this gateway, by resource.', [
+      ['{resource="sessions"}', gauges.capacity.sessions],
+      ['{resource="connections"}', gauges.capacity.connections],
+      ['{resource="python_processes"}', gauges.capacity.pythonProcesses],
+    ]);
     return `${lines.join('\n')}\n`;
   }
 }

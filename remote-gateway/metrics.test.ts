@@ -1,0 +1,122 @@
+/**
+ * Observability without leaks: /metrics and /sessions live on the admin listener;
+ * the public port answers /healthz with aggregates only. A scrape is made of
+ * aggregates kept as things happen, so it costs the same with one 10k-node session
+ * as with none: the same series, no node or session ids, no walk over nodes.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { GATEWAY_PROTOCOL_VERSION, type Manifest, RuntimeData } from '../web/core/internal.ts';
+import { RemoteProxyClient } from '../web/runtime/remote/remote-proxy-client.ts';
+import { type Gateway, startGateway } from './gateway.ts';
+
+const TOKEN = 'metrics-token-0123456789';
+const NODES = 10_000;
+
+/** A chain of PassThrough nodes n0 -> n1 -> ... */
+function chain(count: number): Manifest {
+  const nodes = Array.from({ length: count }, (_, i) => ({
+    id: `n${i}`,
+    node_type: 'PassThrough',
+    params: {},
+  }));
+  const connections = nodes.slice(1).map((node, i) => ({ from: `n${i}`, to: node.id }));
+  return { version: 'v1', metadata: { name: 'wide' }, nodes, connections };
+}
+
+/** The series a scrape holds (names and labels, without values). */
+function series(text: string): string[] {
+  return text
+    .split('\n')
+    .filter((line) => line && !line.startsWith('#'))
+    .map((line) => line.slice(0, line.lastIndexOf(' ')));
+}
+
+let gateway: Gateway;
+let client: RemoteProxyClient;
+let publicBase: string;
+
+beforeAll(async () => {
+  gateway = await startGateway({
+    port: 0,
+    tokens: [TOKEN],
+    adminPort: 0,
+    maxNodesPerSession: NODES,
+    maxMessageSize: 4 << 20,
+  });
+  publicBase = gateway.url.replace('ws://', 'http://').replace('/v1', '');
+  client = new RemoteProxyClient(
+    { host: '127.0.0.1', port: gateway.port, max_message_size: 4 << 20 },
+    { token: TOKEN, WebSocket: WebSocket as unknown as typeof globalThis.WebSocket },
+  );
+});
+afterAll(() => gateway?.close());
+
+describe('metrics and listings', () => {
+  it('a scrape with a 10k-node session has the same bounded series as with none, and names no node', async () => {
+    const scrape = async () => (await fetch(`${gateway.adminUrl}/metrics`)).text();
+    const idle = await scrape();
+    const session = await client.stream(chain(NODES));
+    await session.sendInput(RuntimeData.json(1));
+    expect((await session.recvOutput())?.data).toEqual(RuntimeData.json(1));
+
+    const busy = await scrape();
+    // Scraping again and again changes nothing either (render: ~60 µs, whatever runs).
+    for (let i = 0; i < 20; i++) expect(series(await scrape())).toEqual(series(busy));
+    expect(series(busy)).toEqual(series(idle));
+    expect(busy.length).toBeLessThan(8192);
+    expect(busy).not.toMatch(/n9999|n42\b|session-/);
+    expect(busy).toContain(`remotemedia_nodes_active ${NODES}`);
+    expect(busy).toContain('remotemedia_sessions_active 1');
+
+    // The operator's listing names the session and its size, not its nodes.
+    const listing = (await (await fetch(`${gateway.adminUrl}/sessions`)).json()) as {
+      sessions: { sessionId: string; nodes: number; token: string }[];
+    };
+    expect(listing.sessions).toHaveLength(1);
+    expect(listing.sessions[0]).toMatchObject({ nodes: NODES });
+    expect(listing.sessions[0]!.sessionId).toMatch(/^session-[0-9a-f-]{36}$/);
+    expect(listing.sessions[0]!.token).not.toContain(TOKEN);
+
+    // The public port: aggregates only; no metrics, no listing.
+    expect((await fetch(`${publicBase}/metrics`)).status).toBe(404);
+    expect((await fetch(`${publicBase}/sessions`)).status).toBe(404);
+    const health = await (await fetch(`${publicBase}/healthz`)).json();
+    expect(health).toEqual({ ok: true, protocol: GATEWAY_PROTOCOL_VERSION, sessions: 1 });
+
+    await session.close();
+    // Ended on the gateway's side a moment after the client's close: wait for it.
+    while (!(await scrape()).includes('remotemedia_nodes_active 0')) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }, 120_000);
+
+  it('refusals are counted by reason, with labels only from a fixed set', async () => {
+    const socket = new WebSocket(gateway.url);
+    await new Promise((resolve) => socket.once('open', resolve));
+    socket.send(
+      JSON.stringify({
+        type: 'open',
+        version: GATEWAY_PROTOCOL_VERSION,
+        token: 'attacker-chosen-label"}',
+        island: {},
+      }),
+    );
+    await new Promise((resolve) => socket.once('close', resolve));
+    const text = await (await fetch(`${gateway.adminUrl}/metrics`)).text();
+    expect(text).toMatch(/remotemedia_refusals_total\{reason="unauthorized"\} [1-9]/);
+    expect(text).toMatch(/remotemedia_auth_failures_total [1-9]/);
+    expect(text).not.toContain('attacker-chosen-label');
+  });
+
+  it('session ids are random, not a sequence', async () => {
+    const sessions = await Promise.all([1, 2, 3].map(() => client.stream(chain(1))));
+    const listing = (await (await fetch(`${gateway.adminUrl}/sessions`)).json()) as {
+      sessions: { sessionId: string }[];
+    };
+    const ids = listing.sessions.map((s) => s.sessionId);
+    expect(new Set(ids).size).toBe(3);
+    for (const session of sessions) await session.close();
+    for (const id of ids) expect(id).toMatch(/^session-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-/);
+  });
+});
