@@ -21,6 +21,7 @@ import {
 import { pythonNodeParams } from '../web/python/python-node-params.ts';
 import { DEFAULT_IMAGE, PYTHON_LABEL } from './container-image.ts';
 import { PythonProcess, runnerNode } from './python-process.ts';
+import { withoutGatewaySecrets } from './python-sandbox.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -90,7 +91,9 @@ export class ContainerExecutor {
       callTimeoutMs: options.callTimeoutMs ?? 30_000,
       allowPickle: options.allowPickle ?? false,
     };
-    this.env = options.host ? { ...process.env, DOCKER_HOST: options.host } : process.env;
+    // The docker CLI needs ours (HOME, DOCKER_*), but never the gateway's tokens or secret.
+    const env = withoutGatewaySecrets();
+    this.env = options.host ? { ...env, DOCKER_HOST: options.host } : env;
   }
 
   private run(args: string[]) {

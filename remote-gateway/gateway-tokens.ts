@@ -13,7 +13,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import { z } from 'zod';
-import { RemoteMediaError } from '../web/core/index.ts';
+import { RemoteMediaError } from '../web/core/internal.ts';
 
 /** The audience every gateway token carries: a JWT minted for something else is refused. */
 export const TOKEN_AUDIENCE = 'remotemedia-gateway';
@@ -133,13 +133,13 @@ export async function verifyGatewayToken(
       requiredClaims: ['exp', 'jti'],
     }));
   } catch (error) {
-    throw new RemoteMediaError('unauthorized', `the token was refused: ${reason(error)}`);
+    throw new RemoteMediaError('unauthorized', `unauthorized: ${reason(error)}`);
   }
   const grants = grantsSchema.safeParse(payload.grants);
   if (!grants.success) {
     throw new RemoteMediaError(
       'unauthorized',
-      `the token was refused: its grants are malformed (${grants.error.issues[0]!.message})`,
+      `unauthorized: the token’s grants are malformed (${grants.error.issues[0]!.message})`,
     );
   }
   return {
@@ -152,15 +152,15 @@ export async function verifyGatewayToken(
 }
 
 function reason(error: unknown): string {
-  if (error instanceof joseErrors.JWTExpired) return 'it has expired; mint a new one';
+  if (error instanceof joseErrors.JWTExpired) return 'the token has expired; mint a new one';
   if (error instanceof joseErrors.JWSSignatureVerificationFailed) {
-    return 'its signature does not match this gateway’s secret';
+    return 'the token’s signature does not match this gateway’s secret';
   }
   if (error instanceof joseErrors.JWTClaimValidationFailed) {
-    return `claim "${error.claim}" ${error.reason === 'missing' ? 'is missing' : 'is not valid here'}`;
+    return `the token’s claim "${error.claim}" ${error.reason === 'missing' ? 'is missing' : 'is not valid here'}`;
   }
-  if (error instanceof joseErrors.JOSEAlgNotAllowed) return 'it is not signed with HS256';
-  return 'it is not a gateway token (a JWT minted with mintGatewayToken)';
+  if (error instanceof joseErrors.JOSEAlgNotAllowed) return 'the token is not signed with HS256';
+  return 'the token is not a gateway token (a JWT minted with mintGatewayToken)';
 }
 
 /**
@@ -188,7 +188,7 @@ export function gatewayAuthenticator(options: {
     if (typeof token !== 'string' || token === '') {
       throw new RemoteMediaError(
         'unauthorized',
-        `a token is required, as a string (got ${token === undefined ? 'none' : typeof token})`,
+        `unauthorized: a token is required, as a string (got ${token === undefined ? 'none' : typeof token})`,
       );
     }
     const given = Buffer.from(token);
@@ -196,7 +196,10 @@ export function gatewayAuthenticator(options: {
       return { kind: 'operator' };
     }
     if (options.tokenSecret === undefined) {
-      throw new RemoteMediaError('unauthorized', 'the token is not one this gateway accepts');
+      throw new RemoteMediaError(
+        'unauthorized',
+        'unauthorized: the token is not one this gateway accepts',
+      );
     }
     return verifyGatewayToken(options.tokenSecret, token);
   };

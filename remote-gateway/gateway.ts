@@ -28,16 +28,29 @@ import {
   ContainerExecutor,
   routeContainers,
 } from './container-executor.ts';
+import { authorizeIsland, TokenSessions } from './gateway-grants.ts';
 import { GatewaySession } from './gateway-session.ts';
+import { type GatewayAuthority, gatewayAuthenticator } from './gateway-tokens.ts';
 import { GatewayMetrics } from './metrics.ts';
 import { type PythonExecutorOptions, PythonPool } from './python-process.ts';
+import type { SandboxOptions } from './python-sandbox.ts';
 
 export interface GatewayOptions {
   host?: string;
   /** 0 picks a free port. Default 8765. */
   port?: number;
-  /** Accepted client tokens; at least one. */
-  tokens: readonly string[];
+  /**
+   * Static operator tokens, for trusted callers only: each grants everything, and
+   * its Python runs unsandboxed. Never hand one to a browser (mint signed tokens).
+   */
+  tokens?: readonly string[];
+  /**
+   * The HMAC secret (32+ characters) that signed tokens are verified with
+   * (mintGatewayToken, `remotemedia-gateway token`). A gateway needs it or a static token.
+   */
+  tokenSecret?: string;
+  /** How client code is sandboxed (bubblewrap) when a signed token allows it. */
+  sandbox?: SandboxOptions;
   /** Browser origins allowed to connect ("*" for any). Clients without an Origin (not browsers) are allowed. */
   allowedOrigins?: readonly string[];
   /** PEM certificate and key: the gateway speaks wss:// and https://. */
@@ -69,6 +82,8 @@ export interface Gateway {
   readonly port: number;
   readonly metrics: GatewayMetrics;
   readonly python: PythonPool;
+  /** The processes of client code, under bubblewrap (only with a tokenSecret). */
+  readonly sandboxed: PythonPool | undefined;
   readonly containers: ContainerExecutor | undefined;
   close(): Promise<void>;
 }
@@ -81,12 +96,8 @@ const DEFAULT_ORIGINS = [
 ];
 
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
-  if (options.tokens.length === 0 || options.tokens.some((t) => t.length < 8)) {
-    throw new RemoteMediaError(
-      'usage',
-      'the gateway needs at least one token of 8 characters or more',
-    );
-  }
+  const authenticate = gatewayAuthenticator(options);
+  const tokenSessions = new TokenSessions();
   const maxMessageSize = options.maxMessageSize ?? 1 << 20;
   const limits = {
     maxMessageSize,
@@ -110,6 +121,21 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       ? [python.nodeDefinition(), containers.nodeDefinition()]
       : [python.nodeDefinition()],
   });
+  // Only signed tokens can allow client code: their CPython runs in bubblewrap.
+  const sandboxed =
+    options.tokenSecret === undefined
+      ? undefined
+      : new PythonPool(
+          { ...options.python, spares: options.python?.spares ?? 1, allowPickle },
+          options.sandbox ?? {},
+        );
+  const sandboxedRunner =
+    sandboxed &&
+    new PipelineRunner({
+      nodes: containers
+        ? [sandboxed.nodeDefinition(), containers.nodeDefinition()]
+        : [sandboxed.nodeDefinition()],
+    });
   // Without the executor a `docker` entry stays, and the node runs nowhere: refused.
   const route = (manifest: Manifest): Manifest => {
     if (containers) return routeContainers(manifest);
@@ -121,7 +147,6 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     }
     return manifest;
   };
-  const tokens = options.tokens.map((t) => Buffer.from(t));
 
   const onRequest = async (request: IncomingMessage, response: ServerResponse) => {
     // Pages of allowed origins may ask how the gateway is (the demo's status light).
@@ -162,15 +187,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     if (request.url !== '/v1') return refuse(404, 'Not Found');
     if (origin !== undefined && !origins.has('*') && !origins.has(origin))
       return refuse(403, 'Forbidden');
-    wss.handleUpgrade(request, socket, head, (ws) =>
-      accept(ws, request.socket.remoteAddress ?? '?'),
-    );
+    wss.handleUpgrade(request, socket, head, (ws) => {
+      if (origin !== undefined) originOf.set(ws, origin);
+      accept(ws, request.socket.remoteAddress ?? '?');
+    });
   });
-
-  const authorized = (token: unknown) => {
-    const given = Buffer.from(String(token ?? ''));
-    return tokens.some((t) => t.length === given.length && timingSafeEqual(t, given));
-  };
+  /** The page origin of each browser connection, for tokens scoped to origins. */
+  const originOf = new WeakMap<WebSocket, string>();
 
   /** The first message of a connection: `open` makes a session, `resume` finds one. */
   const begin = async (
@@ -187,9 +210,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         `protocol version ${message.version} is not served here; this gateway speaks ${GATEWAY_PROTOCOL_VERSION}`,
       );
     }
-    if (!authorized(message.token)) {
-      throw new RemoteMediaError('usage', 'unauthorized: a valid token is required');
-    }
+    // Signed, expiring, scoped (gateway-tokens.ts); checked again at every resume.
+    const authority: GatewayAuthority = await authenticate(message.token);
     if (message.type === 'resume') {
       const found = resumable.get(String(message.sessionId));
       const key = Buffer.from(String(message.resumeKey ?? ''));
@@ -204,6 +226,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       return found;
     }
     const asked = parseRemoteIsland(message.island);
+    // Before anything is created, imported or spawned: what the token does not grant is refused.
+    const permit = authorizeIsland(authority, asked.manifest, { origin: originOf.get(ws) });
     const island = { ...asked, manifest: route(asked.manifest) };
     if ((perClient.get(client) ?? 0) >= (options.maxSessionsPerClient ?? 16)) {
       throw new RemoteMediaError(
@@ -211,15 +235,19 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         `too many sessions from ${client} (limit ${options.maxSessionsPerClient ?? 16})`,
       );
     }
+    const releaseToken = tokenSessions.admit(authority);
     perClient.set(client, (perClient.get(client) ?? 0) + 1);
     let opened: GatewaySession;
     try {
-      opened = await GatewaySession.open(ws, runner, island, limits, metrics, {
+      const chosen = permit.sandboxed ? sandboxedRunner : runner;
+      if (!chosen) throw new RemoteMediaError('unauthorized', 'client code needs a sandbox');
+      opened = await GatewaySession.open(ws, chosen, island, limits, metrics, {
         clientMaxMessage: clientMaxOf(message),
         resumable: message.resume === true,
       });
     } catch (error) {
       perClient.set(client, (perClient.get(client) ?? 1) - 1);
+      releaseToken();
       throw error;
     }
     sessions.add(opened);
@@ -231,6 +259,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       resumable.delete(opened.sessionId);
       metrics.sessionsActive--;
       perClient.set(client, (perClient.get(client) ?? 1) - 1);
+      releaseToken();
     });
     if (ws.readyState !== ws.OPEN) {
       // The client left while its session was being made.
@@ -329,11 +358,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     port,
     metrics,
     python,
+    sandboxed,
     containers,
     async close() {
       for (const session of sessions) session.abort('the gateway is shutting down');
       for (const ws of wss.clients) ws.terminate();
       python.close();
+      sandboxed?.close();
       await containers?.close();
       wss.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));

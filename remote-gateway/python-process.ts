@@ -23,6 +23,7 @@ import {
   type RuntimeData,
 } from '../web/core/index.ts';
 import { pythonNodeParams } from '../web/python/python-node-params.ts';
+import { type SandboxOptions, sandboxedCommand } from './python-sandbox.ts';
 import {
   PipeProtocolError,
   type PythonErrorReport,
@@ -219,7 +220,8 @@ export class PythonPool {
   private readonly live = new Set<PythonProcess>();
   private closed = false;
 
-  constructor(options: PythonExecutorOptions = {}) {
+  /** With `sandbox`, every process runs under bubblewrap (client code: python-sandbox.ts). */
+  constructor(options: PythonExecutorOptions = {}, sandbox?: SandboxOptions) {
     this.options = {
       python: options.python ?? '/usr/bin/python3',
       memoryLimitBytes: options.memoryLimitBytes ?? 2 ** 30,
@@ -227,7 +229,7 @@ export class PythonPool {
       spares: options.spares ?? 2,
       allowPickle: options.allowPickle ?? false,
     };
-    this.command = {
+    const command: RunnerCommand = {
       file: this.options.python,
       args: ['-m', 'remotemedia.node_runner', ...RUNNER_FDS_ARGS],
       pipe: 'fds',
@@ -242,6 +244,7 @@ export class PythonPool {
       callTimeoutMs: this.options.callTimeoutMs,
       label: 'the Python process',
     };
+    this.command = sandbox ? sandboxedCommand(command, sandbox) : command;
     this.refill();
   }
 

@@ -77,6 +77,9 @@ export function sandboxedCommand(
   }
   args.push('--setenv', 'PATH', '/usr/bin:/bin', '--setenv', 'HOME', '/tmp');
   args.push('--setenv', 'TMPDIR', '/tmp', '--setenv', 'LANG', 'C.UTF-8');
+  // Mounts apply in order: the scratch /tmp first, so a package under /tmp stays visible.
+  args.push('--size', String(options.scratchBytes ?? 64 << 20), '--tmpfs', '/tmp');
+  args.push('--proc', '/proc', '--dev', '/dev');
   for (const path of binds) args.push('--ro-bind', path, path);
   for (const entry of ROOT_ENTRIES) {
     const link = linkTarget(entry);
@@ -86,8 +89,6 @@ export function sandboxedCommand(
   args.push('--ro-bind-try', '/etc/localtime', '/etc/localtime');
   // Debian reaches some libraries (libblas for numpy) through alternatives links.
   args.push('--ro-bind-try', '/etc/alternatives', '/etc/alternatives');
-  args.push('--proc', '/proc', '--dev', '/dev');
-  args.push('--size', String(options.scratchBytes ?? 64 << 20), '--tmpfs', '/tmp');
   args.push('--chdir', '/tmp', '--', command.file, ...command.args);
 
   // Root leaves root before bwrap: the user namespace then maps to nobody outside too.

@@ -32,6 +32,9 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }
 
+# The gateway (npm start's and the tests'): client code runs sandboxed under bubblewrap.
+[ -x /usr/bin/bwrap ] || apt_install bubblewrap
+
 if $for_tests; then
   missing=()
   # Browser tests run in Debian's Chromium: Playwright's own download is not reachable here.
