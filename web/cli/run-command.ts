@@ -9,7 +9,7 @@ import {
   PipelineRunner,
   type PreparedPipeline,
   RemoteMediaError,
-} from '../core/index.ts';
+} from '../core/internal.ts';
 import type { Command } from './cli-args.ts';
 import { cliNodes } from './cli-nodes.ts';
 import { feedInput, type InputSource, resolveInput } from './input-source.ts';
@@ -70,7 +70,8 @@ export function validateCommand(manifests: readonly string[], io: Io): unknown[]
   for (const path of manifests) {
     try {
       const prepared = prepareFile(runner, path);
-      io.stdout(`${path}: valid (${prepared.manifest.nodes.length} nodes)`);
+      const count = prepared.manifest.nodes.length;
+      io.stdout(`${path}: valid (${count} node${count === 1 ? '' : 's'})`);
     } catch (error) {
       errors.push(error);
     }
