@@ -46,6 +46,10 @@ if $for_tests; then
   /usr/bin/python3 -c 'import numpy' 2>/dev/null || missing+=(python3-numpy)
   # The Python SDK's gateway client (remotemedia.remote) under CPython.
   /usr/bin/python3 -c 'import websockets' 2>/dev/null || missing+=(python3-websockets)
+  # Installing the Python package offline (python-packages/README.md): a venv with
+  # pip (ensurepip is python3-venv's), and wheel for setuptools to build with.
+  /usr/bin/python3 -c 'import ensurepip' 2>/dev/null || missing+=(python3-venv)
+  /usr/bin/python3 -c 'import wheel' 2>/dev/null || missing+=(python3-wheel)
   # The gateway's TLS test makes a self-signed certificate.
   command -v openssl >/dev/null || missing+=(openssl)
   # The gateway's container executor: its test starts dockerd (no bridge, no iptables).

@@ -54,11 +54,28 @@ class PipelineTest(unittest.TestCase):
         p = original_pipeline()
         with self.assertLogs("remotemedia.pipeline", "INFO") as logs:
             self.assertEqual(await p.run([1, 2, 3], use_rust=False), [6, 7, 8])
-        self.assertEqual(p.last_run, ("python", "use_runtime=False"))
-        self.assertIn("pipeline 'test': running on the pure-Python executor, because use_runtime=False", logs.output[0])
+        self.assertEqual(p.last_run, ("python", "use_rust=False"))
+        self.assertIn("pipeline 'test': running on the pure-Python executor, because use_rust=False", logs.output[0])
         with self.assertLogs("remotemedia.pipeline", "INFO") as logs:
             await p.run([1])
         self.assertIn("runtime" if remotemedia_runtime.is_available() else "no RemoteMedia runtime", logs.output[-1])
+
+    async def test_the_originals_streaming_api_initialize_process_cleanup(self):
+        p = Pipeline("summing")
+        p.add_node(Summer(name="sum"))
+        await p.initialize()
+        try:
+
+            async def input_gen():
+                for item in (1, 2, 3):
+                    yield item
+
+            results = [r async for r in p.process(input_gen())]
+            self.assertEqual(results, [6])
+            self.assertTrue(p.nodes["sum"].is_initialized)  # up until cleanup()
+        finally:
+            await p.cleanup()
+        self.assertFalse(p.nodes["sum"].is_initialized)
 
     async def test_an_unknown_custom_node_falls_back(self):
         p = Pipeline("custom")

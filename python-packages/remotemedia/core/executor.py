@@ -49,8 +49,9 @@ class PythonExecutor:
             upstream[b] += 1
         self.sources = [n for n in self.order if upstream[n] == 0]
 
-    async def stream(self, inputs: AsyncIterator[Any]) -> AsyncIterator[Tuple[str, Any]]:
-        """(sink name, output) for every output, in the order produced."""
+    async def stream(self, inputs: AsyncIterator[Any], teardown: bool = True) -> AsyncIterator[Tuple[str, Any]]:
+        """(sink name, output) for every output, in the order produced. Nodes not yet
+        initialized are; with `teardown` False they stay up (Pipeline.initialize)."""
         for name in self.order:
             await self.nodes[name]._setup()
         try:
@@ -63,8 +64,12 @@ class PythonExecutor:
                     async for out in self._forward(name, result):
                         yield out
         finally:
-            for name in reversed(self.order):
-                await self.nodes[name]._teardown()
+            if teardown:
+                await self.teardown()
+
+    async def teardown(self) -> None:
+        for name in reversed(self.order):
+            await self.nodes[name]._teardown()
 
     async def _push(self, name: str, value: Any) -> AsyncIterator[Tuple[str, Any]]:
         async for result in outputs_of(self.nodes[name].process(value)):

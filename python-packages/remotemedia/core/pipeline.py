@@ -21,6 +21,7 @@ class Pipeline:
         self._connections: List[Tuple[str, str]] = []
         #: Which path the last run took ("runtime" or "python") and why.
         self.last_run: Optional[Tuple[str, str]] = None
+        self._initialized = False
 
     def add_node(self, node: Node) -> "Pipeline":
         if not isinstance(node, Node):
@@ -61,8 +62,9 @@ class Pipeline:
         """Runs every input (a list is a batch, anything else one item, None no
         input) and returns every output. `use_rust` is the original SDK's name for
         `use_runtime` (its runtime was Rust), kept so its code runs unchanged."""
+        switch = "use_runtime"
         if use_rust is not None:
-            use_runtime = use_rust
+            use_runtime, switch = use_rust, "use_rust"
         items = [] if input is None else list(input) if isinstance(input, list) else [input]
         if use_runtime:
             reason = self._runtime_refusal()
@@ -87,14 +89,26 @@ class Pipeline:
                     log.info("pipeline %r: the runtime ran it (%s)", self.name, where)
                     return results
         else:
-            reason = "use_runtime=False"
+            reason = f"{switch}=False"
         self.last_run = ("python", reason)
         log.info("pipeline %r: running on the pure-Python executor, because %s", self.name, reason)
         return [out async for _, out in self._executor().stream(_aiter(items))]
 
+    async def initialize(self) -> None:
+        """Initializes every node now; they stay up across process() calls until
+        cleanup(), as the original's streaming API had it."""
+        for name in self._executor().order:
+            await self.nodes[name]._setup()
+        self._initialized = True
+
+    async def cleanup(self) -> None:
+        await self._executor().teardown()
+        self._initialized = False
+
     async def process(self, stream: AsyncIterator[Any]) -> AsyncIterator[Any]:
-        """Streams outputs as inputs arrive (Python executor)."""
-        async for _, out in self._executor().stream(stream):
+        """Streams outputs as inputs arrive (Python executor). Nodes are set up for
+        the stream and cleaned up after it, unless initialize() was called."""
+        async for _, out in self._executor().stream(stream, teardown=not self._initialized):
             yield out
 
     def _executor(self) -> PythonExecutor:
