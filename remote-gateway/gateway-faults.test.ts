@@ -6,11 +6,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import calculator from '../examples/manifests/calculator.json' with { type: 'json' };
-import { type Manifest, RuntimeData } from '../web/core/index.ts';
+import {
+  encodeFrame,
+  GATEWAY_MORE_PARTS,
+  GATEWAY_WINDOW,
+  type Manifest,
+  RuntimeData,
+} from '../web/core/index.ts';
 import { RemoteProxyClient } from '../web/runtime/remote/remote-proxy-client.ts';
 import { type Gateway, startGateway } from './gateway.ts';
 import { installLastResort } from './last-resort.ts';
-import { islandOf, RawClient } from './testing/raw-client.ts';
+import { islandOf, RawClient, rssMiB } from './testing/raw-client.ts';
 
 const TOKEN = 'faults-token-0123456789';
 const island = islandOf(calculator as Manifest, 'pass1', 'pass2');
@@ -52,5 +58,92 @@ describe('a fault stays in its session', () => {
     await new Promise((resolve) => setImmediate(resolve));
     await stillServes();
     expect(gateway.metrics.unhandled).toBe(0);
+  });
+});
+
+/** A CPython node that takes a while per input: what it has not taken yet is held. */
+const slow: Manifest = {
+  version: 'v1',
+  metadata: { name: 'slow' },
+  nodes: [
+    {
+      id: 'slow',
+      node_type: 'PythonNode',
+      params: {
+        source:
+          'import time\nfrom remotemedia import Node\nclass Slow(Node):\n    def process(self, data):\n        time.sleep(0.2)\n        return None\n',
+      },
+    },
+  ],
+  connections: [],
+};
+
+/**
+ * Sends as fast as TCP takes it, ignoring credit; the client's own send queue is kept
+ * under `queued` bytes so that what grows in this process is the gateway's doing.
+ */
+async function flood(
+  raw: RawClient,
+  count: number,
+  make: (i: number) => Uint8Array,
+  queued = 4 << 20,
+) {
+  let sent = 0;
+  while (sent < count && raw.open) {
+    if (raw.ws.bufferedAmount > queued) {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      continue;
+    }
+    raw.sendBinary(make(sent++));
+  }
+  return sent;
+}
+
+describe('limits the client cannot ignore', () => {
+  it('credit: 1,200 frames of 1 MB against a window of 64 end the session (protocol, 1008); memory stays bounded', async () => {
+    const before = rssMiB();
+    const raw = await RawClient.open(gateway.url, TOKEN, islandOf(slow, 'slow', 'slow'));
+    const payload = new Uint8Array(1_000_000).fill(7);
+    const sent = await flood(raw, 1200, (i) => {
+      const frame = encodeFrame({ sequence: i + 1, data: RuntimeData.binary(payload) });
+      const message = new Uint8Array(frame.length + 2);
+      message.set(frame, 2);
+      return message;
+    });
+    const { message, code } = await raw.ending();
+    expect(code).toBe(1008);
+    expect(message).toMatchObject({ type: 'error', error: { kind: 'protocol' } });
+    expect(String((message!.error as { message: string }).message)).toContain(
+      'beyond the credit granted',
+    );
+    // The first frame past the window ended it: not 1,200 taken.
+    expect(sent).toBeLessThan(1200);
+    expect(gateway.metrics.framesIn).toBeGreaterThan(GATEWAY_WINDOW);
+    await stillServes();
+    expect(rssMiB() - before).toBeLessThan(300);
+    expect(gateway.metrics.unhandled).toBe(0);
+  }, 60_000);
+
+  it('parts: 3 million 3-byte parts of one frame are refused at the part cap; memory stays bounded', async () => {
+    const before = rssMiB();
+    const raw = await RawClient.open(gateway.url, TOKEN, island);
+    const part = Uint8Array.of(0, GATEWAY_MORE_PARTS >> 8, 1);
+    const sent = await flood(raw, 3_000_000, () => part, 64 << 10);
+    const { message, code } = await raw.ending();
+    expect(code).toBe(1008);
+    expect(message).toMatchObject({ type: 'error', error: { kind: 'protocol' } });
+    expect(String((message!.error as { message: string }).message)).toMatch(/over \d+ parts/);
+    expect(sent).toBeLessThan(3_000_000);
+    await stillServes();
+    expect(rssMiB() - before).toBeLessThan(100);
+    expect(gateway.metrics.unhandled).toBe(0);
+  }, 60_000);
+
+  it('parts on a port the session does not have are refused at once', async () => {
+    const raw = await RawClient.open(gateway.url, TOKEN, island);
+    raw.sendBinary(Uint8Array.of(5, GATEWAY_MORE_PARTS >> 8, 1));
+    const { message, code } = await raw.ending();
+    expect(code).toBe(1008);
+    expect(String((message!.error as { message: string }).message)).toContain('port 5');
   });
 });

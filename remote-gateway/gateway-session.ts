@@ -353,10 +353,11 @@ export class GatewaySession {
   abort(reason: string): void {
     try {
       this.session?.abort(new RemoteMediaError('aborted', `Aborted: ${reason}`));
-    } finally {
-      this.finished = true;
-      this.end();
+    } catch {
+      // The pipeline's own failure to stop must not keep this session from ending.
     }
+    this.finished = true;
+    this.end();
   }
 
   /** Ends this session with `error` (typed), unless it already ended. Never throws. */

@@ -1,0 +1,463 @@
+/**
+ * A protocol-aware, stateful fuzz of the gateway: several concurrent connections,
+ * each running episodes of valid and mutated open / data / credit / end / close /
+ * resume / metrics / ack messages (and raw garbage), from a seeded PRNG that keeps
+ * track of each session's numbering, ports, session id and resume key — so that it
+ * reaches the states random bytes never do (a port ended, then data on it; a close,
+ * then more; a resume with the wrong key or count; credit ignored; parts on the
+ * wrong port). Afterwards a well-behaved client still gets correct results, the
+ * last-resort handler never ran, every session ended and memory is bounded.
+ *
+ * Bounded to REMOTEMEDIA_FUZZ_MS (default 60 s; `npm run fuzz` runs 10 minutes);
+ * REMOTEMEDIA_FUZZ_SEED picks another sequence. A failure prints the seed.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import calculator from '../examples/manifests/calculator.json' with { type: 'json' };
+import {
+  encodeFrame,
+  GATEWAY_MORE_PARTS,
+  GATEWAY_PROTOCOL_VERSION,
+  type Manifest,
+  packFrame,
+  RuntimeData,
+  type RemoteIslandSpec,
+} from '../web/core/index.ts';
+import { RemoteProxyClient } from '../web/runtime/remote/remote-proxy-client.ts';
+import { type Gateway, startGateway } from './gateway.ts';
+import { installLastResort } from './last-resort.ts';
+import { RawClient, rssMiB } from './testing/raw-client.ts';
+
+const FUZZ_MS = Number(process.env.REMOTEMEDIA_FUZZ_MS ?? 60_000);
+const SEED = Number(process.env.REMOTEMEDIA_FUZZ_SEED ?? 0x5eed);
+const CONNECTIONS = 4;
+const TOKEN = 'fuzz-token-0123456789';
+
+/** mulberry32: small, fast, and the same sequence on every machine. */
+class Rand {
+  constructor(private state: number) {}
+  next(): number {
+    let t = (this.state = (this.state + 0x6d2b79f5) | 0);
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+  }
+  int(n: number): number {
+    return Math.floor(this.next() * n);
+  }
+  chance(p: number): boolean {
+    return this.next() < p;
+  }
+  pick<T>(items: readonly T[]): T {
+    return items[this.int(items.length)]!;
+  }
+  /** Picks a key by weight. */
+  weighted<K extends string>(weights: Record<K, number>): K {
+    const entries = Object.entries(weights) as [K, number][];
+    let roll = this.next() * entries.reduce((sum, [, w]) => sum + w, 0);
+    for (const [key, weight] of entries) if ((roll -= weight) < 0) return key;
+    return entries[0]![0];
+  }
+  bytes(n: number): Uint8Array {
+    return Uint8Array.from({ length: n }, () => this.int(256));
+  }
+}
+
+const PY_SOURCE =
+  'from remotemedia import Node\nclass AddOne(Node):\n    def process(self, data):\n        return data + 1\n';
+const python: Manifest = {
+  version: 'v1',
+  metadata: { name: 'fuzz-python' },
+  nodes: [{ id: 'py', node_type: 'PythonNode', params: { source: PY_SOURCE } }],
+  connections: [],
+};
+const calc = calculator as Manifest;
+
+/** Islands an episode may ask for: valid ones, two ports on one source, a wrong source. */
+const ISLANDS: { weight: number; island: RemoteIslandSpec }[] = [
+  {
+    weight: 10,
+    island: { manifest: calc, inputs: [{ sources: ['pass1'] }], outputs: [{ sink: 'pass2' }] },
+  },
+  {
+    weight: 3,
+    island: {
+      manifest: calc,
+      inputs: [{ sources: ['pass1'] }, { sources: ['pass1'] }],
+      outputs: [{ sink: 'pass2' }, { sink: 'calc' }],
+    },
+  },
+  {
+    weight: 1,
+    island: { manifest: calc, inputs: [{ sources: ['nope'] }], outputs: [{ sink: 'pass2' }] },
+  },
+  {
+    weight: 1,
+    island: { manifest: python, inputs: [{ sources: ['py'] }], outputs: [{ sink: 'py' }] },
+  },
+];
+
+/** Values that break a field's type or range. */
+function wrongValue(r: Rand): unknown {
+  return r.pick([
+    null,
+    -1,
+    1.5,
+    2 ** 53,
+    Number.MAX_VALUE,
+    '',
+    'x'.repeat(r.int(300)),
+    [],
+    [1, 2, 3],
+    {},
+    { type: 'open' },
+    true,
+    '0',
+    0,
+    32768,
+    65535,
+  ]);
+}
+
+/** A valid-looking control message with one thing wrong (or left as it is). */
+function mutate(r: Rand, message: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...message };
+  const keys = Object.keys(out);
+  switch (r.int(5)) {
+    case 0:
+      delete out[r.pick(keys)];
+      break;
+    case 1:
+      out[r.pick(keys)] = wrongValue(r);
+      break;
+    case 2:
+      out.type = r.pick([
+        'open',
+        'opened',
+        'resume',
+        'resumed',
+        'credit',
+        'metrics',
+        'ack',
+        'end',
+        'close',
+        'done',
+        'error',
+        'bogus',
+      ]);
+      break;
+    case 3:
+      out[r.pick(['extra', '__proto__', 'constructor', 'seq', 'port'])] = wrongValue(r);
+      break;
+    default:
+      break;
+  }
+  return out;
+}
+
+function dataOf(r: Rand) {
+  switch (r.int(5)) {
+    case 0:
+      return RuntimeData.text('t'.repeat(r.int(100)));
+    case 1:
+      return RuntimeData.binary(r.bytes(r.int(2000)));
+    case 2:
+      return RuntimeData.audio(new Float32Array(r.int(800)), 16000);
+    default:
+      return RuntimeData.json(r.int(100));
+  }
+}
+
+interface Stats {
+  episodes: number;
+  messages: number;
+  closes: Map<number, number>;
+  errorKinds: Map<string, number>;
+  resumes: number;
+}
+
+/** One session's life as a hostile or careless client lives it. */
+async function episode(r: Rand, url: string, stats: Stats): Promise<void> {
+  let roll = r.next() * ISLANDS.reduce((sum, i) => sum + i.weight, 0);
+  const { island } = ISLANDS.find((i) => (roll -= i.weight) < 0) ?? ISLANDS[0]!;
+  const ports = island.inputs.length;
+  let raw = await RawClient.connect(url);
+  const clients = [raw];
+  const send = (message: unknown) => {
+    stats.messages++;
+    raw.send(message);
+  };
+  const sendBinary = (bytes: Uint8Array) => {
+    stats.messages++;
+    raw.sendBinary(bytes);
+  };
+  const resumable = r.chance(0.4);
+  const open = {
+    type: 'open',
+    version: GATEWAY_PROTOCOL_VERSION,
+    token: TOKEN,
+    island,
+    resume: resumable,
+    ...(r.chance(0.3) ? { maxMessageSize: r.pick([3, 64, 4096, 1 << 20]) } : {}),
+  };
+  send(r.chance(0.85) ? open : mutate(r, open));
+  let sessionId = '';
+  let resumeKey = '';
+  const first = await raw.waitFor((m) => m.kind === 'control');
+  if (first?.kind === 'control' && first.message.type === 'opened') {
+    sessionId = String(first.message.sessionId);
+    resumeKey = String(first.message.resumeKey ?? '');
+  }
+  let seq = 0;
+  /** The client's next number, usually right. */
+  const nextSeq = () =>
+    r.chance(0.95) ? ++seq : r.pick([seq, seq + 2, 0, -1, 2 ** 31, seq + 1000]);
+  /** The last number received from the gateway on this connection. */
+  const received = () => {
+    let last = 0;
+    for (const item of raw.received) {
+      const n =
+        item.kind === 'frame' ? item.sequence : Number((item.message as { seq?: number }).seq ?? 0);
+      if (n > last) last = n;
+    }
+    return last;
+  };
+  const port = () => (r.chance(0.92) ? r.int(ports) : r.pick([ports, 7, 32767, -1]));
+  const steps = 1 + r.int(60);
+  for (let step = 0; step < steps; step++) {
+    const action = r.weighted({
+      data: 30,
+      burst: 3,
+      parts: 5,
+      corrupt: 4,
+      end: 7,
+      close: 5,
+      ack: 5,
+      metrics: 5,
+      credit: 2,
+      reopen: 1,
+      resume: 5,
+      garbage: 4,
+      mutated: 8,
+      pause: 6,
+      quit: 1,
+    });
+    if (action === 'quit') break;
+    switch (action) {
+      case 'data': {
+        const frame = encodeFrame({ sequence: Math.max(0, nextSeq()) >>> 0, data: dataOf(r) });
+        const p = port();
+        for (const part of packFrame(Math.max(0, p) & 0x7fff, frame, 1 << 20)) sendBinary(part);
+        break;
+      }
+      case 'burst': {
+        // Credit ignored: more frames at once than the window allows.
+        const p = r.int(ports);
+        for (let i = 0, n = 20 + r.int(100); i < n; i++) {
+          const frame = encodeFrame({ sequence: ++seq, data: RuntimeData.json(i) });
+          for (const part of packFrame(p, frame, 1 << 20)) sendBinary(part);
+        }
+        break;
+      }
+      case 'parts': {
+        // A frame in small parts; sometimes left unfinished, sometimes interleaved.
+        const frame = encodeFrame({ sequence: nextSeq() >>> 0, data: dataOf(r) });
+        const parts = packFrame(r.int(ports), frame, 3 + r.int(60));
+        const cut = r.chance(0.3) ? r.int(parts.length) : parts.length;
+        for (const part of parts.slice(0, cut)) sendBinary(part);
+        if (r.chance(0.2)) for (let i = 0; i < 500; i++) sendBinary(Uint8Array.of(0, 0x80, 1));
+        break;
+      }
+      case 'corrupt': {
+        const frame = encodeFrame({ sequence: nextSeq() >>> 0, data: dataOf(r) });
+        const message = new Uint8Array(frame.length + 2);
+        message.set(frame, 2);
+        message[0] = r.int(ports);
+        if (r.chance(0.5)) message[2 + r.int(frame.length)]! ^= 1 << r.int(8);
+        sendBinary(r.chance(0.3) ? message.subarray(0, 2 + r.int(frame.length)) : message);
+        if (r.chance(0.2))
+          sendBinary(Uint8Array.of(r.int(256), r.int(256) | (GATEWAY_MORE_PARTS >> 8)));
+        break;
+      }
+      case 'end':
+        send(
+          r.chance(0.85)
+            ? { type: 'end', port: port(), seq: nextSeq() }
+            : mutate(r, { type: 'end', port: port(), seq: nextSeq() }),
+        );
+        break;
+      case 'close':
+        send(
+          r.chance(0.85)
+            ? { type: 'close', seq: nextSeq() }
+            : mutate(r, { type: 'close', seq: nextSeq() }),
+        );
+        break;
+      case 'ack': {
+        const seen = received();
+        send({ type: 'ack', seq: r.pick([seen, seen + 1, 0, 2 ** 40, Math.max(0, seen - 3)]) });
+        break;
+      }
+      case 'metrics':
+        send(
+          r.chance(0.9)
+            ? { type: 'metrics', id: r.int(1000) }
+            : mutate(r, { type: 'metrics', id: 1 }),
+        );
+        break;
+      case 'credit':
+        send({ type: 'credit', port: port(), frames: r.int(1000) });
+        break;
+      case 'reopen':
+        send(open);
+        break;
+      case 'resume': {
+        // Come back on a new connection, sometimes after cutting the old one.
+        if (r.chance(0.5)) raw.terminate();
+        const message = {
+          type: 'resume',
+          version: GATEWAY_PROTOCOL_VERSION,
+          token: TOKEN,
+          sessionId: r.chance(0.9) ? sessionId : 'gw-nope',
+          resumeKey: r.chance(0.85) ? resumeKey : 'x'.repeat(resumeKey.length),
+          received: r.chance(0.85) ? received() : r.pick([received() + 5, 2 ** 40, 0]),
+        };
+        raw = await RawClient.connect(url);
+        clients.push(raw);
+        stats.resumes++;
+        send(r.chance(0.85) ? message : mutate(r, message));
+        if (r.chance(0.7)) await raw.waitFor((m) => m.kind === 'control');
+        break;
+      }
+      case 'garbage':
+        if (r.chance(0.5)) sendBinary(r.bytes(1 + r.int(64)));
+        else send(r.pick(['', '{', 'null', '[]', '"open"', '{"type":1}', String(r.next())]));
+        break;
+      case 'mutated':
+        send(
+          mutate(
+            r,
+            r.pick([
+              { type: 'end', port: 0, seq: seq + 1 },
+              { type: 'close', seq: seq + 1 },
+              { type: 'ack', seq: 1 },
+              { type: 'metrics', id: 3 },
+              { type: 'credit', port: 0, frames: 32 },
+              { type: 'done', seq: seq + 1 },
+              { type: 'error', error: { kind: 'protocol', message: 'x' }, seq: seq + 1 },
+              { type: 'opened', sessionId, maxMessageSize: 100 },
+              { type: 'resumed', maxMessageSize: 100, received: 0, taken: [0] },
+            ]),
+          ),
+        );
+        break;
+      case 'pause':
+        if (r.chance(0.5)) await new Promise((resolve) => setTimeout(resolve, r.int(20)));
+        else await raw.waitFor((m) => m.kind === 'control', raw.received.length);
+        break;
+    }
+    if (!raw.open && r.chance(0.5)) break;
+  }
+  // The end: a clean close, a cut, or waiting (a while) for the gateway to end it.
+  const how = r.int(3);
+  if (how === 0) for (const c of clients) c.ws.close(1000);
+  else if (how === 1) for (const c of clients) c.terminate();
+  else {
+    await Promise.race([raw.closing, new Promise((resolve) => setTimeout(resolve, 300))]);
+    for (const c of clients) c.terminate();
+  }
+  for (const c of clients) {
+    const code = await c.closing;
+    stats.closes.set(code, (stats.closes.get(code) ?? 0) + 1);
+    for (const item of c.received) {
+      if (item.kind === 'control' && item.message.type === 'error') {
+        const kind = String((item.message.error as { kind?: string })?.kind);
+        stats.errorKinds.set(kind, (stats.errorKinds.get(kind) ?? 0) + 1);
+      }
+    }
+  }
+  stats.episodes++;
+}
+
+let gateway: Gateway;
+let uninstall: () => void;
+
+beforeAll(async () => {
+  // Generous connection limits: one address plays every client here; a short idle
+  // timeout collects the sessions left detached by cuts.
+  const generous = {
+    maxSessionsPerClient: 1000,
+    maxSessionsPerToken: 1000,
+    maxAuthFailuresPerAddress: 1e9,
+    maxConnectionsPerAddress: 10_000,
+  };
+  gateway = await startGateway({
+    port: 0,
+    tokens: [TOKEN],
+    idleTimeoutMs: 1500,
+    containers: false,
+    ...generous,
+  });
+  uninstall = installLastResort(gateway.metrics, (event, error) =>
+    console.error(`fuzz seed ${SEED}: ${event}`, error),
+  );
+});
+afterAll(async () => {
+  uninstall?.();
+  await gateway?.close();
+});
+
+describe('the gateway under a stateful protocol fuzz', () => {
+  it(
+    `survives ${FUZZ_MS / 1000} s of valid and mutated message sequences on ${CONNECTIONS} connections (seed ${SEED})`,
+    async () => {
+      const before = rssMiB();
+      const stats: Stats = {
+        episodes: 0,
+        messages: 0,
+        closes: new Map(),
+        errorKinds: new Map(),
+        resumes: 0,
+      };
+      const deadline = Date.now() + FUZZ_MS;
+      await Promise.all(
+        Array.from({ length: CONNECTIONS }, async (_, lane) => {
+          const r = new Rand(SEED * 31 + lane);
+          while (Date.now() < deadline) await episode(r, gateway.url, stats);
+        }),
+      );
+      console.log(
+        `fuzz seed ${SEED}: ${stats.episodes} episodes, ${stats.messages} messages, ${stats.resumes} resumes; ` +
+          `closes ${JSON.stringify([...stats.closes])}; errors ${JSON.stringify([...stats.errorKinds])}`,
+      );
+      expect(stats.episodes).toBeGreaterThan(10);
+      expect(gateway.metrics.unhandled).toBe(0);
+
+      // Every session ends (detached ones at the idle timeout): nothing is left behind.
+      while (gateway.metrics.sessionsActive > 0) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+
+      // A well-behaved client still gets correct results, plain and resumable, JS and CPython.
+      const options = {
+        token: TOKEN,
+        WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
+      };
+      for (const reconnect of [false, true]) {
+        const client = new RemoteProxyClient(
+          { host: '127.0.0.1', port: gateway.port, reconnect },
+          options,
+        );
+        const outputs = await client.run(
+          calc,
+          [1, 2, 3].map((v) => RuntimeData.json(v)),
+        );
+        expect(outputs.map((o) => o.data)).toEqual([6, 7, 8].map((v) => RuntimeData.json(v)));
+        expect(await client.execute(python, RuntimeData.json(41))).toEqual(RuntimeData.json(42));
+      }
+      expect(gateway.metrics.unhandled).toBe(0);
+      expect(rssMiB() - before).toBeLessThan(400);
+    },
+    FUZZ_MS + 120_000,
+  );
+});
