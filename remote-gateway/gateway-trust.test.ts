@@ -5,7 +5,7 @@
  * reach neither the gateway's secrets, nor the network, nor the disk outside its
  * scratch directory.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
@@ -23,7 +23,7 @@ import {
 } from '../web/core/internal.ts';
 import { RemoteProxyClient } from '../web/runtime/remote/remote-proxy-client.ts';
 import { type Gateway, startGateway } from './gateway.ts';
-import { type GatewayGrantsInput, mintGatewayToken } from './gateway-tokens.ts';
+import { type GatewayGrantsInput, mintGatewayToken, verifyGatewayToken } from './gateway-tokens.ts';
 
 const PACKAGES = join(dirname(fileURLToPath(import.meta.url)), '..', 'python-packages');
 const SECRET = randomBytes(32).toString('base64url');
@@ -365,5 +365,74 @@ describe('client code, where a token grants it, runs in the sandbox', () => {
     expect(
       await client(token).execute(pythonNode({ pickle: pickled }), RuntimeData.json(4)),
     ).toEqual(RuntimeData.json(7));
+  });
+});
+
+describe('scopes and ceilings of a signed token', () => {
+  const withOrigin = (token: string, origin: string | undefined) => {
+    class OriginSocket extends WebSocket {
+      constructor(url: string) {
+        super(url, origin === undefined ? {} : { headers: { origin } });
+      }
+    }
+    return new RemoteProxyClient(
+      { host: '127.0.0.1', port: gateway.port },
+      { token, WebSocket: OriginSocket as unknown as typeof globalThis.WebSocket },
+    );
+  };
+
+  it('a token scoped to an origin works from that page only', async () => {
+    // Both origins are allowed by the gateway (its defaults); the token names one.
+    const token = await mint({ nodeTypes: ['*'], origins: ['http://127.0.0.1:5173'] });
+    const run = (origin: string | undefined) =>
+      withOrigin(token, origin).execute(calculator as Manifest, RuntimeData.json(1));
+    expect(await run('http://127.0.0.1:5173')).toEqual(RuntimeData.json(6));
+    for (const origin of ['http://localhost:5173', undefined]) {
+      const error = await refusal(run(origin));
+      expect(error).toMatchObject({ kind: 'unauthorized' });
+      expect(error.message).toContain('may be used only from http://127.0.0.1:5173');
+    }
+  });
+
+  it('maxSessions: a second session at once is a limit; after the first ends, one opens', async () => {
+    const token = await mint({ nodeTypes: ['*'], maxSessions: 1 });
+    const first = await client(token).stream(calculator as Manifest);
+    const error = await refusal(client(token).stream(calculator as Manifest));
+    expect(error).toMatchObject({ kind: 'limit' });
+    await first.close();
+    await expect.poll(() => gateway.metrics.sessionsActive, { timeout: 10_000 }).toBe(0);
+    const again = await client(token).stream(calculator as Manifest);
+    await again.close();
+  });
+
+  it('`remotemedia-gateway token` prints a token this gateway accepts; a short secret is exit 2', () => {
+    const command = (args: string[]) =>
+      spawnSync(process.execPath, ['--import', 'tsx', 'remote-gateway/main.ts', 'token', ...args], {
+        cwd: join(PACKAGES, '..'),
+        env: { PATH: process.env.PATH, REMOTEMEDIA_GATEWAY_TOKEN_SECRET: SECRET },
+        encoding: 'utf8',
+      });
+    const minted = command([
+      '--classes',
+      'remotemedia.nodes:CalculatorNode',
+      '--expires-in',
+      '10m',
+    ]);
+    expect(minted.stderr).toBe('');
+    expect(minted.status).toBe(0);
+    const token = minted.stdout.trim();
+    return verifyGatewayToken(SECRET, token).then(async (authority) => {
+      expect(authority.grants).toMatchObject({
+        classes: ['remotemedia.nodes:CalculatorNode'],
+        clientCode: false,
+      });
+      expect(authority.expiresAt - Date.now() / 1000).toBeGreaterThan(9 * 60);
+      expect(authority.expiresAt - Date.now() / 1000).toBeLessThanOrEqual(10 * 60);
+      const add = pythonNode({ class: 'CalculatorNode', params: { operation: 'add', operand: 1 } });
+      expect(await client(token).execute(add, RuntimeData.json(1))).toEqual(RuntimeData.json(2));
+      const short = command(['--secret', 'too-short']);
+      expect(short.status).toBe(2);
+      expect(short.stderr).toContain('32 characters or more');
+    });
   });
 });
