@@ -67,7 +67,8 @@ export default defineConfig({
   server: { host: '127.0.0.1' },
   preview: { host: '127.0.0.1', port: 4173 },
   // Pre-bundled up front so that tests do not reload when a worker first imports them.
-  optimizeDeps: { include: ['comlink', 'zod'] },
+  // Pyodide and onnxruntime-web find their files beside their own modules (tests load them so).
+  optimizeDeps: { include: ['comlink', 'zod'], exclude: ['pyodide', 'onnxruntime-web'] },
   build: { outDir: 'dist-app', target: 'es2022' },
   test: {
     // Real models, real Chromium and real audio take seconds on a busy machine; a
