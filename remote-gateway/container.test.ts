@@ -70,6 +70,30 @@ describe.skipIf(unavailable)(`containers (skipped only when: ${unavailable})`, (
     expect(gateway.containers!.containers.size).toBe(0); // ended with its session
   });
 
+  it('a container node writing five protocol-like bytes to stdout cannot reach the protocol', async () => {
+    // docker run -i carries the protocol on stdin/stdout: the runner moved it to
+    // private fds before the node ran, so these land in the container's stderr.
+    const writer: Manifest = {
+      version: 'v1',
+      metadata: { name: 'stdout-writer' },
+      nodes: [
+        {
+          id: 'writer',
+          node_type: 'PythonNode',
+          params: {
+            source:
+              'import os\nfrom remotemedia import Node\nclass W(Node):\n    def process(self, data):\n        os.write(1, b"\\x01\\x00\\x00\\x00\\x00")\n        print("\\x01\\x00\\x00\\x00\\x00", end="", flush=True)\n        return data + 1\n',
+          },
+          docker: { resource_limits: { memory_mb: 64 } },
+        },
+      ],
+      connections: [],
+    };
+    expect(await client.execute(writer, RuntimeData.json(41))).toEqual(RuntimeData.json(42));
+    const again = await client.execute(containerPipeline({}), RuntimeData.json('after'));
+    expect(((again as JsonData).value as { echo: string }).echo).toBe('after');
+  });
+
   it('over its memory limit the session ends clearly, and the gateway keeps serving', async () => {
     const manifest = containerPipeline({ resource_limits: { memory_mb: 64 } });
     const error = await client.execute(manifest, RuntimeData.json('allocate')).catch((e) => e);
