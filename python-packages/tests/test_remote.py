@@ -167,6 +167,9 @@ class RemoteTest(unittest.TestCase):
             remote = await client.create_proxy(Shout(name="shout"))
             self.assertEqual([out async for out in remote.stream(["a", "b"])], ["A!", "B!"])
             self.assertEqual([out async for out in remote.stream(w for w in "xy")], ["X!", "Y!"])
+            # More than the gateway's window of 64: the client waits for credit.
+            many = [f"w{i}" for i in range(200)]
+            self.assertEqual([out async for out in remote.stream(many)], [f"W{i}!" for i in range(200)])
 
     async def test_an_error_while_feeding_reaches_the_caller(self):
         async with RemoteProxyClient(config()) as client:

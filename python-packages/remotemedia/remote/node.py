@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, Dict, Optional
 
 from ..core.node import Node
-from .client import RemoteExecutorConfig, RemoteProxy
+from .client import RemoteExecutorConfig, RemoteProxy, node_spec
 
 
 class RemoteObjectExecutionNode(Node):
@@ -22,6 +22,7 @@ class RemoteObjectExecutionNode(Node):
         **config: Any,
     ) -> None:
         super().__init__(name or f"remote_{obj_to_execute.name}", **config)
+        node_spec(obj_to_execute, remote_config)  # an object that cannot travel fails here, not per input
         self.obj_to_execute = obj_to_execute
         self.remote_config = remote_config
         self.node_config = node_config or {}
