@@ -28,6 +28,8 @@ import { type GatewayGrantsInput, mintGatewayToken, verifyGatewayToken } from '.
 const PACKAGES = join(dirname(fileURLToPath(import.meta.url)), '..', 'python-packages');
 const SECRET = randomBytes(32).toString('base64url');
 const OPERATOR = `operator-${randomBytes(12).toString('hex')}`;
+/** Processes all sandboxed nodes may hold together, on the test's gateway. */
+const SANDBOX_PROCESSES = 64;
 
 /** Every probe a hostile node would try, reported back as JSON. */
 const PROBE = `
@@ -138,6 +140,7 @@ beforeAll(async () => {
     tokenSecret: SECRET,
     allowPickle: true,
     containers: false,
+    sandbox: { maxProcesses: SANDBOX_PROCESSES },
   });
   markerGateway = await startGateway({
     port: 0,
@@ -349,6 +352,37 @@ describe('client code, where a token grants it, runs in the sandbox', () => {
     expect(argv).toContain('bwrap');
     expect(argv).not.toContain(SECRET);
     await session.close();
+  });
+
+  it('a fork bomb stops at the sandbox process cap (RLIMIT_NPROC of its uid)', async () => {
+    const bomb = `
+import os
+from remotemedia import Node
+
+class Bomb(Node):
+    def process(self, data):
+        read, write = os.pipe()
+        children, error = [], None
+        try:
+            for _ in range(${SANDBOX_PROCESSES * 4}):
+                pid = os.fork()
+                if pid == 0:
+                    os.close(write)
+                    os.read(read, 1)  # until the parent closes its end
+                    os._exit(0)
+                children.append(pid)
+        except OSError as e:
+            error = e.errno
+        os.close(write)
+        for pid in children:
+            os.waitpid(pid, 0)
+        return {"forked": len(children), "errno": error}
+`;
+    const token = await mint({ clientCode: true });
+    const out = await client(token).execute(pythonNode({ source: bomb }), RuntimeData.json(0));
+    const result = (out as unknown as { value: { forked: number; errno: number | null } }).value;
+    expect(result.errno).toBe(11); // EAGAIN
+    expect(result.forked).toBeLessThan(SANDBOX_PROCESSES);
   });
 
   it('a pickle runs with the grant (sandboxed, where the gateway unpickles)', async () => {

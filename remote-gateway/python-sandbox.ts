@@ -10,8 +10,9 @@
  * node's scratch directory, uid/gid 65534 (nobody) with no capabilities, a new
  * session (no terminal to inject into), and an environment holding only what the
  * runner needs. A gateway running as root drops to 65534 before bwrap starts
- * (setpriv), so even the user namespace maps to nobody, not to root. bwrap keeps
- * inherited file descriptors, so the runner's pipes pass through unchanged.
+ * (setpriv, under prlimit's cap on processes), so even the user namespace maps to
+ * nobody, not to root. bwrap keeps inherited file descriptors, so the runner's
+ * pipes pass through unchanged.
  */
 import { lstatSync, readlinkSync, realpathSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -29,6 +30,14 @@ export interface SandboxOptions {
   scratchBytes?: number;
   /** More host paths bound read-only at the same place (an interpreter outside /usr). */
   readOnlyPaths?: readonly string[];
+  /**
+   * Processes that all sandboxed nodes together may hold (RLIMIT_NPROC of the
+   * sandbox uid, set by a gateway running as root): a fork bomb stops there, not at
+   * the machine's limit. Default 512.
+   */
+  maxProcesses?: number;
+  /** util-linux prlimit, which sets that limit. Default /usr/bin/prlimit. */
+  prlimit?: string;
 }
 
 /** Names the sandbox's environment is built from: never a gateway setting or secret. */
@@ -93,9 +102,13 @@ export function sandboxedCommand(
 
   // Root leaves root before bwrap: the user namespace then maps to nobody outside too.
   const asRoot = process.getuid?.() === 0;
-  const file = asRoot ? (options.setpriv ?? '/usr/bin/setpriv') : bwrap;
+  const processes = String(options.maxProcesses ?? 512);
+  const file = asRoot ? (options.prlimit ?? '/usr/bin/prlimit') : bwrap;
   const prefix = asRoot
     ? [
+        `--nproc=${processes}:${processes}`,
+        '--core=0:0',
+        options.setpriv ?? '/usr/bin/setpriv',
         `--reuid=${uid}`,
         `--regid=${gid}`,
         '--clear-groups',
