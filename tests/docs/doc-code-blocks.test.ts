@@ -78,6 +78,12 @@ function run(file: string, args: string[], cwd: string, env: NodeJS.ProcessEnv, 
 function blockEnv(workspace: string): NodeJS.ProcessEnv {
   return {
     ...process.env,
+    // The workspace has this checkout linked in as remotemedia-web: a block that
+    // installs from the registry fails (ENOTCACHED) rather than fetch a stranger's package.
+    npm_config_offline: 'true',
+    npm_config_update_notifier: 'false',
+    npm_config_fund: 'false',
+    npm_config_audit: 'false',
     PATH: `${join(workspace, 'node_modules', '.bin')}:${process.env.PATH ?? '/usr/bin:/bin'}`,
   };
 }
