@@ -5,7 +5,7 @@
  */
 import { Bench } from 'tinybench';
 import calculatorManifest from '../examples/manifests/calculator.json' with { type: 'json' };
-import { type JsonData, type Manifest, PipelineRunner, RuntimeData } from '../web/core/index.ts';
+import { type JsonData, type Manifest, PipelineRunner, RuntimeData } from '../web/core/internal.ts';
 import { type BenchSection, type BenchTable, rowsOf } from './report.ts';
 
 const runner = new PipelineRunner();

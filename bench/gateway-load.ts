@@ -5,7 +5,7 @@
  * late each output arrived against the frame's due time; prints the lags as JSON.
  */
 import WebSocket from 'ws';
-import { type Manifest, RuntimeData } from '../web/core/index.ts';
+import { type Manifest, RuntimeData } from '../web/core/internal.ts';
 import { RemoteProxyClient } from '../web/runtime/remote/remote-proxy-client.ts';
 
 const [port, token, count] = [Number(process.argv[2]), process.argv[3]!, Number(process.argv[4])];

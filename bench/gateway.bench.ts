@@ -7,7 +7,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import WebSocket, { WebSocketServer } from 'ws';
-import { type Manifest, RuntimeData } from '../web/core/index.ts';
+import { type Manifest, RuntimeData } from '../web/core/internal.ts';
 import { RemoteProxyClient } from '../web/runtime/remote/remote-proxy-client.ts';
 import { startGateway } from '../remote-gateway/gateway.ts';
 import type { BenchRow, BenchSection } from './report.ts';

@@ -14,7 +14,7 @@ import {
   PipelineRunner,
   RuntimeData,
   type ProcessContext,
-} from '../web/core/index.ts';
+} from '../web/core/internal.ts';
 import { definePythonNode } from '../web/python/python-node.ts';
 import { startPythonRuntime } from '../web/python/python-runtime.ts';
 import { pythonPackageFiles } from '../tests/python-files.ts';

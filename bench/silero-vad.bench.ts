@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { PipelineRunner, RuntimeData, type StreamSession } from '../web/core/index.ts';
+import { PipelineRunner, RuntimeData, type StreamSession } from '../web/core/internal.ts';
 import { nodeSileroAssets } from '../web/nodes/silero-assets-node.ts';
 import { createSileroVad } from '../web/nodes/silero-vad.ts';
 import { makeSpeechFixture } from '../tests/audio/speech-fixture.ts';

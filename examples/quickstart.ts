@@ -3,7 +3,7 @@
  * Run it yourself with `npx tsx examples/quickstart.ts`.
  */
 import { z } from 'zod';
-import { defineNode, type JsonData, PipelineRunner, RuntimeData } from '../web/index.ts';
+import { defineNode, type JsonData, PipelineRunner, RuntimeData } from '../web/index.node.ts';
 
 // A node type: a name, a params schema (any Standard Schema, e.g. zod), a factory.
 const Describe = defineNode({

@@ -7,7 +7,7 @@
  * REMOTEMEDIA_GATEWAY_ALLOW_ORIGIN (comma-separated for repeatable flags).
  */
 import { parseArgs } from 'node:util';
-import { RemoteMediaError } from '../web/core/index.ts';
+import { RemoteMediaError } from '../web/core/internal.ts';
 
 export interface FlagSpec {
   type: 'string' | 'boolean';

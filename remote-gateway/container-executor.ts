@@ -17,7 +17,7 @@ import {
   type Manifest,
   type ManifestNode,
   RemoteMediaError,
-} from '../web/core/index.ts';
+} from '../web/core/internal.ts';
 import { pythonNodeParams } from '../web/python/python-node-params.ts';
 import { DEFAULT_IMAGE, PYTHON_LABEL } from './container-image.ts';
 import { PythonProcess, runnerNode } from './python-process.ts';

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { type JsonData, type Manifest, RuntimeData } from '../web/core/index.ts';
+import { type JsonData, type Manifest, RuntimeData } from '../web/core/internal.ts';
 import { RemoteProxyClient } from '../web/runtime/remote/remote-proxy-client.ts';
 import { type DockerEngine, dockerEngine } from '../tests/node/docker-engine.ts';
 import { buildPythonImage } from './container-image.ts';

@@ -9,7 +9,7 @@
  * Any other node type must be listed in the token's nodeTypes; PassThrough (the
  * island's own ports, placement.ts) is always allowed.
  */
-import { type Manifest, RemoteMediaError } from '../web/core/index.ts';
+import { type Manifest, RemoteMediaError } from '../web/core/internal.ts';
 import { CONTAINER_NODE } from './container-executor.ts';
 import type { GatewayAuthority, GatewayGrants } from './gateway-tokens.ts';
 

@@ -36,7 +36,7 @@ import {
   SequenceTracker,
   type SerializedError,
   type SinkPort,
-} from '../web/core/index.ts';
+} from '../web/core/internal.ts';
 import type { GatewayMetrics } from './metrics.ts';
 
 /** Bytes queued on the socket before a sink waits. */

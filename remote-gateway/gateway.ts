@@ -22,7 +22,7 @@ import {
   parseRemoteIsland,
   PipelineRunner,
   RemoteMediaError,
-} from '../web/core/index.ts';
+} from '../web/core/internal.ts';
 import {
   type ContainerExecutorOptions,
   ContainerExecutor,

@@ -21,7 +21,7 @@ import {
   type NodeInstance,
   RemoteMediaError,
   type RuntimeData,
-} from '../web/core/index.ts';
+} from '../web/core/internal.ts';
 import { pythonNodeParams } from '../web/python/python-node-params.ts';
 import { type SandboxOptions, sandboxedCommand } from './python-sandbox.ts';
 import {

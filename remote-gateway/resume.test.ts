@@ -13,7 +13,7 @@ import {
   type Manifest,
   packFrame,
   RuntimeData,
-} from '../web/core/index.ts';
+} from '../web/core/internal.ts';
 import { RemoteProxyClient } from '../web/runtime/remote/remote-proxy-client.ts';
 import { type Gateway, startGateway } from './gateway.ts';
 

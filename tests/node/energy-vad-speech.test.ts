@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PipelineRunner, RuntimeData } from '../../web/core/index.ts';
+import { PipelineRunner, RuntimeData } from '../../web/core/internal.ts';
 import { makeSpeechFixture } from '../audio/speech-fixture.ts';
 
 /** EnergyVAD on real speech (espeak-ng) with known silences around it. */

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { PipelineRunner, RuntimeData, type TensorData } from '../../web/core/index.ts';
+import { PipelineRunner, RuntimeData, type TensorData } from '../../web/core/internal.ts';
 import { makeSpeechFixture } from '../audio/speech-fixture.ts';
 
 /** Whisper's log-mel computed by numpy (Debian's python3-numpy) from the same samples. */

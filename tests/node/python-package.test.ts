@@ -3,7 +3,7 @@ import { promisify } from 'node:util';
 import { loadPyodide } from 'pyodide';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Gateway, startGateway } from '../../remote-gateway/gateway.ts';
-import { PipelineRunner } from '../../web/core/index.ts';
+import { PipelineRunner } from '../../web/core/internal.ts';
 import { PACKAGE_ROOT, startPythonRuntime } from '../../web/python/python-runtime.ts';
 import { pythonPackageFiles } from '../python-files.ts';
 

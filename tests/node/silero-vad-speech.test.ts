@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type AudioData, PipelineRunner, RuntimeData } from '../../web/core/index.ts';
+import { type AudioData, PipelineRunner, RuntimeData } from '../../web/core/internal.ts';
 import { nodeSileroAssets } from '../../web/nodes/silero-assets-node.ts';
 import { createSileroVad } from '../../web/nodes/silero-vad.ts';
 import { makeSpeechFixture } from '../audio/speech-fixture.ts';

@@ -4,7 +4,7 @@
  * `usage` whose message is one line that says what would be valid.
  */
 import { parseArgs } from 'node:util';
-import { RemoteMediaError } from '../core/index.ts';
+import { RemoteMediaError } from '../core/internal.ts';
 
 interface Flag {
   type: 'string' | 'boolean';

@@ -4,7 +4,7 @@
  * (the same PythonPool, so a PythonNode behaves alike on the command line and on a
  * gateway). No process starts until a PythonNode does.
  */
-import type { AnyNodeDefinition } from '../core/index.ts';
+import type { AnyNodeDefinition } from '../core/internal.ts';
 import { nodeSileroAssets } from '../nodes/silero-assets-node.ts';
 import { createSileroVad } from '../nodes/silero-vad.ts';
 import { PythonPool } from '../../remote-gateway/python-process.ts';

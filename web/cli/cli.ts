@@ -5,7 +5,7 @@
  * Stack traces are printed only for what nobody anticipated (a bug, or an
  * exception thrown inside a node).
  */
-import { ManifestValidationError, PipelineRunner, RemoteMediaError } from '../core/index.ts';
+import { ManifestValidationError, PipelineRunner, RemoteMediaError } from '../core/internal.ts';
 import { parseCommand } from './cli-args.ts';
 import { cliNodes } from './cli-nodes.ts';
 import { type Io, runCommand, validateCommand } from './run-command.ts';

@@ -7,7 +7,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type JsonValue, RemoteMediaError, RuntimeData } from '../core/index.ts';
+import { type JsonValue, RemoteMediaError, RuntimeData } from '../core/internal.ts';
 import { decodeWav, type WavAudio } from '../core/wav-codec.ts';
 
 export type InputSource =

@@ -8,7 +8,7 @@
  */
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AudioData, SessionOutput } from '../core/index.ts';
+import type { AudioData, SessionOutput } from '../core/internal.ts';
 import { encodeWavSamples, wavHeader } from '../core/wav-codec.ts';
 import { outputRecord } from './output-view.ts';
 

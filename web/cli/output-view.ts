@@ -1,4 +1,4 @@
-import type { SessionOutput } from '../core/index.ts';
+import type { SessionOutput } from '../core/internal.ts';
 
 /**
  * One output as a JSON-lines record. Text, JSON, events and control frames are

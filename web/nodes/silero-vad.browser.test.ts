@@ -1,6 +1,6 @@
 import { commands } from 'vitest/browser';
 import { afterAll, describe, expect, it } from 'vitest';
-import { RuntimeData } from '../core/index.ts';
+import { RuntimeData } from '../core/internal.ts';
 import { createRuntime } from '../runtime/runtime.ts';
 
 declare module 'vitest/browser' {

@@ -20,7 +20,7 @@ import {
   type EventData,
   RemoteMediaError,
   type RuntimeData,
-} from '../core/index.ts';
+} from '../core/internal.ts';
 import { StreamFormat } from '../core/nodes/audio/audio-checks.ts';
 import { convertChannels } from '../core/nodes/audio/channel-mix.ts';
 import { DspInstance } from '../core/nodes/audio/dsp-module.ts';

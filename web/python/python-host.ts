@@ -3,7 +3,7 @@
  * PythonNode, over one warm Pyodide shared by every session of the worker.
  */
 import type { PyodideInterface } from 'pyodide';
-import { PipelineRunner, RemoteMediaError } from '../core/index.ts';
+import { PipelineRunner, RemoteMediaError } from '../core/internal.ts';
 import { PipelineHost } from '../runtime/pipeline-host.ts';
 import { PythonControl } from './python-control.ts';
 import { definePythonNode, type LivePythonNodes } from './python-node.ts';

@@ -10,7 +10,7 @@
  */
 import type { PyProxy } from 'pyodide/ffi';
 import type { z } from 'zod';
-import { decodeFrame, defineNode, encodeFrame, type RuntimeData } from '../core/index.ts';
+import { decodeFrame, defineNode, encodeFrame, type RuntimeData } from '../core/internal.ts';
 import { pythonNodeParams } from './python-node-params.ts';
 import type { PythonRuntime } from './python-runtime.ts';
 import type { PythonControl } from './python-control.ts';

@@ -5,7 +5,7 @@
  * from the sources bundled into the worker.
  */
 import type { PyodideInterface } from 'pyodide';
-import type { PipelineRunner } from '../core/index.ts';
+import type { PipelineRunner } from '../core/internal.ts';
 import { createRuntimeBridge } from './runtime-bridge.ts';
 
 /** Where the package's files go inside Pyodide's file system (on sys.path). */

@@ -5,7 +5,7 @@ import {
   type Manifest,
   PipelineRunner,
   RuntimeData,
-} from '../core/index.ts';
+} from '../core/internal.ts';
 import { createRuntime } from '../runtime/runtime.ts';
 import { PACKAGE_ROOT, startPythonRuntime } from './python-runtime.ts';
 

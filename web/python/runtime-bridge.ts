@@ -10,7 +10,7 @@ import {
   type JsonValue,
   type PipelineRunner,
   RuntimeData,
-} from '../core/index.ts';
+} from '../core/internal.ts';
 
 export const RUNTIME_VERSION = '0.1.0';
 

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { bySink, pipelineCases } from '../../tests/fixtures/pipeline-cases.ts';
-import { ManifestValidationError, PipelineRunner, RuntimeData } from '../core/index.ts';
+import { ManifestValidationError, PipelineRunner, RuntimeData } from '../core/internal.ts';
 import { platform } from '../platform.ts';
 import { createRuntime } from './runtime.ts';
 

@@ -4,7 +4,7 @@
  * worker boundary must call installErrorTransfer before the first call.
  */
 import { transferHandlers } from 'comlink';
-import { RemoteMediaError, type SerializedError } from '../core/index.ts';
+import { RemoteMediaError, type SerializedError } from '../core/internal.ts';
 
 let installed = false;
 

@@ -10,7 +10,7 @@ import {
   type PipelineSession,
   RemoteMediaError,
   type SinkPort,
-} from '../core/index.ts';
+} from '../core/internal.ts';
 import {
   type ChannelEndpoint,
   type ChannelReader,

@@ -22,7 +22,7 @@ import {
   planPlacement,
   PreparedPipeline,
   validateManifest,
-} from '../core/index.ts';
+} from '../core/internal.ts';
 
 export const MAIN = 'main';
 export const WORKER = 'worker';

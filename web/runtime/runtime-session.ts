@@ -20,7 +20,7 @@ import {
   type SessionOptions,
   type SessionOutput,
   type StreamSession,
-} from '../core/index.ts';
+} from '../core/internal.ts';
 import type { AudioSource } from './audio/audio-source.ts';
 import { END_OF_STREAM, NodeInbox } from '../core/node-inbox.ts';
 import {

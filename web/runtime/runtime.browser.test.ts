@@ -9,7 +9,7 @@ import {
   PipelineRunner,
   RemoteMediaError,
   RuntimeData,
-} from '../core/index.ts';
+} from '../core/internal.ts';
 import type { ChannelMode } from './channel/channel.ts';
 import { createRuntime } from './runtime.ts';
 import { defaultPipelineWorker } from './worker-link.ts';

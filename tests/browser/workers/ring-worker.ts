@@ -3,7 +3,7 @@
  * frames (random sizes and bytes, in the frame codec), the consumer checks each one
  * byte for byte against the same sequence.
  */
-import { decodeFrame, encodeFrame } from '../../../web/core/index.ts';
+import { decodeFrame, encodeFrame } from '../../../web/core/internal.ts';
 import {
   FrameRingReader,
   FrameRingWriter,

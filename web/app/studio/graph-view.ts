@@ -2,7 +2,7 @@
  * A pipeline drawn as its graph: nodes in columns by depth, edges as lines, each
  * node labelled with its id and type. Plain SVG, redrawn when the preset changes.
  */
-import { buildGraph, type Manifest } from '../../index.ts';
+import { buildGraph, type Manifest } from '../../core/internal.ts';
 
 const SVG = 'http://www.w3.org/2000/svg';
 const BOX = { width: 130, height: 40, gapX: 40, gapY: 14 };

@@ -1,6 +1,6 @@
 import { commands } from 'vitest/browser';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type AudioData, type Manifest, RuntimeData } from '../../core/index.ts';
+import { type AudioData, type Manifest, RuntimeData } from '../../core/internal.ts';
 import { createRuntime } from '../runtime.ts';
 import { AudioPlayback } from './audio-playback.ts';
 import { decodeAudio, openAudioFile } from './audio-source.ts';

@@ -4,7 +4,7 @@
  * time. Audio must arrive at the context's rate and channel count: a mismatch is a
  * typed error, never a wrong pitch.
  */
-import { type AudioData, RemoteMediaError } from '../../core/index.ts';
+import { type AudioData, RemoteMediaError } from '../../core/internal.ts';
 import { platform } from '../../platform.ts';
 import { AudioRing, createAudioRingBuffer } from '../ring/audio-ring.ts';
 import { loadWorklets } from './worklets.ts';

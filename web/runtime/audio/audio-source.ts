@@ -6,7 +6,7 @@
  * without SharedArrayBuffer the worklet posts its quanta instead and the session
  * relays them.
  */
-import { type AudioData, RemoteMediaError, RuntimeData } from '../../core/index.ts';
+import { type AudioData, RemoteMediaError, RuntimeData } from '../../core/internal.ts';
 import { platform } from '../../platform.ts';
 import { AudioRingChannelReader } from '../channel/audio-ring-channel.ts';
 import { AudioRing, createAudioRingBuffer } from '../ring/audio-ring.ts';

@@ -4,7 +4,7 @@
  * into audio RuntimeData blocks for the island's source nodes, with timestamps from
  * the count of samples read. The stream ends when the worklet closes the ring.
  */
-import { RuntimeData } from '../../core/index.ts';
+import { RuntimeData } from '../../core/internal.ts';
 import { AudioRing } from '../ring/audio-ring.ts';
 import type { ChannelReader } from './channel.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RemoteMediaError, RuntimeData } from '../../core/index.ts';
+import { RemoteMediaError, RuntimeData } from '../../core/internal.ts';
 import { type ChannelMode, createChannel, openReader, openWriter } from './channel.ts';
 
 // Both kinds run in Node too (SharedArrayBuffer, Atomics.waitAsync, MessageChannel),

@@ -5,7 +5,7 @@
  * is not). Both are bounded, keep order, end with end(), and can be cancelled from
  * either side so that nothing waits on a side that is gone.
  */
-import { RemoteMediaError, type RuntimeData } from '../../core/index.ts';
+import { RemoteMediaError, type RuntimeData } from '../../core/internal.ts';
 import type { OverrunPolicy } from '../ring/frame-ring.ts';
 import { AudioRingChannelReader, type AudioRingEndpoint } from './audio-ring-channel.ts';
 import { createPortChannel, PortChannelReader, PortChannelWriter } from './port-channel.ts';

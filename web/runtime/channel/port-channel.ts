@@ -4,7 +4,7 @@
  * credit: the writer has `window` frames in flight at most and waits for the reader
  * to grant more as it consumes, so a fast producer cannot flood memory.
  */
-import { decodeFrame, encodeFrame, RemoteMediaError, type RuntimeData } from '../../core/index.ts';
+import { decodeFrame, encodeFrame, RemoteMediaError, type RuntimeData } from '../../core/internal.ts';
 import {
   type ChannelEndpoint,
   type ChannelReader,

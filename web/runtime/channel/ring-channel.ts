@@ -1,5 +1,5 @@
 /** A channel over a FrameRing: frames are encoded into and decoded from shared memory. */
-import { decodeFrame, encodeFrame, type RuntimeData } from '../../core/index.ts';
+import { decodeFrame, encodeFrame, type RuntimeData } from '../../core/internal.ts';
 import {
   createFrameRingBuffer,
   FrameRingReader,

@@ -27,7 +27,7 @@ import {
   ReplayLog,
   type RuntimeData,
   SequenceTracker,
-} from '../../core/index.ts';
+} from '../../core/internal.ts';
 
 export interface GatewayClientOptions {
   /** The token the gateway was started with. */

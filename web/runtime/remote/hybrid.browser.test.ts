@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { type Manifest, RuntimeData } from '../../core/index.ts';
+import { type Manifest, RuntimeData } from '../../core/internal.ts';
 import { createRuntime } from '../runtime.ts';
 
 const ENERGY = `

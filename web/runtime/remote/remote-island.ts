@@ -3,7 +3,7 @@
  * a gateway session and the session's outputs into its output channels. To the rest
  * of the runtime it is an island like any other.
  */
-import { type NodeMetricsSnapshot, type RemoteConfig } from '../../core/index.ts';
+import { type NodeMetricsSnapshot, type RemoteConfig } from '../../core/internal.ts';
 import {
   type ChannelReader,
   type ChannelWriter,

@@ -19,7 +19,7 @@ import {
   type SessionOptions,
   type SessionOutput,
   type StreamSession,
-} from '../../core/index.ts';
+} from '../../core/internal.ts';
 import { END_OF_STREAM, NodeInbox } from '../../core/node-inbox.ts';
 import { type GatewayClientOptions, GatewayConnection } from './gateway-connection.ts';
 

@@ -13,7 +13,7 @@
  * A side notifies the other only when it announced that it sleeps, so a steady
  * stream costs no Atomics.notify per frame.
  */
-import { RemoteMediaError } from '../../core/index.ts';
+import { RemoteMediaError } from '../../core/internal.ts';
 
 /** What a writer does when the frame does not fit. */
 export type OverrunPolicy = 'block' | 'drop-newest' | 'drop-oldest';
