@@ -55,6 +55,8 @@ interface Failures {
 
 /** How often the fds in use are counted (a count of 5k fds costs ~0.35 ms). */
 const FD_SAMPLE_MS = 500;
+/** Refusals are logged one by one at debug, and summed up at info this often (a flood is one line). */
+const SUMMARY_MS = 10_000;
 
 export class ConnectionGuard {
   readonly limits: Required<ConnectionLimits>;
@@ -68,6 +70,8 @@ export class ConnectionGuard {
   private readonly failures = new Map<string, Failures>();
   private readonly sweeper: ReturnType<typeof setInterval>;
   private fdSample = { at: -Infinity, fds: 0, connections: 0 };
+  private readonly unreported = new Map<RefusalReason, number>();
+  private summary: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     limits: ConnectionLimits,
@@ -124,7 +128,7 @@ export class ConnectionGuard {
     const address = addressKey(socket.remoteAddress);
     const refuse = (reason: RefusalReason, detail: string) => {
       this.count(reason);
-      this.log.info({ event: 'refused', reason, address }, detail);
+      this.log.debug({ event: 'refused', reason, address }, detail);
       socket.destroy();
       return false;
     };
@@ -211,9 +215,20 @@ export class ConnectionGuard {
 
   count(reason: RefusalReason): void {
     this.refused.set(reason, (this.refused.get(reason) ?? 0) + 1);
+    this.unreported.set(reason, (this.unreported.get(reason) ?? 0) + 1);
+    this.summary ??= setTimeout(() => {
+      this.summary = undefined;
+      const refused = Object.fromEntries(this.unreported);
+      this.unreported.clear();
+      this.log.info(
+        { event: 'connections_refused', refused, open: this.open.size },
+        `connections refused or closed before authentication in the last ${SUMMARY_MS / 1000} s`,
+      );
+    }, SUMMARY_MS).unref();
   }
 
   close(): void {
+    clearTimeout(this.summary);
     clearInterval(this.sweeper);
     for (const tracked of this.open.values()) clearTimeout(tracked.timer);
   }

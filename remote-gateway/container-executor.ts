@@ -20,6 +20,11 @@ import {
 } from '../web/core/internal.ts';
 import { pythonNodeParams } from '../web/python/python-node-params.ts';
 import { DEFAULT_IMAGE, PYTHON_LABEL } from './container-image.ts';
+import {
+  checkContainerCeilings,
+  type ContainerCeilings,
+  containerCeilings,
+} from './gateway-limits.ts';
 import { PythonProcess, runnerNode } from './python-process.ts';
 import { withoutGatewaySecrets } from './python-sandbox.ts';
 
@@ -28,7 +33,7 @@ const execFileAsync = promisify(execFile);
 /** The node type a `docker` entry becomes on the gateway. */
 export const CONTAINER_NODE = 'ContainerPythonNode';
 
-export interface ContainerExecutorOptions {
+export interface ContainerExecutorOptions extends ContainerCeilings {
   /** The docker CLI. Default "docker". */
   docker?: string;
   /** The engine's address (DOCKER_HOST), such as unix:///run/docker.sock. Default: the CLI's. */
@@ -43,6 +48,8 @@ export interface ContainerExecutorOptions {
   callTimeoutMs?: number;
   /** Unpickle Python objects sent by authenticated clients. Default false. */
   allowPickle?: boolean;
+  /** Told when a container dies (or is killed) under a node: for logs and metrics. */
+  onWorkerLost?: (error: RemoteMediaError) => void;
 }
 
 /**
@@ -73,7 +80,9 @@ export function routeContainers(manifest: Manifest): Manifest {
 }
 
 export class ContainerExecutor {
-  private readonly options: Required<ContainerExecutorOptions>;
+  private readonly options: Required<Omit<ContainerExecutorOptions, keyof ContainerCeilings>>;
+  /** What a manifest may ask for: images, memory, CPUs (a node may ask for less). */
+  readonly ceilings: Required<ContainerCeilings>;
   /** Image checks by image + wanted version + packages: each is asked once. */
   private readonly checked = new Map<string, Promise<void>>();
   private readonly running = new Map<string, PythonProcess>();
@@ -90,7 +99,12 @@ export class ContainerExecutor {
       defaultCpuCores: options.defaultCpuCores ?? 1,
       callTimeoutMs: options.callTimeoutMs ?? 30_000,
       allowPickle: options.allowPickle ?? false,
+      onWorkerLost: options.onWorkerLost ?? (() => {}),
     };
+    this.ceilings = containerCeilings(options, this.options.defaultImage, {
+      memoryMb: this.options.defaultMemoryMb,
+      cpuCores: this.options.defaultCpuCores,
+    });
     // The docker CLI needs ours (HOME, DOCKER_*), but never the gateway's tokens or secret.
     const env = withoutGatewaySecrets();
     this.env = options.host ? { ...env, DOCKER_HOST: options.host } : env;
@@ -109,14 +123,43 @@ export class ContainerExecutor {
         node: pythonNodeParams,
         docker: z.looseObject({}).transform((d) => d as DockerConfig),
       }),
-      create: (params, context) =>
-        runnerNode(params.node, context, {
+      create: (params, context) => {
+        // Before anything starts: a manifest may ask for less than the ceilings, never more.
+        checkContainerCeilings(
+          context.nodeId,
+          params.docker,
+          this.ceilings,
+          this.options.defaultImage,
+        );
+        return runnerNode(params.node, context, {
           start: () => this.start(context.nodeId, params.docker),
           done: (process) => {
             for (const [name, p] of this.running) if (p === process) this.running.delete(name);
           },
           allowPickle: this.options.allowPickle,
-        }),
+        });
+      },
+    });
+  }
+
+  /**
+   * Every container node of a routed manifest against the ceilings, when the session
+   * opens (before validation: malformed entries are left for it to report).
+   */
+  checkManifest(manifest: Manifest): void {
+    if (!Array.isArray(manifest?.nodes)) return;
+    manifest.nodes.forEach((node, index) => {
+      if (node?.node_type !== CONTAINER_NODE) return;
+      const docker = (node.params as { docker?: DockerConfig } | undefined)?.docker;
+      if (docker && typeof docker === 'object') {
+        checkContainerCeilings(
+          String(node.id),
+          docker,
+          this.ceilings,
+          this.options.defaultImage,
+          `nodes[${index}].docker`,
+        );
+      }
     });
   }
 
@@ -176,6 +219,7 @@ export class ContainerExecutor {
             : undefined,
       onKill: () => void this.run(['rm', '-f', name]).catch(() => {}),
     });
+    container.onWorkerLost = this.options.onWorkerLost;
     this.running.set(name, container);
     return container;
   }

@@ -49,7 +49,12 @@ const options = { token: TOKEN, WebSocket: WebSocket as unknown as typeof global
 describe.skipIf(unavailable)(`containers (skipped only when: ${unavailable})`, () => {
   beforeAll(async () => {
     await buildPythonImage({ tag: IMAGE });
-    gateway = await startGateway({ port: 0, tokens: [TOKEN], containers: { defaultImage: IMAGE } });
+    gateway = await startGateway({
+      port: 0,
+      tokens: [TOKEN],
+      // The absent image is allowed so that the test can see the gateway say it is missing.
+      containers: { defaultImage: IMAGE, allowedImages: [IMAGE, 'remotemedia-python:absent'] },
+    });
     client = new RemoteProxyClient({ host: '127.0.0.1', port: gateway.port }, options);
   }, 120_000);
   afterAll(async () => {

@@ -17,12 +17,13 @@ import calculator from '../examples/manifests/calculator.json' with { type: 'jso
 import {
   encodeFrame,
   GATEWAY_MORE_PARTS,
+  GATEWAY_PORT_MASK,
   GATEWAY_PROTOCOL_VERSION,
   type Manifest,
   packFrame,
   RuntimeData,
   type RemoteIslandSpec,
-} from '../web/core/internal.ts';
+} from '../web/core/index.ts';
 import { RemoteProxyClient } from '../web/runtime/remote/remote-proxy-client.ts';
 import { type Gateway, startGateway } from './gateway.ts';
 import { installLastResort } from './last-resort.ts';
@@ -73,7 +74,7 @@ const python: Manifest = {
 };
 const calc = calculator as Manifest;
 
-/** Islands an episode may ask for: valid ones, two ports on one source, a wrong source. */
+/** Islands an episode may ask for: valid ones, two ports on one source, a wrong source or sink. */
 const ISLANDS: { weight: number; island: RemoteIslandSpec }[] = [
   {
     weight: 10,
@@ -84,8 +85,12 @@ const ISLANDS: { weight: number; island: RemoteIslandSpec }[] = [
     island: {
       manifest: calc,
       inputs: [{ sources: ['pass1'] }, { sources: ['pass1'] }],
-      outputs: [{ sink: 'pass2' }, { sink: 'calc' }],
+      outputs: [{ sink: 'pass2' }],
     },
+  },
+  {
+    weight: 1,
+    island: { manifest: calc, inputs: [{ sources: ['pass1'] }], outputs: [{ sink: 'calc' }] },
   },
   {
     weight: 1,
@@ -247,7 +252,8 @@ async function episode(r: Rand, url: string, stats: Stats): Promise<void> {
       case 'data': {
         const frame = encodeFrame({ sequence: Math.max(0, nextSeq()) >>> 0, data: dataOf(r) });
         const p = port();
-        for (const part of packFrame(Math.max(0, p) & 0x7fff, frame, 1 << 20)) sendBinary(part);
+        for (const part of packFrame(Math.max(0, p) & GATEWAY_PORT_MASK, frame, 1 << 20))
+          sendBinary(part);
         break;
       }
       case 'burst': {

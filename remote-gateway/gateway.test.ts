@@ -29,7 +29,7 @@ let gateway: Gateway;
 let client: RemoteProxyClient;
 
 beforeAll(async () => {
-  gateway = await startGateway({ port: 0, tokens: [TOKEN] });
+  gateway = await startGateway({ port: 0, tokens: [TOKEN], adminPort: 0 });
   client = new RemoteProxyClient(
     { host: '127.0.0.1', port: gateway.port },
     { token: TOKEN, WebSocket: WebSocket as unknown as typeof globalThis.WebSocket },
@@ -115,13 +115,15 @@ describe('the gateway over a real WebSocket on loopback', () => {
     expect(await session.metrics()).toEqual([]); // ended: nothing to ask
   });
 
-  it('answers /healthz and /metrics', async () => {
+  it('answers /healthz on its port, and /metrics only on the admin port', async () => {
     const base = gateway.url.replace('ws://', 'http://').replace('/v1', '');
     expect(await (await fetch(`${base}/healthz`)).json()).toMatchObject({
       ok: true,
       protocol: GATEWAY_PROTOCOL_VERSION,
     });
-    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect((await fetch(`${base}/metrics`)).status).toBe(404);
+    expect((await fetch(`${base}/sessions`)).status).toBe(404);
+    const metrics = await (await fetch(`${gateway.adminUrl}/metrics`)).text();
     expect(metrics).toMatch(/remotemedia_sessions_total \d+/);
     expect(metrics).toContain('remotemedia_frames_total{direction="in"}');
   });
@@ -139,7 +141,40 @@ describe('gateway security', () => {
       }),
     );
     const reply = await nextMessage(ws);
-    expect(JSON.parse(reply.data).error.message).toContain('unauthorized');
+    expect(JSON.parse(reply.data).error).toMatchObject({ kind: 'unauthorized' });
+  });
+
+  it('error kinds cross to the TS client unchanged: unauthorized, limit; an unreachable gateway is a clear usage error', async () => {
+    const wrong = new RemoteProxyClient(
+      { host: '127.0.0.1', port: gateway.port },
+      { token: 'wrong-token-0123', WebSocket: WebSocket as unknown as typeof globalThis.WebSocket },
+    );
+    await expect(wrong.execute(calculator as Manifest, RuntimeData.json(1))).rejects.toMatchObject({
+      kind: 'unauthorized',
+    });
+    const wide: Manifest = {
+      ...(calculator as Manifest),
+      nodes: Array.from({ length: 17 }, (_, i) => ({
+        id: `py${i}`,
+        node_type: 'PythonNode',
+        params: { source: SOURCE },
+      })),
+      connections: [],
+    };
+    await expect(client.execute(wide, RuntimeData.json(1))).rejects.toMatchObject({
+      kind: 'limit',
+      message: expect.stringContaining('(maxProcessesPerSession'),
+    });
+    const nowhere = new RemoteProxyClient(
+      { host: '127.0.0.1', port: 9 },
+      { token: TOKEN, WebSocket: WebSocket as unknown as typeof globalThis.WebSocket },
+    );
+    await expect(
+      nowhere.execute(calculator as Manifest, RuntimeData.json(1)),
+    ).rejects.toMatchObject({
+      kind: 'usage',
+      message: expect.stringContaining('cannot reach the gateway at ws://127.0.0.1:9/v1'),
+    });
   });
 
   it('refuses a browser origin it was not told to allow', async () => {
@@ -153,7 +188,10 @@ describe('gateway security', () => {
     expect((await closed).closed).toBe(1009);
     const old = await raw();
     old.send(JSON.stringify({ type: 'open', version: 0, token: TOKEN, island: {} }));
-    expect(JSON.parse((await nextMessage(old)).data).error.message).toContain('protocol version 0');
+    expect(JSON.parse((await nextMessage(old)).data).error).toMatchObject({
+      kind: 'protocol',
+      message: expect.stringContaining('protocol version 0'),
+    });
   });
 
   it('survives 100k malformed messages and keeps serving', async () => {
@@ -278,7 +316,8 @@ describe('gateway over TLS', () => {
       await expect(
         plain.execute(calculator as Manifest, RuntimeData.json(1)),
       ).rejects.toMatchObject({
-        kind: 'worker_lost',
+        // No gateway answered (it speaks TLS): nothing was running to be lost.
+        kind: 'usage',
       });
     } finally {
       await secure.close();

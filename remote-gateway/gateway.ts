@@ -11,31 +11,45 @@ import {
   type ServerResponse,
 } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
 import {
   GATEWAY_PROTOCOL_VERSION,
   type GatewayMessage,
   type Manifest,
-  type NodeMetricsSnapshot,
   parseGatewayMessage,
   parseRemoteIsland,
   PipelineRunner,
   RemoteMediaError,
 } from '../web/core/internal.ts';
+import { addressKey, type ConnectionLimits, ConnectionGuard } from './connection-guard.ts';
 import {
+  CONTAINER_NODE,
   type ContainerExecutorOptions,
   ContainerExecutor,
   routeContainers,
 } from './container-executor.ts';
+import { type AdminListener, type SessionRecord, startAdminListener } from './gateway-admin.ts';
 import { authorizeIsland, TokenSessions } from './gateway-grants.ts';
+import {
+  checkManifestCeilings,
+  limitError,
+  SessionAdmissions,
+  type SessionCeilings,
+  sessionCeilings,
+} from './gateway-limits.ts';
 import { GatewaySession } from './gateway-session.ts';
 import { type GatewayAuthority, gatewayAuthenticator } from './gateway-tokens.ts';
+import { gatewayLogger, type LogOptions, tokenFingerprint } from './log.ts';
 import { GatewayMetrics } from './metrics.ts';
 import { type PythonExecutorOptions, PythonPool } from './python-process.ts';
 import type { SandboxOptions } from './python-sandbox.ts';
 
-export interface GatewayOptions {
+/**
+ * Connection limits (connection-guard.ts), session ceilings (gateway-limits.ts) and
+ * the log (log.ts) are set here too, flat, as the command's flags are.
+ */
+export interface GatewayOptions extends ConnectionLimits, SessionCeilings, LogOptions {
   host?: string;
   /** 0 picks a free port. Default 8765. */
   port?: number;
@@ -75,6 +89,15 @@ export interface GatewayOptions {
   allowPickle?: boolean;
   /** Nodes with `docker` run in containers; `false` refuses them. Default on. */
   containers?: ContainerExecutorOptions | false;
+  /** CPython node processes running at once in the whole gateway (per pool). Default 64. */
+  maxPythonProcesses?: number;
+  /**
+   * Port of the admin listener (/metrics, /sessions); 0 picks a free one. Without
+   * it there is none: the public port never serves metrics or session listings.
+   */
+  adminPort?: number;
+  /** Interface of the admin listener. Default 127.0.0.1. */
+  adminHost?: string;
 }
 
 export interface Gateway {
@@ -85,6 +108,10 @@ export interface Gateway {
   /** The processes of client code, under bubblewrap (only with a tokenSecret). */
   readonly sandboxed: PythonPool | undefined;
   readonly containers: ContainerExecutor | undefined;
+  /** The admin listener's base URL (http://host:port), when adminPort was given. */
+  readonly adminUrl: string | undefined;
+  /** Connections and their limits, before authentication. */
+  readonly connections: ConnectionGuard;
   close(): Promise<void>;
 }
 
@@ -105,17 +132,29 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     idleTimeoutMs: options.idleTimeoutMs ?? 60_000,
   };
   const origins = new Set(options.allowedOrigins ?? DEFAULT_ORIGINS);
-  const perClient = new Map<string, number>();
-  const sessions = new Set<GatewaySession>();
+  const log = gatewayLogger(options);
+  const guard = new ConnectionGuard(options, log);
+  const ceilings = sessionCeilings(options);
+  const admissions = new SessionAdmissions(ceilings, options.maxSessionsPerClient ?? 16);
+  /** What /sessions lists on the admin port (never on the public one). */
+  const sessions = new Map<GatewaySession, SessionRecord>();
   /** Sessions opened with resume, by id, until they end for good. */
   const resumable = new Map<string, GatewaySession>();
   const metrics = new GatewayMetrics();
   const allowPickle = options.allowPickle ?? false;
-  const python = new PythonPool({ ...options.python, allowPickle });
+  const onWorkerLost = (error: RemoteMediaError) => {
+    metrics.workersLost++;
+    log.warn({ event: 'worker_lost', nodeId: error.nodeId }, error.message);
+  };
+  const pools = {
+    maxProcesses: options.maxPythonProcesses ?? options.python?.maxProcesses,
+    onWorkerLost,
+  };
+  const python = new PythonPool({ ...options.python, ...pools, allowPickle });
   const containers =
     options.containers === false
       ? undefined
-      : new ContainerExecutor({ ...options.containers, allowPickle });
+      : new ContainerExecutor({ ...options.containers, allowPickle, onWorkerLost });
   const runner = new PipelineRunner({
     nodes: containers
       ? [python.nodeDefinition(), containers.nodeDefinition()]
@@ -126,7 +165,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     options.tokenSecret === undefined
       ? undefined
       : new PythonPool(
-          { ...options.python, spares: options.python?.spares ?? 1, allowPickle },
+          { ...options.python, ...pools, spares: options.python?.spares ?? 1, allowPickle },
           options.sandbox ?? {},
         );
   const sandboxedRunner =
@@ -148,30 +187,38 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     return manifest;
   };
 
-  const onRequest = async (request: IncomingMessage, response: ServerResponse) => {
+  const onRequest = (request: IncomingMessage, response: ServerResponse) => {
+    guard.progressed(request.socket);
     // Pages of allowed origins may ask how the gateway is (the demo's status light).
     const origin = request.headers.origin;
     if (origin && (origins.has('*') || origins.has(origin))) {
       response.setHeader('Access-Control-Allow-Origin', origin);
       response.setHeader('Vary', 'Origin');
     }
+    // Aggregates only: /metrics and /sessions are on the admin listener (gateway-admin.ts).
     if (request.url === '/healthz') {
       response.writeHead(200, { 'content-type': 'application/json' });
-      response.end(
-        JSON.stringify({ ok: true, protocol: GATEWAY_PROTOCOL_VERSION, sessions: sessions.size }),
-      );
-    } else if (request.url === '/metrics') {
-      const nodes: NodeMetricsSnapshot[] = [];
-      for (const session of sessions) nodes.push(...(await session.metrics()));
-      response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
-      response.end(metrics.render(nodes, python.running.length, containers?.containers.size ?? 0));
+      response.end(JSON.stringify(health()));
     } else {
       response.writeHead(404).end();
     }
   };
+  const health = () => ({ ok: true, protocol: GATEWAY_PROTOCOL_VERSION, sessions: sessions.size });
   const server = options.tls
-    ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, onRequest)
+    ? createHttpsServer(
+        {
+          cert: options.tls.cert,
+          key: options.tls.key,
+          handshakeTimeout: guard.limits.handshakeTimeoutMs,
+        },
+        onRequest,
+      )
     : createHttpServer(onRequest);
+  // Before any byte is read: connection caps, per-address caps, the fd reserve, the deadline.
+  server.on('connection', (socket: Socket) => guard.admit(socket));
+  // A response's socket must not linger once the deadline is over.
+  server.headersTimeout = guard.limits.handshakeTimeoutMs;
+  server.requestTimeout = guard.limits.handshakeTimeoutMs;
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: maxMessageSize,
@@ -180,16 +227,21 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 
   server.on('upgrade', (request, socket, head) => {
     const origin = request.headers.origin;
-    const refuse = (status: number, reason: string) => {
-      metrics.refusedTotal++;
-      socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\n\r\n`);
+    const refuse = (status: number, reason: string, why: string, headers = '') => {
+      metrics.countRefusal(why);
+      log.info({ event: 'refused', reason: why, address: request.socket.remoteAddress }, reason);
+      socket.end(`HTTP/1.1 ${status} ${reason}\r\n${headers}Connection: close\r\n\r\n`);
     };
-    if (request.url !== '/v1') return refuse(404, 'Not Found');
+    if (request.url !== '/v1') return refuse(404, 'Not Found', 'not_found');
     if (origin !== undefined && !origins.has('*') && !origins.has(origin))
-      return refuse(403, 'Forbidden');
+      return refuse(403, 'Forbidden', 'origin');
+    const banned = guard.bannedFor(request.socket.remoteAddress);
+    if (banned > 0) {
+      return refuse(429, 'Too Many Requests', 'auth_banned', `Retry-After: ${banned}\r\n`);
+    }
     wss.handleUpgrade(request, socket, head, (ws) => {
       if (origin !== undefined) originOf.set(ws, origin);
-      accept(ws, request.socket.remoteAddress ?? '?');
+      accept(ws, request.socket.remoteAddress ?? '?', request.socket);
     });
   });
   /** The page origin of each browser connection, for tokens scoped to origins. */
@@ -200,18 +252,31 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     ws: WebSocket,
     client: string,
     message: GatewayMessage,
+    socket: Socket,
   ): Promise<GatewaySession> => {
     if (message.type !== 'open' && message.type !== 'resume') {
-      throw new RemoteMediaError('usage', 'the first message must be "open" or "resume"');
+      throw new RemoteMediaError('protocol', 'the first message must be "open" or "resume"');
     }
     if (message.version !== GATEWAY_PROTOCOL_VERSION) {
       throw new RemoteMediaError(
-        'usage',
+        'protocol',
         `protocol version ${message.version} is not served here; this gateway speaks ${GATEWAY_PROTOCOL_VERSION}`,
       );
     }
     // Signed, expiring, scoped (gateway-tokens.ts); checked again at every resume.
-    const authority: GatewayAuthority = await authenticate(message.token);
+    let authority: GatewayAuthority;
+    try {
+      authority = await authenticate(message.token);
+    } catch (error) {
+      // Counted per address: past the ceiling the address is refused for a while.
+      guard.authFailed(client);
+      log.info(
+        { event: 'refused', reason: 'unauthorized', address: client },
+        (error as Error).message,
+      );
+      throw error;
+    }
+    guard.authenticated(socket);
     if (message.type === 'resume') {
       const found = resumable.get(String(message.sessionId));
       const key = Buffer.from(String(message.resumeKey ?? ''));
@@ -229,14 +294,32 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     // Before anything is created, imported or spawned: what the token does not grant is refused.
     const permit = authorizeIsland(authority, asked.manifest, { origin: originOf.get(ws) });
     const island = { ...asked, manifest: route(asked.manifest) };
-    if ((perClient.get(client) ?? 0) >= (options.maxSessionsPerClient ?? 16)) {
-      throw new RemoteMediaError(
-        'usage',
-        `too many sessions from ${client} (limit ${options.maxSessionsPerClient ?? 16})`,
+    // The operator's ceilings, before anything starts (a manifest may ask for less).
+    const size = checkManifestCeilings(island.manifest, ceilings, PROCESS_TYPES);
+    containers?.checkManifest(island.manifest);
+    const pool = permit.sandboxed ? sandboxed : python;
+    const pythonNodes = size.byType.get('PythonNode') ?? 0;
+    if (pool && pythonNodes > pool.available) {
+      throw limitError(
+        'maxPythonProcesses',
+        pythonNodes,
+        pool.available,
+        'CPython processes free in the gateway now',
       );
     }
-    const releaseToken = tokenSessions.admit(authority);
-    perClient.set(client, (perClient.get(client) ?? 0) + 1);
+    const tokenKey =
+      authority.kind === 'signed'
+        ? `signed:${authority.tokenId}`
+        : `static:${tokenFingerprint(String(message.token))}`;
+    const address = addressKey(client);
+    const release = admissions.admit(tokenKey, address);
+    let releaseToken: () => void;
+    try {
+      releaseToken = tokenSessions.admit(authority);
+    } catch (error) {
+      release();
+      throw error;
+    }
     let opened: GatewaySession;
     try {
       const chosen = permit.sandboxed ? sandboxedRunner : runner;
@@ -246,20 +329,41 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         resumable: message.resume === true,
       });
     } catch (error) {
-      perClient.set(client, (perClient.get(client) ?? 1) - 1);
+      release();
       releaseToken();
       throw error;
     }
-    sessions.add(opened);
+    const record: SessionRecord = {
+      sessionId: opened.sessionId,
+      address,
+      token: tokenKey,
+      nodes: size.nodes,
+      processes: size.processes,
+      resumable: opened.resumable,
+      openedAt: new Date().toISOString(),
+    };
+    sessions.set(opened, record);
     metrics.sessionsTotal++;
     metrics.sessionsActive++;
+    metrics.nodesActive += size.nodes;
+    log.info({ event: 'session_opened', ...record }, 'session opened');
     if (opened.resumeKey) resumable.set(opened.sessionId, opened);
+    const openedAt = performance.now();
     void opened.ended.then(() => {
       sessions.delete(opened);
       resumable.delete(opened.sessionId);
       metrics.sessionsActive--;
-      perClient.set(client, (perClient.get(client) ?? 1) - 1);
+      metrics.nodesActive -= size.nodes;
+      release();
       releaseToken();
+      log.info(
+        {
+          event: 'session_ended',
+          sessionId: record.sessionId,
+          seconds: Math.round(performance.now() - openedAt) / 1000,
+        },
+        'session ended',
+      );
     });
     if (ws.readyState !== ws.OPEN) {
       // The client left while its session was being made.
@@ -280,7 +384,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const clientMaxOf = (message: { maxMessageSize?: number }) =>
     Math.min(Number(message.maxMessageSize ?? maxMessageSize) || maxMessageSize, maxMessageSize);
 
-  const accept = (ws: WebSocket, client: string) => {
+  const accept = (ws: WebSocket, client: string, socket: Socket) => {
     let session: GatewaySession | undefined;
     let alive = true;
     ws.on('pong', () => {
@@ -292,16 +396,25 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       ws.ping();
     }, options.heartbeatMs ?? 10_000);
     const refuse = (error: RemoteMediaError, code: number) => {
-      metrics.refusedTotal++;
+      metrics.countRefusal(error.kind);
       metrics.countError(error.kind);
+      if (error.kind !== 'unauthorized') {
+        log.info({ event: 'refused', reason: error.kind, address: client }, error.message);
+      }
       if (ws.readyState === ws.OPEN) {
         ws.send(JSON.stringify({ type: 'error', error: error.toJSON() }));
         ws.close(code);
       }
     };
-    const opening = setTimeout(
-      () => refuse(new RemoteMediaError('usage', 'no open message within 10 s'), 1008),
-      10_000,
+    // Until it authenticates, the connection's deadline runs (connection-guard.ts).
+    guard.upgraded(socket, () =>
+      refuse(
+        new RemoteMediaError(
+          'protocol',
+          `no authenticated "open" or "resume" within ${guard.limits.handshakeTimeoutMs} ms of connecting`,
+        ),
+        1008,
+      ),
     );
     // Messages that arrive while the session is being found or made wait for it.
     let beginning: Promise<GatewaySession | undefined> | undefined;
@@ -322,10 +435,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       const bytes = raw instanceof Buffer ? raw : Buffer.concat(raw as Buffer[]);
       if (session) return handle(bytes, isBinary);
       if (beginning) return void queued.push({ bytes, isBinary });
-      clearTimeout(opening);
       beginning = (async () => {
-        if (isBinary) throw new RemoteMediaError('usage', 'the first message must be "open"');
-        return begin(ws, client, parseGatewayMessage(bytes.toString('utf8')));
+        if (isBinary) throw new RemoteMediaError('protocol', 'the first message must be "open"');
+        return begin(ws, client, parseGatewayMessage(bytes.toString('utf8')), socket);
       })().then(
         (begun) => {
           session = begun;
@@ -340,7 +452,6 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     });
     ws.on('close', (code) => {
       clearInterval(heartbeat);
-      clearTimeout(opening);
       void (beginning ?? Promise.resolve(undefined)).then((begun) =>
         begun?.onSocketClosed(ws, code),
       );
@@ -353,6 +464,38 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   );
   const { port } = server.address() as AddressInfo;
   const scheme = options.tls ? 'wss' : 'ws';
+  const admin: AdminListener | undefined =
+    options.adminPort === undefined
+      ? undefined
+      : await startAdminListener({
+          host: options.adminHost ?? '127.0.0.1',
+          port: options.adminPort,
+          log,
+          health,
+          sessions: () => [...sessions.values()],
+          metrics: () =>
+            metrics.render({
+              pythonProcesses: python.running.length + (sandboxed?.running.length ?? 0),
+              containers: containers?.containers.size ?? 0,
+              connections: guard.connections,
+              connectionRefusals: guard.refused,
+              authFailures: guard.authFailures,
+              capacity: {
+                sessions: ceilings.maxSessions,
+                connections: guard.limits.maxConnections,
+                pythonProcesses: options.maxPythonProcesses ?? options.python?.maxProcesses ?? 64,
+              },
+            }),
+        });
+  log.info(
+    {
+      event: 'listening',
+      url: `${scheme}://${options.host ?? '127.0.0.1'}:${port}/v1`,
+      maxConnections: guard.limits.maxConnections,
+      fdLimit: guard.fdLimit,
+    },
+    'gateway listening',
+  );
   return {
     url: `${scheme}://${options.host ?? '127.0.0.1'}:${port}/v1`,
     port,
@@ -360,8 +503,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     python,
     sandboxed,
     containers,
+    adminUrl: admin?.url,
+    connections: guard,
     async close() {
-      for (const session of sessions) session.abort('the gateway is shutting down');
+      guard.close();
+      await admin?.close();
+      for (const session of sessions.keys()) session.abort('the gateway is shutting down');
       for (const ws of wss.clients) ws.terminate();
       python.close();
       sandboxed?.close();
@@ -371,6 +518,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     },
   };
 }
+
+/** Node types that each start a worker process (CPython, or a container's). */
+const PROCESS_TYPES: ReadonlySet<string> = new Set(['PythonNode', CONTAINER_NODE]);
 
 function typed(error: unknown): RemoteMediaError {
   return error instanceof RemoteMediaError

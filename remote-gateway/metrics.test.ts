@@ -4,6 +4,8 @@
  * aggregates kept as things happen, so it costs the same with one 10k-node session
  * as with none: the same series, no node or session ids, no walk over nodes.
  */
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { GATEWAY_PROTOCOL_VERSION, type Manifest, RuntimeData } from '../web/core/internal.ts';
@@ -118,5 +120,76 @@ describe('metrics and listings', () => {
     expect(new Set(ids).size).toBe(3);
     for (const session of sessions) await session.close();
     for (const id of ids) expect(id).toMatch(/^session-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-/);
+  });
+});
+
+describe('structured logs', () => {
+  it('a logger passed in gets JSON lines of connections refused, sessions and worker deaths, never a token', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        for (const line of chunk.toString().split('\n')) if (line) lines.push(JSON.parse(line));
+        done();
+      },
+    });
+    const logged = await startGateway({
+      port: 0,
+      tokens: [TOKEN],
+      logger: pino({ level: 'info' }, sink),
+    });
+    try {
+      const options = {
+        token: TOKEN,
+        WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
+      };
+      const ok = new RemoteProxyClient({ host: '127.0.0.1', port: logged.port }, options);
+      const bad = new RemoteProxyClient(
+        { host: '127.0.0.1', port: logged.port },
+        { ...options, token: 'a-wrong-token-0123' },
+      );
+      await bad.execute(chain(1), RuntimeData.json(1)).catch(() => {});
+      expect(await ok.execute(chain(2), RuntimeData.json(1))).toEqual(RuntimeData.json(1));
+      const python: Manifest = {
+        version: 'v1',
+        metadata: { name: 'py' },
+        nodes: [
+          {
+            id: 'py',
+            node_type: 'PythonNode',
+            params: {
+              source:
+                'from remotemedia import Node\nclass Echo(Node):\n    def process(self, data):\n        return data\n',
+            },
+          },
+        ],
+        connections: [],
+      };
+      const session = await ok.stream(python);
+      await session.sendInput(RuntimeData.json(1));
+      await session.recvOutput();
+      process.kill(logged.python.running.find((p) => p.nodeId === 'py')!.pid!, 'SIGKILL');
+      await session.recvOutput().catch(() => {});
+      while (!lines.some((l) => l.event === 'worker_lost')) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      const events = lines.map((l) => l.event);
+      expect(events).toContain('listening');
+      expect(lines.find((l) => l.event === 'refused')).toMatchObject({
+        reason: 'unauthorized',
+        address: '127.0.0.1',
+      });
+      expect(lines.find((l) => l.event === 'session_opened')).toMatchObject({ nodes: 2 });
+      expect(events).toContain('session_ended');
+      expect(lines.find((l) => l.event === 'worker_lost')).toMatchObject({
+        nodeId: 'py',
+        level: 40,
+      });
+      expect(logged.metrics.workersLost).toBe(1);
+      const text = JSON.stringify(lines);
+      expect(text).not.toContain(TOKEN);
+      expect(text).not.toContain('a-wrong-token-0123');
+    } finally {
+      await logged.close();
+    }
   });
 });

@@ -9,6 +9,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { z } from 'zod';
@@ -23,6 +24,7 @@ import {
   type RuntimeData,
 } from '../web/core/internal.ts';
 import { pythonNodeParams } from '../web/python/python-node-params.ts';
+import { limitError } from './gateway-limits.ts';
 import { type SandboxOptions, sandboxedCommand } from './python-sandbox.ts';
 import {
   PipeProtocolError,
@@ -31,7 +33,17 @@ import {
   STATUS_OK,
 } from './runner-pipe.ts';
 
-const PACKAGES = join(dirname(fileURLToPath(import.meta.url)), '..', 'python-packages');
+/** python-packages/, found from this file both in the checkout and compiled (dist/remote-gateway/). */
+const PACKAGES = pythonPackagesDir(dirname(fileURLToPath(import.meta.url)));
+
+function pythonPackagesDir(here: string): string {
+  const candidates = [
+    join(here, '..', 'python-packages'),
+    join(here, '..', '..', 'python-packages'),
+  ];
+  return candidates.find((dir) => existsSync(join(dir, 'remotemedia'))) ?? candidates[0]!;
+}
+
 const OP_CREATE = 1;
 const OP_PROCESS = 2;
 const OP_FLUSH = 3;
@@ -48,6 +60,10 @@ export interface PythonExecutorOptions {
   spares?: number;
   /** Unpickle Python objects sent by authenticated clients. Default false. */
   allowPickle?: boolean;
+  /** CPython processes running at once, spares included (an operator's ceiling). Default 64. */
+  maxProcesses?: number;
+  /** Told when a process dies (or is killed) under a node: for logs and metrics. */
+  onWorkerLost?: (error: RemoteMediaError) => void;
 }
 
 /** How to start one node runner, and how to word its end. */
@@ -94,6 +110,8 @@ export class PythonProcess {
   nodeId = '?';
   /** Told when the process ends unexpectedly (the node's session must fail). */
   onLost: ((error: RemoteMediaError) => void) | undefined;
+  /** Told too, for the operator's logs and metrics (set by the pool or executor). */
+  onWorkerLost: ((error: RemoteMediaError) => void) | undefined;
 
   constructor(private readonly command: RunnerCommand) {
     const fds = command.pipe === 'fds';
@@ -178,6 +196,8 @@ export class PythonProcess {
     if (this.exited) return;
     this.exited = new RemoteMediaError('worker_lost', message, { nodeId: this.nodeId });
     for (const pending of this.queue.splice(0)) pending.reject(this.exited);
+    // Only a death under a node counts: a process exits by itself after its clean-up.
+    if (this.onLost) this.onWorkerLost?.(this.exited);
     this.onLost?.(this.exited);
   }
 
@@ -228,7 +248,15 @@ export class PythonPool {
       callTimeoutMs: options.callTimeoutMs ?? 30_000,
       spares: options.spares ?? 2,
       allowPickle: options.allowPickle ?? false,
+      maxProcesses: options.maxProcesses ?? 64,
+      onWorkerLost: options.onWorkerLost ?? (() => {}),
     };
+    if (!Number.isInteger(this.options.maxProcesses) || this.options.maxProcesses < 1) {
+      throw new RemoteMediaError(
+        'usage',
+        `maxProcesses must be a positive integer, not ${this.options.maxProcesses}`,
+      );
+    }
     const command: RunnerCommand = {
       file: this.options.python,
       args: ['-m', 'remotemedia.node_runner', ...RUNNER_FDS_ARGS],
@@ -252,9 +280,27 @@ export class PythonPool {
     if (this.closed) throw new RemoteMediaError('session_closed', 'the gateway is shutting down');
     let process = this.spares.shift();
     while (process && !process.alive) process = this.spares.shift();
-    process ??= this.start();
+    if (!process) {
+      const running = this.running.length;
+      if (running >= this.options.maxProcesses) {
+        throw limitError(
+          'maxPythonProcesses',
+          running + 1,
+          this.options.maxProcesses,
+          'CPython processes in the whole gateway',
+        );
+      }
+      process = this.start();
+    }
+    process.onWorkerLost = this.options.onWorkerLost;
     this.refill();
     return process;
+  }
+
+  /** Processes a new node could still take now (spares, or room under the ceiling). */
+  get available(): number {
+    const spare = this.spares.filter((p) => p.alive).length;
+    return spare + Math.max(0, this.options.maxProcesses - this.running.length);
   }
 
   /** Processes running now (spares included), for /metrics and tests. */
@@ -276,7 +322,11 @@ export class PythonPool {
   }
 
   private refill(): void {
-    while (!this.closed && this.spares.filter((p) => p.alive).length < this.options.spares) {
+    while (
+      !this.closed &&
+      this.spares.filter((p) => p.alive).length < this.options.spares &&
+      this.running.length < this.options.maxProcesses
+    ) {
       this.spares.push(this.start());
     }
   }

@@ -7,12 +7,13 @@ import WebSocket from 'ws';
 import {
   decodeFrame,
   encodeFrame,
+  GATEWAY_PORT_MASK,
   GATEWAY_PROTOCOL_VERSION,
   type Manifest,
   packFrame,
   type RemoteIslandSpec,
   type RuntimeData,
-} from '../../web/core/internal.ts';
+} from '../../web/core/index.ts';
 
 export type Received =
   | { kind: 'control'; message: Record<string, unknown> & { type: string } }
@@ -38,7 +39,7 @@ export class RawClient {
       const bytes = raw as Buffer;
       if (isBinary) {
         // Whole frames only here: tests give this client a large max message size.
-        const port = (bytes[0]! | (bytes[1]! << 8)) & 0x7fff;
+        const port = (bytes[0]! | (bytes[1]! << 8)) & GATEWAY_PORT_MASK;
         try {
           const { sequence, data } = decodeFrame(new Uint8Array(bytes.subarray(2)));
           this.received.push({ kind: 'frame', port, sequence, data });

@@ -69,9 +69,6 @@ interface NodeTask {
 
 type State = 'running' | 'closing' | 'ended' | 'failed';
 
-let sessionCounter = 0;
-/** Random per process, so ids from different workers and gateways do not collide. */
-const SESSION_PREFIX = crypto.randomUUID().slice(0, 8);
 
 export class PipelineSession implements StreamSession {
   readonly sessionId: string;
@@ -96,7 +93,9 @@ export class PipelineSession implements StreamSession {
     options: PipelineSessionOptions,
   ) {
     this.lifetime = lifetime;
-    this.sessionId = `session-${SESSION_PREFIX}-${++sessionCounter}`;
+    // Random (122 bits): ids from different workers and gateways do not collide, and
+    // one tenant's id says nothing about the next (a gateway shows ids to clients).
+    this.sessionId = `session-${crypto.randomUUID()}`;
     const capacity = options.queueCapacity ?? DEFAULT_QUEUE_CAPACITY;
     const { graph, definitions } = pipeline;
     const ports = options.sinkPorts ?? new Map<string, SinkPort>();

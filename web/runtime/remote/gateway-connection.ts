@@ -222,19 +222,30 @@ export class GatewayConnection {
       socket.onerror = () => {
         answer(() =>
           reject(
-            new RemoteMediaError(
-              'worker_lost',
-              `cannot reach the gateway at ${this.url} (is it running, and is this origin allowed?)`,
+            unreachable(
+              `cannot reach the gateway at ${this.url} (is it running, is this origin allowed, is it at its connection limit?)`,
             ),
           ),
         );
       };
       socket.onclose = (event: CloseEvent) => {
+        const code = `code ${event.code}${event.reason ? `: ${event.reason}` : ''}`;
+        if (
+          answer(() =>
+            reject(
+              unreachable(
+                `the gateway at ${this.url} closed the connection (${code}) before answering`,
+              ),
+            ),
+          )
+        ) {
+          return;
+        }
         const closed = new RemoteMediaError(
           'worker_lost',
-          `the gateway connection closed (code ${event.code}${event.reason ? `: ${event.reason}` : ''}) before the session ended`,
+          `the gateway connection closed (${code}) before the session ended`,
         );
-        if (!answer(() => reject(closed)) && socket === this.socket) this.onDropped(closed);
+        if (socket === this.socket) this.onDropped(closed);
       };
     });
   }
@@ -334,8 +345,8 @@ export class GatewayConnection {
         return;
       } catch (error) {
         // The gateway answered that it cannot resume: no point in asking again.
-        if (error instanceof RemoteMediaError && error.kind !== 'worker_lost') {
-          return this.fail(error);
+        if (!(error instanceof RemoteMediaError && notReached.has(error))) {
+          return this.fail(asError(error));
         }
       }
     }
@@ -358,6 +369,20 @@ export class GatewayConnection {
     for (const waiting of this.waiting) for (const wake of waiting.splice(0)) wake();
     this.settle.reject(error);
   }
+}
+
+/** Errors of a connection that reached no gateway's answer: a resume tries again. */
+const notReached = new WeakSet<RemoteMediaError>();
+
+/**
+ * No gateway answered: before a session exists this is the caller's setting to
+ * check (address, port, TLS, origin), so `usage`; `worker_lost` is kept for a
+ * session that was running and is lost.
+ */
+function unreachable(message: string): RemoteMediaError {
+  const error = new RemoteMediaError('usage', message);
+  notReached.add(error);
+  return error;
 }
 
 function asError(error: unknown): RemoteMediaError {
