@@ -288,30 +288,33 @@ class RemoteProxy:
         sending them — ends the stream and is raised here."""
         _check_inputs(inputs)
 
+        # What broke the feed, kept here rather than left in the task: an event loop
+        # (Pyodide's) may report a task's exception as unhandled before we read it.
+        feed_error: List[Exception] = []
+
         async def feed() -> None:
             try:
                 async for item in _items(inputs):
                     await self._send(item)
                 await self._end()
-            except Exception:
+            except Exception as error:
+                feed_error.append(error)
                 # The reader is waiting for outputs that will never come: wake it.
-                feed_failed.set()
                 self._done = True
                 await self._ws.close()
-                raise
 
-        feed_failed = asyncio.Event()
         feeding = asyncio.ensure_future(feed())
         try:
             try:
                 async for out in self._outputs():
                     yield out
             except Exception:
-                if feed_failed.is_set():
-                    await asyncio.wait([feeding])
-                    raise feeding.exception()  # what broke the feed, not the close it caused
+                if feed_error:
+                    raise feed_error[0] from None  # the cause, not the close it caused
                 raise
             await feeding
+            if feed_error:
+                raise feed_error[0]
         finally:
             feeding.cancel()
 
