@@ -14,24 +14,15 @@ export {
   NodeExecutionError,
   RemoteMediaError,
 } from './errors.ts';
-export type { DockerConfig, Executor, Manifest, ManifestNode, RemoteConfig } from './manifest.ts';
-export type { PreparedPipeline } from './manifest-validation.ts';
+export type { Manifest, ManifestNode, RemoteConfig } from './manifest.ts';
 export {
   type AnyNodeDefinition,
   defineNode,
-  type NodeContext,
   type NodeDefinition,
   type NodeInstance,
-  type NodeOutput,
-  type ProcessContext,
 } from './node-contract.ts';
 export type { NodeMetricsSnapshot } from './node-metrics.ts';
-export type { PipelineSession } from './pipeline-session.ts';
-export {
-  type ManifestSource,
-  PipelineRunner,
-  type PipelineRunnerOptions,
-} from './pipeline-runner.ts';
+export { PipelineRunner, type PipelineRunnerOptions } from './pipeline-runner.ts';
 export {
   type AudioData,
   type BinaryData,

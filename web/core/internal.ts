@@ -40,10 +40,18 @@ export {
   SequenceTracker,
 } from './gateway-protocol.ts';
 export { buildGraph, type Connection, type PipelineGraph } from './graph.ts';
-export { EXECUTORS, formatPath, MANIFEST_VERSION, manifestSchema } from './manifest.ts';
+export {
+  type DockerConfig,
+  type Executor,
+  EXECUTORS,
+  formatPath,
+  MANIFEST_VERSION,
+  manifestSchema,
+} from './manifest.ts';
 export { PreparedPipeline, validateManifest } from './manifest-validation.ts';
-export type { StandardSchemaV1 } from './node-contract.ts';
+export type { NodeContext, NodeOutput, ProcessContext, StandardSchemaV1 } from './node-contract.ts';
 export { NodeRegistry } from './node-registry.ts';
+export type { ManifestSource } from './pipeline-runner.ts';
 export { Calculator } from './nodes/basic/calculator.ts';
 export { PassThrough } from './nodes/basic/pass-through.ts';
 export { Accumulator } from './nodes/audio/accumulator.ts';
