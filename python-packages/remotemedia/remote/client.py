@@ -9,177 +9,23 @@ CPython."""
 from __future__ import annotations
 
 import asyncio
-import base64
-import inspect
 import json
-import pickle
-import ssl
 import struct
-import sys
-import textwrap
-from dataclasses import dataclass
 from typing import Any, AsyncIterable, AsyncIterator, Dict, Iterable, List, Optional, Tuple, Union
 
 from ..core.node import Node
 from ..frame_codec import decode_frame, encode_frame
 from ..marshal import from_runtime_data, to_runtime_data
+from .config import RemoteExecutorConfig
 from .errors import RemoteExecutionError, protocol_error, remote_error
+from .node_spec import class_source, node_spec
 from .protocol import ACK_EVERY, MORE_PARTS, PORT_MASK, PROTOCOL_VERSION, WINDOW
+from .sockets import closed_errors, connect
+
+__all__ = ["RemoteExecutionError", "RemoteExecutorConfig", "RemoteProxy", "RemoteProxyClient", "class_source", "node_spec"]
 
 #: What stream() takes: any iterable or async iterable of inputs.
 Inputs = Union[Iterable[Any], AsyncIterable[Any]]
-
-
-class ConnectionLost(ConnectionError):
-    """The browser WebSocket (Pyodide) closed; websockets raises ConnectionClosed instead."""
-
-
-class _BrowserSocket:
-    """The few websockets calls this client makes, over the browser's WebSocket: how
-    Python in Pyodide reaches a gateway (no sockets of its own there)."""
-
-    def __init__(self, ws: Any) -> None:
-        self._ws = ws
-        self._inbox: "asyncio.Queue[Any]" = asyncio.Queue()
-        self._closed: Optional[str] = None
-
-    @classmethod
-    async def connect(cls, url: str) -> "_BrowserSocket":
-        import js
-        from pyodide.ffi import create_proxy
-
-        if not hasattr(js, "WebSocket"):
-            raise ConnectionLost("this JavaScript host has no WebSocket (Node 20); a browser has one")
-        ws = js.WebSocket.new(url)
-        ws.binaryType = "arraybuffer"
-        socket = cls(ws)
-        opened = asyncio.get_running_loop().create_future()
-
-        def on_open(_event: Any) -> None:
-            if not opened.done():
-                opened.set_result(None)
-
-        def on_message(event: Any) -> None:
-            data = event.data
-            socket._inbox.put_nowait(data if isinstance(data, str) else data.to_bytes())
-
-        def on_close(event: Any) -> None:
-            socket._closed = f"the connection closed (code {event.code})"
-            socket._inbox.put_nowait(None)
-            if not opened.done():
-                opened.set_exception(ConnectionLost(f"cannot reach the gateway at {url}"))
-
-        ws.onopen = create_proxy(on_open)
-        ws.onmessage = create_proxy(on_message)
-        ws.onclose = create_proxy(on_close)
-        await opened
-        return socket
-
-    async def send(self, message: Any) -> None:
-        if self._closed:
-            raise ConnectionLost(self._closed)
-        if isinstance(message, str):
-            self._ws.send(message)
-        else:
-            from pyodide.ffi import to_js
-
-            self._ws.send(to_js(bytes(message)))
-
-    async def recv(self) -> Any:
-        item = await self._inbox.get()
-        if item is None:
-            self._inbox.put_nowait(None)  # every later recv sees the close too
-            raise ConnectionLost(self._closed)
-        return item
-
-    async def close(self) -> None:
-        self._ws.close()
-
-
-def _in_pyodide() -> bool:
-    return sys.platform == "emscripten"
-
-
-def _closed_errors() -> tuple:
-    if _in_pyodide():
-        return (ConnectionLost,)
-    import websockets
-
-    return (websockets.exceptions.ConnectionClosed, ConnectionLost)
-
-
-@dataclass
-class RemoteExecutorConfig:
-    host: str = "127.0.0.1"
-    port: int = 8765
-    ssl_enabled: bool = False
-    max_message_size: int = 1 << 20
-    reconnect: bool = False
-    #: The gateway's token (the original config had none: the gateway requires one).
-    token: Optional[str] = None
-    #: For ssl_enabled with a private CA or a self-signed certificate.
-    ssl_context: Optional[ssl.SSLContext] = None
-    #: With reconnect: how long to keep trying to resume a dropped session.
-    reconnect_window_s: float = 20.0
-    #: How an object travels: "reference" (its class by module path or by source, with
-    #: its params) or "pickle" (its whole state; the gateway must be started with
-    #: --allow-pickle, and its class must be importable there).
-    serialization: str = "reference"
-
-    @property
-    def url(self) -> str:
-        return f"{'wss' if self.ssl_enabled else 'ws'}://{self.host}:{self.port}/v1"
-
-
-def node_spec(obj: Node, config: Optional[RemoteExecutorConfig] = None) -> Dict[str, Any]:
-    """How the gateway will make `obj`: pickled when the config says so, else its class
-    by path or by source, and its params."""
-    if config is not None and config.serialization == "pickle":
-        return {"pickle": base64.b64encode(pickle.dumps(obj)).decode("ascii")}
-    if config is not None and config.serialization != "reference":
-        raise ValueError(f"serialization must be 'reference' or 'pickle', not {config.serialization!r}")
-    cls = type(obj)
-    module = cls.__module__
-    # A class inside a function ("f.<locals>.C") cannot be imported by path anywhere.
-    importable = "<locals>" not in cls.__qualname__
-    if importable and module not in ("__main__", "builtins") and not module.startswith("remotemedia_user"):
-        spec: Dict[str, Any] = {"class": f"{module}:{cls.__qualname__}"}
-    else:
-        spec = {"class": cls.__name__, "source": "from remotemedia import Node\n" + class_source(cls)}
-    spec["params"] = obj.params()
-    return spec
-
-
-def class_source(cls: type) -> str:
-    """The source of `cls` as a module-level definition the gateway can run: dedented
-    (a class defined in a function or a method is indented), and refused with a clear
-    error when it cannot travel on its own."""
-    try:
-        source = inspect.getsource(cls)
-    except (OSError, TypeError) as error:
-        raise ValueError(
-            f"the source of {cls.__qualname__} is not available ({error}); define it in a file, "
-            "or make its module importable on the gateway and send it by path"
-        ) from error
-    source = textwrap.dedent(source)
-    try:
-        compile(source, f"<source of {cls.__qualname__}>", "exec")
-    except SyntaxError as error:
-        raise ValueError(
-            f"the source of {cls.__qualname__} does not stand alone once dedented ({error.msg}, line {error.lineno}); "
-            "a multi-line string less indented than the class is the usual cause"
-        ) from error
-    # Variables of the enclosing function do not travel with the source: say so here,
-    # not as a NameError on the gateway.
-    for name, member in vars(cls).items():
-        code = getattr(getattr(member, "__func__", member), "__code__", None)
-        outer = [v for v in (code.co_freevars if code else ()) if v != "__class__"]
-        if outer:
-            raise ValueError(
-                f"{cls.__qualname__}.{name} uses {', '.join(outer)} from its enclosing function, which do not "
-                "travel with the class's source; pass them as params instead"
-            )
-    return source
 
 
 async def _items(inputs: Inputs) -> AsyncIterator[Any]:
@@ -255,18 +101,11 @@ class RemoteProxy:
 
     async def _connect(self, first: Dict[str, Any]) -> Dict[str, Any]:
         config = self._config
-        if _in_pyodide():
-            # The browser checks TLS itself; an ssl_context has no meaning there.
-            ws: Any = await _BrowserSocket.connect(config.url)
-        else:
-            import websockets
-
-            ssl_arg = config.ssl_context if config.ssl_context is not None else (True if config.ssl_enabled else None)
-            ws = await websockets.connect(config.url, ssl=ssl_arg, max_size=config.max_message_size)
+        ws = await connect(config)
         await ws.send(json.dumps(first))
         try:
             reply = json.loads(await ws.recv())
-        except _closed_errors() as error:
+        except closed_errors() as error:
             raise protocol_error(f"the gateway at {config.url} closed the connection before answering ({error})") from error
         if not isinstance(reply, dict) or reply.get("type") not in ("opened", "resumed"):
             await ws.close()
@@ -373,7 +212,7 @@ class RemoteProxy:
                 pass  # the connection dropped: the resume says what arrived
 
     async def _outputs(self) -> AsyncIterator[Any]:
-        closed = _closed_errors()
+        closed = closed_errors()
         parts: Dict[int, List[bytes]] = {}
         while True:
             try:
