@@ -87,6 +87,7 @@ export default defineConfig({
             'tests/node/**/*.test.ts',
             'tests/docs/**/*.test.ts',
             'tests/e2e/**/*.test.ts',
+            'tests/package/**/*.test.ts',
           ],
           exclude: ['**/*.browser.test.ts', 'node_modules/**'],
         },

@@ -34,7 +34,20 @@ for (const name of ['web/runtime/worker-link.js', 'web/runtime/python-worker-lin
   );
 }
 
-// 2. Worklets: one file each, and standard URLs to them.
+// 2. Run-time imports by URL (Pyodide, onnxruntime, node modules): tsc wraps them in
+// its extension-rewriting helper, which moves the bundlers' ignore comments inside
+// a call (webpack then mangles the import). Their URLs are absolute: unwrap them.
+const IGNORED_IMPORT =
+  /import\(__rewriteRelativeImportExtension\((\/\* webpackIgnore: true \*\/ \/\* @vite-ignore \*\/ \w+)\)\)/g;
+for (const name of [
+  'web/core/node-module.js',
+  'web/nodes/silero-assets-browser.js',
+  'workers/python-worker.js',
+]) {
+  rewrite(join(DIST, name), (text) => text.replace(IGNORED_IMPORT, 'import($1)'));
+}
+
+// 3. Worklets: one file each, and standard URLs to them.
 const WORKLETS = ['audio-capture.worklet', 'audio-playback.worklet'];
 await build({
   entryPoints: WORKLETS.map((name) => `workers/${name}.ts`),
@@ -51,7 +64,7 @@ rewrite(join(DIST, 'web/runtime/audio/worklets.js'), (text) =>
   ),
 );
 
-// 3. Python sources as literals.
+// 4. Python sources as literals.
 const files = {};
 const walk = (dir) => {
   for (const name of readdirSync(dir).sort()) {
@@ -70,11 +83,11 @@ writeFileSync(
     `export const pythonSources = ${JSON.stringify(files, null, 1)};\n`,
 );
 
-// 4. Nothing Vite-only left in what ships to browsers.
+// 5. Nothing Vite-only left in what ships to browsers.
 const leftovers = [...jsFiles(join(DIST, 'web')), ...jsFiles(join(DIST, 'workers'))].filter(
   (path) =>
     !path.includes(`${join(DIST, 'web/vite')}`) &&
-    /\?worker|\?url|\?raw|import\.meta\.glob|import\.meta\.env/.test(
+    /\?worker|\?url|\?raw|import\.meta\.glob|import\.meta\.env|import\(__rewriteRelativeImportExtension/.test(
       // Comments may name them; code may not.
       readFileSync(path, 'utf8').replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, ''),
     ),

@@ -16,12 +16,13 @@ let assetsBase: string | undefined;
 async function loadPyodide(): Promise<PyodideInterface> {
   if (assetsBase === undefined) throw new Error('the Python worker was not configured');
   const indexURL = `${assetsBase}pyodide/`;
+  const url = `${indexURL}pyodide.mjs`;
   let pyodide: { loadPyodide(options: { indexURL: string }): Promise<PyodideInterface> };
   try {
-    pyodide = await import(/* webpackIgnore: true */ /* @vite-ignore */ `${indexURL}pyodide.mjs`);
+    pyodide = await import(/* webpackIgnore: true */ /* @vite-ignore */ url);
   } catch (error) {
     throw new Error(
-      `cannot load Pyodide from ${indexURL}pyodide.mjs (${error instanceof Error ? error.message : String(error)}): serve the runtime's assets folder there or pass createRuntime({ assetsBase })`,
+      `cannot load Pyodide from ${url} (${error instanceof Error ? error.message : String(error)}): serve the runtime's assets folder there or pass createRuntime({ assetsBase })`,
       { cause: error },
     );
   }

@@ -19,14 +19,13 @@ export function browserSileroAssets(assetsBase: () => string): SileroAssets {
   return {
     async loadOrt() {
       const base = `${assetsBase()}ort/`;
+      const url = `${base}${ORT_MODULE}`;
       let ort: typeof Ort;
       try {
-        ort = (await import(
-          /* webpackIgnore: true */ /* @vite-ignore */ `${base}${ORT_MODULE}`
-        )) as typeof Ort;
+        ort = (await import(/* webpackIgnore: true */ /* @vite-ignore */ url)) as typeof Ort;
       } catch (error) {
         throw new Error(
-          `cannot load onnxruntime-web from ${base}${ORT_MODULE} (${error instanceof Error ? error.message : String(error)}): serve the runtime's assets folder there or pass createRuntime({ assetsBase })`,
+          `cannot load onnxruntime-web from ${url} (${error instanceof Error ? error.message : String(error)}): serve the runtime's assets folder there or pass createRuntime({ assetsBase })`,
           { cause: error },
         );
       }

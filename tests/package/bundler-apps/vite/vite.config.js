@@ -1,0 +1,4 @@
+import { remotemediaWeb } from 'remotemedia-web/vite';
+import { defineConfig } from 'vite';
+
+export default defineConfig({ plugins: [remotemediaWeb()] });
