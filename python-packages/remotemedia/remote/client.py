@@ -1,10 +1,7 @@
-"""The gateway client: one WebSocket per proxied object, running it as a PythonNode.
-
-By default an object is sent by reference: a Node of an importable module goes as
-"module:Class", one defined elsewhere (a script, a notebook) as its class's source,
-with its params either way. `serialization="pickle"` sends its whole state instead,
-which a gateway unpickles only when its operator allowed it. The gateway runs it in
-CPython."""
+"""The gateway client: one gateway session per proxied object (run there as a
+PythonNode) or per whole pipeline (remotemedia_runtime's gateway path), speaking
+protocol v2: numbered frames and controls, credit, acks and resume. How an object
+travels is node_spec.py; how the socket is made, sockets.py."""
 
 from __future__ import annotations
 
