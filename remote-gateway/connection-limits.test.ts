@@ -5,8 +5,10 @@
  * caps them in total and per address, and refuses an address whose authentications
  * keep failing — while a well-behaved client on 127.0.0.1 still runs its session.
  */
-import { spawn } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { connect, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -251,6 +253,39 @@ describe('connections before authentication', () => {
       await session.sendInput(RuntimeData.json(2));
       expect((await session.recvOutput())?.data).toEqual(RuntimeData.json(7));
       await session.close();
+    });
+  });
+
+  it('over TLS too: a silent socket is closed at the deadline, an authenticated session outlives it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rm-guard-tls-'));
+    execFileSync(
+      'openssl',
+      ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1']
+        .concat(['-addext', 'subjectAltName=IP:127.0.0.1'])
+        .concat(['-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')]),
+      { stdio: 'ignore' },
+    );
+    const cert = readFileSync(join(dir, 'cert.pem'));
+    const tls = { cert, key: readFileSync(join(dir, 'key.pem')) };
+    class TrustingWebSocket extends WebSocket {
+      constructor(url: string) {
+        super(url, { ca: cert });
+      }
+    }
+    await withGateway({ tls, handshakeTimeoutMs: 500 }, async (gateway) => {
+      const [silent] = await silentSockets(gateway.port, '127.0.0.9', 1);
+      await silent!.closed;
+      expect(gateway.connections.refused.get('handshake_timeout')).toBe(1);
+      const secure = new RemoteProxyClient(
+        { host: '127.0.0.1', port: gateway.port, ssl_enabled: true },
+        { token: TOKEN, WebSocket: TrustingWebSocket as unknown as typeof globalThis.WebSocket },
+      );
+      const session = await secure.stream(calculator as Manifest);
+      await new Promise((resolve) => setTimeout(resolve, 800));
+      await session.sendInput(RuntimeData.json(3));
+      expect((await session.recvOutput())?.data).toEqual(RuntimeData.json(8));
+      await session.close();
+      expect(gateway.connections.refused.get('handshake_timeout')).toBe(1);
     });
   });
 
