@@ -15,7 +15,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO, makeWorkspace, type WorkspaceKind } from './doc-workspace.ts';
+import { makeWorkspace, removeWorkspace, REPO, type WorkspaceKind } from './doc-workspace.ts';
 import { type CodeBlock, codeBlocks } from './markdown-blocks.ts';
 import { mismatch, outputsOf, parseTranscript, transcriptScript } from './shell-transcript.ts';
 
@@ -175,6 +175,7 @@ for (const { file, workspace: kind } of DOCS) {
     beforeAll(() => {
       workspace = makeWorkspace(kind, file);
     });
+    afterAll(() => removeWorkspace(workspace));
 
     for (const block of blocks) {
       const title = `${file}:${block.line} (${block.lang || 'no language'})`;

@@ -10,11 +10,14 @@
  */
 import {
   chmodSync,
+  lstatSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
+  rmSync,
   symlinkSync,
+  unlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -57,4 +60,22 @@ export function makeWorkspace(kind: WorkspaceKind, name: string): string {
     chmodSync(script, 0o755);
   }
   return dir;
+}
+
+/**
+ * Deletes a workspace. Its links into the checkout are unlinked first, one by one,
+ * so that nothing can ever delete through them.
+ */
+export function removeWorkspace(dir: string): void {
+  const unlinkLinks = (folder: string) => {
+    for (const entry of readdirSync(folder)) {
+      const path = join(folder, entry);
+      if (lstatSync(path).isSymbolicLink()) unlinkSync(path);
+    }
+  };
+  const modules = join(dir, 'node_modules');
+  unlinkLinks(join(modules, '.bin'));
+  unlinkLinks(modules);
+  unlinkLinks(dir);
+  rmSync(dir, { recursive: true, force: true });
 }
