@@ -12,7 +12,7 @@ import {
   GATEWAY_WINDOW,
   type Manifest,
   RuntimeData,
-} from '../web/core/internal.ts';
+} from '../web/core/index.ts';
 import { RemoteProxyClient } from '../web/runtime/remote/remote-proxy-client.ts';
 import { type Gateway, startGateway } from './gateway.ts';
 import { installLastResort } from './last-resort.ts';
@@ -137,6 +137,34 @@ describe('limits the client cannot ignore', () => {
     await stillServes();
     expect(rssMiB() - before).toBeLessThan(100);
     expect(gateway.metrics.unhandled).toBe(0);
+  }, 60_000);
+
+  it('queued input: more bytes waiting than twice the frame limit end the session (limit, 1008)', async () => {
+    // Within credit, but 1 MB frames pile up before a slow node (past its inbox of 32):
+    // 2 x 2 MiB is the ceiling.
+    const small = await startGateway({ port: 0, tokens: [TOKEN], maxFrameBytes: 2 << 20 });
+    const unhook = installLastResort(small.metrics, () => {});
+    try {
+      const raw = await RawClient.open(small.url, TOKEN, islandOf(slow, 'slow', 'slow'));
+      const payload = new Uint8Array(1_000_000);
+      const sent = await flood(raw, GATEWAY_WINDOW, (i) => {
+        const frame = encodeFrame({ sequence: i + 1, data: RuntimeData.binary(payload) });
+        const message = new Uint8Array(frame.length + 2);
+        message.set(frame, 2);
+        return message;
+      });
+      const { message, code } = await raw.ending();
+      expect(code).toBe(1008);
+      expect(message).toMatchObject({ type: 'error', error: { kind: 'limit' } });
+      expect(String((message!.error as { message: string }).message)).toContain(
+        'queued and not yet taken',
+      );
+      expect(sent).toBeLessThanOrEqual(GATEWAY_WINDOW);
+      expect(small.metrics.unhandled).toBe(0);
+    } finally {
+      unhook();
+      await small.close();
+    }
   }, 60_000);
 
   it('parts on a port the session does not have are refused at once', async () => {

@@ -9,10 +9,12 @@
  *
  * Flow: the client sends `open` (version, token, the island to run); the gateway
  * answers `opened` or `error` and closes. Then data flows both ways; the gateway
- * grants `credit` as it takes inputs (a client has at most `window` frames in
- * flight per port), `end` closes a port in either direction, and the gateway ends
- * with `done` or `error`. Anything malformed is a typed error and a close, never a
- * crash.
+ * grants `credit` as it takes inputs (a client has at most GATEWAY_WINDOW frames in
+ * flight per port beyond the credit it was granted), `end` closes a port in either
+ * direction, and the gateway ends with `done` or `error`. Anything malformed — a
+ * message that fails its schema below, a frame beyond the credit, data after its
+ * port's `end` or after `close`, a frame in too many parts — is a typed error
+ * (kind `protocol`, close 1008; `limit` for a ceiling) and a close, never a crash.
  *
  * Every frame and every `end`, `close`, `done` and `error` is numbered by its
  * sender, 1, 2, 3... in one sequence per direction (frames in their header's
