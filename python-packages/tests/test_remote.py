@@ -269,6 +269,26 @@ class ClientCheckTest(unittest.TestCase):
             class_source(Closure)
         self.assertIn("uses suffix from its enclosing function", str(caught.exception))
 
+    async def test_an_unreachable_gateway_is_a_connection_error_naming_it(self):
+        async with RemoteProxyClient(RemoteExecutorConfig(port=1, token="t")) as client:
+            remote = await client.create_proxy(Shout(name="shout"))
+            with self.assertRaises(ConnectionError) as caught:
+                await remote.process("x")
+        # In Pyodide under Node there is no WebSocket to try with, and it says so.
+        self.assertRegex(str(caught.exception), r"cannot reach the gateway at ws://127\.0\.0\.1:1/v1|has no WebSocket")
+
+    def test_an_http_refusal_before_the_websocket_maps_to_a_kind(self):
+        from remotemedia.remote.sockets import _refusal
+
+        def refusal(status):
+            # websockets' InvalidStatusCode carries status_code (newer ones response.status_code).
+            return _refusal("ws://g/v1", type("InvalidStatusCode", (Exception,), {"status_code": status})(f"HTTP {status}"))
+
+        self.assertIsInstance(refusal(503), LimitError)
+        self.assertIsInstance(refusal(403), UnauthorizedError)
+        self.assertIsInstance(refusal(404), ProtocolError)
+        self.assertIn("the gateway at ws://g/v1 refused the connection (HTTP 503)", str(refusal(503)))
+
     def test_gateway_error_kinds_map_to_classes(self):
         for kind, cls in (("unauthorized", UnauthorizedError), ("limit", LimitError), ("protocol", ProtocolError)):
             error = remote_error({"kind": kind, "message": f"a {kind} refusal", "nodeId": "n"})

@@ -233,7 +233,7 @@ describe('the remotemedia package suite inside Pyodide in Chromium', () => {
     expect(summary.passed.length).toBeGreaterThanOrEqual(20);
     // Remote execution from Pyodide ran against the gateways; only the relay cut
     // (needs TCP sockets) and what needs processes are left out.
-    expect(summary.passed.filter((t) => t.includes('test_remote'))).toHaveLength(11);
+    expect(summary.passed.filter((t) => t.includes('test_remote'))).toHaveLength(13);
     // ...and remotemedia_runtime's gateway path, which is CPython's (Pyodide has the core).
     expect(summary.skipped).toHaveLength(5);
   }, 120_000);

@@ -97,4 +97,18 @@ async def connect(config: RemoteExecutorConfig) -> Any:
     import websockets
 
     ssl_arg = config.ssl_context if config.ssl_context is not None else (True if config.ssl_enabled else None)
-    return await websockets.connect(config.url, ssl=ssl_arg, max_size=config.max_message_size)
+    try:
+        return await websockets.connect(config.url, ssl=ssl_arg, max_size=config.max_message_size)
+    except OSError as error:  # refused, unreachable, reset: still an OSError, so a resume retries
+        raise ConnectionLost(f"cannot reach the gateway at {config.url} ({error})") from error
+    except websockets.exceptions.InvalidHandshake as error:
+        raise _refusal(config.url, error) from error
+
+
+def _refusal(url: str, error: Exception) -> Exception:
+    """An HTTP answer instead of a WebSocket: the gateway refused before any session."""
+    from .errors import remote_error
+
+    status = getattr(error, "status_code", None) or getattr(getattr(error, "response", None), "status_code", None)
+    kind = {401: "unauthorized", 403: "unauthorized", 429: "limit", 503: "limit"}.get(status, "protocol")
+    return remote_error({"kind": kind, "message": f"the gateway at {url} refused the connection ({error})"})
