@@ -12,7 +12,7 @@ import {
   GATEWAY_WINDOW,
   type Manifest,
   RuntimeData,
-} from '../web/core/index.ts';
+} from '../web/core/internal.ts';
 import { RemoteProxyClient } from '../web/runtime/remote/remote-proxy-client.ts';
 import { type Gateway, startGateway } from './gateway.ts';
 import { installLastResort } from './last-resort.ts';

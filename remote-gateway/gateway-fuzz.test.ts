@@ -23,7 +23,7 @@ import {
   packFrame,
   RuntimeData,
   type RemoteIslandSpec,
-} from '../web/core/index.ts';
+} from '../web/core/internal.ts';
 import { RemoteProxyClient } from '../web/runtime/remote/remote-proxy-client.ts';
 import { type Gateway, startGateway } from './gateway.ts';
 import { installLastResort } from './last-resort.ts';

@@ -13,7 +13,7 @@ import {
   packFrame,
   type RemoteIslandSpec,
   type RuntimeData,
-} from '../../web/core/index.ts';
+} from '../../web/core/internal.ts';
 
 export type Received =
   | { kind: 'control'; message: Record<string, unknown> & { type: string } }
