@@ -64,7 +64,9 @@ describe('metrics and listings', () => {
 
     const busy = await scrape();
     // Scraping again and again changes nothing either (render: ~60 µs, whatever runs).
-    for (let i = 0; i < 20; i++) expect(series(await scrape())).toEqual(series(busy));
+    const rssBefore = process.memoryUsage().rss;
+    for (let i = 0; i < 200; i++) expect(series(await scrape())).toEqual(series(busy));
+    expect(process.memoryUsage().rss - rssBefore).toBeLessThan(32 << 20);
     expect(series(busy)).toEqual(series(idle));
     expect(busy.length).toBeLessThan(8192);
     expect(busy).not.toMatch(/n9999|n42\b|session-/);
