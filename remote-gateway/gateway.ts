@@ -14,6 +14,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
 import {
+  type AnyNodeDefinition,
   GATEWAY_PROTOCOL_VERSION,
   type GatewayMessage,
   type Manifest,
@@ -87,6 +88,11 @@ export interface GatewayOptions extends ConnectionLimits, SessionCeilings, LogOp
    * sent by authenticated clients. Unpickling runs the sender's code: default off.
    */
   allowPickle?: boolean;
+  /**
+   * Node types beside the built-ins and PythonNode: an embedder's own (a node module,
+   * `--nodes`; see web/core/node-module.ts), so remote nodes may use them.
+   */
+  nodes?: readonly AnyNodeDefinition[];
   /** Nodes with `docker` run in containers; `false` refuses them. Default on. */
   containers?: ContainerExecutorOptions | false;
   /** CPython node processes running at once in the whole gateway (per pool). Default 64. */
@@ -156,9 +162,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       ? undefined
       : new ContainerExecutor({ ...options.containers, allowPickle, onWorkerLost });
   const runner = new PipelineRunner({
-    nodes: containers
-      ? [python.nodeDefinition(), containers.nodeDefinition()]
-      : [python.nodeDefinition()],
+    nodes: [
+      ...(options.nodes ?? []),
+      python.nodeDefinition(),
+      ...(containers ? [containers.nodeDefinition()] : []),
+    ],
   });
   // Only signed tokens can allow client code: their CPython runs in bubblewrap.
   const sandboxed =
@@ -171,9 +179,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const sandboxedRunner =
     sandboxed &&
     new PipelineRunner({
-      nodes: containers
-        ? [sandboxed.nodeDefinition(), containers.nodeDefinition()]
-        : [sandboxed.nodeDefinition()],
+      nodes: [
+        ...(options.nodes ?? []),
+        sandboxed.nodeDefinition(),
+        ...(containers ? [containers.nodeDefinition()] : []),
+      ],
     });
   // Without the executor a `docker` entry stays, and the node runs nowhere: refused.
   const route = (manifest: Manifest): Manifest => {

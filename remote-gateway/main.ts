@@ -9,6 +9,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { importNodeModule } from '../web/core/node-module.ts';
 import { type FlagSpec, flagHelp, integerFlag, parseFlags } from './cli-flags.ts';
 import { type GatewayOptions, startGateway } from './gateway.ts';
 import { installLastResort } from './last-resort.ts';
@@ -163,6 +166,12 @@ const FLAGS = {
     help: 'image for nodes with docker (default remotemedia-python:latest)',
   },
   'no-containers': { type: 'boolean', help: 'refuse nodes with docker instead of running them' },
+  nodes: {
+    type: 'string',
+    multiple: true,
+    value: 'MODULE',
+    help: 'an ES module file whose default export is an array of node definitions (your own node types)',
+  },
   'allow-pickle': { type: 'boolean', help: 'accept pickled Python objects (refused by default)' },
   compression: { type: 'boolean', help: 'offer permessage-deflate (audio barely compresses)' },
 } as const satisfies Record<string, FlagSpec>;
@@ -272,6 +281,11 @@ try {
     adminPort: integerFlag(values['admin-port'], 'admin-port'),
     adminHost: values['admin-host'],
     logLevel: logLevelFlag(values['log-level']),
+    nodes: (
+      await Promise.all(
+        values.nodes.map((path) => importNodeModule(pathToFileURL(resolve(path)).href)),
+      )
+    ).flat(),
   };
 } catch (error) {
   console.error(`remotemedia-gateway: ${(error as Error).message} (see --help)`);

@@ -10,7 +10,7 @@ import { serveStatic } from './static-server.ts';
 /**
  * The tarball as a user installs it, in a project outside the repository, built by
  * each bundler the docs name (docs/embedding.md): Vite with the remotemedia-web/vite
- * plugin, webpack 5, esbuild (with the prebuilt build) and no bundler (the prebuilt
+ * plugin and without it, webpack 5, esbuild (with the prebuilt build) and no bundler (the prebuilt
  * folder served as it is). Each app (tests/package/bundler-apps/) runs, in Debian's
  * Chromium, speech through Resample -> SileroVAD, a PythonNode, and a node of its
  * own (my-nodes.js, imported by the pipeline worker) that reports the global scope
@@ -23,6 +23,11 @@ const builds = {
   vite: {
     out: 'vite/dist',
     steps: 'cd vite && npx vite build --logLevel warn && cp ../speech.wav dist/',
+  },
+  'vite without the plugin': {
+    out: 'vite-plain/dist',
+    steps:
+      'cd vite-plain && mkdir -p public && cp -r ../node_modules/remotemedia-web/dist/browser public/remotemedia-web && cp ../speech.wav public/ && npx vite build --logLevel warn',
   },
   webpack: {
     out: 'webpack/dist',
