@@ -227,10 +227,15 @@ export class ConnectionGuard {
     }, SUMMARY_MS).unref();
   }
 
+  /** The gateway is closing: connections still to authenticate end now (sessions end on their own). */
   close(): void {
     clearTimeout(this.summary);
     clearInterval(this.sweeper);
-    for (const tracked of this.open.values()) clearTimeout(tracked.timer);
+    for (const tracked of this.open.values()) {
+      if (tracked.timer === undefined) continue;
+      clearTimeout(tracked.timer);
+      tracked.socket.destroy();
+    }
   }
 
   private arm(tracked: Tracked): void {

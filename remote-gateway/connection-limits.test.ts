@@ -333,6 +333,14 @@ describe('connections before authentication', () => {
     });
   });
 
+  it('closing the gateway ends the connections still to authenticate', async () => {
+    const gateway = await startGateway({ port: 0, tokens: [TOKEN], handshakeTimeoutMs: 600_000 });
+    const silent = await silentSockets(gateway.port, '127.0.0.10', 20);
+    await until(() => gateway.connections.connections === 20);
+    await gateway.close();
+    await Promise.all(silent.map((s) => s.closed));
+  });
+
   it('IPv6 addresses count by their /64', () => {
     expect(addressKey('2001:db8:1:2:aaaa::1')).toBe('2001:db8:1:2::/64');
     expect(addressKey('2001:db8:1:2:bbbb:cccc:dddd:eeee')).toBe('2001:db8:1:2::/64');
