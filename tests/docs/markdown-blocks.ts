@@ -5,12 +5,15 @@
  *   <!-- doc-test: skip (why) -->      not run; the reason is listed by the test
  *   <!-- doc-test: browser -->         browser-only code, not run in Node
  *   <!-- doc-test: file <path> -->     written into the doc's workspace, for later blocks
+ *   <!-- doc-test: background (text) --> a shell block that runs for ever (a server): started,
+ *                                        awaited until it prints `text`, ended after the doc
  */
 
 export type Marker =
   | { kind: 'skip'; reason: string }
   | { kind: 'browser'; reason: string }
-  | { kind: 'file'; path: string };
+  | { kind: 'file'; path: string }
+  | { kind: 'background'; ready: string };
 
 export interface CodeBlock {
   /** 1-based line of the opening fence. */
@@ -65,6 +68,14 @@ function markerBefore(lines: string[], fence: number, file: string): { marker?: 
   }
   if (text.startsWith('browser'))
     return { marker: { kind: 'browser', reason: reason ?? 'browser-only code' } };
+  if (text.startsWith('background')) {
+    if (!reason) {
+      throw new Error(
+        `${where}: a background block says what it prints when ready: <!-- doc-test: background (listening on) -->`,
+      );
+    }
+    return { marker: { kind: 'background', ready: reason } };
+  }
   const file_ = /^file\s+(\S+)$/.exec(text);
   if (file_) {
     const path = file_[1]!;
@@ -74,6 +85,6 @@ function markerBefore(lines: string[], fence: number, file: string): { marker?: 
     return { marker: { kind: 'file', path } };
   }
   throw new Error(
-    `${where}: unknown doc-test marker '${text}'; use "skip (reason)", "browser" or "file <path>"`,
+    `${where}: unknown doc-test marker '${text}'; use "skip (reason)", "browser", "file <path>" or "background (ready text)"`,
   );
 }
