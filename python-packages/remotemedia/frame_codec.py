@@ -180,8 +180,7 @@ class _BodyReader:
             text = str(self.view[at : at + n], "utf-8")
         except UnicodeDecodeError:
             raise FrameCodecError(f"body.{what}", "is not valid UTF-8") from None
-        # TextDecoder (what the TypeScript side reads with) drops one leading BOM.
-        return text[1:] if text.startswith("\ufeff") else text
+        return text
 
     def json(self, n: int, what: str) -> Any:
         text = self.utf8(n, what)

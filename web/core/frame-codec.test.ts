@@ -129,6 +129,11 @@ describe('frame codec', () => {
     );
   });
 
+  it('keeps a leading U+FEFF in text: it is what the sender wrote', () => {
+    const frame: Frame = { sequence: 1, data: { kind: 'text', text: '\ufeffx' } };
+    expect(decodeFrame(encodeFrame(frame)).data).toEqual({ kind: 'text', text: '\ufeffx' });
+  });
+
   it('rejects every truncation of a frame', () => {
     fc.assert(
       fc.property(frame, fc.nat(), (f, cut) => {

@@ -96,7 +96,8 @@ function invert<K extends string>(codes: Readonly<Record<K, number>>): Map<numbe
 
 const IS_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const utf8 = new TextEncoder();
-const utf8Strict = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a leading U+FEFF is text the sender wrote, not a marker to drop.
+const utf8Strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 function codecError(path: string, message: string): RemoteMediaError {
   return new RemoteMediaError('frame_codec', `Frame codec: ${path}: ${message}`, { path });
