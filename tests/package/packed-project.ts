@@ -87,6 +87,8 @@ export interface Started {
   waitFor(pattern: RegExp): Promise<RegExpMatchArray>;
   /** Everything written to stderr so far. */
   stderr(): string;
+  /** Settles when the command ends by itself or is stopped: its exit status, or null after a signal. */
+  exited: Promise<number | null>;
   /** SIGTERM, then waits for the exit. */
   stop(): Promise<void>;
 }
@@ -106,7 +108,7 @@ export function start(
     lines.push(line);
     for (const wake of waiters) wake();
   });
-  const exited = new Promise<void>((done) => child.once('exit', () => done()));
+  const exited = new Promise<number | null>((done) => child.once('exit', (status) => done(status)));
   void exited.then(() => {
     for (const wake of waiters) wake();
   });
@@ -129,6 +131,7 @@ export function start(
       });
     },
     stderr: () => errors,
+    exited,
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       await exited;
