@@ -41,7 +41,7 @@ import {
 } from './gateway-limits.ts';
 import { GatewaySession } from './gateway-session.ts';
 import { type GatewayAuthority, gatewayAuthenticator } from './gateway-tokens.ts';
-import { gatewayLogger, type LogOptions, tokenFingerprint } from './log.ts';
+import { gatewayLogger, type Logger, type LogOptions, tokenFingerprint } from './log.ts';
 import { GatewayMetrics } from './metrics.ts';
 import { type PythonExecutorOptions, PythonPool } from './python-process.ts';
 import type { SandboxOptions } from './python-sandbox.ts';
@@ -118,6 +118,8 @@ export interface Gateway {
   readonly adminUrl: string | undefined;
   /** Connections and their limits, before authentication. */
   readonly connections: ConnectionGuard;
+  /** The gateway's logger (log.ts), for its host's own lines (the last-resort handler). */
+  readonly log: Logger;
   close(): Promise<void>;
 }
 
@@ -515,6 +517,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     containers,
     adminUrl: admin?.url,
     connections: guard,
+    log,
     async close() {
       guard.close();
       await admin?.close();

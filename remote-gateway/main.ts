@@ -321,7 +321,12 @@ const gateway = await startGateway(options).catch((error: Error) => {
   process.exit(1);
 });
 // No fault may end the process: what escapes every session is logged and counted.
-installLastResort(gateway.metrics);
+installLastResort(gateway.metrics, (event, error) =>
+  gateway.log.error(
+    { event, err: error },
+    `gateway: ${event} (a bug: it should have failed one session)`,
+  ),
+);
 console.log(`RemoteMedia gateway on ${gateway.url}`);
 if (madeUpToken) console.log(`token (made up for this run): ${madeUpToken}`);
 const stop = () => void gateway.close().then(() => process.exit(0));
