@@ -137,6 +137,9 @@ export class PythonProcess {
     };
     this.child.stderr!.on('data', log);
     if (fds) this.child.stdout!.on('data', log);
+    // A stream 'error' without a listener would be thrown: the exit says what happened.
+    this.child.stderr!.on('error', () => {});
+    this.child.stdout?.on('error', () => {});
     this.child.on('error', (error) =>
       this.fail(`could not start ${command.file}: ${error.message}`),
     );
