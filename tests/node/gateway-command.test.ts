@@ -1,0 +1,47 @@
+/**
+ * The gateway command's flags and their documentation agree: every flag
+ * `remotemedia-gateway --help` lists (each with its REMOTEMEDIA_GATEWAY_ variable)
+ * is in docs/gateway.md, and every flag the doc names exists.
+ */
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const exec = promisify(execFile);
+
+async function helpFlags(): Promise<Map<string, string>> {
+  const { stdout } = await exec('node', ['--import', 'tsx', 'remote-gateway/main.ts', '--help'], {
+    cwd: ROOT,
+  });
+  const flags = new Map<string, string>();
+  for (const line of stdout.split('\n')) {
+    const match = /^ {2}--([a-z-]+)\b.*?\s(REMOTEMEDIA_GATEWAY_\w+)\s/.exec(line);
+    if (match) flags.set(match[1]!, match[2]!);
+  }
+  return flags;
+}
+
+describe('remotemedia-gateway flags', () => {
+  it('--help gives each flag the variable named by the rule', async () => {
+    const flags = await helpFlags();
+    expect(flags.size).toBeGreaterThan(10);
+    for (const [flag, variable] of flags) {
+      expect(variable).toBe(`REMOTEMEDIA_GATEWAY_${flag.toUpperCase().replaceAll('-', '_')}`);
+    }
+  });
+
+  it('docs/gateway.md documents exactly the flags the command has', async () => {
+    const flags = await helpFlags();
+    const doc = readFileSync(join(ROOT, 'docs/gateway.md'), 'utf8');
+    // The flag tables' first column: `--flag`, or two flags in one row.
+    const documented = new Set<string>();
+    for (const row of doc.split('\n').filter((line) => line.startsWith('| `--'))) {
+      const cell = row.split('|')[1]!;
+      for (const [, flag] of cell.matchAll(/`--([a-z-]+)`/g)) documented.add(flag!);
+    }
+    expect([...documented].sort()).toEqual([...flags.keys()].sort());
+  });
+});
