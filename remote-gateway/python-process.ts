@@ -1,11 +1,13 @@
 /**
  * The gateway's CPython executor: each PythonNode instance gets its own python3
- * process running `remotemedia.node_runner`, spoken to over its pipes (see that
- * module for the protocol). A pool keeps spare processes started so a new node does
- * not wait for the interpreter. A process that dies, or overruns its call deadline
- * (it is killed), fails its session with an error that says so; it is never reused,
- * and the pool starts a replacement. The container executor runs the same runner
- * through `docker run -i` (container-executor.ts).
+ * process running `remotemedia.node_runner`, spoken to over pipes of the protocol's
+ * own (fds 3 and 4; see that module for the protocol), so a node's stdout is only a
+ * log. A pool keeps spare processes started so a new node does not wait for the
+ * interpreter. A process that dies, overruns its call deadline or breaks the pipe
+ * protocol (it is killed: runner-pipe.ts parses what it writes, trusting nothing)
+ * fails its session with a `worker_lost` error that says so; it is never reused, and
+ * the pool starts a replacement. The container executor runs the same runner through
+ * `docker run -i` (container-executor.ts), over stdin/stdout.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
