@@ -385,6 +385,28 @@ class Bomb(Node):
     expect(result.forked).toBeLessThan(SANDBOX_PROCESSES);
   });
 
+  it('without bubblewrap, client code is refused with the reason, and nothing is started for it', async () => {
+    const bare = await startGateway({
+      port: 0,
+      tokenSecret: SECRET,
+      containers: false,
+      sandbox: { bwrap: join(work, 'no-such-bwrap') },
+      python: { spares: 0 },
+    });
+    try {
+      expect(bare.sandboxed).toBeUndefined();
+      const token = await mint({ clientCode: true });
+      const error = await refusal(
+        client(token, bare).execute(pythonNode({ source: PROBE }), RuntimeData.json({})),
+      );
+      expect(error).toMatchObject({ kind: 'usage' });
+      expect(error.message).toContain('no-such-bwrap not found');
+      expect(bare.python.running).toEqual([]);
+    } finally {
+      await bare.close();
+    }
+  });
+
   it('a pickle runs with the grant (sandboxed, where the gateway unpickles)', async () => {
     const pickled = execFileSync(
       '/usr/bin/python3',

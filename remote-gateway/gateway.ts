@@ -44,7 +44,7 @@ import { type GatewayAuthority, gatewayAuthenticator } from './gateway-tokens.ts
 import { gatewayLogger, type Logger, type LogOptions, tokenFingerprint } from './log.ts';
 import { GatewayMetrics } from './metrics.ts';
 import { type PythonExecutorOptions, PythonPool } from './python-process.ts';
-import type { SandboxOptions } from './python-sandbox.ts';
+import { type SandboxOptions, sandboxUnavailable } from './python-sandbox.ts';
 
 /**
  * Connection limits (connection-guard.ts), session ceilings (gateway-limits.ts) and
@@ -171,8 +171,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     ],
   });
   // Only signed tokens can allow client code: their CPython runs in bubblewrap.
+  // Without bubblewrap no client code runs at all (refused with the reason).
+  const sandboxMissing =
+    options.tokenSecret === undefined ? undefined : sandboxUnavailable(options.sandbox);
+  if (sandboxMissing) log.warn({ event: 'no_sandbox' }, sandboxMissing);
   const sandboxed =
-    options.tokenSecret === undefined
+    options.tokenSecret === undefined || sandboxMissing
       ? undefined
       : new PythonPool(
           { ...options.python, ...pools, spares: options.python?.spares ?? 1, allowPickle },
@@ -335,7 +339,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     let opened: GatewaySession;
     try {
       const chosen = permit.sandboxed ? sandboxedRunner : runner;
-      if (!chosen) throw new RemoteMediaError('unauthorized', 'client code needs a sandbox');
+      if (!chosen) {
+        throw new RemoteMediaError(
+          'usage',
+          `this gateway cannot run client code: ${sandboxMissing ?? 'it has no token secret'}`,
+        );
+      }
       opened = await GatewaySession.open(ws, chosen, island, limits, metrics, {
         clientMaxMessage: clientMaxOf(message),
         resumable: message.resume === true,

@@ -14,7 +14,7 @@
  * nobody, not to root. bwrap keeps inherited file descriptors, so the runner's
  * pipes pass through unchanged.
  */
-import { lstatSync, readlinkSync, realpathSync } from 'node:fs';
+import { accessSync, constants, lstatSync, readlinkSync, realpathSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { RunnerCommand } from './python-process.ts';
 
@@ -126,6 +126,31 @@ export function sandboxedCommand(
     cwd: '/',
     label: `the sandboxed ${command.label.replace(/^the /, '')}`,
   };
+}
+
+/**
+ * Why client code cannot be sandboxed here (a tool missing), or undefined when it
+ * can. The gateway then refuses client code with this reason instead of starting
+ * processes that would fail.
+ */
+export function sandboxUnavailable(options: SandboxOptions = {}): string | undefined {
+  const tools = [options.bwrap ?? '/usr/bin/bwrap'];
+  if (process.getuid?.() === 0) {
+    tools.push(options.setpriv ?? '/usr/bin/setpriv', options.prlimit ?? '/usr/bin/prlimit');
+  }
+  const missing = tools.filter((tool) => !isExecutable(tool));
+  return missing.length === 0
+    ? undefined
+    : `${missing.join(', ')} not found: client code runs only under bubblewrap (Debian: apt-get install bubblewrap util-linux)`;
+}
+
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function realpathOrSelf(path: string): string {
