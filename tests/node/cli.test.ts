@@ -285,6 +285,55 @@ describe('remotemedia CLI', () => {
     expect(stdout).toContain('PythonNode');
   });
 
+  it('runs node types of its own from --nodes modules, the format the gateway and the worker load', () => {
+    const dir = scratch();
+    const module = join(dir, 'my-nodes.mjs');
+    // A node module needs no import: a definition is a type, a Standard Schema and create().
+    writeFileSync(
+      module,
+      `const anyParams = { '~standard': { version: 1, vendor: 'test', validate: (value) => ({ value: value ?? {} }) } };
+export default [{
+  type: 'Shout',
+  params: anyParams,
+  create: () => ({ process: (input) => ({ kind: 'text', text: String(input.value).toUpperCase() + '!' }) }),
+}];
+`,
+    );
+    const manifest = join(dir, 'shout.json');
+    writeFileSync(
+      manifest,
+      JSON.stringify({
+        version: 'v1',
+        metadata: { name: 'shout' },
+        nodes: [{ id: 'shout', node_type: 'Shout', params: {} }],
+      }),
+    );
+    const { status, stdout, stderr } = cli([
+      'run',
+      manifest,
+      '-i',
+      '["hi", "there"]',
+      '--nodes',
+      module,
+    ]);
+    expect(stderr).toBe('');
+    expect(status).toBe(0);
+    expect(lines(stdout)).toEqual([
+      { node: 'shout', kind: 'text', text: 'HI!' },
+      { node: 'shout', kind: 'text', text: 'THERE!' },
+    ]);
+    expect(cli(['nodes', '--nodes', module]).stdout).toContain('Shout');
+    expect(cli(['validate', manifest, '--nodes', module]).status).toBe(0);
+    expect(cli(['validate', manifest]).stderr).toContain("unknown node type 'Shout'");
+
+    const empty = join(dir, 'empty.mjs');
+    writeFileSync(empty, 'export const answer = 42;\n');
+    const bad = cli(['run', manifest, '-i', '1', '--nodes', empty]);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+    expect(bad.stderr).toContain('empty.mjs: exports no array of node definitions');
+  });
+
   it('answers an unknown flag with one line and exit 2, never a stack trace', () => {
     for (const args of [
       ['run', 'examples/manifests/calculator.json', '--frobnicate'],
@@ -298,7 +347,7 @@ describe('remotemedia CLI', () => {
       expect(stderr).not.toMatch(/\n\s+at /);
     }
     expect(cli(['run', 'm.json', '--frobnicate']).stderr).toBe(
-      "remotemedia run: unknown option '--frobnicate'; it takes --input, --frame-ms, --realtime, --out-dir, --python, --help (see remotemedia run --help)\n",
+      "remotemedia run: unknown option '--frobnicate'; it takes --input, --frame-ms, --realtime, --out-dir, --python, --nodes, --help (see remotemedia run --help)\n",
     );
     expect(cli(['run', 'm.json', '--frame-ms', 'soon']).stderr).toContain(
       "--frame-ms must be a number of milliseconds in (0, 10000], not 'soon'",
@@ -316,7 +365,14 @@ describe('remotemedia CLI', () => {
       expect(all.stdout).toContain(`remotemedia ${name}`);
     const run = cli(['run', '--help']);
     expect(run.status).toBe(0);
-    for (const flag of ['--input', '--frame-ms', '--realtime', '--out-dir', '--python']) {
+    for (const flag of [
+      '--input',
+      '--frame-ms',
+      '--realtime',
+      '--out-dir',
+      '--python',
+      '--nodes',
+    ]) {
       expect(run.stdout).toContain(flag);
     }
     expect(cli(['validate', '-h']).stdout).toContain('Usage: remotemedia validate');

@@ -8,6 +8,8 @@ import { RemoteMediaError } from '../core/internal.ts';
 
 interface Flag {
   type: 'string' | 'boolean';
+  /** May be given more than once (a list). */
+  multiple?: boolean;
   short?: string;
   value?: string;
   help: string;
@@ -18,6 +20,14 @@ const PYTHON_FLAG: Flag = {
   type: 'string',
   value: 'path',
   help: 'the CPython that runs PythonNode (default: $REMOTEMEDIA_PYTHON or /usr/bin/python3)',
+};
+
+/** Custom node types, as the gateway's --nodes and createRuntime({ nodeModules }) take them. */
+const NODES_FLAG: Flag = {
+  type: 'string',
+  multiple: true,
+  value: 'module.js',
+  help: 'an ES module whose default export is an array of node definitions (defineNode); may be given more than once',
 };
 
 const COMMANDS = {
@@ -44,18 +54,19 @@ const COMMANDS = {
         help: 'write audio outputs there as WAV files, one JSON line naming each file (created if missing)',
       },
       python: PYTHON_FLAG,
+      nodes: NODES_FLAG,
       help: { type: 'boolean', short: 'h', help: 'this help' },
     },
   },
   validate: {
     args: '<manifest.json>...',
     summary: 'Checks manifests without running them and prints every problem with its path.',
-    flags: { help: { type: 'boolean', short: 'h', help: 'this help' } },
+    flags: { nodes: NODES_FLAG, help: { type: 'boolean', short: 'h', help: 'this help' } },
   },
   nodes: {
     args: '',
     summary: 'Lists the node types this command can run.',
-    flags: { help: { type: 'boolean', short: 'h', help: 'this help' } },
+    flags: { nodes: NODES_FLAG, help: { type: 'boolean', short: 'h', help: 'this help' } },
   },
 } satisfies Record<string, { args: string; summary: string; flags: Record<string, Flag> }>;
 
@@ -71,9 +82,10 @@ export type Command =
       realtime: boolean;
       outDir?: string;
       python: string;
+      nodeModules: string[];
     }
-  | { name: 'validate'; manifests: string[] }
-  | { name: 'nodes' };
+  | { name: 'validate'; manifests: string[]; nodeModules: string[] }
+  | { name: 'nodes'; nodeModules: string[] };
 
 export function usage(): string {
   const lines = Object.entries(COMMANDS).map(
@@ -114,15 +126,16 @@ export function parseCommand(
   const { values, positionals } = parseFlags(command, rest);
   if (values.help) return { name: 'help', text: commandHelp(command) };
   const where = `remotemedia ${command}`;
+  const nodeModules = (values.nodes as string[] | undefined) ?? [];
   switch (command) {
     case 'nodes':
       if (positionals.length > 0)
         throw usageError(`${where} takes no arguments (found ${positionals.join(' ')})`);
-      return { name: 'nodes' };
+      return { name: 'nodes', nodeModules };
     case 'validate':
       if (positionals.length === 0)
         throw usageError(`${where} needs a manifest file (see ${where} --help)`);
-      return { name: 'validate', manifests: positionals };
+      return { name: 'validate', manifests: positionals, nodeModules };
     case 'run': {
       const [manifest, ...extra] = positionals;
       if (manifest === undefined)
@@ -143,6 +156,7 @@ export function parseCommand(
         outDir: values['out-dir'] as string | undefined,
         python:
           (values.python as string | undefined) ?? env.REMOTEMEDIA_PYTHON ?? '/usr/bin/python3',
+        nodeModules,
       };
     }
   }
@@ -153,7 +167,11 @@ function parseFlags(command: CommandName, args: string[]) {
   const options = Object.fromEntries(
     Object.entries(flags).map(([flag, f]) => [
       flag,
-      f.short ? { type: f.type, short: f.short } : { type: f.type },
+      {
+        type: f.type,
+        ...(f.short ? { short: f.short } : {}),
+        ...(f.multiple ? { multiple: true } : {}),
+      },
     ]),
   );
   try {

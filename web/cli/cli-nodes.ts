@@ -2,9 +2,13 @@
  * The node types `remotemedia` runs beyond the core's built-ins: SileroVAD with
  * its Node assets, and PythonNode under CPython through the gateway's node runner
  * (the same PythonPool, so a PythonNode behaves alike on the command line and on a
- * gateway). No process starts until a PythonNode does.
+ * gateway), and the node modules given with --nodes. No process starts until a
+ * PythonNode does.
  */
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { AnyNodeDefinition } from '../core/internal.ts';
+import { importNodeModule } from '../core/node-module.ts';
 import { nodeSileroAssets } from '../nodes/silero-assets-node.ts';
 import { createSileroVad } from '../nodes/silero-vad.ts';
 import { PythonPool } from '../../remote-gateway/python-process.ts';
@@ -15,11 +19,26 @@ export interface CliNodes {
   close(): void;
 }
 
-export function cliNodes(options: { python: string }): CliNodes {
+/**
+ * The node set of one command: the CLI's own nodes and those of each node module
+ * (`--nodes`, a path or a URL). A module that does not load, or exports no node
+ * definitions, is a `usage` error naming it.
+ */
+export async function cliNodes(options: {
+  python: string;
+  nodeModules?: readonly string[];
+}): Promise<CliNodes> {
+  const custom = await Promise.all(
+    (options.nodeModules ?? []).map((module) => importNodeModule(moduleUrl(module))),
+  );
   // No spares: a command runs once, so a process is started when a node needs it.
   const pool = new PythonPool({ python: options.python, spares: 0 });
   return {
-    nodes: [createSileroVad(nodeSileroAssets), pool.nodeDefinition()],
+    nodes: [createSileroVad(nodeSileroAssets), pool.nodeDefinition(), ...custom.flat()],
     close: () => pool.close(),
   };
+}
+
+function moduleUrl(module: string): string {
+  return /^(file|https?|data):/.test(module) ? module : pathToFileURL(resolve(module)).href;
 }

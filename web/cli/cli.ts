@@ -21,10 +21,10 @@ export async function main(args: string[], io: Io): Promise<number> {
         io.stdout(command.text);
         return 0;
       case 'nodes':
-        listNodes(io);
+        await listNodes(command.nodeModules, io);
         return 0;
       case 'validate': {
-        const errors = validateCommand(command.manifests, io);
+        const errors = await validateCommand(command, io);
         for (const error of errors) report(error, io);
         return errors.length > 0 ? 1 : 0;
       }
@@ -37,8 +37,11 @@ export async function main(args: string[], io: Io): Promise<number> {
   }
 }
 
-function listNodes(io: Io): void {
-  const nodes = cliNodes({ python: io.env.REMOTEMEDIA_PYTHON ?? '/usr/bin/python3' });
+async function listNodes(nodeModules: readonly string[], io: Io): Promise<void> {
+  const nodes = await cliNodes({
+    python: io.env.REMOTEMEDIA_PYTHON ?? '/usr/bin/python3',
+    nodeModules,
+  });
   const { registry } = new PipelineRunner({ nodes: nodes.nodes });
   for (const type of registry.types()) {
     const definition = registry.get(type)!;

@@ -25,7 +25,7 @@ export interface Io {
 type RunCommand = Extract<Command, { name: 'run' }>;
 
 export async function runCommand(command: RunCommand, io: Io): Promise<void> {
-  const nodes = cliNodes({ python: command.python });
+  const nodes = await cliNodes(command);
   const sink = new OutputSink((record) => io.stdout(JSON.stringify(record)), command.outDir);
   try {
     const runner = new PipelineRunner({ nodes: nodes.nodes });
@@ -63,11 +63,17 @@ export async function runCommand(command: RunCommand, io: Io): Promise<void> {
 }
 
 /** Prints `<file>: valid (n nodes)` for each good manifest; returns the invalid ones' errors. */
-export function validateCommand(manifests: readonly string[], io: Io): unknown[] {
-  const nodes = cliNodes({ python: io.env.REMOTEMEDIA_PYTHON ?? '/usr/bin/python3' });
+export async function validateCommand(
+  command: Extract<Command, { name: 'validate' }>,
+  io: Io,
+): Promise<unknown[]> {
+  const nodes = await cliNodes({
+    python: io.env.REMOTEMEDIA_PYTHON ?? '/usr/bin/python3',
+    nodeModules: command.nodeModules,
+  });
   const runner = new PipelineRunner({ nodes: nodes.nodes });
   const errors: unknown[] = [];
-  for (const path of manifests) {
+  for (const path of command.manifests) {
     try {
       const prepared = prepareFile(runner, path);
       const count = prepared.manifest.nodes.length;
