@@ -221,6 +221,43 @@ describe('a token without the client-code grant', () => {
   });
 });
 
+describe("the node host's own check (node_host.py), for hosts that set REMOTEMEDIA_CLASS_MODULES", () => {
+  const load = (classPath: string, modules: string | undefined) =>
+    spawnSync(
+      '/usr/bin/python3',
+      [
+        '-c',
+        'import sys; from remotemedia.node_host import _load_class, NodeSpecError\n' +
+          'try:\n    _load_class({"class": sys.argv[1]}); print("loaded")\n' +
+          'except NodeSpecError as e:\n    print("refused:", e)',
+        classPath,
+      ],
+      {
+        env: {
+          PYTHONPATH: `${PACKAGES}:${work}`,
+          ...(modules === undefined ? {} : { REMOTEMEDIA_CLASS_MODULES: modules }),
+        },
+        encoding: 'utf8',
+      },
+    ).stdout.trim();
+
+  it('refuses a module outside the list before importing it, and a loaded non-Node like os:system', () => {
+    rmSync(marker, { force: true });
+    expect(load('marker_mod:Marked', 'remotemedia')).toMatch(
+      /^refused: 'marker_mod:Marked': module 'marker_mod' is not one this host imports/,
+    );
+    expect(existsSync(marker)).toBe(false);
+    expect(load('os:system', 'remotemedia')).toBe(
+      "refused: os has no Node subclass named 'system'",
+    );
+    expect(load('os:system()', undefined)).toMatch(/^refused: 'os:system\(\)' is not a class path/);
+    expect(load('remotemedia.nodes:CalculatorNode', 'remotemedia')).toBe('loaded');
+    // Without the list, the module is imported (the gateway's check came first).
+    expect(load('marker_mod:Marked', undefined)).toBe('loaded');
+    expect(existsSync(marker)).toBe(true);
+  });
+});
+
 describe('tokens the gateway refuses with unauthorized', () => {
   it('an expired token', async () => {
     const token = await mint({ nodeTypes: ['*'] }, new Date(Date.now() - 60_000));
