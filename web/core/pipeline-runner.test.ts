@@ -57,11 +57,13 @@ describe('PipelineRunner', () => {
     ).rejects.toMatchObject({ kind: 'invalid_data', path: 'samples.length' });
   });
 
-  it('implements PipelineTransport: execute and stream', async () => {
-    expect(await runner.execute(pipelineCases[1]!.manifest, RuntimeData.json(0))).toEqual(
+  it('runs with the original names only: executeUnary and createStreamSession', async () => {
+    expect(await runner.executeUnary(pipelineCases[1]!.manifest, RuntimeData.json(0))).toEqual(
       RuntimeData.json(5),
     );
-    const session = await runner.stream(pipelineCases[1]!.manifest);
+    // The transport interface's names are the transports' (Runtime, RemoteProxyClient).
+    expect('execute' in runner || 'stream' in runner).toBe(false);
+    const session = await runner.createStreamSession(pipelineCases[1]!.manifest);
     await session.sendInput(RuntimeData.json(1));
     expect(await session.recvOutput()).toEqual({ nodeId: 'pass2', data: RuntimeData.json(6) });
     await session.close();

@@ -1,7 +1,9 @@
 /**
  * PipelineRunner: runs manifests in this thread. It is the engine behind every
- * transport — a browser worker, the gateway and the CLI each hold one — and is
- * itself the in-process PipelineTransport.
+ * transport — a browser worker, the gateway and the CLI each hold one. As in the
+ * original, it runs with executeUnary and createStreamSession; the transports
+ * around it (Runtime, RemoteProxyClient) offer PipelineTransport's execute and
+ * stream. One name per way to run: no aliases.
  */
 import type { Manifest } from './manifest.ts';
 import { PreparedPipeline, validateManifest } from './manifest-validation.ts';
@@ -11,14 +13,7 @@ import { createDefaultRegistry } from './nodes/builtin-nodes.ts';
 import { PipelineSession, type PipelineSessionOptions } from './pipeline-session.ts';
 import type { RuntimeData } from './runtime-data.ts';
 import { canRunSynchronously, runSynchronously } from './sync-executor.ts';
-import {
-  type PipelineTransport,
-  onlyOutput,
-  runThrough,
-  type SessionOptions,
-  type SessionOutput,
-  type StreamSession,
-} from './transport.ts';
+import { onlyOutput, runThrough, type SessionOptions, type SessionOutput } from './transport.ts';
 
 /** A manifest as an object, as JSON text, or already prepared by PipelineRunner.prepare. */
 export type ManifestSource = Manifest | string | PreparedPipeline | Record<string, unknown>;
@@ -33,7 +28,7 @@ export interface PipelineRunnerOptions {
 /** How many manifest texts PipelineRunner keeps validated. */
 const PREPARED_TEXT_CACHE = 64;
 
-export class PipelineRunner implements PipelineTransport {
+export class PipelineRunner {
   readonly registry: NodeRegistry;
   /**
    * Validated pipelines by manifest JSON text. Clients of the original API send the
@@ -120,17 +115,5 @@ export class PipelineRunner implements PipelineTransport {
   /** Whether executeBatchSync can run this pipeline. */
   canExecuteSync(manifest: ManifestSource): boolean {
     return canRunSynchronously(this.prepare(manifest));
-  }
-
-  execute(
-    manifest: ManifestSource,
-    input: RuntimeData,
-    options?: SessionOptions,
-  ): Promise<RuntimeData> {
-    return this.executeUnary(manifest, input, options);
-  }
-
-  stream(manifest: ManifestSource, options?: SessionOptions): Promise<StreamSession> {
-    return this.createStreamSession(manifest, options);
   }
 }

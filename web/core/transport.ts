@@ -1,7 +1,9 @@
 /**
- * The transport-agnostic session API. PipelineRunner implements it in-process;
- * worker, WebSocket and Python transports implement the same interfaces, so code
- * written against PipelineTransport runs on any of them.
+ * The transport-agnostic session API. The worker runtime (Runtime), the gateway
+ * client (RemoteProxyClient) and the Python transports implement PipelineTransport
+ * around a PipelineRunner (whose own calls keep the original's names,
+ * executeUnary and createStreamSession), so code written against
+ * PipelineTransport runs on any of them.
  */
 
 import { RemoteMediaError } from './errors.ts';
