@@ -349,6 +349,12 @@ export default [{
     expect(cli(['run', 'm.json', '--frobnicate']).stderr).toBe(
       "remotemedia run: unknown option '--frobnicate'; it takes --input, --frame-ms, --realtime, --out-dir, --python, --nodes, --help (see remotemedia run --help)\n",
     );
+    expect(cli(['run', 'm.json', '-i']).stderr).toBe(
+      'remotemedia run: --input needs a value (see remotemedia run --help)\n',
+    );
+    expect(cli(['run', 'm.json', '--realtime=yes']).stderr).toBe(
+      'remotemedia run: --realtime takes no value\n',
+    );
     expect(cli(['run', 'm.json', '--frame-ms', 'soon']).stderr).toContain(
       "--frame-ms must be a number of milliseconds in (0, 10000], not 'soon'",
     );

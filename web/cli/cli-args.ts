@@ -179,7 +179,8 @@ function parseFlags(command: CommandName, args: string[]) {
   } catch (error) {
     // node:util's messages are long and speak of its own syntax: say it our way, in one line.
     const message = (error as Error).message;
-    const flag = /'(-[^' <]*)/.exec(message)?.[1] ?? '';
+    // "Option '-i, --input <value>' argument missing": the long name says most.
+    const flag = /'(?:-\w, )?(--?[^' <,]+)/.exec(message)?.[1] ?? '';
     const known = Object.keys(flags)
       .map((f) => `--${f}`)
       .join(', ');
