@@ -113,8 +113,6 @@ class FrameCodecChecksTest(unittest.TestCase):
 
     def test_json_is_json_as_the_runtime_reads_it(self):
         json_frame = encode_frame(RuntimeData.json(1))
-        for text in (b"NaN", b"Infinity", b"[1,]"):
+        # A byte-order mark is kept as text (TextDecoder ignoreBOM), and JSON refuses it.
+        for text in (b"NaN", b"Infinity", b"[1,]", b"\xef\xbb\xbf7"):
             self.refused(_reframed(json_frame, lambda c, t=text: c.__setitem__(slice(24, None), t)), "body.json")
-        # TextDecoder drops a leading byte-order mark; so does this codec.
-        _, data = decode_frame(_reframed(json_frame, lambda c: c.__setitem__(slice(24, None), b"\xef\xbb\xbf7")))
-        self.assertEqual(data.value, 7)
