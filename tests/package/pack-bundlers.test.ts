@@ -10,11 +10,13 @@ import { serveStatic } from './static-server.ts';
 /**
  * The tarball as a user installs it, in a project outside the repository, built by
  * each bundler the docs name (docs/embedding.md): Vite with the remotemedia-web/vite
- * plugin and without it, webpack 5, esbuild (with the prebuilt build) and no bundler (the prebuilt
- * folder served as it is). Each app (tests/package/bundler-apps/) runs, in Debian's
- * Chromium, speech through Resample -> SileroVAD, a PythonNode, and a node of its
- * own (my-nodes.js, imported by the pipeline worker) that reports the global scope
- * it ran in. Every build is served by a plain static server with COOP/COEP only.
+ * plugin and without it, webpack 5, esbuild (with the prebuilt build) and no
+ * bundler (the prebuilt folder served as it is). Each app (tests/package/
+ * bundler-apps/) runs, in Debian's Chromium, speech through Resample -> SileroVAD,
+ * a PythonNode, and a node of its own (my-nodes.js, imported by the pipeline
+ * worker) that reports the global scope it ran in, and opens the playback sink
+ * (both AudioWorklets). Every build is served by a plain static server with
+ * COOP/COEP only.
  */
 const APPS = join(import.meta.dirname, 'bundler-apps');
 
@@ -72,6 +74,8 @@ interface AppResult {
   error?: string;
   crossOriginIsolated: boolean;
   pageScope: string;
+  /** The playback context's state once its worklets loaded. */
+  worklets: string;
   events: string[];
   segments: { rate: number; ms: number }[];
   mine: { nodeId: string; input: number; scope: string }[];
@@ -99,6 +103,7 @@ describe('the packed tarball in a project of its own, per bundler', () => {
         const result = JSON.parse((await page.textContent('#result'))!) as AppResult;
         expect(result.error).toBeUndefined();
         expect(result.crossOriginIsolated).toBe(true);
+        expect(result.worklets).toBe('running');
         // Two espeak-ng sentences: two segments of 16 kHz audio, each framed by events.
         expect(result.events).toEqual(['speech_start', 'speech_end', 'speech_start', 'speech_end']);
         expect(result.segments.map((s) => s.rate)).toEqual([16000, 16000]);

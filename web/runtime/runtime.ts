@@ -221,9 +221,15 @@ export class Runtime implements PipelineTransport {
       const worker =
         this.options.createWorker?.() ?? defaultPipelineWorker(this.workerConfig.assetsBase);
       const link = await WorkerLink.start(worker, 'pipeline');
-      await link.call(
-        (link.host as unknown as Remote<PipelineWorkerApi>).configure(this.workerConfig),
-      );
+      try {
+        await link.call(
+          (link.host as unknown as Remote<PipelineWorkerApi>).configure(this.workerConfig),
+        );
+      } catch (error) {
+        // A node module that does not load: this worker is of no use, end it.
+        link.terminate();
+        throw error;
+      }
       const names = new Set(await link.call(link.host.nodeNames()));
       this.planner = new RuntimePlanner(
         this.main,

@@ -2,7 +2,8 @@
  * What every bundler app of tests/package/pack-bundlers.test.ts runs, given the
  * module it imported ('remotemedia-web', 'remotemedia-web/browser' or the prebuilt
  * file): speech through Resample -> SileroVAD, then a PythonNode -> WhereAmI (the
- * app's own node, in the pipeline worker). The result goes into #result as JSON.
+ * app's own node, in the pipeline worker), then opens the playback sink (its
+ * AudioWorklets). The result goes into #result as JSON.
  */
 export async function runChecks(rm, runtimeOptions) {
   const out = document.getElementById('result');
@@ -56,9 +57,15 @@ export async function runChecks(rm, runtimeOptions) {
       [1, 2, 3].map((n) => rm.RuntimeData.json(n)),
     );
     runtime.dispose();
+    // The playback sink loads both AudioWorklets (as the bundler emitted them) and
+    // makes a node of the playback processor: that fails if either did not load.
+    const playback = await rm.AudioPlayback.open({ sampleRate: 16000 });
+    const worklets = playback.context.state;
+    await playback.close();
     out.textContent = JSON.stringify({
       crossOriginIsolated,
       pageScope: globalThis.constructor.name,
+      worklets,
       events,
       segments,
       mine: pyOutputs.map((o) => ({ nodeId: o.nodeId, ...o.data.value })),
