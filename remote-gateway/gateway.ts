@@ -480,9 +480,15 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     ws.on('error', () => ws.terminate());
   };
 
-  await new Promise<void>((resolve) =>
-    server.listen(options.port ?? 8765, options.host ?? '127.0.0.1', resolve),
-  );
+  // A port in use (or a host not on this machine) rejects startGateway: the command
+  // says so in one line, a program can catch it; no 'error' event goes unheard.
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 8765, options.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
   const { port } = server.address() as AddressInfo;
   const scheme = options.tls ? 'wss' : 'ws';
   const admin: AdminListener | undefined =

@@ -1,10 +1,12 @@
 /**
  * The gateway command's flags and their documentation agree: every flag
  * `remotemedia-gateway --help` lists (each with its REMOTEMEDIA_GATEWAY_ variable)
- * is in docs/gateway.md, and every flag the doc names exists.
+ * is in docs/gateway.md, and every flag the doc names exists. Mistakes and a
+ * gateway that cannot start are one line each, never a stack trace.
  */
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -43,5 +45,31 @@ describe('remotemedia-gateway flags', () => {
       for (const [, flag] of cell.matchAll(/`--([a-z-]+)`/g)) documented.add(flag!);
     }
     expect([...documented].sort()).toEqual([...flags.keys()].sort());
+  });
+
+  it('a bad value is one line and exit 2; a port in use is one line and exit 1', async () => {
+    const gateway = (...args: string[]) =>
+      exec('node', ['--import', 'tsx', 'remote-gateway/main.ts', ...args], { cwd: ROOT }).then(
+        () => ({ code: 0, stderr: '' }),
+        (error: { code: number; stderr: string }) => error,
+      );
+    const badPort = await gateway('--port', 'eighty');
+    expect(badPort.code).toBe(2);
+    expect(badPort.stderr.trim().split('\n')).toEqual([
+      'remotemedia-gateway: --port "eighty": expected a whole number >= 0 (see --help)',
+    ]);
+
+    const taken = createServer();
+    await new Promise<void>((listening) => taken.listen(0, '127.0.0.1', listening));
+    try {
+      const { port } = taken.address() as { port: number };
+      const inUse = await gateway('--port', String(port), '--token', 'a-static-token');
+      expect(inUse.code).toBe(1);
+      expect(inUse.stderr.trim().split('\n')).toEqual([
+        expect.stringMatching(/^remotemedia-gateway: cannot start: .*EADDRINUSE/),
+      ]);
+    } finally {
+      taken.close();
+    }
   });
 });
