@@ -4,6 +4,7 @@
  * killed at once with `worker_lost: protocol violation (…)` — its session fails,
  * the gateway stays up, the last-resort handler never runs.
  */
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { type Manifest, RuntimeData } from '../web/core/internal.ts';
@@ -124,7 +125,7 @@ describe('ResponseReader', () => {
   };
 
   it('gives the same responses whatever the chunking, one byte at a time included', () => {
-    const items = [new Uint8Array(0), Uint8Array.from({ length: 70_000 }, (_, i) => i & 0xff)];
+    const items = [new Uint8Array(0), Uint8Array.from({ length: 9_000 }, (_, i) => i & 0xff)];
     const report = new TextEncoder().encode(
       JSON.stringify({ type: 'ValueError', message: 'no', traceback: 'tb' }),
     );
@@ -144,6 +145,31 @@ describe('ResponseReader', () => {
       ]);
       expect(reader.pendingBytes).toBe(0);
     }
+  });
+
+  it('whatever a worker writes, it only ever refuses with a PipeProtocolError, holding at most an item', () => {
+    const small = { maxItemBytes: 4096, maxResponseBytes: 16384, maxItems: 8 };
+    fc.assert(
+      fc.property(
+        fc.array(fc.uint8Array({ maxLength: 600 }), { maxLength: 40 }),
+        fc.boolean(),
+        (chunks, framed) => {
+          const reader = new ResponseReader(small);
+          for (const chunk of chunks) {
+            // Half the runs start each chunk with a plausible header, to get past it.
+            if (framed && chunk.length >= 5) chunk[0] = chunk[0]! & 1;
+            try {
+              reader.push(chunk);
+            } catch (error) {
+              expect(error).toBeInstanceOf(PipeProtocolError);
+              return;
+            }
+            expect(reader.pendingBytes).toBeLessThanOrEqual(small.maxItemBytes + 600 + 5);
+          }
+        },
+      ),
+      { seed: 13, numRuns: 2000 },
+    );
   });
 
   it('refuses a huge length header at once, holding nothing of what streams after it', () => {

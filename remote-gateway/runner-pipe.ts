@@ -38,8 +38,10 @@ export type RunnerResponse =
 
 /** Incremental response parser. One per worker; `push` is called from its data handler. */
 export class ResponseReader {
-  private readonly chunks: Uint8Array[] = [];
-  /** Read position in chunks[0]. */
+  /** Chunks received; those before `head` are used up (dropped in batches: no shift per chunk). */
+  private chunks: Uint8Array[] = [];
+  private head = 0;
+  /** Read position in chunks[head]. */
   private offset = 0;
   private buffered = 0;
   // The response being read.
@@ -120,31 +122,37 @@ export class ResponseReader {
   /** The next n buffered bytes, as one array (copied only when they span chunks). */
   private take(n: number): Uint8Array {
     this.buffered -= n;
-    const first = this.chunks[0];
+    const first = this.chunks[this.head];
     if (first && first.length - this.offset >= n) {
       const out = first.subarray(this.offset, this.offset + n);
       this.offset += n;
-      if (this.offset === first.length) {
-        this.chunks.shift();
-        this.offset = 0;
-      }
+      if (this.offset === first.length) this.advance();
       // A small view of a large chunk would keep the chunk alive: copy it out.
       return out.length * 2 < first.length ? out.slice() : out;
     }
     const out = new Uint8Array(n);
     let at = 0;
     while (at < n) {
-      const chunk = this.chunks[0]!;
+      const chunk = this.chunks[this.head]!;
       const piece = Math.min(n - at, chunk.length - this.offset);
       out.set(chunk.subarray(this.offset, this.offset + piece), at);
       at += piece;
       this.offset += piece;
-      if (this.offset === chunk.length) {
-        this.chunks.shift();
-        this.offset = 0;
-      }
+      if (this.offset === chunk.length) this.advance();
     }
     return out;
+  }
+
+  /** The chunk at `head` is used up. */
+  private advance(): void {
+    this.offset = 0;
+    if (++this.head === this.chunks.length) {
+      this.chunks = [];
+      this.head = 0;
+    } else if (this.head >= 1024) {
+      this.chunks = this.chunks.slice(this.head);
+      this.head = 0;
+    }
   }
 }
 
