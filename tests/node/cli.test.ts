@@ -237,9 +237,11 @@ describe('remotemedia CLI', () => {
   });
 
   it('reports every manifest problem on stderr with exit 1, naming the file', () => {
-    const { status, stdout, stderr } = cli(['run', 'package.json', '-i', '1']);
+    const outDir = join(scratch(), 'never');
+    const { status, stdout, stderr } = cli(['run', 'package.json', '-i', '1', '-o', outDir]);
     expect(status).toBe(1);
     expect(stdout).toBe('');
+    expect(existsSync(outDir)).toBe(false);
     expect(stderr).toContain('package.json: invalid manifest');
     expect(stderr).toContain('version: found "0.1.0"; this runtime reads version "v1"');
     expect(stderr).toContain('nodes: ');

@@ -26,13 +26,15 @@ type RunCommand = Extract<Command, { name: 'run' }>;
 
 export async function runCommand(command: RunCommand, io: Io): Promise<void> {
   const nodes = await cliNodes(command);
-  const sink = new OutputSink((record) => io.stdout(JSON.stringify(record)), command.outDir);
+  let sink: OutputSink | undefined;
   try {
     const runner = new PipelineRunner({ nodes: nodes.nodes });
     const prepared = prepareFile(runner, command.manifest);
     if (command.input === undefined) throw missingInput(prepared, command.manifest);
     const input = resolveInput(command.input);
     checkAudioFlags(command, input);
+    // Only now: a command that was refused leaves no empty --out-dir behind.
+    sink = new OutputSink((record) => io.stdout(JSON.stringify(record)), command.outDir);
 
     // A bad input (a stdin line that is not JSON) must end the session, or the
     // output loop would wait for ever.
@@ -57,7 +59,7 @@ export async function runCommand(command: RunCommand, io: Io): Promise<void> {
     await feeding;
     if (inputError ?? sessionError) throw inputError ?? sessionError;
   } finally {
-    sink.close();
+    sink?.close();
     nodes.close();
   }
 }
