@@ -109,6 +109,41 @@ describe('the packed package on Node', () => {
     ]);
   });
 
+  it("plain Node runs the Node entry's SileroVAD (models from the installed packages)", async () => {
+    const speech = makeSpeechFixture(undefined, undefined, 16000);
+    const { samples } = speech.wav;
+    writeFileSync(
+      join(project.dir, 'speech.f32'),
+      new Uint8Array(samples.buffer, samples.byteOffset, samples.byteLength),
+    );
+    const script = `
+      import { readFileSync } from 'node:fs';
+      import { PipelineRunner, RuntimeData, SileroVAD } from 'remotemedia-web';
+      const bytes = readFileSync('speech.f32');
+      const samples = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+      const chunks = [];
+      for (let i = 0; i < samples.length; i += 320) {
+        chunks.push(RuntimeData.audio(samples.slice(i, i + 320), 16000, 1, (i / 16000) * 1e6));
+      }
+      const manifest = { version: 'v1', metadata: { name: 'vad' },
+        nodes: [{ id: 'vad', node_type: 'SileroVAD', params: {} }], connections: [] };
+      const outputs = await new PipelineRunner({ nodes: [SileroVAD] }).executeBatch(manifest, chunks);
+      for (const o of outputs.filter((o) => o.kind === 'audio')) {
+        console.log(JSON.stringify({ start: o.timestampUs / 1e6, seconds: o.samples.length / 16000 }));
+      }
+    `;
+    writeFileSync(join(project.dir, 'vad.mjs'), script);
+    const result = await project.run('node', ['vad.mjs']);
+    expect(result.stderr).toBe('');
+    const segments = jsonLines(result.stdout);
+    expect(segments).toHaveLength(speech.truth.length);
+    segments.forEach((segment, i) => {
+      const { start, end } = speech.truth[i]!;
+      expect(Number(segment.start)).toBeLessThanOrEqual(start + 0.2);
+      expect(Number(segment.start) + Number(segment.seconds)).toBeGreaterThanOrEqual(end - 0.2);
+    });
+  }, 60_000);
+
   it('npx remotemedia-gateway serves; Node 20 calls it with RemoteProxyClient (a built-in node and a PythonNode in CPython)', async () => {
     const token = 'packed-project-test-token';
     const gateway = project.start('npx', ['remotemedia-gateway', '--port', '0', '--token', token]);
