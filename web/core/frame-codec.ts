@@ -231,6 +231,26 @@ export function encodedFrameLength(frame: Frame): number {
   return FRAME_OVERHEAD + prepare(frame).length;
 }
 
+/** A frame validated and measured once, to be written straight where its bytes go. */
+export interface PreparedFrame {
+  /** The exact encoded length in bytes. */
+  readonly length: number;
+  /** Writes the frame's bytes at `target[offset]`; the caller guarantees the room. */
+  writeInto(target: Uint8Array, offset: number): void;
+}
+
+/**
+ * Validates and measures a frame without encoding it, so that a ring can reserve
+ * exactly `length` bytes and the frame be encoded into them (one copy, no staging).
+ */
+export function prepareFrame(frame: Frame): PreparedFrame {
+  const plan = prepare(frame);
+  return {
+    length: FRAME_OVERHEAD + plan.length,
+    writeInto: (target, offset) => writePlanned(frame, plan, target, offset),
+  };
+}
+
 /**
  * Encodes a frame into `target` at `offset` (e.g. a ring buffer's staging area) and
  * returns the number of bytes written. Throws a `frame_codec` error when it does not fit.
@@ -421,7 +441,10 @@ class BodyReader {
   utf8(n: number, what: string): string {
     const at = this.need(n, what);
     try {
-      return utf8Strict.decode(this.bytes.subarray(at, at + n));
+      const view = this.bytes.subarray(at, at + n);
+      // A frame decoded in place from a ring lives on a SharedArrayBuffer, which
+      // browsers' TextDecoder refuses: decode a copy of just this string then.
+      return utf8Strict.decode(view.buffer instanceof ArrayBuffer ? view : view.slice());
     } catch {
       throw codecError(`body.${what}`, 'is not valid UTF-8');
     }

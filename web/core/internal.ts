@@ -17,6 +17,8 @@ export {
   FRAME_VERSION,
   type Frame,
   peekFrameLength,
+  type PreparedFrame,
+  prepareFrame,
 } from './frame-codec.ts';
 export {
   FrameAssembler,

@@ -1,5 +1,12 @@
-/** A channel over a FrameRing: frames are encoded into and decoded from shared memory. */
-import { decodeFrame, encodeFrame, type RuntimeData } from '../../core/internal.ts';
+/**
+ * A channel over a FrameRing: each item is encoded by the frame codec straight into
+ * the shared memory and decoded straight from it, so its bytes are copied once in
+ * and once out (no staging buffer on either side).
+ *
+ * Threads: a writer is used by one thread and a reader by one other thread (each
+ * may be the page or a worker); nothing here blocks a thread.
+ */
+import { prepareFrame, type RuntimeData } from '../../core/internal.ts';
 import {
   createFrameRingBuffer,
   FrameRingReader,
@@ -31,21 +38,34 @@ export class RingChannelWriter implements ChannelWriter {
     this.ring = new FrameRingWriter(buffer, policy);
   }
 
+  /**
+   * Writer thread. Returns undefined when the item is in the ring, else a promise
+   * that resolves once it is (the ring was full: wait before writing more). Either
+   * way the caller may reuse the item's arrays once write returns: a full ring gets
+   * a copy encoded now (the slow path allocates it), a ring with room gets the item
+   * encoded straight in. Never blocks; the fast path allocates only the codec's
+   * small plan.
+   */
   write(data: RuntimeData): Promise<void> | undefined {
-    const frame = encodeFrame({ sequence: this.sequence, data });
-    this.sequence = nextSequence(this.sequence);
+    let bytes: Uint8Array;
     try {
-      if (this.ring.tryWrite(frame)) return undefined;
+      const frame = prepareFrame({ sequence: this.sequence, data });
+      this.sequence = nextSequence(this.sequence);
+      if (this.ring.tryWriteFrame(frame)) return undefined;
+      bytes = new Uint8Array(frame.length);
+      frame.writeInto(bytes, 0);
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.ring.writeAsync(frame);
+    return this.ring.writeAsync(bytes);
   }
 
+  /** Writer thread. End of stream. Never blocks, allocates nothing. */
   end(): void {
     this.ring.close();
   }
 
+  /** Either thread. Ends the stream abnormally for both sides. Never blocks, allocates nothing. */
   cancel(): void {
     this.ring.cancel();
   }
@@ -63,15 +83,21 @@ export class RingChannelReader implements ChannelReader {
     this.ring = new FrameRingReader(buffer);
   }
 
+  /**
+   * Reader thread. The next item, decoded straight from the ring, or undefined at
+   * the end. Never blocks the thread (waits with Atomics.waitAsync); allocates the
+   * decoded item and a promise.
+   */
   async read(): Promise<RuntimeData | undefined> {
-    let frame = this.ring.tryRead();
-    if (frame === undefined) frame = await this.ring.readAsync();
+    let frame = this.ring.tryReadFrame();
+    if (frame === undefined) frame = await this.ring.readFrameAsync();
     if (frame === RING_CLOSED) return undefined;
-    const { sequence, data } = decodeFrame(frame);
+    const { sequence, data } = frame;
     if (this.policy === 'block') this.sequence = checkSequence(sequence, this.sequence);
     return data;
   }
 
+  /** Reader thread (or either). Ends the stream abnormally for both sides. Allocates nothing. */
   cancel(): void {
     this.ring.cancel();
   }

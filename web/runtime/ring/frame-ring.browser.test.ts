@@ -98,6 +98,47 @@ describe('FrameRing between two real workers', () => {
   });
 });
 
+describe('the rings through the counter wrap, between two real workers', () => {
+  const WRAP = 2 ** 32;
+
+  it('a 100,000-byte FrameRing carries 2x10^7 bytes byte-exact, its counters crossing 2^32 mid-stream', async () => {
+    // Started 10^7 bytes below the wrap: both threads cross it while the ring is busy.
+    const buffer = createFrameRingBuffer(100_000, { initialCounter: WRAP - 10_000_000 });
+    const job = { buffer, maxPayload: 8192, seed: 14 };
+    const [produced, consumed] = await Promise.all([
+      runWorker({ ...job, role: 'producer', totalBytes: 2e7 }),
+      runWorker({ ...job, role: 'consumer' }),
+    ]);
+    expect(consumed.mismatch).toBeUndefined();
+    expect(consumed.frames).toBe(produced.frames);
+    expect(consumed.bytes).toBe(produced.bytes);
+    const counter = Atomics.load(new Int32Array(buffer, 0, 1), 0) >>> 0;
+    expect(counter).toBeLessThan(WRAP - 10_000_000); // wrapped
+    expect(counter).toBeGreaterThan(produced.bytes - 10_000_000);
+  }, 120_000);
+
+  it('a 96,000-sample AudioRing, 128 in and 960 out, gives every sample back across the wrap', async () => {
+    const buffer = createAudioRingBuffer(96_000, { initialCounter: WRAP - 1_000_000 });
+    const samples = 4_000_000 - (4_000_000 % 128);
+    const start = (role: string) => {
+      const worker = new Worker(new URL('./audio-ring-test.worker.ts', import.meta.url), {
+        type: 'module',
+      });
+      return new Promise<Record<string, number>>((resolve, reject) => {
+        worker.onmessage = (event) => {
+          resolve(event.data as Record<string, number>);
+          worker.terminate();
+        };
+        worker.onerror = (event) => reject(new Error(event.message));
+        worker.postMessage({ role, buffer, samples });
+      });
+    };
+    const [produced, consumed] = await Promise.all([start('producer'), start('consumer')]);
+    expect(produced).toEqual({ written: (WRAP - 1_000_000 + samples) % WRAP, dropped: 0 });
+    expect(consumed).toEqual({ read: samples, wrong: 0 });
+  }, 120_000);
+});
+
 describe('AudioRing', () => {
   it('wraps around, counts drops and underruns, never allocates a result', () => {
     const ring = new AudioRing(createAudioRingBuffer(256));

@@ -1,19 +1,41 @@
 /**
  * A single-producer single-consumer ring of variable-length frames on a
  * SharedArrayBuffer: the data path between workers. Each record is a 4-byte length
- * and the frame's bytes (a frame-codec frame, by convention), padded to 4 bytes;
- * records wrap around the end of the buffer.
+ * and the frame's bytes (a frame-codec frame, by convention), padded to 4 bytes.
+ * A record never wraps around the end of the storage: when it would, the writer
+ * fills the rest of the storage with a pad record (the reader skips it) and puts
+ * the record at the start. So every frame lies in one piece in the ring: the
+ * writer encodes a frame straight into it (writeFrame: one copy in) and the reader
+ * decodes straight from it (readFrame: one copy out), and neither side ever
+ * stages a wrapped frame in a temporary buffer.
  *
- * Concurrency contract: exactly one writer thread and one reader thread. Indices are
- * byte counters that only grow (mod 2^32), published with Atomics; the writer owns
- * the write index, the reader the read index, except under the drop-oldest policy,
- * where the writer may advance the read index with compareExchange and the reader
- * commits a read with compareExchange too (and retries if the writer dropped the
- * frame meanwhile). Nothing is ever lost silently: every dropped frame is counted.
- * A side notifies the other only when it announced that it sleeps, so a steady
- * stream costs no Atomics.notify per frame.
+ * Indices: byte counters that only grow (mod 2^32); a position is `counter & mask`
+ * into a storage whose length is a power of two (the requested capacity rounded
+ * up). Masks rather than indices kept within the capacity, because 2^32 is a
+ * multiple of every power of two: a position stays right across the counters'
+ * wrap, `used` is one subtraction, and a counter does not come back to a value
+ * for 2^32 bytes, so the drop-oldest compareExchange below cannot be fooled by a
+ * read index that went round and came back (with indices kept within the
+ * capacity it could, after one lap). The ring still holds at most the capacity
+ * asked for (pad records count against it), kept in the shared control block.
+ *
+ * Concurrency contract: exactly one writer thread and one reader thread. The
+ * writer owns the write index, the reader the read index, except under the
+ * drop-oldest policy, where the writer may advance the read index with
+ * compareExchange and the reader commits a read with compareExchange too (and
+ * retries if the writer dropped the frame meanwhile). Nothing is ever lost
+ * silently: every dropped frame is counted. A side notifies the other only when
+ * it announced that it sleeps, so a steady stream costs no Atomics.notify per
+ * frame. Every loop looks at the cancelled flag on each turn, and a record length
+ * that cannot be right (with the read index not moving) is an error, not a retry.
  */
-import { RemoteMediaError } from '../../core/internal.ts';
+import { RemoteMediaError } from '../../core/errors.ts';
+import {
+  decodeFrame,
+  type Frame,
+  type PreparedFrame,
+  prepareFrame,
+} from '../../core/frame-codec.ts';
 
 /** What a writer does when the frame does not fit. */
 export type OverrunPolicy = 'block' | 'drop-newest' | 'drop-oldest';
@@ -31,10 +53,17 @@ const READER_WAITING = 8;
 const WRITER_WAITING = 9;
 /** Set by either side to end the stream abnormally: both sides stop at once. */
 const CANCELLED = 10;
+/** The capacity asked for, in bytes (the storage may be larger). */
+const CAPACITY = 11;
 const CONTROL_SLOTS = 16;
 /** Index checks before sleeping: a few microseconds of spinning. */
 const SPIN_CHECKS = 2000;
 const CONTROL_BYTES = CONTROL_SLOTS * 4;
+/** The length field of a pad record: skip to the start of the storage. */
+const PAD = 0xffff_ffff;
+/** Reserve results that are not a position. */
+const NO_ROOM = -1;
+const DROPPED = -2;
 /**
  * Longest sleep between looks at the cancelled flag. cancel() notifies, but a side
  * that checked the flag just before it was set may sleep past that notify; this
@@ -44,7 +73,7 @@ const CANCEL_CHECK_MS = 100;
 
 export interface RingStats {
   capacity: number;
-  /** Bytes held now, and the most ever held. */
+  /** Bytes held now (records and pad), and the most ever held. */
   fill: number;
   highWater: number;
   framesWritten: number;
@@ -54,12 +83,26 @@ export interface RingStats {
   closed: boolean;
 }
 
+export interface FrameRingOptions {
+  /**
+   * For tests only: where both byte counters start (mod 2^32, a multiple of 4),
+   * e.g. just below 2^32 so that a short test crosses the counters' wrap. Default 0.
+   */
+  initialCounter?: number;
+}
+
 function record(length: number): number {
   return 4 + ((length + 3) & ~3);
 }
 
-/** The shared memory of one ring; pass it to both sides (postMessage clones the view). */
-export function createFrameRingBuffer(capacityBytes: number): SharedArrayBuffer {
+/**
+ * The shared memory of one ring; pass it to both sides (postMessage clones the
+ * view). Any thread; allocates the buffer (call it once, at setup).
+ */
+export function createFrameRingBuffer(
+  capacityBytes: number,
+  options: FrameRingOptions = {},
+): SharedArrayBuffer {
   if (
     !Number.isInteger(capacityBytes) ||
     capacityBytes < 64 ||
@@ -71,29 +114,51 @@ export function createFrameRingBuffer(capacityBytes: number): SharedArrayBuffer 
       `ring capacity must be a multiple of 4 from 64 bytes to 1 GiB, found ${capacityBytes}`,
     );
   }
-  return new SharedArrayBuffer(CONTROL_BYTES + capacityBytes);
+  const start = options.initialCounter ?? 0;
+  if (!Number.isInteger(start) || (start >>> 0) % 4 !== 0) {
+    throw new RemoteMediaError(
+      'usage',
+      `ring initialCounter must be an integer multiple of 4, found ${start}`,
+    );
+  }
+  const storage = 2 ** Math.ceil(Math.log2(capacityBytes));
+  const buffer = new SharedArrayBuffer(CONTROL_BYTES + storage);
+  const control = new Int32Array(buffer, 0, CONTROL_SLOTS);
+  control[CAPACITY] = capacityBytes;
+  control[WRITE] = start | 0;
+  control[READ] = start | 0;
+  return buffer;
 }
 
+/**
+ * What both sides share. Constructing a side allocates a few views (do it at
+ * setup); the methods say what they allocate.
+ */
 abstract class RingSide {
   protected readonly control: Int32Array;
   protected readonly data: Uint8Array;
   protected readonly view: DataView;
+  protected readonly mask: number;
+  /** The most bytes the ring holds, as asked for (records of at most this size fit). */
   readonly capacity: number;
 
   constructor(buffer: SharedArrayBuffer) {
     this.control = new Int32Array(buffer, 0, CONTROL_SLOTS);
     this.data = new Uint8Array(buffer, CONTROL_BYTES);
     this.view = new DataView(buffer, CONTROL_BYTES);
-    this.capacity = this.data.length;
+    const storage = this.data.length;
+    this.capacity = Atomics.load(this.control, CAPACITY);
+    if ((storage & (storage - 1)) !== 0 || this.capacity < 64 || this.capacity > storage) {
+      throw new RemoteMediaError(
+        'usage',
+        'a FrameRing needs a buffer made by createFrameRingBuffer (storage a power of two, capacity in its control block)',
+      );
+    }
+    this.mask = storage - 1;
   }
 
   protected used(): number {
     return (Atomics.load(this.control, WRITE) - Atomics.load(this.control, READ)) >>> 0;
-  }
-
-  /** The length field of the record at byte counter `at`. */
-  protected lengthAt(at: number): number {
-    return this.view.getUint32((at >>> 0) % this.capacity, true);
   }
 
   /** Spins briefly until control[slot] differs from `seen`; true if it did. */
@@ -105,8 +170,33 @@ abstract class RingSide {
   }
 
   /**
-   * Ends the stream abnormally from either side (a failed or aborted session): the
-   * other side's pending and later calls throw instead of waiting forever.
+   * The length field of the record at counter `read`, or PAD; throws if it cannot
+   * be right while the read index still points there (a corrupted ring: looping
+   * would spin for ever). Returns undefined when the read index moved meanwhile (a
+   * drop-oldest writer took the record): look again.
+   */
+  protected recordAt(read: number): number | undefined {
+    const length = this.view.getUint32(read & this.mask, true);
+    if (length === PAD) return PAD;
+    if (length <= this.capacity - 4 && record(length) <= this.used()) return length;
+    if (Atomics.load(this.control, READ) !== read) return undefined;
+    throw new RemoteMediaError(
+      'protocol',
+      `frame ring corrupted: record at byte counter ${read >>> 0} has length ${length}, ` +
+        `but a ${this.capacity}-byte ring holding ${this.used()} bytes allows at most ` +
+        `${Math.min(this.capacity, this.used()) - 4}`,
+    );
+  }
+
+  /** Bytes from counter `read` to the end of the storage: what a pad record there covers. */
+  protected tailFrom(counter: number): number {
+    return this.mask + 1 - (counter & this.mask);
+  }
+
+  /**
+   * Either side, any thread. Ends the stream abnormally (a failed or aborted
+   * session): the other side's pending and later calls throw instead of waiting
+   * forever. Never blocks, allocates nothing.
    */
   cancel(): void {
     Atomics.store(this.control, CANCELLED, 1);
@@ -114,6 +204,7 @@ abstract class RingSide {
     Atomics.notify(this.control, READ);
   }
 
+  /** Either side, any thread. Allocates nothing. */
   get cancelled(): boolean {
     return Atomics.load(this.control, CANCELLED) === 1;
   }
@@ -124,6 +215,10 @@ abstract class RingSide {
     }
   }
 
+  /**
+   * Either side, any thread (figures read one by one, so only roughly consistent
+   * while data moves). Never blocks; allocates the result object.
+   */
   stats(): RingStats {
     const c = this.control;
     return {
@@ -140,9 +235,10 @@ abstract class RingSide {
 }
 
 /**
- * The writing side. write() may block (policy "block", with Atomics.wait: only
- * where blocking is allowed, i.e. not the main thread); writeAsync() waits with
- * Atomics.waitAsync instead and may be used anywhere. Allocates nothing.
+ * The writing side: one thread only. tryWrite/tryWriteFrame never block;
+ * write/writeFrame block with Atomics.wait (policy "block": workers only, never
+ * the page or the worklet); writeAsync/writeFrameAsync wait with Atomics.waitAsync
+ * and may be used anywhere.
  */
 export class FrameRingWriter extends RingSide {
   constructor(
@@ -153,79 +249,187 @@ export class FrameRingWriter extends RingSide {
   }
 
   /**
-   * Writes a frame if it fits now, applying the drop policies; returns false only
-   * under "block" when there is no room (the caller then waits).
+   * Writer thread. Copies the bytes in as one record if they fit now, applying the
+   * drop policies; returns false only under "block" when there is no room (the
+   * caller then waits). Never blocks; allocates nothing.
    */
-  tryWrite(frame: Uint8Array): boolean {
-    const needed = record(frame.length);
+  tryWrite(bytes: Uint8Array): boolean {
+    const at = this.reserve(bytes.length);
+    if (at < 0) return at === DROPPED;
+    this.data.set(bytes, at + 4);
+    this.commit(at, bytes.length);
+    return true;
+  }
+
+  /**
+   * Writer thread. Encodes the frame straight into the ring (one copy) if it fits
+   * now; otherwise as tryWrite. Never blocks; the codec allocates a few small
+   * objects (its plan and views), never a buffer the size of the frame.
+   */
+  tryWriteFrame(frame: Frame | PreparedFrame): boolean {
+    const prepared = 'writeInto' in frame ? frame : prepareFrame(frame);
+    const at = this.reserve(prepared.length);
+    if (at < 0) return at === DROPPED;
+    prepared.writeInto(this.data, at + 4);
+    this.commit(at, prepared.length);
+    return true;
+  }
+
+  /**
+   * Writer thread, where blocking is allowed (a worker). Blocks while the ring is
+   * full (policy "block"), waking at least every 100 ms to look at the cancelled
+   * flag; throws on cancel, close or timeout. Allocates nothing.
+   */
+  write(bytes: Uint8Array, timeoutMs = Number.POSITIVE_INFINITY): void {
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      if (this.tryWrite(bytes)) return;
+      if (this.spinUntil(READ, Atomics.load(this.control, READ))) continue;
+      const read = this.announceWait();
+      try {
+        if (this.tryWrite(bytes)) return;
+        this.sleep(read, deadline, timeoutMs);
+      } finally {
+        this.endWait();
+      }
+    }
+  }
+
+  /** Writer thread, a worker: writeFrame is to tryWriteFrame what write is to tryWrite. */
+  writeFrame(frame: Frame, timeoutMs = Number.POSITIVE_INFINITY): void {
+    const prepared = prepareFrame(frame);
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      if (this.tryWriteFrame(prepared)) return;
+      if (this.spinUntil(READ, Atomics.load(this.control, READ))) continue;
+      const read = this.announceWait();
+      try {
+        if (this.tryWriteFrame(prepared)) return;
+        this.sleep(read, deadline, timeoutMs);
+      } finally {
+        this.endWait();
+      }
+    }
+  }
+
+  /**
+   * Writer thread, any thread kind (the page too). Waits without blocking the
+   * thread while the ring is full; allocates a promise per wait.
+   */
+  async writeAsync(bytes: Uint8Array): Promise<void> {
+    for (;;) {
+      if (this.tryWrite(bytes)) return;
+      const read = this.announceWait();
+      try {
+        if (this.tryWrite(bytes)) return;
+        await this.sleepAsync(read);
+      } finally {
+        this.endWait();
+      }
+    }
+  }
+
+  /** Writer thread, anywhere: writeFrameAsync is to tryWriteFrame what writeAsync is to tryWrite. */
+  async writeFrameAsync(frame: Frame | PreparedFrame): Promise<void> {
+    const prepared = 'writeInto' in frame ? frame : prepareFrame(frame);
+    for (;;) {
+      if (this.tryWriteFrame(prepared)) return;
+      const read = this.announceWait();
+      try {
+        if (this.tryWriteFrame(prepared)) return;
+        await this.sleepAsync(read);
+      } finally {
+        this.endWait();
+      }
+    }
+  }
+
+  /**
+   * Writer thread (or a thread that owns the writer's end). End of stream: the
+   * reader drains what is there, then sees the end. Never blocks, allocates nothing.
+   */
+  close(): void {
+    Atomics.store(this.control, CLOSED, 1);
+    Atomics.notify(this.control, WRITE);
+  }
+
+  /**
+   * Announces the wait before the last look at the index: either the reader sees
+   * the flag and notifies, or the writer's last try sees its new index (seq-cst).
+   */
+  private announceWait(): number {
+    Atomics.store(this.control, WRITER_WAITING, 1);
+    return Atomics.load(this.control, READ);
+  }
+
+  private endWait(): void {
+    Atomics.store(this.control, WRITER_WAITING, 0);
+  }
+
+  /** Sleeps until the read index leaves `read`, 100 ms at most; throws past the deadline. */
+  private sleep(read: number, deadline: number, timeoutMs: number): void {
+    const left = deadline - performance.now();
+    if (left <= 0)
+      throw new RemoteMediaError('aborted', `ring write timed out after ${timeoutMs} ms`);
+    Atomics.wait(this.control, READ, read, Math.min(left, CANCEL_CHECK_MS));
+  }
+
+  private async sleepAsync(read: number): Promise<void> {
+    const waiting = Atomics.waitAsync(this.control, READ, read, CANCEL_CHECK_MS);
+    if (waiting.async) await waiting.value;
+  }
+
+  /**
+   * Room for a record of `length` bytes in one piece: its position in `data`, or
+   * NO_ROOM (policy "block"), or DROPPED (counted). Places a pad record first when
+   * the record would run past the end of the storage. Loops only while it makes
+   * progress (a pad placed, an oldest frame dropped), and looks at the flags on
+   * every turn.
+   */
+  private reserve(length: number): number {
+    const needed = record(length);
     if (needed > this.capacity) {
       throw new RemoteMediaError(
         'usage',
-        `a ${frame.length}-byte frame cannot fit a ${this.capacity}-byte ring`,
+        `a ${length}-byte frame cannot fit a ${this.capacity}-byte ring (at most ${this.capacity - 4} bytes)`,
       );
     }
-    this.throwIfCancelled();
-    if (Atomics.load(this.control, CLOSED) === 1) {
-      throw new RemoteMediaError('session_closed', 'write to a closed ring');
-    }
-    while (this.capacity - this.used() < needed) {
-      if (this.policy === 'block') return false;
+    for (;;) {
+      this.throwIfCancelled();
+      if (Atomics.load(this.control, CLOSED) === 1) {
+        throw new RemoteMediaError('session_closed', 'write to a closed ring');
+      }
+      const write = Atomics.load(this.control, WRITE);
+      const room = this.capacity - this.used();
+      const tail = this.tailFrom(write);
+      if (needed > tail) {
+        if (room >= tail) {
+          this.view.setUint32(write & this.mask, PAD, true);
+          Atomics.store(this.control, WRITE, (write + tail) | 0);
+          continue;
+        }
+      } else if (room >= needed) {
+        return write & this.mask;
+      }
+      if (this.policy === 'block') return NO_ROOM;
       if (this.policy === 'drop-newest') {
-        this.countDrop(frame.length);
-        return true;
+        this.countDrop(length);
+        return DROPPED;
       }
       this.dropOldest();
     }
+  }
+
+  private commit(at: number, length: number): void {
+    this.view.setUint32(at, length, true);
     const write = Atomics.load(this.control, WRITE);
-    this.view.setUint32((write >>> 0) % this.capacity, frame.length, true);
-    this.copyIn(frame, (write + 4) >>> 0);
-    Atomics.store(this.control, WRITE, (write + needed) | 0);
+    Atomics.store(this.control, WRITE, (write + record(length)) | 0);
     Atomics.add(this.control, FRAMES_WRITTEN, 1);
     const fill = this.used();
     if (fill > Atomics.load(this.control, HIGH_WATER)) {
       Atomics.store(this.control, HIGH_WATER, fill);
     }
     if (Atomics.load(this.control, READER_WAITING) === 1) Atomics.notify(this.control, WRITE);
-    return true;
-  }
-
-  /** Blocks while the ring is full (policy "block"); not on the main thread. */
-  write(frame: Uint8Array, timeoutMs = Number.POSITIVE_INFINITY): void {
-    const deadline = performance.now() + timeoutMs;
-    while (!this.tryWrite(frame)) {
-      if (this.spinUntil(READ, Atomics.load(this.control, READ))) continue;
-      // Announce the wait before the last look at the index: either the reader sees
-      // the flag and notifies, or this side sees the reader's new index (all seq-cst).
-      Atomics.store(this.control, WRITER_WAITING, 1);
-      const read = Atomics.load(this.control, READ);
-      const left = deadline - performance.now();
-      if (this.capacity - this.used() < record(frame.length) && left > 0) {
-        Atomics.wait(this.control, READ, read, Math.min(left, CANCEL_CHECK_MS));
-      }
-      Atomics.store(this.control, WRITER_WAITING, 0);
-      if (left <= 0) {
-        throw new RemoteMediaError('aborted', `ring write timed out after ${timeoutMs} ms`);
-      }
-    }
-  }
-
-  /** Waits without blocking the thread while the ring is full. */
-  async writeAsync(frame: Uint8Array): Promise<void> {
-    while (!this.tryWrite(frame)) {
-      Atomics.store(this.control, WRITER_WAITING, 1);
-      const read = Atomics.load(this.control, READ);
-      if (this.capacity - this.used() < record(frame.length)) {
-        const waiting = Atomics.waitAsync(this.control, READ, read, CANCEL_CHECK_MS);
-        if (waiting.async) await waiting.value;
-      }
-      Atomics.store(this.control, WRITER_WAITING, 0);
-    }
-  }
-
-  /** End of stream: the reader drains what is there, then sees the end. */
-  close(): void {
-    Atomics.store(this.control, CLOSED, 1);
-    Atomics.notify(this.control, WRITE);
   }
 
   private countDrop(bytes: number): void {
@@ -233,21 +437,16 @@ export class FrameRingWriter extends RingSide {
     Atomics.add(this.control, DROPPED_BYTES, bytes);
   }
 
-  /** Advances the read index past the oldest frame, unless the reader just took it. */
+  /** Advances the read index past the oldest record, unless the reader just took it. */
   private dropOldest(): void {
     const read = Atomics.load(this.control, READ);
     if (read === Atomics.load(this.control, WRITE)) return;
-    const length = this.lengthAt(read);
-    if (Atomics.compareExchange(this.control, READ, read, (read + record(length)) | 0) === read) {
-      this.countDrop(length);
+    const length = this.recordAt(read);
+    if (length === undefined) return;
+    const skip = length === PAD ? this.tailFrom(read) : record(length);
+    if (Atomics.compareExchange(this.control, READ, read, (read + skip) | 0) === read) {
+      if (length !== PAD) this.countDrop(length);
     }
-  }
-
-  private copyIn(frame: Uint8Array, at: number): void {
-    const start = at % this.capacity;
-    const first = Math.min(frame.length, this.capacity - start);
-    this.data.set(first === frame.length ? frame : frame.subarray(0, first), start);
-    if (first < frame.length) this.data.set(frame.subarray(first), 0);
   }
 }
 
@@ -255,82 +454,162 @@ export class FrameRingWriter extends RingSide {
 export const RING_CLOSED: unique symbol = Symbol('ring closed');
 
 /**
- * The reading side. read() blocks with Atomics.wait (workers only); readAsync()
- * waits with Atomics.waitAsync. Each read copies the frame out, so the writer may
- * reuse the space at once; the copy is the only allocation.
+ * The reading side: one thread only. tryRead/tryReadFrame never block;
+ * read/readFrame block with Atomics.wait (workers only, never the page or the
+ * worklet); readAsync/readFrameAsync wait with Atomics.waitAsync and may be used
+ * anywhere. Each read copies out what it returns, so the writer may reuse the
+ * space at once.
  */
 export class FrameRingReader extends RingSide {
-  /** The next frame, undefined if none is there yet, or RING_CLOSED at the end. */
+  /** Bound once, so that reads do not allocate a closure each. */
+  private readonly copyOut = (at: number, length: number) => this.data.slice(at, at + length);
+  private readonly decodeAt = (at: number, length: number) =>
+    decodeFrame(this.data.subarray(at, at + length));
+
+  /**
+   * Reader thread. The next record's bytes (a fresh copy: the only allocation),
+   * undefined if none is there yet, or RING_CLOSED at the end. Never blocks.
+   */
   tryRead(): Uint8Array | undefined | typeof RING_CLOSED {
-    this.throwIfCancelled();
+    return this.take(this.copyOut);
+  }
+
+  /**
+   * Reader thread. The next frame decoded straight from the ring (the codec copies
+   * the payload out once: that copy and the decoded objects are what it
+   * allocates), undefined if none is there yet, or RING_CLOSED. Never blocks.
+   * A frame that does not decode is consumed and its frame_codec error thrown.
+   */
+  tryReadFrame(): Frame | undefined | typeof RING_CLOSED {
+    return this.take(this.decodeAt);
+  }
+
+  /**
+   * Reader thread, where blocking is allowed (a worker). Blocks until a record (or
+   * the end) is there, waking at least every 100 ms to look at the cancelled flag;
+   * throws on cancel or timeout. Allocates the returned copy.
+   */
+  read(timeoutMs = Number.POSITIVE_INFINITY): Uint8Array | typeof RING_CLOSED {
+    return this.waitFor(this.copyOut, timeoutMs);
+  }
+
+  /** Reader thread, a worker: readFrame is to tryReadFrame what read is to tryRead. */
+  readFrame(timeoutMs = Number.POSITIVE_INFINITY): Frame | typeof RING_CLOSED {
+    return this.waitFor(this.decodeAt, timeoutMs);
+  }
+
+  /**
+   * Reader thread, any thread kind (the page too). Waits without blocking the
+   * thread; allocates the returned copy and a promise per wait.
+   */
+  readAsync(): Promise<Uint8Array | typeof RING_CLOSED> {
+    return this.waitForAsync(this.copyOut);
+  }
+
+  /** Reader thread, anywhere: readFrameAsync is to tryReadFrame what readAsync is to tryRead. */
+  readFrameAsync(): Promise<Frame | typeof RING_CLOSED> {
+    return this.waitForAsync(this.decodeAt);
+  }
+
+  /**
+   * Takes the next record with `open` (which must not keep a view of the ring).
+   * Every turn of the loop looks at the cancelled flag, and a turn repeats only
+   * after progress: a pad skipped, or the read index moved by a drop-oldest writer.
+   */
+  private take<T>(open: (at: number, length: number) => T): T | undefined | typeof RING_CLOSED {
     for (;;) {
+      this.throwIfCancelled();
       const read = Atomics.load(this.control, READ);
       if (read === Atomics.load(this.control, WRITE)) {
         // Closed is checked after seeing the ring empty, and the ring checked again,
         // so a frame written just before close is never missed.
         if (Atomics.load(this.control, CLOSED) !== 1) return undefined;
-        return read === Atomics.load(this.control, WRITE) ? RING_CLOSED : this.tryRead();
+        if (read === Atomics.load(this.control, WRITE)) return RING_CLOSED;
+        continue;
       }
-      const length = this.lengthAt(read);
-      // A drop-oldest writer may be overwriting this record: a length that cannot be
-      // right means the read index has moved; look again.
-      if (record(length) > this.capacity) continue;
-      const frame = this.copyOut((read + 4) >>> 0, length);
-      // Commit; fails only if a drop-oldest writer took this frame meanwhile.
-      if (Atomics.compareExchange(this.control, READ, read, (read + record(length)) | 0) === read) {
-        Atomics.add(this.control, FRAMES_READ, 1);
-        if (Atomics.load(this.control, WRITER_WAITING) === 1) Atomics.notify(this.control, READ);
-        return frame;
+      const length = this.recordAt(read);
+      if (length === undefined) continue;
+      if (length === PAD) {
+        const next = (read + this.tailFrom(read)) | 0;
+        if (Atomics.compareExchange(this.control, READ, read, next) === read) this.notifyWriter();
+        continue;
       }
+      let result: T;
+      try {
+        result = open((read & this.mask) + 4, length);
+      } catch (error) {
+        // Bytes a drop-oldest writer was overwriting, or a frame that is bad for real:
+        // only the latter (the index did not move) is passed on, once consumed.
+        if (!this.commit(read, length)) continue;
+        throw error;
+      }
+      // Commit; fails only if a drop-oldest writer took this record meanwhile.
+      if (this.commit(read, length)) return result;
     }
   }
 
-  /** Blocks until a frame (or the end) is there; not on the main thread. */
-  read(timeoutMs = Number.POSITIVE_INFINITY): Uint8Array | typeof RING_CLOSED {
+  private commit(read: number, length: number): boolean {
+    if (Atomics.compareExchange(this.control, READ, read, (read + record(length)) | 0) !== read) {
+      return false;
+    }
+    Atomics.add(this.control, FRAMES_READ, 1);
+    this.notifyWriter();
+    return true;
+  }
+
+  private notifyWriter(): void {
+    if (Atomics.load(this.control, WRITER_WAITING) === 1) Atomics.notify(this.control, READ);
+  }
+
+  private waitFor<T>(
+    open: (at: number, length: number) => T,
+    timeoutMs: number,
+  ): T | typeof RING_CLOSED {
     const deadline = performance.now() + timeoutMs;
     for (;;) {
-      const frame = this.tryRead();
-      if (frame !== undefined) return frame;
+      const got = this.take(open);
+      if (got !== undefined) return got;
       // A short spin first: waking from Atomics.wait costs the OS's wake-up latency
       // (tens of microseconds), while a frame is often only microseconds away.
       if (this.spinUntil(WRITE, Atomics.load(this.control, WRITE))) continue;
-      // Announce the wait, then look once more (see write()).
+      // Announce the wait, then look once more (see FrameRingWriter.write).
       Atomics.store(this.control, READER_WAITING, 1);
       const write = Atomics.load(this.control, WRITE);
-      const again = this.tryRead();
-      const left = deadline - performance.now();
-      if (again === undefined && left > 0) {
-        Atomics.wait(this.control, WRITE, write, Math.min(left, CANCEL_CHECK_MS));
+      let again: T | undefined | typeof RING_CLOSED;
+      try {
+        again = this.take(open);
+        const left = deadline - performance.now();
+        if (again === undefined && left > 0) {
+          Atomics.wait(this.control, WRITE, write, Math.min(left, CANCEL_CHECK_MS));
+        } else if (again === undefined) {
+          throw new RemoteMediaError('aborted', `ring read timed out after ${timeoutMs} ms`);
+        }
+      } finally {
+        Atomics.store(this.control, READER_WAITING, 0);
       }
-      Atomics.store(this.control, READER_WAITING, 0);
       if (again !== undefined) return again;
-      if (left <= 0) {
-        throw new RemoteMediaError('aborted', `ring read timed out after ${timeoutMs} ms`);
-      }
     }
   }
 
-  async readAsync(): Promise<Uint8Array | typeof RING_CLOSED> {
+  private async waitForAsync<T>(
+    open: (at: number, length: number) => T,
+  ): Promise<T | typeof RING_CLOSED> {
     for (;;) {
-      const frame = this.tryRead();
-      if (frame !== undefined) return frame;
+      const got = this.take(open);
+      if (got !== undefined) return got;
       Atomics.store(this.control, READER_WAITING, 1);
       const write = Atomics.load(this.control, WRITE);
-      const again = this.tryRead();
-      if (again === undefined) {
-        const waiting = Atomics.waitAsync(this.control, WRITE, write, CANCEL_CHECK_MS);
-        if (waiting.async) await waiting.value;
+      let again: T | undefined | typeof RING_CLOSED;
+      try {
+        again = this.take(open);
+        if (again === undefined) {
+          const waiting = Atomics.waitAsync(this.control, WRITE, write, CANCEL_CHECK_MS);
+          if (waiting.async) await waiting.value;
+        }
+      } finally {
+        Atomics.store(this.control, READER_WAITING, 0);
       }
-      Atomics.store(this.control, READER_WAITING, 0);
       if (again !== undefined) return again;
     }
-  }
-  private copyOut(at: number, length: number): Uint8Array {
-    const out = new Uint8Array(length);
-    const start = at % this.capacity;
-    const first = Math.min(length, this.capacity - start);
-    out.set(this.data.subarray(start, start + first));
-    if (first < length) out.set(this.data.subarray(0, length - first), first);
-    return out;
   }
 }
