@@ -190,6 +190,12 @@ export class GatewayConnection {
    */
   private connect(first: GatewayMessage): Promise<Reply> {
     const Socket = this.options.WebSocket ?? globalThis.WebSocket;
+    if (typeof Socket !== 'function') {
+      throw new RemoteMediaError(
+        'usage',
+        `no WebSocket here to reach ${this.url}: pass { WebSocket } in the client options (on Node, 'remotemedia-web' brings the ws package's)`,
+      );
+    }
     const socket = new Socket(this.url);
     socket.binaryType = 'arraybuffer';
     this.socket = socket;
