@@ -42,6 +42,7 @@ import {
 import { GatewaySession } from './gateway-session.ts';
 import { type GatewayAuthority, gatewayAuthenticator } from './gateway-tokens.ts';
 import { gatewayLogger, type Logger, type LogOptions, tokenFingerprint } from './log.ts';
+import { SPEECH_NODE_TYPES } from '../web/core/nodes/speech/speech-nodes.ts';
 import { GatewayMetrics } from './metrics.ts';
 import { type PythonExecutorOptions, PythonPool } from './python-process.ts';
 import { type SandboxOptions, sandboxUnavailable } from './python-sandbox.ts';
@@ -167,6 +168,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     nodes: [
       ...(options.nodes ?? []),
       python.nodeDefinition(),
+      // The speech nodes: operator-shipped Python classes, granted by node type.
+      ...SPEECH_NODE_TYPES.map((declared) => python.classNodeDefinition(declared)),
       ...(containers ? [containers.nodeDefinition()] : []),
     ],
   });
@@ -188,6 +191,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       nodes: [
         ...(options.nodes ?? []),
         sandboxed.nodeDefinition(),
+        ...SPEECH_NODE_TYPES.map((declared) => sandboxed.classNodeDefinition(declared)),
         ...(containers ? [containers.nodeDefinition()] : []),
       ],
     });
@@ -314,7 +318,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const size = checkManifestCeilings(island.manifest, ceilings, PROCESS_TYPES);
     containers?.checkManifest(island.manifest);
     const pool = permit.sandboxed ? sandboxed : python;
-    const pythonNodes = size.byType.get('PythonNode') ?? 0;
+    const pythonNodes = PYTHON_TYPES.reduce((sum, type) => sum + (size.byType.get(type) ?? 0), 0);
     if (pool && pythonNodes > pool.available) {
       throw limitError(
         'maxPythonProcesses',
@@ -548,7 +552,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 }
 
 /** Node types that each start a worker process (CPython, or a container's). */
-const PROCESS_TYPES: ReadonlySet<string> = new Set(['PythonNode', CONTAINER_NODE]);
+/** Node types that each take a CPython process of a pool. */
+const PYTHON_TYPES: readonly string[] = ['PythonNode', ...SPEECH_NODE_TYPES.map((t) => t.type)];
+const PROCESS_TYPES: ReadonlySet<string> = new Set([...PYTHON_TYPES, CONTAINER_NODE]);
 
 function typed(error: unknown): RemoteMediaError {
   return error instanceof RemoteMediaError

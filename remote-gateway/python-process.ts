@@ -25,6 +25,7 @@ import {
   RemoteMediaError,
   type RuntimeData,
 } from '../web/core/internal.ts';
+import type { PythonClassNodeType } from '../web/core/nodes/speech/speech-nodes.ts';
 import { pythonNodeParams } from '../web/python/python-node-params.ts';
 import { limitError } from './gateway-limits.ts';
 import { type SandboxOptions, sandboxedCommand } from './python-sandbox.ts';
@@ -345,6 +346,26 @@ export class PythonPool {
     return this.options.allowPickle;
   }
 
+  /**
+   * A node type served by an operator-shipped Python class (the speech nodes), in
+   * this pool's processes: its own params schema, and never client code, so a
+   * token needs only the node type.
+   */
+  classNodeDefinition(declared: PythonClassNodeType) {
+    return defineNode({
+      type: declared.type,
+      description: declared.description,
+      params: declared.params,
+      accepts: declared.accepts,
+      create: (params, context) =>
+        runnerNode({ class: declared.pythonClass, params }, context, {
+          start: async () => this.take(),
+          done: (process) => this.forget(process),
+          allowPickle: false,
+        }),
+    });
+  }
+
   /** For the node definition: a process taken for a node is done with. */
   forget(process: PythonProcess): void {
     this.live.delete(process);
@@ -396,7 +417,11 @@ export function runnerNode(
       op,
       data === undefined ? undefined : encodeFrame({ sequence: 0, data }),
     );
-    return frames.map((bytes) => decodeFrame(bytes).data);
+    // As plain Uint8Arrays: the pipe hands out Node Buffers, whose slice() is a view,
+    // and the codec's copy of audio samples would then read the Buffer pool's memory.
+    return frames.map(
+      (bytes) => decodeFrame(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length)).data,
+    );
   };
   return {
     async initialize() {

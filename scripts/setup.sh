@@ -42,6 +42,9 @@ if $for_tests; then
   # Audio references: sox (the resampling peer), espeak-ng (real speech fixtures).
   command -v sox >/dev/null || missing+=(sox)
   command -v espeak-ng >/dev/null || missing+=(espeak-ng)
+  # The gateway's speech nodes: PocketSphinx with its en-us model, on Debian's python3.
+  /usr/bin/python3 -c 'import pocketsphinx.pocketsphinx' 2>/dev/null || missing+=(python3-pocketsphinx)
+  [ -d /usr/share/pocketsphinx/model/en-us/en-us ] || missing+=(pocketsphinx-en-us)
   # The LogMel reference is computed with Debian's numpy, on Debian's python3.
   /usr/bin/python3 -c 'import numpy' 2>/dev/null || missing+=(python3-numpy)
   # The Python SDK's gateway client (remotemedia.remote) under CPython.

@@ -1,6 +1,8 @@
 """SpeechToText: 16 kHz mono audio in, `text` out (stamped with the utterance's
 start), each followed by a `transcript` event carrying its start and end times
-and its words; `partial_transcript` events while it listens, when asked."""
+and its words; `partial_transcript` events while it listens, when asked. An
+utterance with no words (silence, noise, empty audio) gives no text, only a
+`transcript` event whose text is empty."""
 
 from __future__ import annotations
 
@@ -70,9 +72,10 @@ class SpeechToText(Node):
         audio = self._checked_audio(data, recognizer.sample_rate)
         if audio.timestamp_us is not None:
             self._clock_s = audio.timestamp_us / 1e6
+        # A generator: several outputs (a list would be one json value); the host drains it.
         if self.endpointing == "input":
-            return list(self._utterance(recognizer, audio))
-        return list(self._stream(recognizer, audio))
+            return self._utterance(recognizer, audio)
+        return self._stream(recognizer, audio)
 
     def flush(self) -> Any:
         if self.endpointing == "silence" and self._open and self._recognizer is not None:
@@ -80,7 +83,7 @@ class SpeechToText(Node):
             heard, self._heard = self._heard, False
             transcript = self._recognizer.finish()
             if heard or transcript.text:
-                return list(self._final(transcript, self._utterance_s, self._clock_s))
+                return self._final(transcript, self._utterance_s, self._clock_s)
         return None
 
     def cleanup(self) -> None:
@@ -145,7 +148,10 @@ class SpeechToText(Node):
         ]
         begin = words[0]["start_us"] if words else round(start_s * 1e6)
         end = words[-1]["end_us"] if words else round(end_s * 1e6)
-        yield RuntimeData.text_data(transcript.text, begin)
+        # Text only when words were heard (a Resample's flushed tail, a cough: no text);
+        # the transcript event still says the utterance was heard as nothing.
+        if transcript.text:
+            yield RuntimeData.text_data(transcript.text, begin)
         if self.transcript_events:
             payload = {"text": transcript.text, "start_us": begin, "end_us": end, "words": words, "mode": self.mode}
             yield RuntimeData.event("transcript", begin, payload)
