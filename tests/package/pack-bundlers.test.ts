@@ -4,7 +4,7 @@ import type { Browser } from 'playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeSpeechFixture } from '../audio/speech-fixture.ts';
 import { launchChromium } from '../chromium.ts';
-import { packedProject, sh } from './bundler-project.ts';
+import { type PackedProject, packedProject } from './packed-project.ts';
 import { serveStatic } from './static-server.ts';
 
 /**
@@ -48,27 +48,26 @@ const builds = {
   },
 } as const;
 
-let project: string;
+let project: PackedProject;
 let browser: Browser;
 
 beforeAll(async () => {
-  project = await packedProject([
-    'vite@^8.3.8',
-    'webpack@^5.113.0',
-    'webpack-cli@^7',
-    'esbuild@^0.28.2',
-  ]);
-  cpSync(APPS, project, { recursive: true });
+  project = await packedProject({
+    name: 'remotemedia-bundler-apps',
+    dependencies: ['vite@^8.3.8', 'webpack@^5.113.0', 'webpack-cli@^7', 'esbuild@^0.28.2'],
+  });
+  cpSync(APPS, project.dir, { recursive: true });
   const speech = makeSpeechFixture(undefined, undefined, 48000);
-  copyFileSync(speech.path, join(project, 'speech.wav'));
+  copyFileSync(speech.path, join(project.dir, 'speech.wav'));
   rmSync(dirname(speech.path), { recursive: true, force: true });
   browser = await launchChromium();
 }, 300_000);
 
 afterAll(async () => {
   await browser?.close();
-  if (project) rmSync(dirname(project), { recursive: true, force: true });
-});
+  // The project holds four bundlers' node_modules: deleting it takes a while.
+  project?.remove();
+}, 120_000);
 
 interface AppResult {
   error?: string;
@@ -84,8 +83,9 @@ interface AppResult {
 describe('the packed tarball in a project of its own, per bundler', () => {
   for (const [name, build] of Object.entries(builds)) {
     it(`${name}: Resample, SileroVAD, a PythonNode and its own node in the pipeline worker, cross-origin isolated, all from its own origin`, async () => {
-      await sh(project, build.steps);
-      const server = await serveStatic(join(project, build.out));
+      const built = await project.run('sh', ['-c', build.steps]);
+      expect(built.status, built.stderr).toBe(0);
+      const server = await serveStatic(join(project.dir, build.out));
       const page = await browser.newPage();
       const offOrigin: string[] = [];
       page.on('request', (request) => {
@@ -131,11 +131,11 @@ describe('the packed tarball in a project of its own, per bundler', () => {
 
   it('ships the prebuilt folder complete: the runtime, its workers and worklets, Pyodide, onnxruntime and the models', () => {
     const listing = readFileSync(
-      join(project, 'node_modules/remotemedia-web/package.json'),
+      join(project.dir, 'node_modules/remotemedia-web/package.json'),
       'utf8',
     );
     expect(JSON.parse(listing).exports['./browser']).toBeDefined();
-    const folder = join(project, 'node_modules/remotemedia-web/dist/browser');
+    const folder = join(project.dir, 'node_modules/remotemedia-web/dist/browser');
     const files = readdirSync(folder, { recursive: true, encoding: 'utf8' })
       .filter((file) => statSync(join(folder, file)).isFile())
       .sort();
