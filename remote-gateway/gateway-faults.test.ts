@@ -9,6 +9,7 @@ import calculator from '../examples/manifests/calculator.json' with { type: 'jso
 import {
   encodeFrame,
   GATEWAY_MORE_PARTS,
+  GATEWAY_PROTOCOL_VERSION,
   GATEWAY_WINDOW,
   type Manifest,
   RuntimeData,
@@ -98,6 +99,19 @@ async function flood(
   }
   return sent;
 }
+
+describe('refusals have their kind', () => {
+  it.each([
+    ['null', null, 'unauthorized'],
+    ['an array', [TOKEN], 'protocol'],
+  ])('a token sent as %s is refused, with its kind', async (_, token, kind) => {
+    const raw = await RawClient.connect(gateway.url);
+    raw.send({ type: 'open', version: GATEWAY_PROTOCOL_VERSION, token, island });
+    const { message, code } = await raw.ending();
+    expect(code).toBe(1008);
+    expect(message).toMatchObject({ type: 'error', error: { kind } });
+  });
+});
 
 describe('limits the client cannot ignore', () => {
   it('credit: 1,200 frames of 1 MB against a window of 64 end the session (protocol, 1008); memory stays bounded', async () => {

@@ -53,6 +53,11 @@ describe('gateway messages: one schema per type', () => {
     expect(String((error as Error).message)).toMatch(field);
   });
 
+  it('leaves a missing or null token to the gateway, which refuses it as unauthorized', () => {
+    const open = { ...(VALID.open as object), token: null };
+    expect(parseGatewayMessage(JSON.stringify(open))).toMatchObject({ type: 'open', token: null });
+  });
+
   it('names the valid types for an unknown one, and refuses text that is not JSON', () => {
     expect(() => parseGatewayMessage('{"type":"hello"}')).toThrow(/valid: open, opened, resume/);
     expect(() => parseGatewayMessage('{')).toThrow(/not JSON/);

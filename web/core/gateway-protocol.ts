@@ -59,7 +59,8 @@ const count = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const seq = count;
 const port = z.number().int().min(0).max(GATEWAY_PORT_MASK);
 const messageSize = z.number().int().min(3).max(Number.MAX_SAFE_INTEGER);
-const token = z.string().max(16_384);
+/** Absent or null: refused as `unauthorized` by the gateway (not here), which says what it needs. */
+const token = z.string().max(16_384).nullish();
 const id = z.string().min(1).max(256);
 
 /** A serialized RemoteMediaError (errors.ts): kind and message, the rest as sent. */
