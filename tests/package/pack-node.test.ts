@@ -42,7 +42,6 @@ describe('the packed package on Node', () => {
       join(project.dir, 'calculator.json'),
     );
     const result = await project.run('npx', [
-      '--no', // never from the registry: the installed command or a failure
       'remotemedia',
       'run',
       'calculator.json',
@@ -67,7 +66,6 @@ describe('the packed package on Node', () => {
       join(project.dir, 'speech-segments.json'),
     );
     const result = await project.run('npx', [
-      '--no',
       'remotemedia',
       'run',
       'speech-segments.json',
@@ -148,14 +146,7 @@ describe('the packed package on Node', () => {
 
   it('npx remotemedia-gateway serves; Node 20 calls it with RemoteProxyClient (a built-in node and a PythonNode in CPython)', async () => {
     const token = 'packed-project-test-token';
-    const gateway = project.start('npx', [
-      '--no',
-      'remotemedia-gateway',
-      '--port',
-      '0',
-      '--token',
-      token,
-    ]);
+    const gateway = project.start('npx', ['remotemedia-gateway', '--port', '0', '--token', token]);
     try {
       const [, port] = await gateway.waitFor(
         /^RemoteMedia gateway on ws:\/\/127\.0\.0\.1:(\d+)\/v1$/,
@@ -202,7 +193,7 @@ describe('the packed package on Node', () => {
   }, 60_000);
 
   it('npx remotemedia-gateway with an unknown flag says so in one line and exits 2', async () => {
-    const result = await project.run('npx', ['--no', 'remotemedia-gateway', '--bogus']);
+    const result = await project.run('npx', ['remotemedia-gateway', '--bogus']);
     expect(result.status).toBe(2);
     expect(result.stdout).toBe('');
     expect(result.stderr.trim().split('\n')).toEqual([
@@ -211,7 +202,7 @@ describe('the packed package on Node', () => {
   });
 
   it('npx remotemedia-gateway --help lists every flag with its environment variable', async () => {
-    const result = await project.run('npx', ['--no', 'remotemedia-gateway', '--help']);
+    const result = await project.run('npx', ['remotemedia-gateway', '--help']);
     expect(result.status).toBe(0);
     const flags = result.stdout.split('\n').filter((line) => /^ {2}--[a-z]/.test(line));
     expect(flags.length).toBeGreaterThan(10);
