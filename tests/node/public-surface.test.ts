@@ -52,6 +52,26 @@ const CORE_TYPES = [
   'VideoData',
 ];
 
+const BROWSER_VALUES = [
+  ...CORE_VALUES,
+  'AudioPlayback',
+  'RemoteProxyClient',
+  'audioBlocks',
+  'createRuntime',
+  'decodeAudio',
+  'openAudioFile',
+  'openMicrophone',
+];
+const BROWSER_TYPES = [
+  ...CORE_TYPES,
+  'AudioSource',
+  'GatewayClientOptions',
+  'RemoteSession',
+  'Runtime',
+  'RuntimeOptions',
+  'RuntimeSession',
+];
+
 /** package.json export -> its source and its pinned names. */
 const ENTRIES = {
   'remotemedia-web (node)': {
@@ -61,27 +81,16 @@ const ENTRIES = {
   },
   'remotemedia-web (browser, default)': {
     source: 'web/index.ts',
-    values: [
-      ...CORE_VALUES,
-      'AudioPlayback',
-      'RemoteProxyClient',
-      'audioBlocks',
-      'createRuntime',
-      'decodeAudio',
-      'openAudioFile',
-      'openMicrophone',
-    ],
-    types: [
-      ...CORE_TYPES,
-      'AudioSource',
-      'GatewayClientOptions',
-      'RemoteSession',
-      'Runtime',
-      'RuntimeOptions',
-      'RuntimeSession',
-    ],
+    values: BROWSER_VALUES,
+    types: BROWSER_TYPES,
   },
   'remotemedia-web/core': { source: 'web/core/index.ts', values: CORE_VALUES, types: CORE_TYPES },
+  // The prebuilt no-bundler build: the browser entry's names exactly.
+  'remotemedia-web/browser': {
+    source: 'web/prebuilt.ts',
+    values: BROWSER_VALUES,
+    types: BROWSER_TYPES,
+  },
   'remotemedia-web/gateway': {
     source: 'remote-gateway/index.ts',
     values: ['mintGatewayToken', 'startGateway'],

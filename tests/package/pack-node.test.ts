@@ -18,7 +18,7 @@ beforeAll(async () => {
   project = await packedProject({ name: 'remotemedia-node-app', dependencies: ['zod'] });
 }, 300_000);
 
-afterAll(() => project?.remove());
+afterAll(() => project?.remove(), 60_000); // node_modules holds thousands of files
 
 const jsonLines = (text: string) =>
   text
