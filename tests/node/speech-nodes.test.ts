@@ -162,6 +162,30 @@ describe('speech nodes on a gateway over a real WebSocket on loopback', () => {
     expect(String((error as Error).message)).toMatch(/nodes\[1\]\.params\.endpointing/);
   });
 
+  it('with a client-code token the same nodes run in the sandboxed pool (bubblewrap)', async () => {
+    const token = await mintGatewayToken(SECRET, {
+      nodeTypes: ['SpeechToText', 'TextToSpeech'],
+      clientCode: true,
+    });
+    const sandboxed = new RemoteProxyClient({ host: '127.0.0.1', port: gateway.port }, { token });
+    const chain: Manifest = {
+      version: 'v1',
+      metadata: { name: 'speech-loop' },
+      nodes: [
+        { id: 'tts', node_type: 'TextToSpeech', params: { sample_rate: 16000 } },
+        { id: 'stt', node_type: 'SpeechToText', params: { keywords: ['play music', 'stop'] } },
+      ],
+      connections: [{ from: 'tts', to: 'stt' }],
+    };
+    // Each 100 ms chunk would be an utterance: the stream is cut at silences instead.
+    chain.nodes[1]!.params = { keywords: ['play music', 'stop'], endpointing: 'silence' };
+    const outputs = await sandboxed.run(chain, [RuntimeData.text('play music')]);
+    expect(outputs.map((o) => o.data).filter((d) => d.kind === 'text')).toMatchObject([
+      { text: 'play music' },
+    ]);
+    expect(gateway.sandboxed).toBeDefined();
+  }, 60_000);
+
   it('a token that does not grant SpeechToText is refused, naming it', async () => {
     const token = await mintGatewayToken(SECRET, { nodeTypes: ['Resample'] });
     const other = new RemoteProxyClient({ host: '127.0.0.1', port: gateway.port }, { token });
