@@ -92,16 +92,22 @@ export function integerFlag(text: string | undefined, flag: string, min = 0): nu
   return value;
 }
 
-/** One line per flag: `--port PORT  REMOTEMEDIA_GATEWAY_PORT  what it does`. */
+/**
+ * One line per flag: `--port PORT  REMOTEMEDIA_GATEWAY_PORT  what it does`, and a
+ * last one for `--help` (which has no variable).
+ */
 export function flagHelp(specs: Record<string, FlagSpec>, envPrefix: string): string {
   const rows = Object.entries(specs).map(([name, spec]) => [
     `--${name}${spec.value ? ` ${spec.value}` : ''}${spec.multiple ? ' ...' : ''}`,
     envVariable(envPrefix, name),
     spec.help,
   ]);
+  rows.push(['--help', '', 'print this and exit']);
   const width = (column: number) => Math.max(...rows.map((row) => row[column]!.length));
   const [flagWidth, envWidth] = [width(0), width(1)];
   return rows
-    .map(([flag, env, help]) => `  ${flag!.padEnd(flagWidth)}  ${env!.padEnd(envWidth)}  ${help}`)
+    .map(([flag, env, help]) =>
+      `  ${flag!.padEnd(flagWidth)}  ${env!.padEnd(envWidth)}  ${help}`.trimEnd(),
+    )
     .join('\n');
 }

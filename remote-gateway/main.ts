@@ -179,8 +179,7 @@ const FLAGS = {
 const HELP = `usage: remotemedia-gateway [flags]   (in the repository: npm run gateway -- [flags])
 
 Each flag may be set instead by its environment variable (repeatable flags: comma-separated).
-${flagHelp(FLAGS, ENV_PREFIX)}
-  --help                        print this and exit`;
+${flagHelp(FLAGS, ENV_PREFIX)}`;
 
 const args = process.argv.slice(2);
 if (args[0] === 'token') {
