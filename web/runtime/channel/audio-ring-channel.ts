@@ -3,6 +3,9 @@
  * AudioWorklet writes float32 samples into an AudioRing, and this reader turns them
  * into audio RuntimeData blocks for the island's source nodes, with timestamps from
  * the count of samples read. The stream ends when the worklet closes the ring.
+ *
+ * Threads: the worklet writes the ring; this reader is used by one other thread
+ * (the pipeline worker or the page). Nothing blocks.
  */
 import { RuntimeData } from '../../core/internal.ts';
 import { AudioRing } from '../ring/audio-ring.ts';
@@ -17,6 +20,7 @@ export interface AudioRingEndpoint {
   blockFrames: number;
 }
 
+/** Made once on the reader's thread (openReader); allocates its ring views. */
 export class AudioRingChannelReader implements ChannelReader {
   private readonly ring: AudioRing;
   private framesRead = 0;
@@ -26,6 +30,11 @@ export class AudioRingChannelReader implements ChannelReader {
     this.ring = new AudioRing(endpoint.buffer);
   }
 
+  /**
+   * Reader thread, one read at a time. The next block of `blockFrames` frames (the
+   * last may be shorter), or undefined at the end. Waits with Atomics.waitAsync,
+   * never blocks; allocates the block's samples and its RuntimeData.
+   */
   async read(): Promise<RuntimeData | undefined> {
     const { sampleRate, channels, blockFrames } = this.endpoint;
     const block = blockFrames * channels;
@@ -40,7 +49,10 @@ export class AudioRingChannelReader implements ChannelReader {
     return RuntimeData.audio(samples, sampleRate, channels, timestampUs);
   }
 
-  /** A source ring has no way back to the worklet; the reader just stops. */
+  /**
+   * Reader thread. A source ring has no way back to the worklet; the reader just
+   * stops (and closes the ring, so a waiting read ends). Never blocks, allocates nothing.
+   */
   cancel(): void {
     this.cancelled = true;
     this.ring.close();

@@ -4,6 +4,11 @@
  * cross-origin isolated) and a MessagePort with credit-based flow control (when it
  * is not). Both are bounded, keep order, end with end(), and can be cancelled from
  * either side so that nothing waits on a side that is gone.
+ *
+ * Threads: one thread writes a channel and one other thread reads it (the page or a
+ * worker; never the AudioWorklet, which uses an AudioRing directly). No method
+ * blocks its thread: waiting is by promise. What each method allocates is said on
+ * the implementations (ring-channel.ts, port-channel.ts, audio-ring-channel.ts).
  */
 import { RemoteMediaError, type RuntimeData } from '../../core/internal.ts';
 import type { OverrunPolicy } from '../ring/frame-ring.ts';
@@ -20,17 +25,22 @@ export type ChannelEndpoint =
   | AudioRingEndpoint;
 
 export interface ChannelWriter {
-  /** Resolves (or returns undefined at once) when the item is in the channel. */
+  /**
+   * Writer thread. Resolves (or returns undefined at once) when the item is in the
+   * channel; the caller may reuse the item's arrays once write returns. A caller
+   * that got a promise waits for it before writing again. Never blocks.
+   */
   write(data: RuntimeData): Promise<void> | undefined;
-  /** End of stream: the reader gets every item, then undefined. */
+  /** Writer thread. End of stream: the reader gets every item, then undefined. Never blocks. */
   end(): void;
-  /** Ends abnormally: both sides' pending and later calls fail. */
+  /** Writer thread. Ends abnormally: both sides' pending and later calls fail. Never blocks. */
   cancel(): void;
 }
 
 export interface ChannelReader {
-  /** The next item, or undefined at the end of the stream. */
+  /** Reader thread, one read at a time. The next item, or undefined at the end of the stream. */
   read(): Promise<RuntimeData | undefined>;
+  /** Reader thread. Ends abnormally: the writer's pending and later writes fail. Never blocks. */
   cancel(): void;
 }
 
@@ -43,6 +53,7 @@ export interface ChannelOptions {
   window?: number;
 }
 
+/** Any thread, at setup: allocates the ring or the MessageChannel. */
 export function createChannel(
   mode: ChannelMode,
   options: ChannelOptions = {},
@@ -52,6 +63,7 @@ export function createChannel(
     : createPortChannel(options.window ?? 64);
 }
 
+/** The thread that will write, once: allocates the writer (and its views of the ring). */
 export function openWriter(endpoint: ChannelEndpoint): ChannelWriter {
   switch (endpoint.kind) {
     case 'ring':
@@ -63,6 +75,7 @@ export function openWriter(endpoint: ChannelEndpoint): ChannelWriter {
   }
 }
 
+/** The thread that will read, once: allocates the reader. */
 export function openReader(endpoint: ChannelEndpoint): ChannelReader {
   switch (endpoint.kind) {
     case 'ring':
@@ -74,12 +87,12 @@ export function openReader(endpoint: ChannelEndpoint): ChannelReader {
   }
 }
 
-/** What postMessage must transfer (not clone) to send these endpoints. */
+/** Any thread. What postMessage must transfer (not clone) to send these endpoints; allocates the list. */
 export function transferablesOf(endpoints: readonly ChannelEndpoint[]): Transferable[] {
   return endpoints.flatMap((e) => (e.kind === 'port' ? [e.port] : []));
 }
 
-/** The next expected sequence number; a gap or repeat is a bug, never passed on. */
+/** Reader thread. The next expected sequence number; a gap or repeat is a bug, never passed on. Allocates nothing unless it throws. */
 export function checkSequence(received: number, expected: number): number {
   if (received !== expected) {
     throw new RemoteMediaError(
@@ -90,7 +103,7 @@ export function checkSequence(received: number, expected: number): number {
   return nextSequence(expected);
 }
 
-/** Sequence numbers are u32 in the frame codec and wrap around. */
+/** Any thread. Sequence numbers are u32 in the frame codec and wrap around. Allocates nothing. */
 export function nextSequence(sequence: number): number {
   return (sequence + 1) >>> 0;
 }

@@ -3,8 +3,17 @@
  * as frame-codec bytes whose buffers are transferred, not copied. Flow control is by
  * credit: the writer has `window` frames in flight at most and waits for the reader
  * to grant more as it consumes, so a fast producer cannot flood memory.
+ *
+ * Threads: each end lives on the thread its port was sent to (the page or a worker)
+ * and is used there only: the port's messages arrive on that thread's event loop.
+ * Nothing blocks.
  */
-import { decodeFrame, encodeFrame, RemoteMediaError, type RuntimeData } from '../../core/internal.ts';
+import {
+  decodeFrame,
+  encodeFrame,
+  RemoteMediaError,
+  type RuntimeData,
+} from '../../core/internal.ts';
 import {
   type ChannelEndpoint,
   type ChannelReader,
@@ -20,6 +29,7 @@ function cancelledError(): RemoteMediaError {
   return new RemoteMediaError('aborted', 'the channel was cancelled: the other side ended early');
 }
 
+/** Any thread, at setup: allocates the MessageChannel. */
 export function createPortChannel(window: number): {
   writer: ChannelEndpoint;
   reader: ChannelEndpoint;
@@ -37,6 +47,7 @@ export function createPortChannel(window: number): {
   };
 }
 
+/** Made once on the thread that holds its port (openWriter); takes over the port's onmessage. */
 export class PortChannelWriter implements ChannelWriter {
   private inFlight = 0;
   private sequence = 0;
@@ -65,6 +76,11 @@ export class PortChannelWriter implements ChannelWriter {
     };
   }
 
+  /**
+   * Writer thread. Encodes the item now (allocates its frame, whose buffer is then
+   * transferred) and posts it if there is credit; otherwise queues it and returns a
+   * promise that resolves once it is posted. Never blocks.
+   */
   write(data: RuntimeData): Promise<void> | undefined {
     if (this.cancelled) return Promise.reject(cancelledError());
     if (this.ended) {
@@ -87,6 +103,7 @@ export class PortChannelWriter implements ChannelWriter {
     this.port.postMessage({ t: 'frame', bytes } satisfies WriterMessage, [bytes.buffer]);
   }
 
+  /** Writer thread. End of stream, after every queued frame. Never blocks; posts one message. */
   end(): void {
     if (this.ended || this.cancelled) return;
     this.ended = true;
@@ -94,6 +111,7 @@ export class PortChannelWriter implements ChannelWriter {
     if (this.waiting.length === 0) this.port.postMessage({ t: 'end' } satisfies WriterMessage);
   }
 
+  /** Writer thread. Ends abnormally: queued writes and the reader fail. Never blocks. */
   cancel(): void {
     if (this.cancelled) return;
     this.cancelled = true;
@@ -119,6 +137,7 @@ export class PortChannelWriter implements ChannelWriter {
   }
 }
 
+/** Made once on the thread that holds its port (openReader); takes over the port's onmessage. */
 export class PortChannelReader implements ChannelReader {
   private readonly queue: (Uint8Array | null)[] = [];
   private cancelled = false;
@@ -144,6 +163,11 @@ export class PortChannelReader implements ChannelReader {
     };
   }
 
+  /**
+   * Reader thread, one read at a time. The next item (decoded from the transferred
+   * frame: allocates the item), or undefined at the end; grants credit every half
+   * window. Never blocks.
+   */
   async read(): Promise<RuntimeData | undefined> {
     while (this.queue.length === 0) {
       if (this.cancelled) throw cancelledError();
@@ -168,6 +192,7 @@ export class PortChannelReader implements ChannelReader {
     return data;
   }
 
+  /** Reader thread. Ends abnormally: the writer's waiting and later writes fail. Never blocks. */
   cancel(): void {
     if (this.cancelled) return;
     this.cancelled = true;

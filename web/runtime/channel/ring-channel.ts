@@ -22,6 +22,7 @@ import {
   nextSequence,
 } from './channel.ts';
 
+/** Any thread, at setup: allocates the ring's shared memory. */
 export function createRingChannel(
   bytes: number,
   policy: OverrunPolicy,
@@ -30,6 +31,7 @@ export function createRingChannel(
   return { writer: { kind: 'ring', buffer, policy }, reader: { kind: 'ring', buffer, policy } };
 }
 
+/** Made once on the writer's thread (openWriter); allocates its ring views. */
 export class RingChannelWriter implements ChannelWriter {
   private readonly ring: FrameRingWriter;
   private sequence = 0;
@@ -71,6 +73,7 @@ export class RingChannelWriter implements ChannelWriter {
   }
 }
 
+/** Made once on the reader's thread (openReader); allocates its ring views. */
 export class RingChannelReader implements ChannelReader {
   private readonly ring: FrameRingReader;
   private sequence = 0;
