@@ -148,6 +148,65 @@ describe('remotemedia CLI', () => {
     });
   });
 
+  it('transcribes a 44.1 kHz stereo WAV: Resample -> SileroVAD -> SpeechToText (PocketSphinx in CPython), one text per segment', () => {
+    const sentences = [
+      'hello world this is a test of the speech detector',
+      'after a pause a second sentence follows',
+    ];
+    const fixture = makeSpeechFixture(undefined, undefined, 44100);
+    const { samples } = fixture.wav;
+    const stereo = new Float32Array(samples.length * 2);
+    samples.forEach((s, i) => {
+      stereo[2 * i] = s;
+      stereo[2 * i + 1] = s;
+    });
+    const dir = scratch();
+    const input = join(dir, 'speech.wav');
+    writeWavFloat32(input, { samples: stereo, sampleRate: 44100, channels: 2 });
+    const manifest = join(dir, 'stt.json');
+    writeFileSync(
+      manifest,
+      JSON.stringify({
+        version: 'v1',
+        metadata: { name: 'speech to text' },
+        nodes: [
+          { id: 'resample', node_type: 'Resample', params: { target_rate: 16000 } },
+          { id: 'vad', node_type: 'SileroVAD', params: {} },
+          {
+            id: 'stt',
+            node_type: 'SpeechToText',
+            params: {
+              // Each VAD segment is one utterance (16 kHz mono); the VAD's events pass on.
+              endpointing: 'input',
+              transcript_events: false,
+              grammar: `#JSGF V1.0;\ngrammar s;\npublic <s> = ${sentences.join(' | ')};\n`,
+            },
+          },
+        ],
+        connections: [
+          { from: 'resample', to: 'vad' },
+          { from: 'vad', to: 'stt' },
+        ],
+      }),
+    );
+    const { status, stdout, stderr } = cli(['run', manifest, '--input', input]);
+    expect(stderr).toBe('');
+    expect(status).toBe(0);
+    const records = lines(stdout);
+    expect(records.map((r) => r.name ?? r.text)).toEqual([
+      'speech_start',
+      sentences[0],
+      'speech_end',
+      'speech_start',
+      sentences[1],
+      'speech_end',
+    ]);
+    const texts = records.filter((r) => r.kind === 'text');
+    texts.forEach((r, i) => {
+      expect(Math.abs((r.timestampUs as number) / 1e6 - fixture.truth[i]!.start)).toBeLessThan(0.3);
+    });
+  });
+
   it('cuts a WAV into --frame-ms blocks; continuous audio becomes one file', () => {
     const dir = scratch();
     const input = join(dir, 'tone.wav');

@@ -2,13 +2,15 @@
  * The node types `remotemedia` runs beyond the core's built-ins: SileroVAD with
  * its Node assets, and PythonNode under CPython through the gateway's node runner
  * (the same PythonPool, so a PythonNode behaves alike on the command line and on a
- * gateway), and the node modules given with --nodes. No process starts until a
+ * gateway) with the speech nodes of that runner, and the node modules given with
+ * --nodes. No process starts until a
  * PythonNode does.
  */
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { AnyNodeDefinition } from '../core/internal.ts';
 import { importNodeModule } from '../core/node-module.ts';
+import { SPEECH_NODE_TYPES } from '../core/nodes/speech/speech-nodes.ts';
 import { nodeSileroAssets } from '../nodes/silero-assets-node.ts';
 import { createSileroVad } from '../nodes/silero-vad.ts';
 import { PythonPool } from '../../remote-gateway/python-process.ts';
@@ -34,7 +36,13 @@ export async function cliNodes(options: {
   // No spares: a command runs once, so a process is started when a node needs it.
   const pool = new PythonPool({ python: options.python, spares: 0 });
   return {
-    nodes: [createSileroVad(nodeSileroAssets), pool.nodeDefinition(), ...custom.flat()],
+    nodes: [
+      createSileroVad(nodeSileroAssets),
+      pool.nodeDefinition(),
+      // SpeechToText and TextToSpeech: the gateway's Python classes, in the same pool.
+      ...SPEECH_NODE_TYPES.map((declared) => pool.classNodeDefinition(declared)),
+      ...custom.flat(),
+    ],
     close: () => pool.close(),
   };
 }
