@@ -39,7 +39,7 @@ const builds = {
   esbuild: {
     out: 'esbuild/out',
     steps:
-      'cd esbuild && npx esbuild main.js --bundle --format=esm --outdir=out --log-level=warning && cp -r ../node_modules/remotemedia-web/dist/browser/. out/ && cp index.html ../my-nodes.js ../speech.wav out/',
+      'cd esbuild && npx esbuild main.js --bundle --format=esm --outdir=out --log-level=warning && cp -r ../node_modules/remotemedia-web/dist/browser out/remotemedia-web && cp index.html ../my-nodes.js ../speech.wav out/',
   },
   'no bundler': {
     out: 'static',

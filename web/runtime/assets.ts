@@ -33,6 +33,14 @@ export function usePrebuiltLayout(base: string): void {
 }
 
 /**
+ * With the prebuilt build, a runtime given an assetsBase moves the whole folder:
+ * the worklets (loaded without a runtime, by the audio sources and sinks) follow.
+ */
+export function adoptAssetsBase(base: string): void {
+  if (prebuiltBase !== undefined) prebuiltBase = base;
+}
+
+/**
  * The prebuilt build's workers and worklets sit in the assets folder itself;
  * undefined when a bundler emitted them (the runtime was bundled from dist/web).
  */

@@ -30,7 +30,12 @@ import {
   RuntimeSession,
   type RuntimeStreamOptions,
 } from './runtime-session.ts';
-import { resolveAssetsBase, resolveNodeModules, type WorkerConfig } from './assets.ts';
+import {
+  adoptAssetsBase,
+  resolveAssetsBase,
+  resolveNodeModules,
+  type WorkerConfig,
+} from './assets.ts';
 import { defaultPipelineWorker, type PipelineWorkerApi, WorkerLink } from './worker-link.ts';
 
 export interface RuntimeOptions {
@@ -101,6 +106,7 @@ export class Runtime implements PipelineTransport {
       assetsBase: resolveAssetsBase(options.assetsBase),
       nodeModules: resolveNodeModules(options.nodeModules),
     };
+    if (options.assetsBase !== undefined) adoptAssetsBase(this.workerConfig.assetsBase);
     this.python = new PythonWorker({
       ...options.python,
       assetsBase: this.workerConfig.assetsBase,
