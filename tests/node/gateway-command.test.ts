@@ -10,6 +10,7 @@ import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { startGateway } from '../../remote-gateway/index.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const exec = promisify(execFile);
@@ -70,6 +71,20 @@ describe('remotemedia-gateway flags', () => {
       ]);
     } finally {
       taken.close();
+    }
+  });
+
+  it('/healthz answers what docs/gateway.md shows', async () => {
+    const doc = readFileSync(join(ROOT, 'docs/gateway.md'), 'utf8');
+    const shown = /`(\{"ok": true, "protocol": \d+, "sessions": n\})`/.exec(doc);
+    expect(shown, 'docs/gateway.md shows the /healthz answer').not.toBeNull();
+    const gateway = await startGateway({ port: 0, tokens: ['healthz-doc-token'] });
+    try {
+      const url = new URL(gateway.url);
+      const answer = (await (await fetch(`http://${url.host}/healthz`)).json()) as object;
+      expect(answer).toEqual(JSON.parse(shown![1]!.replace('"sessions": n', '"sessions": 0')));
+    } finally {
+      await gateway.close();
     }
   });
 });
