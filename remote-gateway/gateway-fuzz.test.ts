@@ -5,7 +5,9 @@
  * track of each session's numbering, ports, session id and resume key — so that it
  * reaches the states random bytes never do (a port ended, then data on it; a close,
  * then more; a resume with the wrong key or count; credit ignored; parts on the
- * wrong port). Afterwards a well-behaved client still gets correct results, the
+ * wrong port). A third of the episodes are careful: valid messages, then one fault,
+ * so that states deep in a session are reached too; the test checks that each state
+ * of STATES was. Afterwards a well-behaved client still gets correct results, the
  * last-resort handler never ran, every session ended and memory is bounded.
  *
  * Bounded to REMOTEMEDIA_FUZZ_MS (default 60 s; `npm run fuzz` runs 10 minutes);
@@ -53,7 +55,7 @@ class Rand {
     return items[this.int(items.length)]!;
   }
   /** Picks a key by weight. */
-  weighted<K extends string>(weights: Record<K, number>): K {
+  weighted<K extends string>(weights: Partial<Record<K, number>>): K {
     const entries = Object.entries(weights) as [K, number][];
     let roll = this.next() * entries.reduce((sum, [, w]) => sum + w, 0);
     for (const [key, weight] of entries) if ((roll -= weight) < 0) return key;
@@ -173,18 +175,47 @@ function dataOf(r: Rand) {
   }
 }
 
+/**
+ * States only a protocol-aware sequence reaches, named by how the gateway answers
+ * them: the fuzz must get to each (a fuzz that does not is not testing them).
+ */
+const STATES: Record<string, RegExp> = {
+  'data after end': /after its 'end'/,
+  'anything after close': /after 'close'/,
+  'credit ignored': /beyond the credit granted/,
+  'a gap in the numbering': /arrived after \d+: \d+ lost/,
+  'too many parts': /in over \d+ parts/,
+  'a port the session lacks': /this session has (ports|\d+)/,
+  'a server message from the client': /is not a client message/,
+  'a schema violation': /invalid '\w+' message/,
+  'an ack of what was never sent': /only \d+ were sent/,
+  'a wrong resume': /cannot be resumed/,
+};
+
 interface Stats {
   episodes: number;
   messages: number;
   closes: Map<number, number>;
   errorKinds: Map<string, number>;
+  /** How often each protocol state of STATES was reached (by the gateway's answer). */
+  reached: Map<string, number>;
   resumes: number;
 }
 
-/** One session's life as a hostile or careless client lives it. */
+/** The one fault a careful episode ends with, after a valid stretch. */
+const ATTACKS = ['tiny parts', 'burst', 'end then data', 'close then data', 'gap', 'ack'] as const;
+
+/**
+ * One session's life as a hostile or careless client lives it. A careful episode
+ * (a third) sends only valid messages, then one fault from ATTACKS: it reaches the
+ * states deep in a session that an episode of random faults dies before.
+ */
 async function episode(r: Rand, url: string, stats: Stats): Promise<void> {
+  const careful = r.chance(0.35);
   let roll = r.next() * ISLANDS.reduce((sum, i) => sum + i.weight, 0);
-  const { island } = ISLANDS.find((i) => (roll -= i.weight) < 0) ?? ISLANDS[0]!;
+  const { island } = careful
+    ? ISLANDS[r.int(2)]!
+    : (ISLANDS.find((i) => (roll -= i.weight) < 0) ?? ISLANDS[0]!);
   const ports = island.inputs.length;
   let raw = await RawClient.connect(url);
   const clients = [raw];
@@ -205,7 +236,7 @@ async function episode(r: Rand, url: string, stats: Stats): Promise<void> {
     resume: resumable,
     ...(r.chance(0.3) ? { maxMessageSize: r.pick([3, 64, 4096, 1 << 20]) } : {}),
   };
-  send(r.chance(0.85) ? open : mutate(r, open));
+  send(careful || r.chance(0.85) ? open : mutate(r, open));
   let sessionId = '';
   let resumeKey = '';
   const first = await raw.waitFor((m) => m.kind === 'control');
@@ -216,7 +247,7 @@ async function episode(r: Rand, url: string, stats: Stats): Promise<void> {
   let seq = 0;
   /** The client's next number, usually right. */
   const nextSeq = () =>
-    r.chance(0.95) ? ++seq : r.pick([seq, seq + 2, 0, -1, 2 ** 31, seq + 1000]);
+    careful || r.chance(0.95) ? ++seq : r.pick([seq, seq + 2, 0, -1, 2 ** 31, seq + 1000]);
   /** The last number received from the gateway on this connection. */
   const received = () => {
     let last = 0;
@@ -227,30 +258,35 @@ async function episode(r: Rand, url: string, stats: Stats): Promise<void> {
     }
     return last;
   };
-  const port = () => (r.chance(0.92) ? r.int(ports) : r.pick([ports, 7, 32767, -1]));
+  const port = () => (careful || r.chance(0.92) ? r.int(ports) : r.pick([ports, 7, 32767, -1]));
   const steps = 1 + r.int(60);
   for (let step = 0; step < steps; step++) {
-    const action = r.weighted({
-      data: 30,
-      burst: 3,
-      parts: 5,
-      corrupt: 4,
-      end: 7,
-      close: 5,
-      ack: 5,
-      metrics: 5,
-      credit: 2,
-      reopen: 1,
-      resume: 5,
-      garbage: 4,
-      mutated: 8,
-      pause: 6,
-      quit: 1,
-    });
+    const action = r.weighted(
+      careful
+        ? { data: 30, metrics: 3, pause: 3 }
+        : {
+            data: 30,
+            burst: 3,
+            parts: 5,
+            corrupt: 4,
+            end: 7,
+            close: 5,
+            ack: 5,
+            metrics: 5,
+            credit: 2,
+            reopen: 1,
+            resume: 5,
+            garbage: 4,
+            mutated: 8,
+            pause: 6,
+            quit: 1,
+          },
+    );
     if (action === 'quit') break;
     switch (action) {
       case 'data': {
-        const frame = encodeFrame({ sequence: Math.max(0, nextSeq()) >>> 0, data: dataOf(r) });
+        const data = careful ? RuntimeData.json(r.int(100)) : dataOf(r);
+        const frame = encodeFrame({ sequence: Math.max(0, nextSeq()) >>> 0, data });
         const p = port();
         for (const part of packFrame(Math.max(0, p) & GATEWAY_PORT_MASK, frame, 1 << 20))
           sendBinary(part);
@@ -271,7 +307,16 @@ async function episode(r: Rand, url: string, stats: Stats): Promise<void> {
         const parts = packFrame(r.int(ports), frame, 3 + r.int(60));
         const cut = r.chance(0.3) ? r.int(parts.length) : parts.length;
         for (const part of parts.slice(0, cut)) sendBinary(part);
-        if (r.chance(0.2)) for (let i = 0; i < 500; i++) sendBinary(Uint8Array.of(0, 0x80, 1));
+        // Tiny parts of one frame, sometimes past the part cap (4096).
+        if (r.chance(0.2)) {
+          const tiny = r.chance(0.3) ? 5000 : 500;
+          for (let i = 0; i < tiny; i++) sendBinary(Uint8Array.of(0, GATEWAY_MORE_PARTS >> 8, 1));
+          // Give the gateway the time to answer before the episode may cut the connection.
+          await Promise.race([
+            raw.waitFor((m) => m.kind === 'control', raw.received.length),
+            new Promise((resolve) => setTimeout(resolve, 2000)),
+          ]);
+        }
         break;
       }
       case 'corrupt': {
@@ -364,6 +409,45 @@ async function episode(r: Rand, url: string, stats: Stats): Promise<void> {
     }
     if (!raw.open && r.chance(0.5)) break;
   }
+  if (careful && raw.open) {
+    const from = raw.received.length;
+    const frameTo = (p: number, sequence: number) => {
+      for (const part of packFrame(
+        p,
+        encodeFrame({ sequence, data: RuntimeData.json(1) }),
+        1 << 20,
+      )) {
+        sendBinary(part);
+      }
+    };
+    switch (r.pick(ATTACKS)) {
+      case 'tiny parts':
+        for (let i = 0; i < 5000; i++) sendBinary(Uint8Array.of(0, GATEWAY_MORE_PARTS >> 8, 1));
+        break;
+      case 'burst':
+        for (let i = 0; i < 150; i++) frameTo(0, ++seq);
+        break;
+      case 'end then data':
+        send({ type: 'end', port: 0, seq: ++seq });
+        frameTo(0, ++seq);
+        break;
+      case 'close then data':
+        send({ type: 'close', seq: ++seq });
+        frameTo(0, ++seq);
+        break;
+      case 'gap':
+        frameTo(0, seq + 2);
+        break;
+      case 'ack':
+        send({ type: 'ack', seq: received() + 1000 });
+        break;
+    }
+    // Let the gateway answer before the episode ends the connection.
+    await Promise.race([
+      raw.waitFor((m) => m.kind === 'control' && m.message.type === 'error', from),
+      new Promise((resolve) => setTimeout(resolve, 2000)),
+    ]);
+  }
   // The end: a clean close, a cut, or waiting (a while) for the gateway to end it.
   const how = r.int(3);
   if (how === 0) for (const c of clients) c.ws.close(1000);
@@ -377,8 +461,16 @@ async function episode(r: Rand, url: string, stats: Stats): Promise<void> {
     stats.closes.set(code, (stats.closes.get(code) ?? 0) + 1);
     for (const item of c.received) {
       if (item.kind === 'control' && item.message.type === 'error') {
-        const kind = String((item.message.error as { kind?: string })?.kind);
+        const error = item.message.error as { kind?: string; message?: string };
+        const kind = String(error?.kind);
         stats.errorKinds.set(kind, (stats.errorKinds.get(kind) ?? 0) + 1);
+        for (const [state, pattern] of Object.entries(STATES)) {
+          if (pattern.test(String(error?.message))) {
+            stats.reached.set(state, (stats.reached.get(state) ?? 0) + 1);
+          }
+        }
+      } else if (item.kind === 'control' && item.message.type === 'resumed') {
+        stats.reached.set('resumed', (stats.reached.get('resumed') ?? 0) + 1);
       }
     }
   }
@@ -423,6 +515,7 @@ describe('the gateway under a stateful protocol fuzz', () => {
         messages: 0,
         closes: new Map(),
         errorKinds: new Map(),
+        reached: new Map(),
         resumes: 0,
       };
       const deadline = Date.now() + FUZZ_MS;
@@ -434,9 +527,11 @@ describe('the gateway under a stateful protocol fuzz', () => {
       );
       console.log(
         `fuzz seed ${SEED}: ${stats.episodes} episodes, ${stats.messages} messages, ${stats.resumes} resumes; ` +
-          `closes ${JSON.stringify([...stats.closes])}; errors ${JSON.stringify([...stats.errorKinds])}`,
+          `closes ${JSON.stringify([...stats.closes])}; errors ${JSON.stringify([...stats.errorKinds])}; ` +
+          `states ${JSON.stringify([...stats.reached])}`,
       );
       expect(stats.episodes).toBeGreaterThan(10);
+      expect([...stats.reached.keys()].sort()).toEqual([...Object.keys(STATES), 'resumed'].sort());
       expect(gateway.metrics.unhandled).toBe(0);
 
       // Every session ends (detached ones at the idle timeout): nothing is left behind.
