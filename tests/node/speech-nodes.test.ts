@@ -148,6 +148,20 @@ describe('speech nodes on a gateway over a real WebSocket on loopback', () => {
     ]);
   }, 60_000);
 
+  it('dictation (the general language model) on silence is an empty transcript, not an error', async () => {
+    const outputs = await client.run(
+      {
+        ...recognise({}),
+        nodes: [{ id: 'stt', node_type: 'SpeechToText', params: {} }],
+        connections: [],
+      },
+      [RuntimeData.audio(new Float32Array(16000), 16000, 1, 0)],
+    );
+    expect(outputs.map((o) => o.data)).toMatchObject([
+      { kind: 'event', name: 'transcript', payload: { text: '', words: [], mode: 'dictation' } },
+    ]);
+  }, 60_000);
+
   it('a grammar that does not parse fails the session naming its line', async () => {
     const grammar = '#JSGF V1.0;\ngrammar g;\npublic <g> = stop |;\n';
     const error = await client
