@@ -66,6 +66,8 @@ function blockEnv(workspace: string): NodeJS.ProcessEnv {
     // The workspace has this checkout linked in as remotemedia-web: a block that
     // installs from the registry fails (ENOTCACHED) rather than fetch a stranger's package.
     npm_config_offline: 'true',
+    // What a reader of docs/gateway.md has in the environment of the gateway's host.
+    REMOTEMEDIA_GATEWAY_TOKEN_SECRET: 'doc-test-secret-of-more-than-32-characters',
     npm_config_update_notifier: 'false',
     npm_config_fund: 'false',
     npm_config_audit: 'false',
