@@ -192,6 +192,45 @@ describe('the packed package on Node', () => {
     }
   }, 60_000);
 
+  it("TypeScript (NodeNext) finds the Node entry's and the gateway entry's types", async () => {
+    writeFileSync(
+      join(project.dir, 'typed.ts'),
+      `import { type Manifest, PipelineRunner, RemoteProxyClient, RuntimeData, SileroVAD } from 'remotemedia-web';
+import { mintGatewayToken, startGateway } from 'remotemedia-web/gateway';
+const manifest: Manifest = { version: 'v1', metadata: { name: 'typed' }, nodes: [], connections: [] };
+const output: RuntimeData = await new PipelineRunner({ nodes: [SileroVAD] }).executeUnary(manifest, RuntimeData.json(1));
+const client: RemoteProxyClient = new RemoteProxyClient({ host: '127.0.0.1', port: 8765 }, { token: 'token' });
+const minted: Promise<string> = mintGatewayToken('a'.repeat(32), { nodeTypes: ['Calculator'] });
+export { client, minted, output, startGateway };
+// @ts-expect-error: internals are not exported
+export { FrameAssembler } from 'remotemedia-web';
+`,
+    );
+    writeFileSync(
+      join(project.dir, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          target: 'ES2022',
+          module: 'NodeNext',
+          moduleResolution: 'NodeNext',
+          strict: true,
+          noEmit: true,
+          skipLibCheck: true,
+          types: [],
+        },
+        files: ['typed.ts'],
+      }),
+    );
+    // The compiler is the repository's; what it reads is only the project's.
+    const result = await project.run('node', [
+      join(REPO, 'node_modules/typescript/bin/tsc'),
+      '-p',
+      '.',
+    ]);
+    expect(result.stdout + result.stderr).toBe('');
+    expect(result.status).toBe(0);
+  }, 60_000);
+
   it('npx remotemedia-gateway with an unknown flag says so in one line and exits 2', async () => {
     const result = await project.run('npx', ['remotemedia-gateway', '--bogus']);
     expect(result.status).toBe(2);
