@@ -50,7 +50,8 @@ describe('the Python client’s gateway protocol constants', () => {
     const retyped = files(root)
       .filter((file) => file !== join(root, 'remote', 'protocol.py'))
       .filter((file) =>
-        /\b(PROTOCOL_VERSION|WINDOW|ACK_EVERY|MORE_PARTS|MORE|PORT_MASK)\s*=(?!=)|0x8000\b|0x7fff\b/i.test(
+        // Constants are upper case (a local `window = …` is not one); hex in either case.
+        /\b(PROTOCOL_VERSION|WINDOW|ACK_EVERY|MORE_PARTS|MORE|PORT_MASK)\s*=(?!=)|0x8000\b|0x7fff\b|0x7FFF\b/.test(
           readFileSync(file, 'utf8'),
         ),
       );
