@@ -1,5 +1,6 @@
 /** Both ends of the ring benchmarks, in a real worker; the page says which role. */
 import { RingBuffer } from 'ringbuf.js';
+import { decodeFrame, encodeFrame, type Frame, RuntimeData } from '../../web/core/internal.ts';
 import { AudioRing } from '../../web/runtime/ring/audio-ring.ts';
 import {
   FrameRingReader,
@@ -9,7 +10,7 @@ import {
 
 type Job =
   | {
-      role: 'ring-ping' | 'ring-pong';
+      role: 'ring-ping' | 'ring-pong' | 'codec-ping' | 'codec-pong' | 'frame-ping' | 'frame-pong';
       out: SharedArrayBuffer;
       in: SharedArrayBuffer;
       rounds: number;
@@ -24,6 +25,11 @@ type Job =
 
 const BLOCK = 128;
 const FRAME_BYTES = 512;
+/** A codec frame of about FRAME_BYTES: 120 mono samples (480 bytes) and the 36-byte head and tail. */
+const audioFrame = (): Frame => ({
+  sequence: 0,
+  data: RuntimeData.audio(new Float32Array(120).fill(0.25), 48_000, 1, 0),
+});
 
 self.onmessage = async (event: MessageEvent<Job>) => {
   const job = event.data;
@@ -52,6 +58,51 @@ self.onmessage = async (event: MessageEvent<Job>) => {
         const frame = reader.read();
         if (frame === RING_CLOSED) break;
         writer.write(frame);
+      }
+      self.postMessage({});
+      return;
+    }
+    case 'codec-ping':
+    case 'frame-ping': {
+      // The channel's old path (encodeFrame allocates, copy in, copy out, decodeFrame
+      // copies) against the new one (encoded straight in, decoded straight out).
+      const writer = new FrameRingWriter(job.out);
+      const reader = new FrameRingReader(job.in);
+      const frame = audioFrame();
+      const staged = job.role === 'codec-ping';
+      const hops: number[] = [];
+      for (let r = 0; r < job.rounds; r++) {
+        const started = performance.now();
+        for (let i = 0; i < job.batch; i++) {
+          if (staged) {
+            writer.write(encodeFrame(frame));
+            const bytes = reader.read();
+            if (bytes !== RING_CLOSED) decodeFrame(bytes);
+          } else {
+            writer.writeFrame(frame);
+            reader.readFrame();
+          }
+        }
+        hops.push(((performance.now() - started) * 1000) / job.batch / 2);
+      }
+      writer.close();
+      self.postMessage({ hops });
+      return;
+    }
+    case 'codec-pong':
+    case 'frame-pong': {
+      const reader = new FrameRingReader(job.in);
+      const writer = new FrameRingWriter(job.out);
+      for (;;) {
+        if (job.role === 'codec-pong') {
+          const bytes = reader.read();
+          if (bytes === RING_CLOSED) break;
+          writer.write(encodeFrame(decodeFrame(bytes)));
+        } else {
+          const frame = reader.readFrame();
+          if (frame === RING_CLOSED) break;
+          writer.writeFrame(frame);
+        }
       }
       self.postMessage({});
       return;

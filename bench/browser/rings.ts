@@ -26,12 +26,30 @@ async function hopLatency() {
     worker({ role: 'ring-ping', out: a, in: b, rounds: ROUNDS, batch: BATCH }),
     worker({ role: 'ring-pong', in: a, out: b }),
   ]);
+  const codec = await framePair('codec');
+  const frames = await framePair('frame');
   const channel = new MessageChannel();
   const [pm] = await Promise.all([
     worker({ role: 'pm-ping', port: channel.port1, rounds: ROUNDS, batch: BATCH }, [channel.port1]),
     worker({ role: 'pm-pong', port: channel.port2 }, [channel.port2]),
   ]);
-  return { ring: ring.hops as number[], postMessage: pm.hops as number[] };
+  return {
+    ring: ring.hops as number[],
+    codec,
+    frames,
+    postMessage: pm.hops as number[],
+  };
+}
+
+/** A ping-pong of codec frames: staged ("codec") or straight in and out ("frame"). */
+async function framePair(kind: 'codec' | 'frame'): Promise<number[]> {
+  const a = createFrameRingBuffer(1 << 16);
+  const b = createFrameRingBuffer(1 << 16);
+  const [ping] = await Promise.all([
+    worker({ role: `${kind}-ping`, out: a, in: b, rounds: ROUNDS, batch: BATCH }),
+    worker({ role: `${kind}-pong`, in: a, out: b }),
+  ]);
+  return ping.hops as number[];
 }
 
 /** Alternating runs of each ring; the page reports every run's time. */

@@ -23,16 +23,17 @@
 // which should not load the whole core.
 import { RemoteMediaError } from '../../core/errors.ts';
 
-// The writer's slots on one 64-byte cache line, the reader's on the next: each side
-// stores only to its own line, so its stores do not evict the other's fields.
+// All on one cache line. Each side reads the other's counter on every call, so the
+// line moves between the cores either way; putting each side's slots on its own
+// line measured no different (Node worker_threads, 256 MiB in 128-sample blocks).
 const WRITE = 0;
-const CLOSED = 1;
-const DROPPED = 2;
-const CAPACITY = 3;
-const READ = 16;
-const UNDERRUN = 17;
-const READER_WAITING = 18;
-const SLOTS = 32;
+const READ = 1;
+const CLOSED = 2;
+const DROPPED = 3;
+const UNDERRUN = 4;
+const READER_WAITING = 5;
+const CAPACITY = 6;
+const SLOTS = 8;
 const MAX_CAPACITY = 2 ** 28;
 
 export interface AudioRingOptions {
@@ -45,7 +46,9 @@ export interface AudioRingOptions {
 
 /** The smallest power of two at least `n`. */
 function powerOfTwoAtLeast(n: number): number {
-  return 2 ** Math.ceil(Math.log2(n));
+  let size = 1;
+  while (size < n) size *= 2;
+  return size;
 }
 
 /**

@@ -121,7 +121,8 @@ export function createFrameRingBuffer(
       `ring initialCounter must be an integer multiple of 4, found ${start}`,
     );
   }
-  const storage = 2 ** Math.ceil(Math.log2(capacityBytes));
+  let storage = 64;
+  while (storage < capacityBytes) storage *= 2;
   const buffer = new SharedArrayBuffer(CONTROL_BYTES + storage);
   const control = new Int32Array(buffer, 0, CONTROL_SLOTS);
   control[CAPACITY] = capacityBytes;
