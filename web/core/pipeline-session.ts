@@ -69,7 +69,6 @@ interface NodeTask {
 
 type State = 'running' | 'closing' | 'ended' | 'failed';
 
-
 export class PipelineSession implements StreamSession {
   readonly sessionId: string;
   private readonly tasks: NodeTask[] = [];
