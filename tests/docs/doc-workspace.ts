@@ -10,6 +10,7 @@
  */
 import {
   chmodSync,
+  cpSync,
   lstatSync,
   mkdirSync,
   mkdtempSync,
@@ -32,6 +33,14 @@ export function makeWorkspace(kind: WorkspaceKind, name: string): string {
   if (kind === 'checkout') {
     for (const entry of readdirSync(REPO)) {
       if (entry === 'node_modules' || entry === '.git') continue;
+      // pip builds a local project in place (build/, *.egg-info): a copy keeps the checkout clean.
+      if (entry === 'python-packages') {
+        cpSync(join(REPO, entry), join(dir, entry), {
+          recursive: true,
+          filter: (path) => !/(__pycache__|\/build|\.egg-info)$/.test(path),
+        });
+        continue;
+      }
       symlinkSync(join(REPO, entry), join(dir, entry));
     }
   } else {
