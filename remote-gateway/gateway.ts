@@ -31,6 +31,7 @@ import {
   routeContainers,
 } from './container-executor.ts';
 import { type AdminListener, type SessionRecord, startAdminListener } from './gateway-admin.ts';
+import { type DrainResult, GatewayDrain } from './gateway-drain.ts';
 import { authorizeIsland, TokenSessions } from './gateway-grants.ts';
 import {
   checkManifestCeilings,
@@ -105,6 +106,11 @@ export interface GatewayOptions extends ConnectionLimits, SessionCeilings, LogOp
   adminPort?: number;
   /** Interface of the admin listener. Default 127.0.0.1. */
   adminHost?: string;
+  /**
+   * This gateway's name in a fleet (`--name`, letters, digits, - and _): sent in
+   * `opened`, so a resume asks the balancer for this gateway (deploy/nginx.conf).
+   */
+  name?: string;
 }
 
 export interface Gateway {
@@ -121,6 +127,11 @@ export interface Gateway {
   readonly connections: ConnectionGuard;
   /** The gateway's logger (log.ts), for its host's own lines (the last-resort handler). */
   readonly log: Logger;
+  /**
+   * Graceful shutdown (gateway-drain.ts): no new sessions, clients told, running
+   * sessions given `timeoutMs` to finish; then it closes (aborting what is left).
+   */
+  drain(timeoutMs: number): Promise<DrainResult>;
   close(): Promise<void>;
 }
 
@@ -150,6 +161,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   /** Sessions opened with resume, by id, until they end for good. */
   const resumable = new Map<string, GatewaySession>();
   const metrics = new GatewayMetrics();
+  const drain = new GatewayDrain();
+  if (options.name !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(options.name)) {
+    throw new RemoteMediaError(
+      'usage',
+      `gateway name ${JSON.stringify(options.name)}: expected 1 to 64 letters, digits, - or _`,
+    );
+  }
   const allowPickle = options.allowPickle ?? false;
   const onWorkerLost = (error: RemoteMediaError) => {
     metrics.workersLost++;
@@ -217,13 +235,20 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     }
     // Aggregates only: /metrics and /sessions are on the admin listener (gateway-admin.ts).
     if (request.url === '/healthz') {
-      response.writeHead(200, { 'content-type': 'application/json' });
+      // 503 while draining: a balancer that polls /healthz stops sending sessions.
+      response.writeHead(drain.active ? 503 : 200, { 'content-type': 'application/json' });
       response.end(JSON.stringify(health()));
     } else {
       response.writeHead(404).end();
     }
   };
-  const health = () => ({ ok: true, protocol: GATEWAY_PROTOCOL_VERSION, sessions: sessions.size });
+  const health = () => ({
+    ok: !drain.active,
+    ...(drain.active ? { status: 'draining' } : {}),
+    ...(options.name !== undefined ? { gateway: options.name } : {}),
+    protocol: GATEWAY_PROTOCOL_VERSION,
+    sessions: sessions.size,
+  });
   const server = options.tls
     ? createHttpsServer(
         {
@@ -252,7 +277,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       log.info({ event: 'refused', reason: why, address: request.socket.remoteAddress }, reason);
       socket.end(`HTTP/1.1 ${status} ${reason}\r\n${headers}Connection: close\r\n\r\n`);
     };
-    if (request.url !== '/v1') return refuse(404, 'Not Found', 'not_found');
+    // `/v1`, or `/v1?gateway=<name>` (a resume routed by a balancer to its gateway).
+    const [path, query] = (request.url ?? '').split('?', 2);
+    if (path !== '/v1') return refuse(404, 'Not Found', 'not_found');
+    // Draining: a new session's upgrade gets 503, which nginx retries on another
+    // gateway (proxy_next_upstream http_503); resumes still come in and finish here.
+    if (drain.active && !new URLSearchParams(query ?? '').has('gateway')) {
+      return refuse(503, 'Service Unavailable', 'draining');
+    }
     if (origin !== undefined && !origins.has('*') && !origins.has(origin))
       return refuse(403, 'Forbidden', 'origin');
     const banned = guard.bannedFor(request.socket.remoteAddress);
@@ -310,6 +342,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       found.resume(ws, Number(message.received), clientMaxOf(message), maxMessageSize);
       return found;
     }
+    drain.refuseOpen(options.name);
     const asked = parseRemoteIsland(message.island);
     // Before anything is created, imported or spawned: what the token does not grant is refused.
     const permit = authorizeIsland(authority, asked.manifest, { origin: originOf.get(ws) });
@@ -381,6 +414,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       metrics.nodesActive -= size.nodes;
       release();
       releaseToken();
+      drain.sessionEnded(sessions.size);
       log.info(
         {
           event: 'session_ended',
@@ -402,6 +436,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         sessionId: opened.sessionId,
         maxMessageSize,
         resumeKey: opened.resumeKey,
+        gateway: options.name,
       } satisfies GatewayMessage),
     );
     return opened;
@@ -527,7 +562,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     },
     'gateway listening',
   );
-  return {
+  const gateway: Gateway = {
     url: `${scheme}://${options.host ?? '127.0.0.1'}:${port}/v1`,
     port,
     metrics,
@@ -537,6 +572,26 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     adminUrl: admin?.url,
     connections: guard,
     log,
+    async drain(timeoutMs: number) {
+      const result = await drain.run(
+        () => sessions.size,
+        () => {
+          log.info(
+            { event: 'draining', sessions: sessions.size, timeoutMs },
+            'gateway draining: no new sessions',
+          );
+          const message = JSON.stringify({
+            type: 'draining',
+            deadlineMs: timeoutMs,
+          } satisfies GatewayMessage);
+          for (const ws of wss.clients) if (ws.readyState === ws.OPEN) ws.send(message);
+        },
+        timeoutMs,
+      );
+      log.info({ event: 'drained', ...result }, 'gateway drained');
+      await gateway.close();
+      return result;
+    },
     async close() {
       guard.close();
       await admin?.close();
@@ -549,6 +604,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+  return gateway;
 }
 
 /** Node types that each start a worker process (CPython, or a container's). */

@@ -174,6 +174,17 @@ const FLAGS = {
   },
   'allow-pickle': { type: 'boolean', help: 'accept pickled Python objects (refused by default)' },
   compression: { type: 'boolean', help: 'offer permessage-deflate (audio barely compresses)' },
+  // Several gateways behind nginx (deploy/): a name routes resumes, SIGTERM drains.
+  name: {
+    type: 'string',
+    value: 'NAME',
+    help: "this gateway's name behind a balancer: resumes ask for it (?gateway=NAME)",
+  },
+  'drain-timeout-ms': {
+    type: 'string',
+    value: 'MS',
+    help: 'on SIGTERM, sessions get this long to finish before they are cut (default 30000)',
+  },
 } as const satisfies Record<string, FlagSpec>;
 
 const HELP = `usage: remotemedia-gateway [flags]   (in the repository: npm run gateway -- [flags])
@@ -203,6 +214,7 @@ if (args.includes('--help') || args.includes('-h')) {
 // Every flag is read and checked before anything starts: a mistake is one line.
 let options: GatewayOptions;
 let madeUpToken: string | undefined;
+let drainTimeoutMs = 30_000;
 try {
   const values = parseFlags(FLAGS, ENV_PREFIX, args);
   if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined)) {
@@ -217,6 +229,7 @@ try {
   if (staticTokens.length === 0 && tokenSecret === undefined) {
     madeUpToken = randomBytes(18).toString('base64url');
   }
+  drainTimeoutMs = integerFlag(values['drain-timeout-ms'], 'drain-timeout-ms', 0) ?? 30_000;
   options = {
     host: values.host,
     port: integerFlag(values.port, 'port') ?? 8765,
@@ -280,6 +293,7 @@ try {
     adminPort: integerFlag(values['admin-port'], 'admin-port'),
     adminHost: values['admin-host'],
     logLevel: logLevelFlag(values['log-level']),
+    name: values.name,
     nodes: (
       await Promise.all(
         values.nodes.map((path) => importNodeModule(pathToFileURL(resolve(path)).href)),
@@ -330,4 +344,9 @@ console.log(`RemoteMedia gateway on ${gateway.url}`);
 if (madeUpToken) console.log(`token (made up for this run): ${madeUpToken}`);
 const stop = () => void gateway.close().then(() => process.exit(0));
 process.on('SIGINT', stop);
-process.on('SIGTERM', stop);
+// SIGTERM drains (gateway-drain.ts): running sessions finish, then the process exits;
+// a second SIGTERM stops at once.
+process.once('SIGTERM', () => {
+  process.on('SIGTERM', stop);
+  void gateway.drain(drainTimeoutMs).then(() => process.exit(0));
+});

@@ -57,5 +57,7 @@ if $for_tests; then
   command -v openssl >/dev/null || missing+=(openssl)
   # The gateway's container executor: its test starts dockerd (no bridge, no iptables).
   command -v dockerd >/dev/null || missing+=(docker.io)
+  # Several gateways behind nginx (remote-gateway/deploy/, its cluster test): nginx-light.
+  [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
   [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
 fi

@@ -21,6 +21,7 @@ const VALID: Record<keyof typeof gatewayMessageSchemas, unknown> = {
   close: { type: 'close', seq: 5 },
   done: { type: 'done', seq: 6 },
   error: { type: 'error', error: { kind: 'protocol', message: 'no' }, seq: 7 },
+  draining: { type: 'draining', deadlineMs: 30000 },
 };
 
 describe('gateway messages: one schema per type', () => {

@@ -98,6 +98,15 @@ export const gatewayMessageSchemas = {
     sessionId: id,
     maxMessageSize: messageSize,
     resumeKey: id.optional(),
+    /**
+     * The gateway's name in a fleet behind a load balancer (`--name`): a resume
+     * connects with `?gateway=<name>` so the balancer sends it to the gateway that
+     * holds the session (remote-gateway/deploy/nginx.conf).
+     */
+    gateway: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,64}$/)
+      .optional(),
   }),
   resume: z.object({
     type: z.literal('resume'),
@@ -138,6 +147,12 @@ export const gatewayMessageSchemas = {
   close: z.object({ type: z.literal('close'), seq }),
   done: z.object({ type: z.literal('done'), seq }),
   error: z.object({ type: z.literal('error'), error: serializedError, seq: seq.optional() }),
+  /**
+   * The gateway is shutting down (SIGTERM): it takes no new sessions, and this
+   * session should finish within `deadlineMs` or be cut. Advisory: a client may
+   * ignore it (nothing numbered, nothing to acknowledge).
+   */
+  draining: z.object({ type: z.literal('draining'), deadlineMs: count.optional() }),
 } as const;
 
 const MESSAGE_TYPES = Object.keys(gatewayMessageSchemas) as (keyof typeof gatewayMessageSchemas)[];

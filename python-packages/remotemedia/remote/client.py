@@ -248,6 +248,8 @@ class RemoteProxy:
                 return
             elif kind == "end":
                 self._take(control["seq"])
+            elif kind == "draining":
+                pass  # the gateway shuts down once its sessions end: this one carries on
 
     async def _resume(self) -> None:
         """Reconnects with backoff until the gateway resumes the session, then resends."""

@@ -68,6 +68,8 @@ export class GatewayConnection {
   private maxMessageSize: number;
   private sessionId = '';
   private resumeKey: string | undefined;
+  /** The gateway's name in a fleet (`opened.gateway`): resumes are routed to it. */
+  private gatewayName: string | undefined;
   /** Writing to the socket: not while connecting, resuming or after the end. */
   private live = false;
   private ended = false;
@@ -113,6 +115,7 @@ export class GatewayConnection {
     if (reply.type !== 'opened') throw new RemoteMediaError('usage', 'the gateway did not open');
     connection.sessionId = reply.sessionId;
     connection.resumeKey = reply.resumeKey;
+    connection.gatewayName = reply.gateway;
     connection.maxMessageSize = Math.min(connection.localMax, reply.maxMessageSize);
     connection.live = true;
     return connection;
@@ -196,7 +199,13 @@ export class GatewayConnection {
         `no WebSocket here to reach ${this.url}: pass { WebSocket } in the client options (on Node, 'remotemedia-web' brings the ws package's)`,
       );
     }
-    const socket = new Socket(this.url);
+    // A resume names the gateway holding the session, so a balancer in front of
+    // several gateways sends it there (remote-gateway/deploy/nginx.conf).
+    const socket = new Socket(
+      first.type === 'resume' && this.gatewayName
+        ? `${this.url}?gateway=${encodeURIComponent(this.gatewayName)}`
+        : this.url,
+    );
     socket.binaryType = 'arraybuffer';
     this.socket = socket;
     this.assembler = new FrameAssembler(64 << 20);
@@ -274,6 +283,9 @@ export class GatewayConnection {
       }
       case 'ack':
         this.sent.ack(message.seq);
+        return;
+      case 'draining':
+        // The gateway shuts down once its sessions end: this one carries on meanwhile.
         return;
       case 'metrics':
         this.metricsAsked.get(message.id)?.(message.nodes ?? []);
@@ -359,7 +371,7 @@ export class GatewayConnection {
     this.fail(
       new RemoteMediaError(
         'worker_lost',
-        `${closed.message}, and resuming at ${this.url} did not succeed within ${windowMs} ms`,
+        `${closed.message}, and resuming at ${this.url}${this.gatewayName ? ` (session ${this.sessionId} on gateway ${this.gatewayName})` : ''} did not succeed within ${windowMs} ms`,
       ),
     );
   }
