@@ -68,7 +68,12 @@ export default defineConfig({
   preview: { host: '127.0.0.1', port: 4173 },
   // Pre-bundled up front so that tests do not reload when a worker first imports them.
   // Pyodide and onnxruntime-web find their files beside their own modules (tests load them so).
-  optimizeDeps: { include: ['comlink', 'zod'], exclude: ['pyodide', 'onnxruntime-web'] },
+  // idb-keyval and workbox-window: the demo's, found by the scan of index.html; listed
+  // so that a fresh clone's first browser test is not reloaded by their discovery.
+  optimizeDeps: {
+    include: ['comlink', 'zod', 'idb-keyval', 'workbox-window'],
+    exclude: ['pyodide', 'onnxruntime-web'],
+  },
   build: { outDir: 'dist-app', target: 'es2022' },
   test: {
     // Real models, real Chromium and real audio take seconds on a busy machine; a

@@ -108,7 +108,12 @@ describe('a real gateway process under the attacks of issue 13', () => {
     chain.send({ type: 'end', port: 0, seq: 1 });
     chain.sendFrame(0, 2, RuntimeData.json(1));
     chain.send({ type: 'close', seq: 3 });
-    expect((await chain.ending()).message).toMatchObject({ error: { kind: 'protocol' } });
+    // The calculator may finish on `end` before the stray frame is read: then the
+    // session ends `done`; otherwise the frame is a protocol error. Either way the
+    // process lives (stillServes, and the last-resort count below).
+    const chained = (await chain.ending()).message;
+    if (chained?.type === 'done') expect(chained).toMatchObject({ type: 'done' });
+    else expect(chained).toMatchObject({ error: { kind: 'protocol' } });
     await stillServes();
 
     // 2. Five bytes from a CPython node: to stdout (harmless), then to the protocol fd.
