@@ -6,6 +6,21 @@
 
 const TABLES = buildTables();
 
+/** The host's own CRC-32 (same polynomial and convention as zlib's), when one was given. */
+let native: ((bytes: Uint8Array, crc: number) => number) | undefined;
+/** Below this many bytes the table loop is as fast as a call into native code. */
+const NATIVE_FROM_BYTES = 64;
+
+/**
+ * Puts a host's native CRC-32 in place of the table loop, for every caller in this
+ * realm: on Node, `zlib.crc32` (about 10x the loop's speed on a 20 ms audio frame,
+ * where the loop was the gateway's largest cost in JS). It must give the results
+ * of zlib.crc32(bytes, crc); web/core itself imports no host module.
+ */
+export function useNativeCrc32(crc: (bytes: Uint8Array, crc: number) => number): void {
+  native = crc;
+}
+
 function buildTables(): Uint32Array[] {
   const t0 = new Uint32Array(256);
   for (let n = 0; n < 256; n++) {
@@ -25,6 +40,9 @@ function buildTables(): Uint32Array[] {
 
 /** CRC-32 of bytes[start, end), continuing from `crc` (0 for a fresh checksum). */
 export function crc32(bytes: Uint8Array, start = 0, end = bytes.length, crc = 0): number {
+  if (native && end - start >= NATIVE_FROM_BYTES) {
+    return native(start === 0 && end === bytes.length ? bytes : bytes.subarray(start, end), crc);
+  }
   const [t0, t1, t2, t3] = TABLES as [Uint32Array, Uint32Array, Uint32Array, Uint32Array];
   let c = ~crc >>> 0;
   let i = start;

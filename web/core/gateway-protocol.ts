@@ -28,6 +28,7 @@
  */
 import { z } from 'zod';
 import { RemoteMediaError, type SerializedError } from './errors.ts';
+import { encodeFrame, type Frame, prepareFrame } from './frame-codec.ts';
 import { formatPath, type Manifest } from './manifest.ts';
 import type { NodeMetricsSnapshot } from './node-metrics.ts';
 
@@ -297,6 +298,23 @@ export function packFrame(port: number, frame: Uint8Array, maxMessageSize: numbe
     parts.push(part);
   }
   return parts;
+}
+
+/**
+ * packFrame(port, encodeFrame(frame), maxMessageSize), with the frame encoded straight
+ * into its one message when it fits (the data path's usual case): one buffer and one
+ * copy of the data per frame instead of two of each.
+ */
+export function packFrameOf(port: number, frame: Frame, maxMessageSize: number): Uint8Array[] {
+  const prepared = prepareFrame(frame);
+  if (prepared.length + 2 > maxMessageSize || port > GATEWAY_PORT_MASK) {
+    return packFrame(port, encodeFrame(frame), maxMessageSize);
+  }
+  const part = new Uint8Array(2 + prepared.length);
+  part[0] = port & 0xff;
+  part[1] = port >> 8;
+  prepared.writeInto(part, 2);
+  return [part];
 }
 
 /** What a part costs beyond its bytes, charged against the frame limit. */

@@ -31,6 +31,7 @@ export {
   type GatewayMessage,
   gatewayMessageSchemas,
   packFrame,
+  packFrameOf,
   PART_CHARGE_BYTES,
   parseGatewayMessage,
   parseRemoteIsland,

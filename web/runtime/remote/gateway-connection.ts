@@ -12,14 +12,13 @@
  */
 import {
   decodeFrame,
-  encodeFrame,
   FrameAssembler,
   GATEWAY_ACK_EVERY,
   GATEWAY_PROTOCOL_VERSION,
   GATEWAY_WINDOW,
   type GatewayMessage,
   type NodeMetricsSnapshot,
-  packFrame,
+  packFrameOf,
   parseGatewayMessage,
   type RemoteConfig,
   RemoteMediaError,
@@ -137,7 +136,7 @@ export class GatewayConnection {
     this.sentPerPort[port]!++;
     this.write(
       this.sent.next(this.resumable, (sequence) =>
-        packFrame(port, encodeFrame({ sequence, data }), this.maxMessageSize),
+        packFrameOf(port, { sequence, data }, this.maxMessageSize),
       ),
     );
     return undefined;
