@@ -7,10 +7,14 @@
  * 20 ms frame with its port prefix) to a bare echo server, paced the same way: the
  * baseline the gateway's CPU per frame is compared with.
  */
+import { crc32 as zlibCrc32 } from 'node:zlib';
 import WebSocket from 'ws';
+import { useNativeCrc32 } from '../web/core/crc32.ts';
 import { encodeFrame, type Manifest, packFrame, RuntimeData } from '../web/core/internal.ts';
 import { RemoteProxyClient } from '../web/runtime/remote/remote-proxy-client.ts';
 
+// A Node client checks and seals frames with Node's CRC-32, as the gateway does.
+useNativeCrc32(zlibCrc32);
 const [port, token, count] = [Number(process.argv[2]), process.argv[3]!, Number(process.argv[4])];
 const frame = RuntimeData.audio(new Float32Array(960).fill(0.25), 48000, 1);
 if (token === 'bare') await bare();
@@ -78,6 +82,6 @@ async function bare(): Promise<never> {
       ws.close();
     }),
   );
-  process.stdout.write(JSON.stringify(lags));
-  process.exit(0);
+  // Exits once the lags are written (a pipe takes them asynchronously).
+  return new Promise(() => process.stdout.write(JSON.stringify(lags), () => process.exit(0)));
 }

@@ -4,16 +4,14 @@
  * the same run; and how many concurrent real-time sessions (a 20 ms frame every 20
  * ms each, through Gain) the gateway holds without falling behind.
  */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import WebSocket, { WebSocketServer } from 'ws';
 import { type Manifest, RuntimeData } from '../web/core/internal.ts';
 import { RemoteProxyClient } from '../web/runtime/remote/remote-proxy-client.ts';
 import { startGateway } from '../remote-gateway/gateway.ts';
+import { bareEchoServer, cpuPerFrame } from './gateway-profile.ts';
 import type { BenchRow, BenchSection } from './report.ts';
 
 const TOKEN = 'bench-token-0123456789';
-const run = promisify(execFile);
 const FRAME = RuntimeData.audio(new Float32Array(960).fill(0.25), 48000, 1); // 20 ms
 const ROUND_TRIPS = 2000;
 const single = (node_type: string, params: Record<string, unknown> = {}): Manifest => ({
@@ -87,25 +85,49 @@ export async function benchGateway(): Promise<BenchSection> {
     ];
 
     // Concurrent real-time sessions: each sends a frame every 20 ms for 3 s; a session
-    // falls behind when a frame's output arrives more than 20 ms after it was due.
+    // falls behind when a frame's output arrives more than 20 ms after it was due. At
+    // each count a bare ws echo server (in this process too) takes the same bytes at
+    // the same pace first: the machine's load moves both, their ratio is what counts.
     const capacity: string[] = [];
+    const cpuRows: BenchRow[] = [];
     let held = 0;
     let cpuPerFrameUs = 0;
-    for (const count of [10, 20, 30, 40, 50, 100, 200, 300]) {
-      const framesBefore = gateway.metrics.framesIn;
-      const cpuBefore = process.cpuUsage();
-      const lags = await concurrent(gateway.port, count);
-      const cpu = process.cpuUsage(cpuBefore);
+    for (const count of [10, 50, 100, 200, 300]) {
+      const echo = await bareEchoServer();
+      const baseline = await cpuPerFrame(echo.port, 'bare', count, echo.frames);
+      await echo.close();
       // The gateway's own CPU time (user + system) per frame it took in and sent
       // back: what bounds its capacity once clients run elsewhere.
-      cpuPerFrameUs = (cpu.user + cpu.system) / (gateway.metrics.framesIn - framesBefore);
-      const { p99 } = percentiles(lags);
-      const keeps = p99 < 20;
-      capacity.push(
-        `${count} sessions: p99 lag ${p99.toFixed(1)} ms, gateway CPU ${cpuPerFrameUs.toFixed(0)} µs per frame${keeps ? '' : ' (falls behind)'}`,
+      const measured = await cpuPerFrame(
+        gateway.port,
+        TOKEN,
+        count,
+        () => gateway.metrics.framesIn,
       );
-      if (!keeps) break;
-      held = count;
+      cpuPerFrameUs = measured.us;
+      const keeps = measured.p99 <= 20;
+      cpuRows.push(
+        {
+          name: `${count} sessions: bare ws echo, CPU per frame`,
+          p50: baseline.us / 1000,
+          p99: baseline.p99,
+          samples: count * 150,
+          ratio: 1,
+        },
+        {
+          name: `${count} sessions: gateway (Gain), CPU per frame`,
+          p50: measured.us / 1000,
+          p99: measured.p99,
+          samples: count * 150,
+          ratio: measured.us / baseline.us,
+        },
+      );
+      capacity.push(
+        `${count} sessions: p99 lag ${measured.p99.toFixed(1)} ms (bare echo ${baseline.p99.toFixed(1)} ms), gateway CPU ${measured.us.toFixed(0)} µs per frame against the bare echo's ${baseline.us.toFixed(0)} µs (${(measured.us / baseline.us).toFixed(1)}x)${keeps ? '' : ' (falls behind)'}`,
+      );
+      // Every count is run (not stopped at the first miss): on a loaded machine the
+      // load generator itself falls behind, and the CPU ratio is wanted at every count.
+      if (keeps) held = Math.max(held, count);
     }
     const perCore = Math.floor(1e6 / (cpuPerFrameUs * 50));
     return {
@@ -116,22 +138,15 @@ export async function benchGateway(): Promise<BenchSection> {
           rows,
           note: `Gateway p50 ${(g.p50 * 1000).toFixed(0)} µs, p99 ${g.p99.toFixed(2)} ms (goal: p50 <= 1 ms, p99 <= 5 ms).`,
         },
+        {
+          unit: "concurrent real-time sessions: the server process's CPU time per frame (in the p50 column, ms) and the p99 output lag (ms); ratio is CPU against the bare echo at the same count",
+          rows: cpuRows,
+          note: 'Goal: gateway CPU per frame within 3x the bare echo, 300 sessions at p99 lag <= 20 ms.',
+        },
       ],
-      extra: `Concurrent real-time sessions (Gain, a 20 ms frame every 20 ms each, 3 s, clients in a separate process): ${capacity.join('; ')}. Held without falling behind: ${held} (goal: at least 200), with the load generator on the other core of this 2-core machine. From the gateway's own CPU time per frame, one core would serve about ${perCore} such sessions.\n`,
+      extra: `Concurrent real-time sessions (Gain, a 20 ms frame every 20 ms each, 3 s, clients in a separate process): ${capacity.join('; ')}. Held without falling behind: ${held} (goal: at least 300), with the load generator on the other core of this 2-core machine. From the gateway's own CPU time per frame, one core would serve about ${perCore} such sessions.\n`,
     };
   } finally {
     await gateway.close();
   }
-}
-
-/** Runs `count` real-time sessions from a separate process; their output lags in ms. */
-async function concurrent(port: number, count: number): Promise<number[]> {
-  const { stdout } = await run(
-    'npx',
-    ['tsx', 'bench/gateway-load.ts', String(port), TOKEN, String(count)],
-    {
-      maxBuffer: 64 << 20,
-    },
-  );
-  return JSON.parse(stdout) as number[];
 }
