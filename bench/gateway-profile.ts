@@ -2,7 +2,7 @@
  * Profiling harness for the gateway's data path: runs the capacity load generator (a
  * separate process) once against a bare `ws` echo server and once against a gateway,
  * both in this process, and prints the CPU per frame of each and their ratio.
- * `node --cpu-prof --cpu-prof-dir=/tmp/gwprof --import tsx bench/gateway-profile.ts [sessions]`
+ * `node --cpu-prof --cpu-prof-dir=/tmp/gwprof --import tsx bench/gateway-profile.ts [sessions] [gateway]`
  * then `npx tsx bench/gateway-profile-summary.ts /tmp/gwprof/<file>` for where the time went.
  */
 import { execFile } from 'node:child_process';
@@ -12,6 +12,8 @@ import { startGateway } from '../remote-gateway/gateway.ts';
 
 const TOKEN = 'bench-token-0123456789';
 const count = Number(process.argv[2] ?? 100);
+/** `gateway` as the second argument: the gateway alone, for a profile of it only. */
+const gatewayOnly = process.argv[3] === 'gateway';
 
 /** CPU (user + system, µs) of this process per frame while `count` sessions run. */
 export async function cpuPerFrame(
@@ -55,7 +57,9 @@ export async function bareEchoServer() {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const bare = await bareEchoServer();
-  const b = await cpuPerFrame(bare.port, 'bare', count, bare.frames);
+  const b = gatewayOnly
+    ? { us: NaN, p99: NaN }
+    : await cpuPerFrame(bare.port, 'bare', count, bare.frames);
   await bare.close();
   const gateway = await startGateway({
     port: 0,
