@@ -1,15 +1,20 @@
 /**
  * The gateway's data-path shortcuts give the bytes of the plain path: Node's CRC-32
  * (installed by the gateway) agrees with the codec's table loop, and a frame encoded
- * straight into its message (packFrameOf) is packFrame of encodeFrame, byte for byte.
+ * straight into its message (packFrameOf) is packFrame of encodeFrame, byte for byte;
+ * and the idle timer, armed once rather than per frame, spares a session that keeps
+ * talking past its timeout and ends one that goes quiet.
  */
 import { crc32 as zlibCrc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { startGateway } from './gateway.ts';
+import { islandOf, RawClient } from './testing/raw-client.ts';
 import {
   decodeFrame,
   encodeFrame,
   FrameAssembler,
   packFrame,
+  type Manifest,
   packFrameOf,
   RuntimeData,
 } from '../web/core/internal.ts';
@@ -64,5 +69,33 @@ describe('gateway data path', () => {
     const decoded = decodeFrame(whole.frame);
     expect(decoded.sequence).toBe(7);
     expect(decoded.data).toEqual(data);
+  });
+
+  it('a session that keeps sending outlives its idle timeout; one that goes quiet ends at it', async () => {
+    const TOKEN = 'data-path-token-0123456789';
+    const gateway = await startGateway({ port: 0, tokens: [TOKEN], idleTimeoutMs: 1000 });
+    try {
+      const manifest: Manifest = {
+        version: 'v1',
+        metadata: { name: 'pass' },
+        nodes: [{ id: 'pass', node_type: 'PassThrough', params: {} }],
+        connections: [],
+      };
+      const raw = await RawClient.open(gateway.url, TOKEN, islandOf(manifest, 'pass', 'pass'));
+      const data = RuntimeData.audio(new Float32Array(960).fill(0.25), 48000, 1);
+      // 25 frames 100 ms apart: 2.5 s of activity, past the 1 s timeout twice over
+      // (the timer first fires while the client is active and must re-arm).
+      for (let sequence = 1; sequence <= 25; sequence++) {
+        raw.sendFrame(0, sequence, data);
+        await raw.waitFor((r) => r.kind === 'frame' && r.sequence === sequence);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(raw.open).toBe(true);
+      const { message, code } = await raw.ending();
+      expect(code).toBe(1011);
+      expect(JSON.stringify(message)).toContain('idle for 1000 ms');
+    } finally {
+      await gateway.close();
+    }
   });
 });
