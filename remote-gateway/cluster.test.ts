@@ -1,0 +1,353 @@
+/**
+ * Several gateways behind nginx, for real: `remote-gateway/deploy/cluster.ts` (what
+ * `npm run gateway:cluster` runs) starts 3 gateway processes and Debian's nginx on
+ * loopback; clients reach them only through nginx's one URL. Resumable sessions
+ * carry on across cut connections (each resume lands on the gateway holding its
+ * session), SIGTERM drains a gateway without losing a session, kill -9 of another
+ * ends each of its sessions with a worker_lost error naming it, and SIGINT leaves
+ * no process behind.
+ *
+ * Sessions pause together at barriers, so the cut, the SIGTERM and the kill happen
+ * mid-stream at known points without any timing in the assertions.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { type JsonData, type Manifest, RuntimeData } from '../web/core/internal.ts';
+import { RemoteProxyClient } from '../web/runtime/remote/remote-proxy-client.ts';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const TOKEN = 'cluster-token-0123456789';
+const NGINX = '/usr/sbin/nginx';
+const FRAMES = 120;
+const pipeline: Manifest = {
+  version: 'v1',
+  metadata: { name: 'cluster' },
+  nodes: [{ id: 'in', node_type: 'PassThrough', params: {} }],
+  connections: [],
+};
+
+interface Member {
+  name: string;
+  pid: number;
+  port: number;
+}
+let cluster: ChildProcess;
+let clusterOut = '';
+let publicPort = 0;
+let nginxPid = 0;
+const members: Member[] = [];
+
+/** A TCP relay to nginx whose connections the test cuts (no WebSocket close). */
+class Relay {
+  readonly sockets = new Set<Socket>();
+  private constructor(
+    readonly server: Server,
+    readonly port: number,
+  ) {}
+  static async start(target: number): Promise<Relay> {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const relay = new Relay(server, (server.address() as { port: number }).port);
+    server.on('connection', (client) => {
+      const upstream = createConnection(target, '127.0.0.1');
+      for (const [a, b] of [
+        [client, upstream],
+        [upstream, client],
+      ] as const) {
+        a.pipe(b);
+        a.on('error', () => b.destroy());
+        a.on('close', () => b.destroy());
+        relay.sockets.add(a);
+        a.on('close', () => relay.sockets.delete(a));
+      }
+    });
+    return relay;
+  }
+  cut(): void {
+    for (const socket of this.sockets) socket.resetAndDestroy();
+  }
+  async close(): Promise<void> {
+    this.cut();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+/** Every session waits here until the test releases them all. */
+class Barrier {
+  private arrived = 0;
+  private release!: () => void;
+  private readonly released = new Promise<void>((resolve) => (this.release = resolve));
+  private allIn!: () => void;
+  /** Resolves once `parties` have arrived. */
+  readonly full: Promise<void>;
+  constructor(private readonly parties: number) {
+    this.full = new Promise<void>((resolve) => (this.allIn = resolve));
+  }
+  arrive(): Promise<void> {
+    if (++this.arrived === this.parties) this.allIn();
+    return this.released;
+  }
+  open(): void {
+    this.release();
+  }
+}
+
+interface Outcome {
+  received: number[];
+  error?: unknown;
+}
+
+/**
+ * One resumable session through `port`: FRAMES frames, pausing at each barrier
+ * (at evenly spaced points); resolves with what came back, or the error.
+ */
+async function runSession(
+  port: number,
+  barriers: Barrier[],
+  reconnectWindowMs = 20_000,
+): Promise<Outcome> {
+  const client = new RemoteProxyClient(
+    { host: '127.0.0.1', port, reconnect: true },
+    {
+      token: TOKEN,
+      WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
+      reconnectWindowMs,
+    },
+  );
+  const outcome: Outcome = { received: [] };
+  let session;
+  try {
+    session = await client.stream(pipeline);
+  } catch (error) {
+    // Every barrier still needs this party, or the others would wait forever.
+    for (const barrier of barriers) void barrier.arrive();
+    return { received: [], error };
+  }
+  const reading = (async () => {
+    for await (const output of session) {
+      outcome.received.push((output.data as JsonData).value as number);
+    }
+  })();
+  const at = barriers.map((_, i) => Math.floor((FRAMES * (i + 1)) / (barriers.length + 1)));
+  let passed = 0;
+  try {
+    for (let i = 1; i <= FRAMES; i++) {
+      const b = at.indexOf(i - 1);
+      if (b >= 0) {
+        // Wait for what was sent to come back, so the pause is mid-stream, not mid-frame.
+        while (outcome.received.length < i - 1) await new Promise((r) => setTimeout(r, 5));
+        passed++;
+        await barriers[b]!.arrive();
+      }
+      await session.sendInput(RuntimeData.json(i));
+    }
+    await session.close();
+    await reading;
+  } catch (error) {
+    outcome.error = error;
+    for (const barrier of barriers.slice(passed)) void barrier.arrive();
+    await reading.catch(() => {});
+  }
+  return outcome;
+}
+
+async function healthz(port: number): Promise<{ status: number; sessions: number }> {
+  const response = await fetch(`http://127.0.0.1:${port}/healthz`);
+  return {
+    status: response.status,
+    sessions: ((await response.json()) as { sessions: number }).sessions,
+  };
+}
+
+/** Sessions open on each gateway, by name (asked of each gateway directly). */
+const sessionsOn = async (list: Member[]): Promise<Record<string, number>> =>
+  Object.fromEntries(
+    await Promise.all(list.map(async (m) => [m.name, (await healthz(m.port)).sessions] as const)),
+  );
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+const until = async (what: () => Promise<boolean> | boolean) => {
+  while (!(await what())) await new Promise((resolve) => setTimeout(resolve, 20));
+};
+
+/** Every gateway left reports no session (a finished one is gone once its socket closed). */
+const idle = () =>
+  until(async () => Object.values(await sessionsOn(members)).every((n) => n === 0));
+
+const exact = Array.from({ length: FRAMES }, (_, i) => i + 1);
+
+describe.skipIf(!existsSync(NGINX))('3 gateways behind nginx on loopback', () => {
+  beforeAll(async () => {
+    cluster = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'remote-gateway/deploy/cluster.ts',
+        '--gateways',
+        '3',
+        '--',
+        '--token',
+        TOKEN,
+        '--no-containers',
+        '--log-level',
+        'warn',
+        '--drain-timeout-ms',
+        '60000',
+      ],
+      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    cluster.stderr!.on('data', (chunk: Buffer) => (clusterOut += chunk.toString()));
+    await new Promise<void>((resolve, reject) => {
+      cluster.stdout!.on('data', (chunk: Buffer) => {
+        clusterOut += chunk.toString();
+        for (const m of clusterOut.matchAll(/gateway (g\d) pid (\d+) on 127\.0\.0\.1:(\d+)/g)) {
+          if (!members.some((x) => x.name === m[1]))
+            members.push({ name: m[1]!, pid: Number(m[2]), port: Number(m[3]) });
+        }
+        const nginx = /nginx pid (\d+)/.exec(clusterOut);
+        if (nginx) nginxPid = Number(nginx[1]);
+        const found = /cluster on ws:\/\/127\.0\.0\.1:(\d+)\/v1/.exec(clusterOut);
+        if (found) {
+          publicPort = Number(found[1]);
+          resolve();
+        }
+      });
+      cluster.once('exit', (code) => reject(new Error(`cluster exited (${code}): ${clusterOut}`)));
+    });
+    members.sort((a, b) => a.name.localeCompare(b.name));
+  }, 60_000);
+
+  afterAll(async () => {
+    if (cluster && cluster.exitCode === null) {
+      cluster.kill('SIGINT');
+      await new Promise((resolve) => cluster.once('exit', resolve));
+    }
+  });
+
+  it('the fleet answers through one URL, and each gateway by name', async () => {
+    expect(members.map((m) => m.name)).toEqual(['g0', 'g1', 'g2']);
+    for (const m of members) {
+      const response = await fetch(`http://127.0.0.1:${publicPort}/g/${m.name}/healthz`);
+      expect(await response.json()).toMatchObject({ ok: true, gateway: m.name });
+    }
+  });
+
+  it('15 resumable sessions across the 3 gateways carry on over two cut connections', async () => {
+    const relay = await Relay.start(publicPort);
+    try {
+      const sessions = 15;
+      const cuts = [new Barrier(sessions), new Barrier(sessions)];
+      const runs = Array.from({ length: sessions }, () => runSession(relay.port, cuts));
+      for (const barrier of cuts) {
+        await barrier.full;
+        // Spread over the fleet: a resume routed anywhere else would be refused.
+        const spread = await sessionsOn(members);
+        expect(Object.values(spread).filter((n) => n > 0).length).toBeGreaterThanOrEqual(2);
+        relay.cut();
+        barrier.open();
+      }
+      const outcomes = await Promise.all(runs);
+      for (const outcome of outcomes) {
+        expect(outcome.error).toBeUndefined();
+        expect(outcome.received).toEqual(exact);
+      }
+      // Closing the relay cuts whatever is still open: a session whose socket dropped
+      // right after its `done` would be kept for resuming (until the idle timeout).
+      await idle();
+    } finally {
+      await relay.close();
+    }
+  }, 120_000);
+
+  it('SIGTERM drains a gateway: its sessions finish, new sessions go to the others, it exits', async () => {
+    await idle(); // the last test's sessions are gone from every count
+    const sessions = 12;
+    const pause = new Barrier(sessions);
+    const runs = Array.from({ length: sessions }, () => runSession(publicPort, [pause]));
+    await pause.full;
+    const before = await sessionsOn(members);
+    const draining = members.find((m) => before[m.name]! > 0)!;
+    const others = members.filter((m) => m !== draining);
+    expect(before[draining.name]).toBeGreaterThan(0);
+    const exited = new Promise<void>((resolve) => {
+      const check = setInterval(() => {
+        if (!alive(draining.pid)) {
+          clearInterval(check);
+          resolve();
+        }
+      }, 20);
+    });
+    process.kill(draining.pid, 'SIGTERM');
+    await until(async () => (await healthz(draining.port)).status === 503);
+    expect(await (await fetch(`http://127.0.0.1:${draining.port}/healthz`)).json()).toMatchObject({
+      ok: false,
+      status: 'draining',
+    });
+    // New sessions while it drains: all opened, none on the draining gateway.
+    const late = 6;
+    const latePause = new Barrier(late);
+    const lateRuns = Array.from({ length: late }, () => runSession(publicPort, [latePause]));
+    await latePause.full;
+    const during = await sessionsOn(members);
+    expect(during[draining.name]).toBe(before[draining.name]);
+    expect(others.reduce((sum, m) => sum + during[m.name]!, 0)).toBe(
+      others.reduce((sum, m) => sum + before[m.name]!, 0) + late,
+    );
+    pause.open();
+    latePause.open();
+    for (const outcome of await Promise.all([...runs, ...lateRuns])) {
+      expect(outcome.error).toBeUndefined();
+      expect(outcome.received).toEqual(exact);
+    }
+
+    await exited; // it exits once its last session ended
+    members.splice(members.indexOf(draining), 1);
+  }, 120_000);
+
+  it('kill -9 of a gateway mid-stream: each of its sessions ends with worker_lost naming it, the rest finish', async () => {
+    await idle(); // the last test's sessions are gone from every count
+    const sessions = 10;
+    const pause = new Barrier(sessions);
+    const runs = Array.from({ length: sessions }, () => runSession(publicPort, [pause], 3000));
+    await pause.full;
+    const before = await sessionsOn(members);
+    const victim = members.find((m) => before[m.name]! > 0)!;
+    process.kill(victim.pid, 'SIGKILL');
+    members.splice(members.indexOf(victim), 1);
+    await until(() => !alive(victim.pid));
+    pause.open();
+    const outcomes = await Promise.all(runs);
+    const lost = outcomes.filter((o) => o.error !== undefined);
+    expect(lost.length).toBe(before[victim.name]);
+    for (const outcome of lost) {
+      expect(outcome.error).toMatchObject({ kind: 'worker_lost' });
+      expect(String((outcome.error as Error).message)).toContain(`on gateway ${victim.name}`);
+    }
+    for (const outcome of outcomes.filter((o) => o.error === undefined)) {
+      expect(outcome.received).toEqual(exact);
+    }
+  }, 120_000);
+
+  it('SIGINT to the cluster stops nginx and every gateway', async () => {
+    const pids = [nginxPid, ...members.map((m) => m.pid)];
+    expect(pids.every(alive)).toBe(true);
+    cluster.kill('SIGINT');
+    const code = await new Promise((resolve) => cluster.once('exit', resolve));
+    expect(code).toBe(0);
+    expect(pids.filter(alive)).toEqual([]);
+  }, 60_000);
+});
