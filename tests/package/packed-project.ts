@@ -99,7 +99,9 @@ export function start(
   args: readonly string[],
   options: RunOptions = {},
 ): Started {
-  const child = spawn(command, args, { cwd, env: cleanEnv(options.env) });
+  // Its own process group: npx does not always pass a signal on to the command it
+  // runs, so stop() signals the whole group and nothing outlives the test.
+  const child = spawn(command, args, { cwd, env: cleanEnv(options.env), detached: true });
   const lines: string[] = [];
   const waiters = new Set<() => void>();
   let errors = '';
@@ -133,8 +135,19 @@ export function start(
     stderr: () => errors,
     exited,
     async stop() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      const signal = (name: NodeJS.Signals) => {
+        try {
+          process.kill(-child.pid!, name);
+        } catch {
+          // the group is gone already
+        }
+      };
+      signal('SIGTERM');
+      const killer = setTimeout(() => signal('SIGKILL'), 10_000);
       await exited;
+      clearTimeout(killer);
+      // The command npx started may still be draining after npx itself has exited.
+      signal('SIGKILL');
     },
   };
 }
