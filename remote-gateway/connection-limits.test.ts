@@ -45,7 +45,9 @@ const next = () => {
   // Held ones stay open; the next starts once this one is accepted or refused.
   socket.on('connect', () => setTimeout(next, 0));
 };
-for (let i = 0; i < 500; i++) next();
+// 100 in flight, well under the listen backlog (511): a full backlog drops SYNs, and
+// the kernel's retries (1 s, 3 s, 7 s, …) would outlast the test on a busy machine.
+for (let i = 0; i < 100; i++) next();
 `;
 const ws = WebSocket as unknown as typeof globalThis.WebSocket;
 
@@ -143,31 +145,41 @@ describe('connections before authentication', () => {
     );
   }, 60_000);
 
-  it('a flood of 15 000 connections from another process, with the default limits: the gateway holds a bounded few, real clients are served throughout', async () => {
+  it('a flood of 8 000 connections from another process, with the default limits: the gateway holds a bounded few, real clients are served throughout', async () => {
     await withGateway({}, async (gateway, client) => {
       const guard = gateway.connections;
       const rssBefore = process.memoryUsage().rss;
       // The flood runs in a child process: its sockets take its own file descriptors.
-      const flood = spawn(process.execPath, ['-e', FLOOD, String(gateway.port), '15000'], {
+      // 8 000 from one bound address: each closed one holds its local port in TIME_WAIT
+      // for 60 s, and the ephemeral range (~28 000) must outlast two runs close together.
+      const flood = spawn(process.execPath, ['-e', FLOOD, String(gateway.port), '8000'], {
         stdio: ['ignore', 'pipe', 'inherit'],
       });
       let report = '';
       flood.stdout.on('data', (chunk: Buffer) => (report += chunk.toString()));
-      const finished = new Promise<void>((resolve) => flood.once('exit', () => resolve()));
+      let exited = false;
+      const finished = new Promise<void>((resolve) =>
+        flood.once('exit', () => {
+          exited = true;
+          resolve();
+        }),
+      );
       try {
         let served = 0;
         let peak = 0;
-        while (!report.includes('\n')) {
+        // Until the flood reports (a flood that dies without reporting fails below, not by timeout).
+        while (!report.includes('\n') && !exited) {
           await runsASession(client);
           served++;
           peak = Math.max(peak, guard.connections);
         }
+        expect(report, 'the flood reported before it ended').toContain('\n');
         const { attempted } = JSON.parse(report) as { attempted: number };
-        expect(attempted).toBe(15000);
+        expect(attempted).toBe(8000);
         expect(served).toBeGreaterThan(0);
         // Held: at most one address's share (and the real client's own).
         expect(peak).toBeLessThanOrEqual(guard.limits.maxConnectionsPerAddress + 2);
-        expect(guard.refused.get('per_address')).toBeGreaterThan(10_000);
+        expect(guard.refused.get('per_address')).toBeGreaterThan(6_000);
         expect(guard.refused.get('fd_reserve')).toBeUndefined();
         expect(process.memoryUsage().rss - rssBefore).toBeLessThan(128 << 20);
         await runsASession(client);

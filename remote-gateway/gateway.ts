@@ -249,21 +249,20 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     protocol: GATEWAY_PROTOCOL_VERSION,
     sessions: sessions.size,
   });
+  // Node's own timeouts are backstops a second after the guard's deadline: the guard
+  // closes first, and so counts and logs every connection it ends.
+  const backstopMs = guard.limits.handshakeTimeoutMs + 1000;
   const server = options.tls
     ? createHttpsServer(
-        {
-          cert: options.tls.cert,
-          key: options.tls.key,
-          handshakeTimeout: guard.limits.handshakeTimeoutMs,
-        },
+        { cert: options.tls.cert, key: options.tls.key, handshakeTimeout: backstopMs },
         onRequest,
       )
     : createHttpServer(onRequest);
   // Before any byte is read: connection caps, per-address caps, the fd reserve, the deadline.
   server.on('connection', (socket: Socket) => guard.admit(socket));
   // A response's socket must not linger once the deadline is over.
-  server.headersTimeout = guard.limits.handshakeTimeoutMs;
-  server.requestTimeout = guard.limits.handshakeTimeoutMs;
+  server.headersTimeout = backstopMs;
+  server.requestTimeout = backstopMs;
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: maxMessageSize,
