@@ -12,7 +12,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { Relay } from './testing/tcp-relay.ts';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -41,41 +41,6 @@ let clusterOut = '';
 let publicPort = 0;
 let nginxPid = 0;
 const members: Member[] = [];
-
-/** A TCP relay to nginx whose connections the test cuts (no WebSocket close). */
-class Relay {
-  readonly sockets = new Set<Socket>();
-  private constructor(
-    readonly server: Server,
-    readonly port: number,
-  ) {}
-  static async start(target: number): Promise<Relay> {
-    const server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const relay = new Relay(server, (server.address() as { port: number }).port);
-    server.on('connection', (client) => {
-      const upstream = createConnection(target, '127.0.0.1');
-      for (const [a, b] of [
-        [client, upstream],
-        [upstream, client],
-      ] as const) {
-        a.pipe(b);
-        a.on('error', () => b.destroy());
-        a.on('close', () => b.destroy());
-        relay.sockets.add(a);
-        a.on('close', () => relay.sockets.delete(a));
-      }
-    });
-    return relay;
-  }
-  cut(): void {
-    for (const socket of this.sockets) socket.resetAndDestroy();
-  }
-  async close(): Promise<void> {
-    this.cut();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-}
 
 /** Every session waits here until the test releases them all. */
 class Barrier {

@@ -3,7 +3,7 @@
  * through a TCP relay on loopback that the test cuts (both sockets destroyed, no
  * close handshake), mid-stream, while frames are in flight both ways.
  */
-import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { Relay } from './testing/tcp-relay.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import {
@@ -34,45 +34,6 @@ const pipeline: Manifest = {
   ],
   connections: [{ from: 'in', to: 'py' }],
 };
-
-/** A TCP relay to the gateway whose connections the test can cut. */
-class Relay {
-  readonly sockets = new Set<Socket>();
-  private constructor(
-    readonly server: Server,
-    readonly port: number,
-  ) {}
-
-  static async start(target: number): Promise<Relay> {
-    const server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const relay = new Relay(server, (server.address() as { port: number }).port);
-    server.on('connection', (client) => {
-      const upstream = createConnection(target, '127.0.0.1');
-      for (const [a, b] of [
-        [client, upstream],
-        [upstream, client],
-      ] as const) {
-        a.pipe(b);
-        a.on('error', () => b.destroy());
-        a.on('close', () => b.destroy());
-        relay.sockets.add(a);
-        a.on('close', () => relay.sockets.delete(a));
-      }
-    });
-    return relay;
-  }
-
-  /** Cuts every connection: both ends see the TCP stream die, no WebSocket close. */
-  cut(): void {
-    for (const socket of this.sockets) socket.resetAndDestroy();
-  }
-
-  async close(): Promise<void> {
-    this.cut();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-}
 
 let gateway: Gateway;
 const ws = { token: TOKEN, WebSocket: WebSocket as unknown as typeof globalThis.WebSocket };

@@ -1,0 +1,43 @@
+/**
+ * A TCP relay whose connections a test cuts: both ends see the TCP stream die with
+ * no WebSocket close, as when a network drops (resume and cluster tests).
+ */
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+
+export class Relay {
+  readonly sockets = new Set<Socket>();
+  private constructor(
+    readonly server: Server,
+    readonly port: number,
+  ) {}
+
+  static async start(target: number): Promise<Relay> {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const relay = new Relay(server, (server.address() as { port: number }).port);
+    server.on('connection', (client) => {
+      const upstream = createConnection(target, '127.0.0.1');
+      for (const [a, b] of [
+        [client, upstream],
+        [upstream, client],
+      ] as const) {
+        a.pipe(b);
+        a.on('error', () => b.destroy());
+        a.on('close', () => b.destroy());
+        relay.sockets.add(a);
+        a.on('close', () => relay.sockets.delete(a));
+      }
+    });
+    return relay;
+  }
+
+  /** Cuts every connection: both ends see the TCP stream die, no WebSocket close. */
+  cut(): void {
+    for (const socket of this.sockets) socket.resetAndDestroy();
+  }
+
+  async close(): Promise<void> {
+    this.cut();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
