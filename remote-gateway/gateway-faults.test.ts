@@ -12,6 +12,7 @@ import {
   GATEWAY_PROTOCOL_VERSION,
   GATEWAY_WINDOW,
   type Manifest,
+  packFrame,
   RuntimeData,
 } from '../web/core/internal.ts';
 import { RemoteProxyClient } from '../web/runtime/remote/remote-proxy-client.ts';
@@ -38,6 +39,11 @@ afterAll(async () => {
   uninstall?.();
   await gateway?.close();
 });
+
+/** One whole frame of binary data on input port 0, as a single WebSocket message. */
+function binaryMessage(sequence: number, payload: Uint8Array): Uint8Array {
+  return packFrame(0, encodeFrame({ sequence, data: RuntimeData.binary(payload) }), 1 << 30)[0]!;
+}
 
 /** The gateway still gives a well-behaved client the right answer. */
 async function stillServes(): Promise<void> {
@@ -118,12 +124,7 @@ describe('limits the client cannot ignore', () => {
     const before = rssMiB();
     const raw = await RawClient.open(gateway.url, TOKEN, islandOf(slow, 'slow', 'slow'));
     const payload = new Uint8Array(1_000_000).fill(7);
-    const sent = await flood(raw, 1200, (i) => {
-      const frame = encodeFrame({ sequence: i + 1, data: RuntimeData.binary(payload) });
-      const message = new Uint8Array(frame.length + 2);
-      message.set(frame, 2);
-      return message;
-    });
+    const sent = await flood(raw, 1200, (i) => binaryMessage(i + 1, payload));
     const { message, code } = await raw.ending();
     expect(code).toBe(1008);
     expect(message).toMatchObject({ type: 'error', error: { kind: 'protocol' } });
@@ -161,12 +162,7 @@ describe('limits the client cannot ignore', () => {
     try {
       const raw = await RawClient.open(small.url, TOKEN, islandOf(slow, 'slow', 'slow'));
       const payload = new Uint8Array(1_000_000);
-      const sent = await flood(raw, GATEWAY_WINDOW, (i) => {
-        const frame = encodeFrame({ sequence: i + 1, data: RuntimeData.binary(payload) });
-        const message = new Uint8Array(frame.length + 2);
-        message.set(frame, 2);
-        return message;
-      });
+      const sent = await flood(raw, GATEWAY_WINDOW, (i) => binaryMessage(i + 1, payload));
       const { message, code } = await raw.ending();
       expect(code).toBe(1008);
       expect(message).toMatchObject({ type: 'error', error: { kind: 'limit' } });
