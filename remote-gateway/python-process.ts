@@ -417,11 +417,7 @@ export function runnerNode(
       op,
       data === undefined ? undefined : encodeFrame({ sequence: 0, data }),
     );
-    // As plain Uint8Arrays: the pipe hands out Node Buffers, whose slice() is a view,
-    // and the codec's copy of audio samples would then read the Buffer pool's memory.
-    return frames.map(
-      (bytes) => decodeFrame(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length)).data,
-    );
+    return frames.map((bytes) => decodeFrame(bytes).data);
   };
   return {
     async initialize() {

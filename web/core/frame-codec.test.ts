@@ -129,6 +129,28 @@ describe('frame codec', () => {
     );
   });
 
+  it("decodes audio from a view into a larger buffer at an odd offset (as Node's Buffer pool hands out)", () => {
+    const frame: Frame = {
+      sequence: 1,
+      data: {
+        kind: 'audio',
+        samples: new Float32Array([0.25, -0.5, 1]),
+        sampleRate: 16000,
+        channels: 1,
+      },
+    };
+    const bytes = encodeFrame(frame);
+    const pool = new Uint8Array(bytes.length + 3);
+    pool.set(bytes, 3);
+    const view = new (class extends Uint8Array {
+      // Node's Buffer: slice() is a view, not a copy.
+      override slice(start?: number, end?: number) {
+        return this.subarray(start, end);
+      }
+    })(pool.buffer, 3, bytes.length);
+    expect(decodeFrame(view).data).toEqual(frame.data);
+  });
+
   it('keeps a leading U+FEFF in text: it is what the sender wrote', () => {
     const frame: Frame = { sequence: 1, data: { kind: 'text', text: '\ufeffx' } };
     expect(decodeFrame(encodeFrame(frame)).data).toEqual({ kind: 'text', text: '\ufeffx' });

@@ -436,7 +436,10 @@ class BodyReader {
   /** A copy of the next n bytes, in a fresh (so 8-aligned, never shared) ArrayBuffer. */
   copy(n: number, what: string): Uint8Array<ArrayBuffer> {
     const at = this.need(n, what);
-    return this.bytes.slice(at, at + n) as Uint8Array<ArrayBuffer>;
+    // Not bytes.slice(): a subclass may make it a view (Node's Buffer does).
+    const out = new Uint8Array(n);
+    out.set(this.bytes.subarray(at, at + n));
+    return out;
   }
   utf8(n: number, what: string): string {
     const at = this.need(n, what);
