@@ -14,8 +14,21 @@
  * nobody, not to root. bwrap keeps inherited file descriptors, so the runner's
  * pipes pass through unchanged.
  */
-import { accessSync, constants, lstatSync, readlinkSync, realpathSync } from 'node:fs';
-import { dirname } from 'node:path';
+import {
+  accessSync,
+  chmodSync,
+  constants,
+  cpSync,
+  lstatSync,
+  mkdtempSync,
+  readdirSync,
+  readlinkSync,
+  realpathSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import type { RunnerCommand } from './python-process.ts';
 
 export interface SandboxOptions {
@@ -89,7 +102,7 @@ export function sandboxedCommand(
   // Mounts apply in order: the scratch /tmp first, so a package under /tmp stays visible.
   args.push('--size', String(options.scratchBytes ?? 64 << 20), '--tmpfs', '/tmp');
   args.push('--proc', '/proc', '--dev', '/dev');
-  for (const path of binds) args.push('--ro-bind', path, path);
+  for (const path of binds) args.push('--ro-bind', reachableCopyOf(path), path);
   for (const entry of ROOT_ENTRIES) {
     const link = linkTarget(entry);
     if (link !== undefined) args.push('--symlink', link, entry);
@@ -150,6 +163,56 @@ function isExecutable(path: string): boolean {
     return true;
   } catch {
     return false;
+  }
+}
+
+/**
+ * bwrap runs as the sandbox's uid, which must reach what it binds: a checkout under
+ * /root or a 0700 temporary folder it cannot. Such a folder is bound from a copy
+ * that others may read, made once per gateway process (at pool set-up, never per
+ * call) and removed when the process exits.
+ */
+const copies = new Map<string, string>();
+function reachableCopyOf(path: string): string {
+  if (reachableByOthers(path)) return path;
+  let copy = copies.get(path);
+  if (copy === undefined) {
+    const staging = mkdtempSync(join(tmpdir(), 'remotemedia-sandbox-'));
+    chmodSync(staging, 0o755);
+    copy = join(staging, 'bound');
+    cpSync(path, copy, { recursive: true, filter: (from) => !from.endsWith('__pycache__') });
+    openToOthers(copy);
+    copies.set(path, copy);
+    if (copies.size === 1) {
+      process.once('exit', () => {
+        for (const made of copies.values()) rmSync(dirname(made), { recursive: true, force: true });
+      });
+    }
+  }
+  return copy;
+}
+
+/** Whether a process of another uid may read `path` (every folder above it searchable). */
+function reachableByOthers(path: string): boolean {
+  try {
+    const stat = statSync(path);
+    const needed = stat.isDirectory() ? 0o005 : 0o004;
+    if ((stat.mode & needed) !== needed) return false;
+    for (let dir = dirname(path); ; dir = dirname(dir)) {
+      if ((statSync(dir).mode & 0o001) === 0) return false;
+      if (dir === dirname(dir)) return true;
+    }
+  } catch {
+    return false;
+  }
+}
+
+function openToOthers(path: string): void {
+  const stat = lstatSync(path);
+  if (stat.isSymbolicLink()) return;
+  chmodSync(path, stat.isDirectory() ? 0o755 : 0o644);
+  if (stat.isDirectory()) {
+    for (const entry of readdirSync(path)) openToOthers(join(path, entry));
   }
 }
 
