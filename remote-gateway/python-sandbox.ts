@@ -170,14 +170,19 @@ function isExecutable(path: string): boolean {
  * bwrap runs as the sandbox's uid, which must reach what it binds: a checkout under
  * /root or a 0700 temporary folder it cannot. Such a folder is bound from a copy
  * that others may read, made once per gateway process (at pool set-up, never per
- * call) and removed when the process exits.
+ * call) and removed when the process exits. A process killed before its exit
+ * handlers run (a test worker, kill -9) leaves its copy behind, so the copy's
+ * folder names its owner's pid and each new copy first removes those whose owner
+ * is gone.
  */
 const copies = new Map<string, string>();
+const COPY_PREFIX = 'remotemedia-sandbox-';
 function reachableCopyOf(path: string): string {
   if (reachableByOthers(path)) return path;
   let copy = copies.get(path);
   if (copy === undefined) {
-    const staging = mkdtempSync(join(tmpdir(), 'remotemedia-sandbox-'));
+    removeOrphanedCopies();
+    const staging = mkdtempSync(join(tmpdir(), `${COPY_PREFIX}${process.pid}-`));
     chmodSync(staging, 0o755);
     copy = join(staging, 'bound');
     cpSync(path, copy, { recursive: true, filter: (from) => !from.endsWith('__pycache__') });
@@ -190,6 +195,34 @@ function reachableCopyOf(path: string): string {
     }
   }
   return copy;
+}
+
+/** Removes the copies of gateway processes that no longer run. */
+export function removeOrphanedCopies(folder: string = tmpdir()): string[] {
+  const removed: string[] = [];
+  let entries: string[];
+  try {
+    entries = readdirSync(folder);
+  } catch {
+    return removed;
+  }
+  for (const entry of entries) {
+    const owner = new RegExp(`^${COPY_PREFIX}(\\d+)-`).exec(entry);
+    if (!owner || isRunning(Number(owner[1]))) continue;
+    rmSync(join(folder, entry), { recursive: true, force: true });
+    removed.push(entry);
+  }
+  return removed;
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it runs, as another user.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** Whether a process of another uid may read `path` (every folder above it searchable). */
