@@ -44,14 +44,33 @@ function pythonOf(node: Record<string, unknown>): Record<string, unknown> | unde
 }
 
 /**
+ * Unpickling runs arbitrary code, so a gateway that does not unpickle refuses a
+ * pickle from any token, the operator's too, before any process sees the bytes.
+ */
+function refusePickles(nodes: readonly unknown[]): void {
+  nodes.forEach((entry, at) => {
+    const node = (entry ?? {}) as Record<string, unknown>;
+    if (pythonOf(node)?.pickle === undefined) return;
+    const id = String(node.id ?? at);
+    throw new RemoteMediaError(
+      'unauthorized',
+      `nodes[${at}] ('${id}'): refused a pickled object: this gateway does not unpickle (its operator can allow it with --allow-pickle)`,
+      { nodeId: id, path: `nodes[${at}].params.pickle` },
+    );
+  });
+}
+
+/**
  * Refuses (`unauthorized`, naming the node and what grant it needs; `limit` for a
  * ceiling) what the token does not grant; returns how the session must run.
  */
 export function authorizeIsland(
   authority: GatewayAuthority,
   manifest: Manifest,
-  context: { origin: string | undefined },
+  context: { origin: string | undefined; allowPickle: boolean },
 ): IslandPermit {
+  const nodes: unknown[] = Array.isArray(manifest?.nodes) ? manifest.nodes : [];
+  if (!context.allowPickle) refusePickles(nodes);
   if (authority.kind === 'operator') return { sandboxed: false };
   const { grants } = authority;
   if (grants.origins && !(context.origin && grants.origins.includes(context.origin))) {
@@ -60,7 +79,6 @@ export function authorizeIsland(
       `this token may be used only from ${grants.origins.join(', ')}, not from ${context.origin ?? 'a client that sends no Origin'}`,
     );
   }
-  const nodes: unknown[] = Array.isArray(manifest?.nodes) ? manifest.nodes : [];
   const refuse = (at: number, id: string, what: string, grant: string) =>
     new RemoteMediaError(
       'unauthorized',

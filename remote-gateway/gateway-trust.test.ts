@@ -259,6 +259,21 @@ describe("the node host's own check (node_host.py), for hosts that set REMOTEMED
 });
 
 describe('tokens the gateway refuses with unauthorized', () => {
+  it("a pickle, even the operator's, where the gateway does not unpickle: before any process", async () => {
+    const before = new Set(markerGateway.python.running);
+    const error = await refusal(
+      client(OPERATOR, markerGateway).execute(
+        pythonNode({ pickle: 'gASVAAAAAAAAAAA=' }),
+        RuntimeData.json(1),
+      ),
+    );
+    expect(error).toMatchObject({ kind: 'unauthorized', nodeId: 'py' });
+    expect(error.message).toMatch(
+      /nodes\[0\] \('py'\): refused a pickled object: this gateway does not unpickle \(its operator can allow it with --allow-pickle\)/,
+    );
+    expect(markerGateway.python.running.every((p) => before.has(p))).toBe(true);
+  });
+
   it('an expired token', async () => {
     const token = await mint({ nodeTypes: ['*'] }, new Date(Date.now() - 60_000));
     const error = await refusal(client(token).execute(calculator as Manifest, RuntimeData.json(1)));

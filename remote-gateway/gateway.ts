@@ -344,7 +344,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     drain.refuseOpen(options.name);
     const asked = parseRemoteIsland(message.island);
     // Before anything is created, imported or spawned: what the token does not grant is refused.
-    const permit = authorizeIsland(authority, asked.manifest, { origin: originOf.get(ws) });
+    const permit = authorizeIsland(authority, asked.manifest, {
+      origin: originOf.get(ws),
+      allowPickle,
+    });
     const island = { ...asked, manifest: route(asked.manifest) };
     // The operator's ceilings, before anything starts (a manifest may ask for less).
     const size = checkManifestCeilings(island.manifest, ceilings, PROCESS_TYPES);

@@ -124,7 +124,7 @@ class RemoteTest(unittest.TestCase):
         refusing.serialization = "pickle"
         async with RemoteProxyClient(refusing) as client:
             remote = await client.create_proxy(Accumulate(name="acc"))
-            with self.assertRaises(RemoteExecutionError) as caught:
+            with self.assertRaises(UnauthorizedError) as caught:
                 await remote.process(1)
             self.assertIn("refused a pickled object", str(caught.exception))
 
