@@ -220,11 +220,7 @@ try {
   if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined)) {
     throw new Error('--tls-cert and --tls-key go together');
   }
-  // REMOTEMEDIA_GATEWAY_TOKENS (comma-separated) is the older name of REMOTEMEDIA_GATEWAY_TOKEN.
-  const staticTokens =
-    values.token.length === 0 && process.env.REMOTEMEDIA_GATEWAY_TOKENS
-      ? process.env.REMOTEMEDIA_GATEWAY_TOKENS.split(',').map((t) => t.trim())
-      : values.token;
+  const staticTokens = values.token;
   const tokenSecret = values['token-secret'];
   if (staticTokens.length === 0 && tokenSecret === undefined) {
     madeUpToken = randomBytes(18).toString('base64url');
