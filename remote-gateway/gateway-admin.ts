@@ -3,8 +3,11 @@
  * never for visitors. It serves /metrics (Prometheus text, aggregates only, cheap at
  * any load: metrics.ts), /sessions (what runs, by session: ids, client addresses,
  * token fingerprints, sizes) and /healthz. The public port answers /healthz with
- * aggregates only, so no tenant learns about another.
+ * aggregates only, so no tenant learns about another. With a token, /metrics and
+ * /sessions ask for it as a bearer token (Prometheus' `authorization` setting);
+ * /healthz stays open, as on the public port.
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
@@ -34,10 +37,16 @@ export async function startAdminListener(options: {
   sessions: () => SessionRecord[];
   health: () => Record<string, unknown>;
   log: Logger;
+  /** Bearer token that /metrics and /sessions require. Default: none (loopback only). */
+  token?: string;
 }): Promise<AdminListener> {
+  const allowed = bearerCheck(options.token);
   const server = createServer((request: IncomingMessage, response: ServerResponse) => {
     const path = (request.url ?? '/').split('?')[0];
-    if (path === '/metrics') {
+    if (path !== '/healthz' && !allowed(request.headers.authorization)) {
+      response.writeHead(401, { 'www-authenticate': 'Bearer realm="remotemedia-gateway admin"' });
+      response.end('this admin listener needs its token: Authorization: Bearer <admin token>\n');
+    } else if (path === '/metrics') {
       response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
       response.end(options.metrics());
     } else if (path === '/sessions') {
@@ -67,5 +76,16 @@ export async function startAdminListener(options: {
         server.close(() => resolve());
         server.closeAllConnections();
       }),
+  };
+}
+
+/** Compares digests, so neither the length nor the bytes of the token leak by timing. */
+function bearerCheck(token: string | undefined): (header: string | undefined) => boolean {
+  if (token === undefined) return () => true;
+  const digest = (text: string) => createHash('sha256').update(text).digest();
+  const expected = digest(token);
+  return (header) => {
+    const given = /^Bearer (.+)$/.exec(header ?? '')?.[1];
+    return given !== undefined && timingSafeEqual(digest(given), expected);
   };
 }

@@ -104,8 +104,13 @@ export interface GatewayOptions extends ConnectionLimits, SessionCeilings, LogOp
    * it there is none: the public port never serves metrics or session listings.
    */
   adminPort?: number;
-  /** Interface of the admin listener. Default 127.0.0.1. */
+  /**
+   * Interface of the admin listener. Default 127.0.0.1. Any other needs an
+   * adminToken: /sessions lists client addresses and token fingerprints.
+   */
   adminHost?: string;
+  /** Bearer token the admin listener's /metrics and /sessions require. */
+  adminToken?: string;
   /**
    * This gateway's name in a fleet (`--name`, letters, digits, - and _): sent in
    * `opened`, so a resume asks the balancer for this gateway (deploy/nginx.conf).
@@ -166,6 +171,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     throw new RemoteMediaError(
       'usage',
       `gateway name ${JSON.stringify(options.name)}: expected 1 to 64 letters, digits, - or _`,
+    );
+  }
+  const adminHost = options.adminHost ?? '127.0.0.1';
+  if (options.adminPort !== undefined && !isLoopback(adminHost) && !options.adminToken) {
+    throw new RemoteMediaError(
+      'usage',
+      `an admin listener on ${adminHost} needs an admin token (--admin-token): its /sessions lists client addresses and token fingerprints; bind it to 127.0.0.1 or ::1 to go without one`,
     );
   }
   const allowPickle = options.allowPickle ?? false;
@@ -536,8 +548,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     options.adminPort === undefined
       ? undefined
       : await startAdminListener({
-          host: options.adminHost ?? '127.0.0.1',
+          host: adminHost,
           port: options.adminPort,
+          token: options.adminToken,
           log,
           health,
           sessions: () => [...sessions.values()],
@@ -618,4 +631,8 @@ function typed(error: unknown): RemoteMediaError {
   return error instanceof RemoteMediaError
     ? error
     : new RemoteMediaError('usage', String((error as Error)?.message ?? error));
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }

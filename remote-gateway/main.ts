@@ -137,7 +137,12 @@ const FLAGS = {
   'admin-host': {
     type: 'string',
     value: 'HOST',
-    help: 'interface of the admin port (default 127.0.0.1)',
+    help: 'interface of the admin port (default 127.0.0.1; any other needs --admin-token)',
+  },
+  'admin-token': {
+    type: 'string',
+    value: 'TOKEN',
+    help: '/metrics and /sessions ask for it as a bearer token (default: none, loopback only)',
   },
   'log-level': {
     type: 'string',
@@ -288,6 +293,7 @@ try {
     fdReserve: integerFlag(values['fd-reserve'], 'fd-reserve', 0),
     adminPort: integerFlag(values['admin-port'], 'admin-port'),
     adminHost: values['admin-host'],
+    adminToken: values['admin-token'],
     logLevel: logLevelFlag(values['log-level']),
     name: values.name,
     nodes: (
