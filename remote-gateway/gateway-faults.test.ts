@@ -154,6 +154,22 @@ describe('limits the client cannot ignore', () => {
     expect(gateway.metrics.unhandled).toBe(0);
   }, 60_000);
 
+  it("the part cap is the operator's (maxPartsPerFrame / --max-parts-per-frame): 9 parts where 8 are allowed", async () => {
+    const strict = await startGateway({ port: 0, tokens: [TOKEN], maxPartsPerFrame: 8 });
+    try {
+      const raw = await RawClient.open(strict.url, TOKEN, island);
+      const part = Uint8Array.of(0, GATEWAY_MORE_PARTS >> 8, 1);
+      for (let i = 0; i < 9; i++) raw.sendBinary(part);
+      const { message, code } = await raw.ending();
+      expect(code).toBe(1008);
+      expect(String((message!.error as { message: string }).message)).toMatch(
+        /a frame in over 8 parts is refused/,
+      );
+    } finally {
+      await strict.close();
+    }
+  });
+
   it('queued input: more bytes waiting than twice the frame limit end the session (limit, 1008)', async () => {
     // Within credit, but 1 MB frames pile up before a slow node (past its inbox of 32):
     // 2 x 2 MiB is the ceiling.

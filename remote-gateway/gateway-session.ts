@@ -247,7 +247,7 @@ export class GatewaySession {
     if ((this.heldBytes += bytes) > maxHeld) {
       throw new RemoteMediaError(
         'limit',
-        `input of over ${maxHeld} bytes is queued and not yet taken (the pipeline is slower than the client sends)`,
+        `input of over ${maxHeld} bytes is queued and not yet taken (the pipeline is slower than the client sends; maxHeldBytes, set by the gateway's operator)`,
       );
     }
     // In order, one at a time: the session's own backpressure paces the client.

@@ -76,6 +76,10 @@ export interface GatewayOptions extends ConnectionLimits, SessionCeilings, LogOp
   maxMessageSize?: number;
   /** Largest frame reassembled from parts. Default 64 MiB. */
   maxFrameBytes?: number;
+  /** Parts one frame may travel in (each costs a header and a bookkeeping entry). Default 4096. */
+  maxPartsPerFrame?: number;
+  /** Input bytes of a session received and not yet taken by its pipeline. Default 2 × maxFrameBytes. */
+  maxHeldBytes?: number;
   /** Sessions one client address may hold at once. Default 16. */
   maxSessionsPerClient?: number;
   /** A session with no message from its client for this long ends. Default 60 s. */
@@ -155,6 +159,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     maxMessageSize,
     maxFrameBytes: options.maxFrameBytes ?? 64 << 20,
     idleTimeoutMs: options.idleTimeoutMs ?? 60_000,
+    maxPartsPerFrame: options.maxPartsPerFrame,
+    maxHeldBytes: options.maxHeldBytes,
   };
   const origins = new Set(options.allowedOrigins ?? DEFAULT_ORIGINS);
   const log = gatewayLogger(options);

@@ -54,6 +54,21 @@ const FLAGS = {
     value: 'BYTES',
     help: 'largest WebSocket message; larger frames travel in parts (default 1 MiB)',
   },
+  'max-frame-bytes': {
+    type: 'string',
+    value: 'BYTES',
+    help: 'largest frame reassembled from parts (default 64 MiB)',
+  },
+  'max-parts-per-frame': {
+    type: 'string',
+    value: 'N',
+    help: 'parts one frame may travel in (default 4096)',
+  },
+  'max-held-bytes': {
+    type: 'string',
+    value: 'BYTES',
+    help: "a session's input received and not yet taken by its pipeline (default 2 x --max-frame-bytes)",
+  },
   'max-sessions-per-client': {
     type: 'string',
     value: 'N',
@@ -241,6 +256,9 @@ try {
       ? { cert: readFileSync(values['tls-cert']), key: readFileSync(values['tls-key']!) }
       : undefined,
     maxMessageSize: integerFlag(values['max-message-size'], 'max-message-size', 1),
+    maxFrameBytes: integerFlag(values['max-frame-bytes'], 'max-frame-bytes', 1),
+    maxPartsPerFrame: integerFlag(values['max-parts-per-frame'], 'max-parts-per-frame', 1),
+    maxHeldBytes: integerFlag(values['max-held-bytes'], 'max-held-bytes', 1),
     maxSessionsPerClient: integerFlag(
       values['max-sessions-per-client'],
       'max-sessions-per-client',
