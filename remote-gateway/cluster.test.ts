@@ -1,11 +1,12 @@
 /**
  * Several gateways behind nginx, for real: `remote-gateway/deploy/cluster.ts` (what
  * `npm run gateway:cluster` runs) starts 3 gateway processes and Debian's nginx on
- * loopback; clients reach them only through nginx's one URL. Resumable sessions
+ * loopback; clients reach them only through nginx's one URL. 60 resumable sessions
  * carry on across cut connections (each resume lands on the gateway holding its
- * session), SIGTERM drains a gateway without losing a session, kill -9 of another
- * ends each of its sessions with a worker_lost error naming it, and SIGINT leaves
- * no process behind.
+ * session); kill -9 of a gateway mid-stream restarts each of its sessions that asked
+ * for it (restartOnLoss) on another gateway, with a `restarted` event naming exactly
+ * the frames lost, and ends each of the others with a worker_lost error naming it;
+ * SIGTERM drains another without losing a session; SIGINT leaves no process behind.
  *
  * Sessions pause together at barriers, so the cut, the SIGTERM and the kill happen
  * mid-stream at known points without any timing in the assertions.
@@ -18,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { type JsonData, type Manifest, RuntimeData } from '../web/core/internal.ts';
+import { type RestartedEvent } from '../web/runtime/remote/gateway-connection.ts';
 import { RemoteProxyClient } from '../web/runtime/remote/remote-proxy-client.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -64,6 +66,9 @@ class Barrier {
 
 interface Outcome {
   received: number[];
+  restarts: RestartedEvent[];
+  /** The gateway the session opened on. */
+  gateway?: string;
   error?: unknown;
 }
 
@@ -74,7 +79,7 @@ interface Outcome {
 async function runSession(
   port: number,
   barriers: Barrier[],
-  reconnectWindowMs = 20_000,
+  { reconnectWindowMs = 20_000, restartOnLoss = false } = {},
 ): Promise<Outcome> {
   const client = new RemoteProxyClient(
     { host: '127.0.0.1', port, reconnect: true },
@@ -82,17 +87,19 @@ async function runSession(
       token: TOKEN,
       WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
       reconnectWindowMs,
+      restartOnLoss,
     },
   );
-  const outcome: Outcome = { received: [] };
+  const outcome: Outcome = { received: [], restarts: [] };
   let session;
   try {
     session = await client.stream(pipeline);
   } catch (error) {
     // Every barrier still needs this party, or the others would wait forever.
     for (const barrier of barriers) void barrier.arrive();
-    return { received: [], error };
+    return { received: [], restarts: [], error };
   }
+  session.on('restarted', (event) => outcome.restarts.push(event));
   const reading = (async () => {
     for await (const output of session) {
       outcome.received.push((output.data as JsonData).value as number);
@@ -211,12 +218,15 @@ describe.skipIf(!existsSync(NGINX))('3 gateways behind nginx on loopback', () =>
     }
   });
 
-  it('15 resumable sessions across the 3 gateways carry on over two cut connections', async () => {
+  it('60 resumable sessions across the 3 gateways carry on over two cut connections', async () => {
     const relay = await Relay.start(publicPort);
     try {
-      const sessions = 15;
+      const sessions = 60;
       const cuts = [new Barrier(sessions), new Barrier(sessions)];
-      const runs = Array.from({ length: sessions }, () => runSession(relay.port, cuts));
+      // A cut connection is resumed, never restarted: nothing is lost.
+      const runs = Array.from({ length: sessions }, () =>
+        runSession(relay.port, cuts, { restartOnLoss: true }),
+      );
       for (const barrier of cuts) {
         await barrier.full;
         // Spread over the fleet: a resume routed anywhere else would be refused.
@@ -229,6 +239,7 @@ describe.skipIf(!existsSync(NGINX))('3 gateways behind nginx on loopback', () =>
       for (const outcome of outcomes) {
         expect(outcome.error).toBeUndefined();
         expect(outcome.received).toEqual(exact);
+        expect(outcome.restarts).toEqual([]);
       }
       // Closing the relay cuts whatever is still open: a session whose socket dropped
       // right after its `done` would be kept for resuming (until the idle timeout).
@@ -238,11 +249,73 @@ describe.skipIf(!existsSync(NGINX))('3 gateways behind nginx on loopback', () =>
     }
   }, 120_000);
 
+  it('kill -9 of a gateway mid-stream: of 60 sessions, each of its own restarts elsewhere naming exactly the frames lost, or ends with worker_lost naming it', async () => {
+    await idle(); // the last test's sessions are gone from every count
+    const sessions = 60;
+    const pause = new Barrier(sessions);
+    // Every other session asks for a restart; the rest keep the default (a clear error).
+    const asks = (i: number) => i % 2 === 1;
+    const runs = Array.from({ length: sessions }, (_, i) =>
+      runSession(publicPort, [pause], { reconnectWindowMs: 3000, restartOnLoss: asks(i) }),
+    );
+    await pause.full;
+    const before = await sessionsOn(members);
+    const victim = members.find((m) => before[m.name]! > 0)!;
+    // Released and killed in the same turn: its sessions are streaming when it dies.
+    pause.open();
+    process.kill(victim.pid, 'SIGKILL');
+    members.splice(members.indexOf(victim), 1);
+    const outcomes = await Promise.all(runs);
+    const hit = outcomes
+      .map((outcome, i) => ({ ...outcome, asked: asks(i) }))
+      .filter((o) => o.error !== undefined || o.restarts.length > 0);
+    expect(hit.length).toBe(before[victim.name]);
+    expect(hit.some((o) => o.asked) && hit.some((o) => !o.asked)).toBe(true);
+    let lostFrames = 0;
+    for (const outcome of hit.filter((o) => !o.asked)) {
+      expect(outcome.error).toMatchObject({ kind: 'worker_lost' });
+      expect(String((outcome.error as Error).message)).toContain(`on gateway ${victim.name}`);
+    }
+    for (const outcome of hit.filter((o) => o.asked)) {
+      expect(outcome.error).toBeUndefined();
+      expect(outcome.restarts).toHaveLength(1);
+      const event = outcome.restarts[0]!;
+      expect(event).toMatchObject({
+        type: 'restarted',
+        lostGateway: victim.name,
+        nodesReset: ['in'],
+        restarts: 1,
+        sent: [{ port: 0, first: 1 }],
+      });
+      expect(members.map((m) => m.name)).toContain(event.gateway);
+      expect(event.reason).toContain(`on gateway ${victim.name}`);
+      // Exact: every frame either came back once or is named lost, never both.
+      const lost = event.lost[0]!.frames;
+      expect([...outcome.received, ...lost].sort((a, b) => a - b)).toEqual(exact);
+      expect(event.received[0]).toBe(
+        outcome.received.filter((frame) => frame <= event.sent[0]!.last).length,
+      );
+      lostFrames += lost.length;
+    }
+    // The stream went on: frames after the loss were answered by the new gateway.
+    expect(hit.filter((o) => o.asked).every((o) => o.received.at(-1) === FRAMES)).toBe(true);
+    console.log(
+      `kill -9 ${victim.name}: ${hit.length} of ${sessions} sessions hit, ${hit.filter((o) => o.asked).length} restarted, ${lostFrames} frames lost in all`,
+    );
+    for (const outcome of outcomes.filter(
+      (o) => o.error === undefined && o.restarts.length === 0,
+    )) {
+      expect(outcome.received).toEqual(exact);
+    }
+  }, 120_000);
+
   it('SIGTERM drains a gateway: its sessions finish, new sessions go to the others, it exits', async () => {
     await idle(); // the last test's sessions are gone from every count
     const sessions = 12;
     const pause = new Barrier(sessions);
-    const runs = Array.from({ length: sessions }, () => runSession(publicPort, [pause]));
+    const runs = Array.from({ length: sessions }, () =>
+      runSession(publicPort, [pause], { restartOnLoss: true }),
+    );
     await pause.full;
     const before = await sessionsOn(members);
     const draining = members.find((m) => before[m.name]! > 0)!;
@@ -277,34 +350,11 @@ describe.skipIf(!existsSync(NGINX))('3 gateways behind nginx on loopback', () =>
     for (const outcome of await Promise.all([...runs, ...lateRuns])) {
       expect(outcome.error).toBeUndefined();
       expect(outcome.received).toEqual(exact);
+      expect(outcome.restarts).toEqual([]); // drained, not lost
     }
 
     await exited; // it exits once its last session ended
     members.splice(members.indexOf(draining), 1);
-  }, 120_000);
-
-  it('kill -9 of a gateway mid-stream: each of its sessions ends with worker_lost naming it, the rest finish', async () => {
-    await idle(); // the last test's sessions are gone from every count
-    const sessions = 10;
-    const pause = new Barrier(sessions);
-    const runs = Array.from({ length: sessions }, () => runSession(publicPort, [pause], 3000));
-    await pause.full;
-    const before = await sessionsOn(members);
-    const victim = members.find((m) => before[m.name]! > 0)!;
-    process.kill(victim.pid, 'SIGKILL');
-    members.splice(members.indexOf(victim), 1);
-    await until(() => !alive(victim.pid));
-    pause.open();
-    const outcomes = await Promise.all(runs);
-    const lost = outcomes.filter((o) => o.error !== undefined);
-    expect(lost.length).toBe(before[victim.name]);
-    for (const outcome of lost) {
-      expect(outcome.error).toMatchObject({ kind: 'worker_lost' });
-      expect(String((outcome.error as Error).message)).toContain(`on gateway ${victim.name}`);
-    }
-    for (const outcome of outcomes.filter((o) => o.error === undefined)) {
-      expect(outcome.received).toEqual(exact);
-    }
   }, 120_000);
 
   it('SIGINT to the cluster stops nginx and every gateway', async () => {

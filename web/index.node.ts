@@ -9,7 +9,7 @@ import { nodeSileroAssets } from './nodes/silero-assets-node.ts';
 import { createSileroVad } from './nodes/silero-vad.ts';
 
 export * from './core/index.ts';
-export type { GatewayClientOptions } from './runtime/remote/gateway-connection.ts';
+export type { GatewayClientOptions, RestartedEvent } from './runtime/remote/gateway-connection.ts';
 export type { RemoteSession } from './runtime/remote/remote-proxy-client.ts';
 export { RemoteProxyClient } from './node/remote-proxy-client.ts';
 

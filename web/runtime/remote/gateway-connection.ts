@@ -9,6 +9,12 @@
  * what the gateway missed and drops what it already had, so every frame arrives
  * exactly once each way. Runs in a page, a worker, or Node (pass `WebSocket` from
  * the ws package there).
+ *
+ * With `restartOnLoss` (or `remote.restart_on_loss`), a session whose gateway is
+ * gone (a resume that cannot succeed, or a drop without resume) is opened again
+ * through the same URL — behind a balancer, on another gateway — and carries on
+ * with the next frame; `onRestarted` says which frames were lost and that the
+ * nodes' state was reset (RestartedEvent).
  */
 import {
   decodeFrame,
@@ -35,11 +41,56 @@ export interface GatewayClientOptions {
   WebSocket?: typeof WebSocket;
   /** With `remote.reconnect`: how long to keep trying to resume. Default 20 s. */
   reconnectWindowMs?: number;
+  /**
+   * When the session's gateway is lost (it died, or its session cannot be resumed),
+   * open the island again (behind a balancer: on another gateway) and carry on with
+   * the next frame, reporting what was lost in a RestartedEvent, instead of ending
+   * with a worker_lost error. Default: `remote.restart_on_loss`, else false — a
+   * restart loses node state and in-flight frames, which only the application can
+   * judge acceptable.
+   */
+  restartOnLoss?: boolean;
+  /** Restarts allowed in one session before a loss ends it. Default 3. */
+  maxRestarts?: number;
+}
+
+/**
+ * The island was lost with its gateway and started again elsewhere. Frames are
+ * numbered per input port from 1 over the whole session (the n-th `send` on that
+ * port), whichever gateway they went to.
+ */
+export interface RestartedEvent {
+  type: 'restarted';
+  /** Why the old session was lost (the worker_lost error it would have ended with). */
+  reason: string;
+  /** The lost gateway's name in the fleet (`opened.gateway`), when it had one. */
+  lostGateway: string | undefined;
+  lostSessionId: string;
+  /** The gateway and session that run the island now. */
+  gateway: string | undefined;
+  sessionId: string;
+  /**
+   * Per input port, the frames sent to the lost gateway whose results never came
+   * back: matched in order, the island's n-th output answers its n-th input (true
+   * of per-frame nodes: gain, resampling, PassThrough...). They are not resent: the
+   * restarted island carries on with the next frame.
+   */
+  lost: { port: number; frames: number[] }[];
+  /** Per input port: frames the lost gateway was sent (first and last frame number). */
+  sent: { port: number; first: number; last: number }[];
+  /** Per output port: outputs received from the lost gateway. */
+  received: number[];
+  /** Every node of the island started afresh: whatever state they held is gone. */
+  nodesReset: string[];
+  /** Restarts of this session so far, this one included. */
+  restarts: number;
 }
 
 export interface GatewayHandlers {
   onOutput(port: number, data: RuntimeData): Promise<void> | undefined;
   onOutputEnd(port: number): void;
+  /** The island was restarted on another gateway (with `restartOnLoss`). */
+  onRestarted?(event: RestartedEvent): void;
 }
 
 export function gatewayUrl(remote: RemoteConfig): string {
@@ -53,12 +104,14 @@ export class GatewayConnection {
   readonly done: Promise<void>;
   /** Times the connection dropped and the session was resumed. */
   resumes = 0;
+  /** Times the island was lost with its gateway and opened again (restartOnLoss). */
+  restarts = 0;
   private settle!: { resolve(): void; reject(error: RemoteMediaError): void };
   private socket!: WebSocket;
   private assembler = new FrameAssembler(64 << 20);
   private reading: Promise<void> = Promise.resolve();
-  private readonly sent = new ReplayLog();
-  private readonly received = new SequenceTracker();
+  private sent = new ReplayLog();
+  private received = new SequenceTracker();
   private readonly sentPerPort: number[];
   private readonly granted: number[];
   private readonly waiting: (() => void)[][];
@@ -77,10 +130,20 @@ export class GatewayConnection {
   /** `done` arrived: the close that follows it is the end, not a drop. */
   private finishing = false;
   private failure: RemoteMediaError | undefined;
+  private readonly restartOnLoss: boolean;
+  /** Per input port: frames sent in the whole session, and before this gateway's first. */
+  private readonly framesSent: number[];
+  private framesBefore: number[];
+  /** Per output port: outputs received from this gateway. */
+  private outputsHere: number[];
+  /** Ports whose input end was sent, outputs whose end arrived, and `close`: a restart repeats them. */
+  private readonly inputEnded = new Set<number>();
+  private readonly outputEnded = new Set<number>();
+  private closing = false;
 
   private constructor(
-    remote: RemoteConfig,
-    island: RemoteIslandSpec,
+    private readonly remote: RemoteConfig,
+    private readonly island: RemoteIslandSpec,
     private readonly handlers: GatewayHandlers,
     private readonly options: GatewayClientOptions,
   ) {
@@ -90,6 +153,10 @@ export class GatewayConnection {
     this.sentPerPort = island.inputs.map(() => 0);
     this.granted = island.inputs.map(() => 0);
     this.waiting = island.inputs.map(() => []);
+    this.framesSent = island.inputs.map(() => 0);
+    this.framesBefore = island.inputs.map(() => 0);
+    this.outputsHere = island.outputs.map(() => 0);
+    this.restartOnLoss = options.restartOnLoss ?? remote.restart_on_loss === true;
     this.done = new Promise<void>((resolve, reject) => {
       this.settle = { resolve, reject };
     });
@@ -103,21 +170,33 @@ export class GatewayConnection {
     options: GatewayClientOptions,
   ): Promise<GatewayConnection> {
     const connection = new GatewayConnection(remote, island, handlers, options);
-    const reply = await connection.connect({
+    try {
+      connection.opened(await connection.connect(connection.openMessage()));
+    } catch (error) {
+      connection.fail(asError(error));
+      throw error;
+    }
+    return connection;
+  }
+
+  private openMessage(): GatewayMessage {
+    return {
       type: 'open',
       version: GATEWAY_PROTOCOL_VERSION,
-      token: options.token,
-      island,
-      maxMessageSize: connection.localMax,
-      resume: remote.reconnect === true,
-    });
+      token: this.options.token,
+      island: this.island,
+      maxMessageSize: this.localMax,
+      resume: this.remote.reconnect === true,
+    };
+  }
+
+  private opened(reply: Reply): void {
     if (reply.type !== 'opened') throw new RemoteMediaError('usage', 'the gateway did not open');
-    connection.sessionId = reply.sessionId;
-    connection.resumeKey = reply.resumeKey;
-    connection.gatewayName = reply.gateway;
-    connection.maxMessageSize = Math.min(connection.localMax, reply.maxMessageSize);
-    connection.live = true;
-    return connection;
+    this.sessionId = reply.sessionId;
+    this.resumeKey = reply.resumeKey;
+    this.gatewayName = reply.gateway;
+    this.maxMessageSize = Math.min(this.localMax, reply.maxMessageSize);
+    this.live = true;
   }
 
   /** The gateway gave a resume key: keep what it has not acknowledged. */
@@ -128,12 +207,14 @@ export class GatewayConnection {
   /** Sends one input; returns a promise only when it had to wait for credit. */
   send(port: number, data: RuntimeData): Promise<void> | undefined {
     if (this.failure) return Promise.reject(this.failure);
-    if (this.sentPerPort[port]! - this.granted[port]! >= GATEWAY_WINDOW) {
+    // While resuming or restarting, wait: a frame then goes where the session lives.
+    if (this.recovering || this.sentPerPort[port]! - this.granted[port]! >= GATEWAY_WINDOW) {
       return new Promise<void>((resolve) => this.waiting[port]!.push(resolve)).then(() =>
         this.send(port, data),
       );
     }
     this.sentPerPort[port]!++;
+    this.framesSent[port]!++;
     this.write(
       this.sent.next(this.resumable, (sequence) =>
         packFrameOf(port, { sequence, data }, this.maxMessageSize),
@@ -143,10 +224,12 @@ export class GatewayConnection {
   }
 
   endInput(port: number): void {
+    this.inputEnded.add(port);
     if (!this.failure) this.sequenced({ type: 'end', port });
   }
 
   close(): void {
+    this.closing = true;
     if (!this.failure) this.sequenced({ type: 'close' });
   }
 
@@ -225,15 +308,20 @@ export class GatewayConnection {
           if (message.type === 'opened' || message.type === 'resumed') {
             answer(() => resolve(message));
           } else if (message.type === 'error' && !answered) {
+            // The caller decides: an open fails, a resume may restart.
             answer(() => reject(RemoteMediaError.fromJSON(message.error)));
-            this.fail(RemoteMediaError.fromJSON(message.error));
           } else this.onControl(message);
         } catch (error) {
           this.fail(asError(error));
           socket.close(1007);
         }
       };
-      socket.onerror = () => {
+      socket.onerror = (event: Event) => {
+        // Node's ws says what answered instead of an upgrade; a browser never does.
+        // A balancer's 502/504 to a resume: the gateway behind it is gone.
+        if (/Unexpected server response: 50[24]/.test(String((event as ErrorEvent).message))) {
+          this.balancerSaysGone++;
+        }
         answer(() =>
           reject(
             unreachable(
@@ -269,6 +357,9 @@ export class GatewayConnection {
     if (!whole) return;
     const { sequence, data } = decodeFrame(whole.frame);
     if (!this.take(sequence)) return;
+    this.outputsHere[whole.port]!++;
+    // A port that ended before a restart stays ended.
+    if (this.outputEnded.has(whole.port)) return;
     this.reading = this.reading.then(() => this.handlers.onOutput(whole.port, data));
     this.reading.catch((error: unknown) => this.fail(asError(error)));
   }
@@ -291,7 +382,8 @@ export class GatewayConnection {
         this.metricsAsked.delete(message.id);
         return;
       case 'end':
-        if (this.take(message.seq)) {
+        if (this.take(message.seq) && !this.outputEnded.has(message.port)) {
+          this.outputEnded.add(message.port);
           // After the outputs already received: keep the order of the stream.
           this.reading = this.reading.then(() => this.handlers.onOutputEnd(message.port));
         }
@@ -328,9 +420,11 @@ export class GatewayConnection {
   /** The connection dropped mid-session: resume when allowed, else the session is lost. */
   private onDropped(closed: RemoteMediaError): void {
     this.live = false;
-    if (this.ended || this.finishing || this.failure) return;
+    if (this.ended || this.finishing || this.failure || this.recovering) return;
+    this.recovering = true;
     if (!this.resumeKey) {
-      void this.reading.then(() => this.fail(closed));
+      if (this.restartOnLoss) void this.restart(closed);
+      else void this.reading.then(() => this.fail(closed));
       return;
     }
     void this.resume(closed);
@@ -339,7 +433,10 @@ export class GatewayConnection {
   private async resume(closed: RemoteMediaError): Promise<void> {
     const windowMs = this.options.reconnectWindowMs ?? 20_000;
     const deadline = Date.now() + windowMs;
+    this.balancerSaysGone = 0;
     for (let attempt = 0; !this.failure && Date.now() < deadline; attempt++) {
+      // Three 502s in a row from the balancer for this gateway: it is gone, do not wait out the window.
+      if (this.balancerSaysGone >= 3) break;
       await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 50 * 2 ** attempt)));
       if (this.failure) return;
       try {
@@ -357,22 +454,121 @@ export class GatewayConnection {
         reply.taken.forEach((taken, port) => (this.granted[port] = taken));
         for (const message of this.sent.after(reply.received)) this.socket.send(message);
         this.live = true;
+        this.recovering = false;
         this.resumes++;
         this.waiting.forEach((_, port) => this.wake(port));
         return;
       } catch (error) {
         // The gateway answered that it cannot resume: no point in asking again.
         if (!(error instanceof RemoteMediaError && notReached.has(error))) {
+          // Its answer failed the session (connect); a restart undoes that.
+          if (this.restartOnLoss) return this.restart(asError(error));
           return this.fail(asError(error));
         }
       }
     }
+    if (this.failure) return;
+    const lost = new RemoteMediaError(
+      'worker_lost',
+      `${closed.message}, and resuming at ${this.url}${this.gatewayName ? ` (session ${this.sessionId} on gateway ${this.gatewayName})` : ''} did not succeed ${this.balancerSaysGone >= 3 ? '(the balancer answered 502: the gateway is gone)' : `within ${windowMs} ms`}`,
+    );
+    if (this.restartOnLoss) return this.restart(lost);
+    this.fail(lost);
+  }
+
+  /** 502s from a balancer to this resume's attempts (Node's ws only). */
+  private balancerSaysGone = 0;
+  /** Resuming or restarting: drops of the sockets tried meanwhile are not new losses. */
+  private recovering = false;
+
+  /**
+   * The session is lost with its gateway: open the island again (a balancer picks a
+   * live gateway), carry on with the next frame, and say what was lost.
+   */
+  private async restart(lost: RemoteMediaError): Promise<void> {
+    const maxRestarts = this.options.maxRestarts ?? 3;
+    if (this.restarts >= maxRestarts) {
+      return this.fail(
+        new RemoteMediaError(
+          'worker_lost',
+          `${lost.message}; not restarted: this session was restarted ${this.restarts} times already (maxRestarts ${maxRestarts})`,
+        ),
+      );
+    }
+    // Outputs already received are handed on first: they count as answered.
+    await this.reading.catch(() => {});
+    if (this.failure || this.ended) return;
+    const event: RestartedEvent = {
+      type: 'restarted',
+      reason: lost.message,
+      lostGateway: this.gatewayName,
+      lostSessionId: this.sessionId,
+      gateway: undefined,
+      sessionId: '',
+      ...this.lostFrames(),
+      nodesReset: islandNodeIds(this.island),
+      restarts: this.restarts + 1,
+    };
+    const windowMs = this.options.reconnectWindowMs ?? 20_000;
+    const deadline = Date.now() + windowMs;
+    for (let attempt = 0; !this.failure && Date.now() < deadline; attempt++) {
+      if (attempt > 0) {
+        await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 50 * 2 ** attempt)));
+      }
+      if (this.failure) return;
+      // A new session: numbering, credit and what the old gateway owed start again.
+      this.sent = new ReplayLog();
+      this.received = new SequenceTracker();
+      this.sentPerPort.fill(0);
+      this.granted.fill(0);
+      this.resumeKey = undefined;
+      this.gatewayName = undefined;
+      try {
+        this.opened(await this.connect(this.openMessage()));
+      } catch (error) {
+        if (error instanceof RemoteMediaError && notReached.has(error)) continue;
+        return this.fail(
+          new RemoteMediaError(
+            'worker_lost',
+            `${lost.message}; restarting the island failed: ${asError(error).message}`,
+          ),
+        );
+      }
+      this.restarts++;
+      this.recovering = false;
+      this.framesBefore = [...this.framesSent];
+      this.outputsHere.fill(0);
+      event.gateway = this.gatewayName;
+      event.sessionId = this.sessionId;
+      // What the application already ended stays ended on the new gateway.
+      for (const port of this.inputEnded) this.sequenced({ type: 'end', port });
+      if (this.closing) this.sequenced({ type: 'close' });
+      this.handlers.onRestarted?.(event);
+      this.waiting.forEach((_, port) => this.wake(port));
+      return;
+    }
+    if (this.failure) return;
     this.fail(
       new RemoteMediaError(
         'worker_lost',
-        `${closed.message}, and resuming at ${this.url}${this.gatewayName ? ` (session ${this.sessionId} on gateway ${this.gatewayName})` : ''} did not succeed within ${windowMs} ms`,
+        `${lost.message}; restarting the island found no gateway at ${this.url} within ${windowMs} ms`,
       ),
     );
+  }
+
+  /** What the lost gateway was sent and did not answer (RestartedEvent). */
+  private lostFrames(): Pick<RestartedEvent, 'lost' | 'sent' | 'received'> {
+    const answered = Math.max(0, ...this.outputsHere);
+    const lost: RestartedEvent['lost'] = [];
+    const sent: RestartedEvent['sent'] = [];
+    this.framesSent.forEach((total, port) => {
+      const first = this.framesBefore[port]! + 1;
+      sent.push({ port, first, last: total });
+      const frames: number[] = [];
+      for (let frame = first + answered; frame <= total; frame++) frames.push(frame);
+      lost.push({ port, frames });
+    });
+    return { lost, sent, received: [...this.outputsHere] };
   }
 
   private wake(port: number): void {
@@ -386,6 +582,12 @@ export class GatewayConnection {
     for (const waiting of this.waiting) for (const wake of waiting.splice(0)) wake();
     this.settle.reject(error);
   }
+}
+
+/** The ids of the nodes an island runs (all of them are reset by a restart). */
+function islandNodeIds(island: RemoteIslandSpec): string[] {
+  const nodes = (island.manifest as { nodes?: { id?: unknown }[] } | undefined)?.nodes;
+  return Array.isArray(nodes) ? nodes.map((node) => String(node?.id)) : [];
 }
 
 /** Errors of a connection that reached no gateway's answer: a resume tries again. */

@@ -2,6 +2,11 @@
  * An island whose nodes run on a gateway: this thread moves its input channels into
  * a gateway session and the session's outputs into its output channels. To the rest
  * of the runtime it is an island like any other.
+ *
+ * With `remote.restart_on_loss: true` in the manifest (or `restartOnLoss` in the
+ * options), an island whose gateway dies is opened again on another one behind the
+ * same URL: its channels carry on with the next frame and `restarts` records what
+ * was lost (RestartedEvent).
  */
 import { type NodeMetricsSnapshot, type RemoteConfig } from '../../core/internal.ts';
 import {
@@ -11,7 +16,11 @@ import {
   openWriter,
 } from '../channel/channel.ts';
 import type { IslandSpec } from '../island.ts';
-import { type GatewayClientOptions, GatewayConnection } from './gateway-connection.ts';
+import {
+  type GatewayClientOptions,
+  GatewayConnection,
+  type RestartedEvent,
+} from './gateway-connection.ts';
 
 export class RemoteIsland {
   readonly done: Promise<void>;
@@ -20,6 +29,8 @@ export class RemoteIsland {
     private readonly connection: GatewayConnection,
     private readonly readers: ChannelReader[],
     private readonly writers: ChannelWriter[],
+    /** Every restart of this island on another gateway, in order. */
+    readonly restarts: readonly RestartedEvent[],
   ) {
     const pumps = readers.map((reader, port) => this.pump(reader, port));
     this.done = Promise.all([connection.done, ...pumps]).then(
@@ -36,8 +47,9 @@ export class RemoteIsland {
   static async start(
     spec: IslandSpec,
     remote: RemoteConfig,
-    options: GatewayClientOptions,
+    options: GatewayClientOptions & { onRestarted?: (event: RestartedEvent) => void },
   ): Promise<RemoteIsland> {
+    const restarts: RestartedEvent[] = [];
     const writers = spec.outputs.map((o) => openWriter(o.endpoint));
     const readers = spec.inputs.map((i) => openReader(i.endpoint));
     try {
@@ -51,10 +63,14 @@ export class RemoteIsland {
         {
           onOutput: (port, data) => writers[port]!.write(data),
           onOutputEnd: (port) => writers[port]!.end(),
+          onRestarted: (event) => {
+            restarts.push(event);
+            options.onRestarted?.(event);
+          },
         },
         options,
       );
-      return new RemoteIsland(connection, readers, writers);
+      return new RemoteIsland(connection, readers, writers, restarts);
     } catch (error) {
       for (const channel of [...readers, ...writers]) channel.cancel();
       throw error;

@@ -5,7 +5,6 @@
  */
 import {
   buildGraph,
-  iterateOutputs,
   type Manifest,
   type ManifestSource,
   type NodeMetricsSnapshot,
@@ -18,10 +17,14 @@ import {
   runThrough,
   type SessionOptions,
   type SessionOutput,
+  SessionOutputQueue,
   type StreamSession,
 } from '../../core/internal.ts';
-import { END_OF_STREAM, NodeInbox } from '../../core/node-inbox.ts';
-import { type GatewayClientOptions, GatewayConnection } from './gateway-connection.ts';
+import {
+  type GatewayClientOptions,
+  GatewayConnection,
+  type RestartedEvent,
+} from './gateway-connection.ts';
 
 export class RemoteProxyClient implements PipelineTransport {
   constructor(
@@ -41,7 +44,11 @@ export class RemoteProxyClient implements PipelineTransport {
       plain.nodes.map((n) => n.id),
       plain.connections ?? [],
     );
-    const outputs = new NodeInbox<RuntimeData>(graph.sinks.length, options.queueCapacity ?? 32);
+    // The end is the gateway's `done` (after every output), or the session's error.
+    const outputs = new SessionOutputQueue(graph.sinks, {
+      capacity: options.queueCapacity,
+      settle: () => connection.done,
+    });
     const connection = await GatewayConnection.open(
       this.remote,
       {
@@ -51,11 +58,14 @@ export class RemoteProxyClient implements PipelineTransport {
       },
       {
         onOutput: (port, data) => outputs.push(port, data),
-        onOutputEnd: (port) => outputs.closeLane(port),
+        onOutputEnd: (port) => outputs.endLane(port),
+        // Only after `open`, so the session below exists by then.
+        onRestarted: (event) => session.restarted(event),
       },
       this.options,
     );
-    return new RemoteSession(connection, outputs, graph.sinks, options.signal);
+    const session = new RemoteSession(connection, outputs, options.signal);
+    return session;
   }
 
   async run(
@@ -78,11 +88,13 @@ export class RemoteProxyClient implements PipelineTransport {
 export class RemoteSession implements StreamSession {
   private closed = false;
   private error: RemoteMediaError | undefined;
+  /** Every restart of this session's island (with `restartOnLoss`), in order. */
+  readonly restarts: RestartedEvent[] = [];
+  private readonly restartListeners: ((event: RestartedEvent) => void)[] = [];
 
   constructor(
     private readonly connection: GatewayConnection,
-    private readonly outputs: NodeInbox<RuntimeData>,
-    private readonly sinks: readonly string[],
+    private readonly outputs: SessionOutputQueue,
     signal?: AbortSignal,
   ) {
     connection.done.catch((error: RemoteMediaError) => {
@@ -103,24 +115,18 @@ export class RemoteSession implements StreamSession {
     if (waiting) await waiting;
   }
 
-  async recvOutput(): Promise<SessionOutput | undefined> {
-    let item = this.outputs.take();
-    if (item instanceof Promise) item = await item;
-    if (item === END_OF_STREAM) {
-      await this.connection.done;
-      return undefined;
-    }
-    return { nodeId: this.sinks[this.outputs.lastLane]!, data: item };
+  recvOutput(): Promise<SessionOutput | undefined> {
+    return this.outputs.next();
   }
 
   [Symbol.asyncIterator](): AsyncIterator<SessionOutput> {
-    return iterateOutputs(this);
+    return this.outputs[Symbol.asyncIterator]();
   }
 
   async close(): Promise<void> {
     if (!this.closed) {
       this.closed = true;
-      this.outputs.removeBound();
+      this.outputs.unbound();
       this.connection.endInput(0);
     }
     await this.connection.done;
@@ -137,5 +143,18 @@ export class RemoteSession implements StreamSession {
   /** The per-node metrics of the session, asked of the gateway. */
   metrics(): Promise<NodeMetricsSnapshot[]> {
     return this.connection.metrics();
+  }
+
+  /** Told when the island was lost with its gateway and restarted on another (restartOnLoss). */
+  on(type: 'restarted', listener: (event: RestartedEvent) => void): this {
+    if (type !== 'restarted') throw new RemoteMediaError('usage', `no '${String(type)}' event`);
+    this.restartListeners.push(listener);
+    return this;
+  }
+
+  /** @internal From the connection. */
+  restarted(event: RestartedEvent): void {
+    this.restarts.push(event);
+    for (const listener of this.restartListeners) listener(event);
   }
 }
