@@ -572,6 +572,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
                 connections: guard.limits.maxConnections,
                 pythonProcesses: options.maxPythonProcesses ?? options.python?.maxProcesses ?? 64,
               },
+              name: options.name,
+              draining: drain.active,
             }),
         });
   log.info(

@@ -125,6 +125,44 @@ describe('metrics and listings', () => {
   });
 });
 
+describe('a gateway in a fleet', () => {
+  it("its name, sessions, capacity and draining are in its metrics, so one Prometheus tells a fleet's gateways apart", async () => {
+    const named = await startGateway({
+      port: 0,
+      tokens: [TOKEN],
+      adminPort: 0,
+      name: 'g7',
+      maxSessions: 5,
+    });
+    try {
+      const scrape = async () => (await fetch(`${named.adminUrl}/metrics`)).text();
+      const namedClient = new RemoteProxyClient(
+        { host: '127.0.0.1', port: named.port },
+        { token: TOKEN, WebSocket: WebSocket as unknown as typeof globalThis.WebSocket },
+      );
+      const sessions = await Promise.all([1, 2].map(() => namedClient.stream(chain(1))));
+      const busy = await scrape();
+      expect(busy).toContain('remotemedia_gateway_info{name="g7"} 1');
+      expect(busy).toContain('remotemedia_sessions_active 2');
+      expect(busy).toContain('remotemedia_capacity{resource="sessions"} 5');
+      expect(busy).toContain('remotemedia_draining 0');
+      // SIGTERM's drain: the scrape says so while the sessions finish.
+      const drained = named.drain(30_000);
+      while (!(await scrape()).includes('remotemedia_draining 1')) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      for (const session of sessions) await session.close();
+      await drained;
+    } finally {
+      await named.close();
+    }
+    // A gateway without a name says so with an empty one (the series is always there).
+    expect(await (await fetch(`${gateway.adminUrl}/metrics`)).text()).toContain(
+      'remotemedia_gateway_info{name=""} 1',
+    );
+  });
+});
+
 describe('structured logs', () => {
   it('a logger passed in gets JSON lines of connections refused, sessions and worker deaths, never a token', async () => {
     const lines: Record<string, unknown>[] = [];

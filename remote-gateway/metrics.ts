@@ -4,7 +4,9 @@
  * kept up to date as things happen (never a walk over sessions or nodes), and every
  * label value comes from a fixed set in this code (an error kind, a refusal reason),
  * never from a client, so the cardinality is bounded and no tenant's node ids,
- * session ids or addresses appear.
+ * session ids or addresses appear. The one operator-given label is the gateway's
+ * own name (`remotemedia_gateway_info{name=...}`, checked at start-up), so a
+ * Prometheus scraping a fleet can tell its gateways apart and join on it.
  */
 
 /** Live values that belong to other parts (the pools, the connection guard). */
@@ -16,6 +18,10 @@ export interface GatewayGauges {
   connectionRefusals: ReadonlyMap<string, number>;
   authFailures: number;
   capacity: { sessions: number; connections: number; pythonProcesses: number };
+  /** This gateway's name in a fleet (`--name`), when it has one. */
+  name?: string;
+  /** Shutting down after SIGTERM: taking no new sessions (gateway-drain.ts). */
+  draining?: boolean;
 }
 
 export class GatewayMetrics {
@@ -55,6 +61,15 @@ export class GatewayMetrics {
     };
     const byLabel = (label: string, values: ReadonlyMap<string, number>): [string, number][] =>
       [...values].map(([value, n]) => [`{${label}="${escape(value)}"}`, n]);
+    metric(
+      'remotemedia_gateway_info',
+      'gauge',
+      "This gateway: its name in the fleet (--name; '' without one).",
+      [[`{name="${escape(gauges.name ?? '')}"}`, 1]],
+    );
+    metric('remotemedia_draining', 'gauge', '1 while draining after SIGTERM (no new sessions).', [
+      ['', gauges.draining ? 1 : 0],
+    ]);
     metric('remotemedia_sessions_total', 'counter', 'Sessions opened.', [['', this.sessionsTotal]]);
     metric('remotemedia_sessions_active', 'gauge', 'Sessions running now.', [
       ['', this.sessionsActive],
