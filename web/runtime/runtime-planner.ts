@@ -14,6 +14,7 @@ import {
   type ManifestNode,
   type ManifestSource,
   ManifestValidationError,
+  formatPath,
   NodeRegistry,
   PassThrough,
   type PipelineRunner,
@@ -23,6 +24,8 @@ import {
   PreparedPipeline,
   validateManifest,
 } from '../core/internal.ts';
+import { type PythonClassNodeType, SPEECH_NODE_TYPES } from '../core/nodes/speech/speech-nodes.ts';
+import { browserEngineOf, browserEnginesFor } from './speech/browser-speech-engines.ts';
 
 export const MAIN = 'main';
 export const WORKER = 'worker';
@@ -47,6 +50,9 @@ export class RuntimePlanner {
   /** Types the Python worker runs: the built-ins and PythonNode. */
   private readonly pythonNames: ReadonlySet<string>;
 
+  /** Types a gateway runs: the Python worker's plus the speech nodes (CPython engines). */
+  private readonly gatewayNames: ReadonlySet<string>;
+
   constructor(
     private readonly main: PipelineRunner,
     private readonly workerNames: ReadonlySet<string>,
@@ -57,15 +63,21 @@ export class RuntimePlanner {
   ) {
     this.registry = main.registry.clone();
     if (!this.registry.has(pythonNode.type)) this.registry.register(pythonNode);
+    // The speech nodes' params are checked here with their real schemas (paths such as
+    // nodes[2].params.rate) wherever they run: registered before the worker's stand-ins.
+    for (const declared of SPEECH_NODE_TYPES) {
+      if (!this.registry.has(declared.type)) this.registry.register(gatewayStandIn(declared));
+    }
     for (const name of workerNames) {
       if (!this.registry.has(name)) this.registry.register(workerStandIn(name));
     }
     this.pythonNames = new Set([...createDefaultRegistry().names(), pythonNode.type]);
+    this.gatewayNames = new Set([...this.pythonNames, ...SPEECH_NODE_TYPES.map((t) => t.type)]);
   }
 
   async plan(source: ManifestSource): Promise<RuntimePlan> {
-    const manifest = this.pythonClassesAsNodes(
-      source instanceof PreparedPipeline ? source.manifest : source,
+    const manifest = this.gatewayOnlyNodesToGateway(
+      this.pythonClassesAsNodes(source instanceof PreparedPipeline ? source.manifest : source),
     );
     // Structure, ids, connections, cycles, known types, and the params of page nodes.
     const whole = validateManifest(manifest, this.registry);
@@ -121,9 +133,49 @@ export class RuntimePlanner {
     };
   }
 
+  /**
+   * The manifest's `"gateway": {"host", "port"}` is where nodes that run only on a
+   * gateway go (the speech nodes without a browser engine for their params) when they
+   * name no placement of their own. A bad `gateway` is reported at its own path.
+   */
+  private gatewayOnlyNodesToGateway(manifest: unknown): unknown {
+    if (typeof manifest !== 'object' || manifest === null) return manifest;
+    const { gateway, nodes } = manifest as { gateway?: unknown; nodes?: unknown };
+    if (gateway === undefined || !Array.isArray(nodes)) return manifest;
+    const parsed = gatewaySchema.safeParse(gateway);
+    if (!parsed.success) {
+      throw new ManifestValidationError(
+        parsed.error.issues.map((issue) => ({
+          code: 'invalid_placement',
+          path: formatPath(['gateway', ...issue.path]),
+          message: `${issue.message}; "gateway" is {"host": "127.0.0.1", "port": 8765} (the gateway that runs the nodes the browser cannot)`,
+        })),
+      );
+    }
+    return {
+      ...manifest,
+      nodes: nodes.map((node: Partial<ManifestNode>) =>
+        node &&
+        typeof node.node_type === 'string' &&
+        node.executor === undefined &&
+        node.remote === undefined &&
+        this.runsOnlyOnGateway(node.node_type, node.params)
+          ? { ...node, remote: parsed.data }
+          : node,
+      ),
+    };
+  }
+
+  /** A speech node the worker has no engine for (by its `engine` param) runs on a gateway. */
+  private runsOnlyOnGateway(type: string, params: unknown): boolean {
+    if (!SPEECH_NODE_TYPES.some((t) => t.type === type)) return false;
+    return !this.workerNames.has(type) || browserEngineOf(type, params) === undefined;
+  }
+
   private placeOf(node: ManifestNode, index: number, issues: ManifestIssue[]): string {
     const onPage = this.main.registry.has(node.node_type);
-    const inWorker = this.workerNames.has(node.node_type);
+    const gatewayOnly = this.runsOnlyOnGateway(node.node_type, node.params);
+    const inWorker = this.workerNames.has(node.node_type) && !gatewayOnly;
     const inPython = this.pythonNames.has(node.node_type);
     const executor = node.executor ?? (node.remote ? 'remote' : 'auto');
     const issue = (message: string, field = 'executor'): string => {
@@ -139,6 +191,15 @@ export class RuntimePlanner {
       return issue(
         'a node with "docker" runs in a container on a gateway: give it "remote": {"host", "port"}',
         'docker',
+      );
+    }
+    if (gatewayOnly && executor !== 'remote') {
+      const engine = (node.params as { engine?: unknown }).engine;
+      return issue(
+        `node '${node.id}' (${node.node_type}${typeof engine === 'string' ? `, engine "${engine}"` : ''}) runs on a gateway, and the manifest names none: ` +
+          `give the node "remote": {"host": "127.0.0.1", "port": 8765}, or the manifest "gateway": {"host", "port"}` +
+          browserHint(node.node_type),
+        executor === 'auto' ? 'remote' : 'executor',
       );
     }
     switch (executor) {
@@ -164,13 +225,40 @@ export class RuntimePlanner {
             );
       case 'remote':
         // The gateway runs the built-in nodes and PythonNode (in CPython).
-        return inPython
+        return this.gatewayNames.has(node.node_type)
           ? remoteKey(node.remote!)
           : issue(
-              `node type '${node.node_type}' does not run on the gateway; it runs the built-in nodes and PythonNode`,
+              `node type '${node.node_type}' does not run on the gateway; it runs the built-in nodes, PythonNode, SpeechToText and TextToSpeech`,
             );
     }
   }
+}
+
+const gatewaySchema = z.looseObject({
+  host: z.string().min(1),
+  port: z.int().min(1).max(65535),
+  ssl_enabled: z.boolean().optional(),
+});
+
+/** How to run the node in the browser instead, where it has a browser engine. */
+function browserHint(type: string): string {
+  const engines = browserEnginesFor(type);
+  return engines.length > 0
+    ? `; or run it in the browser with "engine": ${engines.map((e) => `"${e}"`).join(' or ')}`
+    : ' (it has no browser engine)';
+}
+
+/** The real params schema of a gateway node; creating it on the page is a bug. */
+function gatewayStandIn(declared: PythonClassNodeType) {
+  return defineNode({
+    type: declared.type,
+    params: declared.params,
+    create: () => {
+      throw new Error(
+        `'${declared.type}' runs on a gateway or in the pipeline worker, not on the page`,
+      );
+    },
+  });
 }
 
 /** Accepts any params: the worker checks them with the real schema. */
