@@ -16,18 +16,14 @@ import type { NodeInstance, NodeOutput, ProcessContext } from './node-contract.t
 import { LazyAbort } from './lazy-abort.ts';
 import { END_OF_STREAM, NodeInbox } from './node-inbox.ts';
 import { NodeMetrics, type NodeMetricsSnapshot } from './node-metrics.ts';
+import { SessionOutputQueue } from './session-output-queue.ts';
 import {
   assertValidRuntimeData,
   audioDurationSeconds,
   type RuntimeData,
   type RuntimeDataKind,
 } from './runtime-data.ts';
-import {
-  iterateOutputs,
-  type SessionOptions,
-  type SessionOutput,
-  type StreamSession,
-} from './transport.ts';
+import { type SessionOptions, type SessionOutput, type StreamSession } from './transport.ts';
 
 const DEFAULT_QUEUE_CAPACITY = 32;
 
@@ -55,6 +51,10 @@ function laneTarget(inbox: NodeInbox<RuntimeData>, lane: number): Target {
   return { push: (item) => inbox.push(lane, item), end: () => inbox.closeLane(lane) };
 }
 
+function outputTarget(output: SessionOutputQueue, lane: number): Target {
+  return { push: (item) => output.push(lane, item), end: () => output.endLane(lane) };
+}
+
 interface NodeTask {
   readonly id: string;
   readonly instance: NodeInstance;
@@ -75,8 +75,7 @@ export class PipelineSession implements StreamSession {
   /** The input lane of each source node, by id. */
   private readonly inputTargets = new Map<string, Target>();
   private readonly endedSources = new Set<string>();
-  private readonly output: NodeInbox<RuntimeData>;
-  private readonly sinks: readonly string[];
+  private readonly output: SessionOutputQueue;
   private readonly ports: readonly SinkPort[];
   private readonly lifetime: LazyAbort;
   private state: State = 'running';
@@ -103,9 +102,9 @@ export class PipelineSession implements StreamSession {
         throw new RemoteMediaError('usage', `sink port for '${id}', which is not a sink node`);
       }
     }
-    this.sinks = graph.sinks.filter((id) => !ports.has(id));
+    const sinks = graph.sinks.filter((id) => !ports.has(id));
     this.ports = [...ports.values()];
-    this.output = new NodeInbox(this.sinks.length, capacity);
+    this.output = new SessionOutputQueue(sinks, { capacity, settle: () => this.ended() });
 
     const inboxes = new Map<string, NodeInbox<RuntimeData>>();
     for (const id of graph.order) {
@@ -122,7 +121,7 @@ export class PipelineSession implements StreamSession {
           ? downstream.map((next) =>
               laneTarget(inboxes.get(next)!, graph.upstream.get(next)!.indexOf(id)),
             )
-          : [port ?? laneTarget(this.output, this.sinks.indexOf(id))];
+          : [port ?? outputTarget(this.output, sinks.indexOf(id))];
       const upstream = graph.upstream.get(id)!;
       const accepts = definitions.get(id)!.accepts;
       this.tasks.push({
@@ -248,19 +247,12 @@ export class PipelineSession implements StreamSession {
     return this.deliver(targets, data) ?? Promise.resolve();
   }
 
-  async recvOutput(): Promise<SessionOutput | undefined> {
-    let item = this.output.take();
-    if (item instanceof Promise) item = await item;
-    if (item === END_OF_STREAM) {
-      await this.finished;
-      if (this.error) throw this.error;
-      return undefined;
-    }
-    return { nodeId: this.sinks[this.output.lastLane]!, data: item };
+  recvOutput(): Promise<SessionOutput | undefined> {
+    return this.output.next();
   }
 
   [Symbol.asyncIterator](): AsyncIterator<SessionOutput> {
-    return iterateOutputs(this);
+    return this.output[Symbol.asyncIterator]();
   }
 
   async close(): Promise<void> {
@@ -268,7 +260,7 @@ export class PipelineSession implements StreamSession {
       this.state = 'closing';
       // Nobody is obliged to read what is produced after the input ends, so the
       // output may grow instead of holding the pipeline back.
-      this.output.removeBound();
+      this.output.unbound();
       for (const [id, target] of this.inputTargets) {
         if (!this.endedSources.has(id)) target.end();
       }

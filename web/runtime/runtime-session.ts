@@ -12,17 +12,16 @@
 import {
   abortedError,
   assertValidRuntimeData,
-  iterateOutputs,
   type NodeMetricsSnapshot,
   type PipelineRunner,
   RemoteMediaError,
   type RuntimeData,
   type SessionOptions,
   type SessionOutput,
+  SessionOutputQueue,
   type StreamSession,
 } from '../core/internal.ts';
 import type { AudioSource } from './audio/audio-source.ts';
-import { END_OF_STREAM, NodeInbox } from '../core/node-inbox.ts';
 import {
   type ChannelEndpoint,
   type ChannelMode,
@@ -73,7 +72,7 @@ function delay(ms: number): Promise<void> {
 
 export class RuntimeSession implements StreamSession {
   readonly sessionId = `runtime-session-${++sessionCounter}`;
-  private readonly output: NodeInbox<RuntimeData>;
+  private readonly output: SessionOutputQueue;
   private readonly finished: Promise<void>;
   private error: RemoteMediaError | undefined;
   private state: 'running' | 'closing' | 'ended' = 'running';
@@ -88,7 +87,16 @@ export class RuntimeSession implements StreamSession {
     private readonly outputs: readonly { sink: string; reader: ChannelReader }[],
     options: RuntimeSessionOptions,
   ) {
-    this.output = new NodeInbox(outputs.length, options.queueCapacity ?? 32);
+    this.output = new SessionOutputQueue(
+      outputs.map((o) => o.sink),
+      {
+        capacity: options.queueCapacity,
+        settle: async () => {
+          await this.finished;
+          if (this.error) throw this.error;
+        },
+      },
+    );
     const pumps = outputs.map(({ reader }, lane) => this.pumpOutput(reader, lane));
     this.finished = this.watch([...islands.map((i) => i.done), ...pumps]);
     const signal = options.signal;
@@ -216,26 +224,19 @@ export class RuntimeSession implements StreamSession {
     }
   }
 
-  async recvOutput(): Promise<SessionOutput | undefined> {
-    let item = this.output.take();
-    if (item instanceof Promise) item = await item;
-    if (item === END_OF_STREAM) {
-      await this.finished;
-      if (this.error) throw this.error;
-      return undefined;
-    }
-    return { nodeId: this.outputs[this.output.lastLane]!.sink, data: item };
+  recvOutput(): Promise<SessionOutput | undefined> {
+    return this.output.next();
   }
 
   [Symbol.asyncIterator](): AsyncIterator<SessionOutput> {
-    return iterateOutputs(this);
+    return this.output[Symbol.asyncIterator]();
   }
 
   async close(): Promise<void> {
     if (this.state === 'running') {
       this.state = 'closing';
       // Outputs nobody reads must not hold the pipeline back once the input ended.
-      this.output.removeBound();
+      this.output.unbound();
       // A live source ends its stream itself, through its ring or its relay.
       if (this.source) await this.source.stop();
       else for (const writer of this.inputs) writer.end();
@@ -317,7 +318,7 @@ export class RuntimeSession implements StreamSession {
     for (;;) {
       const data = await reader.read();
       if (data === undefined) {
-        this.output.closeLane(lane);
+        this.output.endLane(lane);
         return;
       }
       const waiting = this.output.push(lane, data);
