@@ -10,6 +10,7 @@ import { createSileroVad } from '../web/nodes/silero-vad.ts';
 import type { WorkerConfig } from '../web/runtime/assets.ts';
 import { installErrorTransfer } from '../web/runtime/error-transfer.ts';
 import { PipelineHost } from '../web/runtime/pipeline-host.ts';
+import { createFliteTextToSpeech } from '../web/runtime/speech/flite-tts.ts';
 
 let assetsBase: string | undefined;
 const assets = browserSileroAssets(() => {
@@ -26,4 +27,18 @@ class PipelineWorkerHost extends PipelineHost {
 }
 
 installErrorTransfer();
-expose(new PipelineWorkerHost({ nodes: [createSileroVad(assets)] }));
+// TextToSpeech's browser engine: flite.wasm from the same assets folder, fetched on first use.
+const flite = createFliteTextToSpeech({
+  loadWasm: async () => {
+    const base = assetsBase;
+    if (base === undefined) throw new Error('the pipeline worker was not configured');
+    const response = await fetch(`${base}flite/flite.wasm`);
+    if (!response.ok) {
+      throw new Error(
+        `cannot load flite.wasm: HTTP ${response.status} for ${base}flite/flite.wasm (serve the runtime's assets folder there or pass createRuntime({ assetsBase }))`,
+      );
+    }
+    return response;
+  },
+});
+expose(new PipelineWorkerHost({ nodes: [createSileroVad(assets), flite] }));

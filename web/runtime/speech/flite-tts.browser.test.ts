@@ -1,0 +1,104 @@
+/**
+ * TextToSpeech in the browser's pipeline worker (flite.wasm served from our own
+ * assets folder): text -> audio chunks of plausible duration and level, read back
+ * by the gateway's SpeechToText (PocketSphinx in CPython, tests/browser/gateway-setup.ts)
+ * given the sentence as its grammar.
+ */
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { type Manifest, RuntimeData } from '../../core/internal.ts';
+import { createRuntime } from '../runtime.ts';
+import { textPieces } from './flite-tts.ts';
+
+const SENTENCE = 'what time is it';
+
+function speak(params: Record<string, unknown> = {}): Manifest {
+  return {
+    version: 'v1',
+    metadata: { name: 'browser-tts' },
+    nodes: [{ id: 'tts', node_type: 'TextToSpeech', params }],
+    connections: [],
+  };
+}
+
+function join(chunks: Float32Array[]): Float32Array {
+  const out = new Float32Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
+describe('TextToSpeech with flite in the pipeline worker', async () => {
+  const runtime = await createRuntime({ gateway: { token: inject('gatewayToken') } });
+  afterAll(() => runtime.dispose());
+
+  it('text -> 16 kHz chunks of plausible duration and level, in order', async () => {
+    const outputs = await runtime.run(speak({ sample_rate: 16000, chunk_ms: 100 }), [
+      RuntimeData.text(SENTENCE),
+    ]);
+    const chunks = outputs.map((o) => o.data);
+    expect(chunks.length).toBeGreaterThan(5);
+    let at = 0;
+    for (const chunk of chunks) {
+      expect(chunk).toMatchObject({ kind: 'audio', sampleRate: 16000, channels: 1 });
+      if (chunk.kind !== 'audio') continue;
+      expect(chunk.samples.length).toBeLessThanOrEqual(1600);
+      expect(chunk.timestampUs).toBeCloseTo((at / 16000) * 1e6, 0);
+      at += chunk.samples.length;
+    }
+    const samples = join(chunks.flatMap((c) => (c.kind === 'audio' ? [c.samples] : [])));
+    const seconds = samples.length / 16000;
+    expect(seconds).toBeGreaterThan(0.6);
+    expect(seconds).toBeLessThan(3);
+    const rms = Math.sqrt(samples.reduce((s, x) => s + x * x, 0) / samples.length);
+    const peak = samples.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
+    expect(rms).toBeGreaterThan(0.01); // speech, not silence
+    expect(peak).toBeLessThanOrEqual(1);
+  }, 60_000);
+
+  it("the gateway's SpeechToText, given the sentence as grammar, reads flite's speech back", async () => {
+    const gateway = { host: '127.0.0.1', port: inject('gatewayPort') };
+    const manifest: Manifest = {
+      version: 'v1',
+      metadata: { name: 'browser-tts-gateway-stt' },
+      nodes: [
+        { id: 'tts', node_type: 'TextToSpeech', params: { sample_rate: 16000, voice: 'kal16' } },
+        {
+          id: 'stt',
+          node_type: 'SpeechToText',
+          params: {
+            grammar: `#JSGF V1.0;\ngrammar g;\npublic <g> = ${SENTENCE} | stop | turn on the radio;\n`,
+            endpointing: 'silence',
+          },
+        },
+      ],
+      connections: [{ from: 'tts', to: 'stt' }],
+      gateway,
+    };
+    const outputs = await runtime.run(manifest, [RuntimeData.text(SENTENCE)]);
+    const texts = outputs.flatMap((o) => (o.data.kind === 'text' ? [o.data.text] : []));
+    expect(texts).toEqual([SENTENCE]);
+  }, 60_000);
+
+  it('22.05 kHz when asked; a voice flite does not have is a clear error', async () => {
+    const outputs = await runtime.run(speak({ sample_rate: 22050 }), [RuntimeData.text('stop')]);
+    expect(outputs[0]!.data).toMatchObject({ kind: 'audio', sampleRate: 22050 });
+    const error = await runtime
+      .run(speak({ voice: 'de' }), [RuntimeData.text('hallo')])
+      .catch((e: unknown) => e);
+    expect(String((error as Error).message)).toContain('is not a flite voice');
+  }, 60_000);
+
+  it('long text is cut into bounded pieces at sentence ends', () => {
+    const text = 'One two three. '.repeat(7000); // 105 kB
+    let pieces = 0;
+    for (const piece of textPieces(text, 400)) {
+      expect(piece.length).toBeLessThanOrEqual(400);
+      pieces++;
+    }
+    expect(pieces).toBe(7000);
+    expect([...textPieces('x'.repeat(900), 400)].map((p) => p.length)).toEqual([400, 400, 100]);
+  });
+});
