@@ -1,13 +1,14 @@
 """The pure-Python executor: runs a pipeline's nodes in this interpreter, the
 fallback when the runtime is not available or does not know a node. Each input is
 pushed through the graph depth-first (fan-out in connection order); at the end of
-the stream every node is flushed in topological order, its outputs pushed on."""
+the stream every node is flushed in topological order, its outputs pushed on.
+Source nodes (SourceNode) feed the graph first, from their own generate()."""
 
 from __future__ import annotations
 
 from typing import Any, AsyncIterator, Dict, List, Sequence, Tuple
 
-from .node import Node, outputs_of
+from .node import Node, SourceNode, outputs_of
 
 
 class PipelineGraphError(ValueError):
@@ -47,7 +48,10 @@ class PythonExecutor:
         for a, b in connections:
             self.downstream[a].append(b)
             upstream[b] += 1
-        self.sources = [n for n in self.order if upstream[n] == 0]
+        roots = [n for n in self.order if upstream[n] == 0]
+        #: Nodes that make their own stream, and the roots the inputs feed.
+        self.generators = [n for n in roots if isinstance(nodes[n], SourceNode)]
+        self.sources = [n for n in roots if n not in self.generators]
 
     async def stream(self, inputs: AsyncIterator[Any], teardown: bool = True) -> AsyncIterator[Tuple[str, Any]]:
         """(sink name, output) for every output, in the order produced. Nodes not yet
@@ -55,7 +59,16 @@ class PythonExecutor:
         for name in self.order:
             await self.nodes[name]._setup()
         try:
+            for name in self.generators:
+                async for item in outputs_of(self.nodes[name].generate()):
+                    async for out in self._forward(name, item):
+                        yield out
             async for item in inputs:
+                if not self.sources:
+                    raise ValueError(
+                        f"this pipeline's only roots are sources ({', '.join(self.generators)}), which take no "
+                        "input; run it with none (await pipeline.run())"
+                    )
                 for source in self.sources:
                     async for out in self._push(source, item):
                         yield out

@@ -6,7 +6,7 @@ process may be a plain function, a coroutine, a generator or an async generator
 from __future__ import annotations
 
 import inspect
-from typing import Any, AsyncIterator, Dict, Optional
+from typing import Any, AsyncIterator, Dict, List, Optional
 
 
 class Node:
@@ -25,6 +25,11 @@ class Node:
     def params(self) -> Dict[str, Any]:
         """The manifest params of this node."""
         return dict(self.config)
+
+    def manifest_nodes(self) -> List[Dict[str, Any]]:
+        """This node's entries in the manifest: one, by default; a chain of several for
+        a node that is a composition of runtime nodes (AudioTransform)."""
+        return [{"id": self.name, "node_type": self.node_type, "params": self.params()}]
 
     def initialize(self) -> Any:
         """Called once before the first input (may be async)."""
@@ -47,6 +52,22 @@ class Node:
         if self.is_initialized:
             await _maybe_await(self.cleanup())
             self.is_initialized = False
+
+
+class SourceNode(Node):
+    """A node that makes a stream instead of processing one: generate() returns (or
+    yields) its items, sync or async. A pipeline's sources run in Python on either
+    path: on the runtime path their items are the manifest's inputs, as the
+    browser's sources (microphone, files) feed its islands from the main thread."""
+
+    def generate(self) -> Any:
+        raise NotImplementedError(f"{type(self).__name__}.generate is not implemented")
+
+    def process(self, data: Any) -> Any:
+        raise TypeError(
+            f"{self.name}: {type(self).__name__} is a source and takes no input; "
+            "run the pipeline with no input (await pipeline.run()), or connect nothing into it"
+        )
 
 
 async def _maybe_await(value: Any) -> Any:

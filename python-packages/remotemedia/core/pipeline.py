@@ -9,7 +9,7 @@ import logging
 from typing import Any, AsyncIterator, Dict, Iterable, List, Optional, Tuple
 
 from .executor import PythonExecutor
-from .node import Node
+from .node import Node, SourceNode, outputs_of
 
 log = logging.getLogger("remotemedia.pipeline")
 
@@ -47,11 +47,24 @@ class Pipeline:
         return list(zip(names, names[1:]))
 
     def manifest(self) -> Dict[str, Any]:
+        """The v1 manifest. Source nodes (SourceNode) are not in it: they run in Python
+        and their items are its inputs (see run). A node made of several runtime nodes
+        is their chain; edges into it reach the first, edges out of it leave the last."""
+        entries = {
+            name: node.manifest_nodes() for name, node in self.nodes.items() if not isinstance(node, SourceNode)
+        }
+        connections = [
+            {"from": a["id"], "to": b["id"]} for chain in entries.values() for a, b in zip(chain, chain[1:])
+        ]
+        connections += [
+            {"from": entries[a][-1]["id"], "to": entries[b][0]["id"]}
+            for a, b in self.connections if a in entries and b in entries
+        ]
         return {
             "version": "v1",
             "metadata": {"name": self.name},
-            "nodes": [{"id": n.name, "node_type": n.node_type, "params": n.params()} for n in self.nodes.values()],
-            "connections": [{"from": a, "to": b} for a, b in self.connections],
+            "nodes": [entry for chain in entries.values() for entry in chain],
+            "connections": connections,
         }
 
     def serialize(self) -> str:
@@ -67,9 +80,12 @@ class Pipeline:
             use_runtime, switch = use_rust, "use_rust"
         items = [] if input is None else list(input) if isinstance(input, list) else [input]
         if use_runtime:
-            reason = self._runtime_refusal()
+            reason = self._runtime_refusal() or self._sources_refusal(items)
             if reason is None:
                 import remotemedia_runtime
+
+                if self._source_names():
+                    items = await self._generated()
 
                 where = remotemedia_runtime.where()
                 log.info("pipeline %r: running on the runtime (%s)", self.name, where)
@@ -114,6 +130,39 @@ class Pipeline:
     def _executor(self) -> PythonExecutor:
         return PythonExecutor(self.nodes, self.connections)
 
+    def _source_names(self) -> List[str]:
+        return [name for name, node in self.nodes.items() if isinstance(node, SourceNode)]
+
+    def _sources_refusal(self, items: List[Any]) -> Optional[str]:
+        """Why the sources cannot feed the manifest's inputs, or None: the manifest's
+        input goes to every node nothing in it feeds, so there must be one source and
+        it must feed exactly those nodes."""
+        sources = self._source_names()
+        if not sources:
+            return None
+        rest = [name for name in self.nodes if name not in sources]
+        if not rest:
+            return "the pipeline is only sources: there is nothing for the runtime to run"
+        if items:
+            return f"the pipeline has a source ({', '.join(sources)}) and was given input too"
+        if len(sources) > 1:
+            return f"the pipeline has {len(sources)} sources ({', '.join(sources)}); the runtime path takes one"
+        edges = self.connections
+        fed = {b for a, b in edges if a == sources[0]}
+        roots = {n for n in rest if all(b != n or a in sources for a, b in edges)}
+        if fed != roots:
+            return f"the source {sources[0]!r} does not feed every entry node of the rest ({', '.join(sorted(roots))})"
+        return None
+
+    async def _generated(self) -> List[Any]:
+        """Every item of the (one) source, made here in Python."""
+        source = self.nodes[self._source_names()[0]]
+        await source._setup()
+        try:
+            return [item async for item in outputs_of(source.generate())]
+        finally:
+            await source._teardown()
+
     def _runtime_refusal(self) -> Optional[str]:
         """Why the runtime cannot run this pipeline, or None if it can (as far as is
         known before asking: a gateway says which node types it lacks when asked)."""
@@ -128,8 +177,11 @@ class Pipeline:
             return None
         known = set(types)
         for node in self.nodes.values():
-            if node.node_type not in known:
-                return f"the runtime does not know node {node.name!r} ({node.node_type})"
+            if isinstance(node, SourceNode):
+                continue
+            for entry in node.manifest_nodes():
+                if entry["node_type"] not in known:
+                    return f"the runtime does not know node {node.name!r} ({entry['node_type']})"
         return None
 
 
