@@ -3,8 +3,10 @@
  * go through the "remotemedia-capture" AudioWorklet, which copies each render
  * quantum into an AudioRing; a runtime session reads that ring in the pipeline
  * worker, so live audio never passes through the page's main thread. On a page
- * without SharedArrayBuffer the worklet posts its quanta instead and the session
- * relays them.
+ * without SharedArrayBuffer the worklet posts batches of quanta in pooled,
+ * transferred buffers instead (see workers/audio-capture.worklet.ts); this side
+ * copies each batch out and sends the buffer straight back, and the session relays
+ * the audio.
  */
 import { type AudioData, RemoteMediaError, RuntimeData } from '../../core/internal.ts';
 import { platform } from '../../platform.ts';
@@ -34,6 +36,11 @@ export interface AudioSourceOptions {
   sampleRate?: number;
   /** How much audio the ring holds before it drops (and counts) samples. Default 2 s. */
   ringSeconds?: number;
+  /**
+   * Whether the worklet writes a ring (default: when SharedArrayBuffer is there) or
+   * posts pooled buffers; false forces the fallback (tests use it).
+   */
+  useRing?: boolean;
 }
 
 /** Opens the microphone (getUserMedia) as a live source. */
@@ -138,6 +145,11 @@ async function bytesOf(source: Blob | ArrayBuffer | string): Promise<ArrayBuffer
   return response.arrayBuffer();
 }
 
+/** What the capture worklet posts (its contract: workers/audio-capture.worklet.ts). */
+type CaptureMessage =
+  | { type: 'blocks'; samples: Float32Array; frames: number; dropped: number }
+  | { type: 'ended'; written: number; dropped: number };
+
 async function startCapture(
   context: AudioContext,
   input: AudioNode,
@@ -146,9 +158,10 @@ async function startCapture(
 ): Promise<AudioSource> {
   await loadWorklets(context);
   const sampleRate = context.sampleRate;
-  const ring = platform.sharedArrayBuffer
-    ? createAudioRingBuffer(Math.ceil((options.ringSeconds ?? 2) * sampleRate))
-    : undefined;
+  const ring =
+    (options.useRing ?? platform.sharedArrayBuffer)
+      ? createAudioRingBuffer(Math.ceil((options.ringSeconds ?? 2) * sampleRate))
+      : undefined;
   const worklet = new AudioWorkletNode(context, 'remotemedia-capture', {
     numberOfInputs: 1,
     numberOfOutputs: 1,
@@ -166,12 +179,19 @@ async function startCapture(
   let notify: (() => void) | undefined;
   let endedFlag = false;
   let delivered = 0;
+  let droppedByWorklet = 0;
   const ended = new Promise<void>((resolve) => {
-    worklet.port.onmessage = (event: MessageEvent<{ type: string; samples?: Float32Array }>) => {
-      if (event.data.type === 'block') {
-        quanta.push(event.data.samples!);
-        delivered += event.data.samples!.length;
-      } else if (event.data.type === 'ended' && !endedFlag) {
+    worklet.port.onmessage = (event: MessageEvent<CaptureMessage>) => {
+      const data = event.data;
+      if (data.type === 'blocks') {
+        // Copy out, then hand the buffer straight back to the worklet's pool.
+        quanta.push(data.samples.slice(0, data.frames));
+        delivered += data.frames;
+        droppedByWorklet = data.dropped;
+        const buffer = data.samples.buffer as ArrayBuffer;
+        worklet.port.postMessage({ type: 'return', buffer }, [buffer]);
+      } else if (data.type === 'ended' && !endedFlag) {
+        if (!ring) droppedByWorklet = data.dropped;
         // Once: a stop and the end of a file may both report the end.
         endedFlag = true;
         worklet.disconnect();
@@ -247,7 +267,7 @@ async function startCapture(
     },
     stats: () => ({
       written: view ? view.written : delivered,
-      dropped: view ? view.droppedSamples : 0,
+      dropped: view ? view.droppedSamples : droppedByWorklet,
     }),
   };
 }
