@@ -10,6 +10,20 @@ from .nodes import CalculatorNode, PassThroughNode
 
 __version__ = "0.1.0"
 
+#: The original SDK imported these from the top (`from remotemedia import Pipeline,
+#: RemoteExecutorConfig, RemoteObjectExecutionNode`); loaded on first use, so that
+#: `import remotemedia` does not load the gateway client.
+_REMOTE = ("RemoteExecutorConfig", "RemoteObjectExecutionNode", "RemoteProxyClient")
+
+
+def __getattr__(name: str):
+    if name in _REMOTE:
+        from . import remote
+
+        return getattr(remote, name)
+    raise AttributeError(f"module 'remotemedia' has no attribute {name!r}")
+
+
 __all__ = [
     "CalculatorNode",
     "FrameCodecError",
@@ -17,6 +31,9 @@ __all__ = [
     "Node",
     "PassThroughNode",
     "Pipeline",
+    "RemoteExecutorConfig",
+    "RemoteObjectExecutionNode",
+    "RemoteProxyClient",
     "RuntimeData",
     "decode_frame",
     "encode_frame",

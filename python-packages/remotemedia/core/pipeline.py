@@ -84,16 +84,17 @@ class Pipeline:
             if reason is None:
                 import remotemedia_runtime
 
-                if self._source_names():
-                    items = await self._generated()
+                # The source's items are the manifest's input (kept apart: a fallback
+                # runs the source again, in the executor).
+                fed = await self._generated() if self._source_names() else items
 
                 where = remotemedia_runtime.where()
                 log.info("pipeline %r: running on the runtime (%s)", self.name, where)
                 manifest = self.serialize()
                 try:
                     results = (
-                        await remotemedia_runtime.execute_pipeline_with_input(manifest, items)
-                        if items
+                        await remotemedia_runtime.execute_pipeline_with_input(manifest, fed)
+                        if fed
                         else await remotemedia_runtime.execute_pipeline(manifest)
                     )
                 except Exception as error:

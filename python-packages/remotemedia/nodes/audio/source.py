@@ -36,7 +36,7 @@ class AudioSource(SourceNode):
         check_number("AudioSource", "duration_s", duration_s, 0, 24 * 3600)
         check_number("AudioSource", "sample_rate", sample_rate, 1000, 384_000, integer=True)
         check_number("AudioSource", "channels", channels, 1, 64, integer=True)
-        check_number("AudioSource", "chunk_ms", chunk_ms, 1, 60_000)
+        check_number("AudioSource", "chunk_ms", chunk_ms, 1, 3_600_000)
         given = {"path": path} if path is not None else {
             "signal": signal, "frequency": frequency, "amplitude": amplitude, "duration_s": duration_s,
             "sample_rate": sample_rate, "channels": channels, "seed": seed,
