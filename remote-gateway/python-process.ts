@@ -22,6 +22,7 @@ import {
   type NodeContext,
   NodeExecutionError,
   type NodeInstance,
+  type NodeOutput,
   RemoteMediaError,
   type RuntimeData,
 } from '../web/core/internal.ts';
@@ -29,10 +30,17 @@ import type { PythonClassNodeType } from '../web/core/nodes/speech/speech-nodes.
 import { pythonNodeParams } from '../web/python/python-node-params.ts';
 import { limitError } from './gateway-limits.ts';
 import { type SandboxOptions, sandboxedCommand } from './python-sandbox.ts';
+import { RunnerCall } from './runner-call.ts';
 import {
+  OP_CANCEL,
+  OP_CLEANUP,
+  OP_CREATE,
+  OP_FLUSH,
+  OP_PROCESS,
   PipeProtocolError,
   type PythonErrorReport,
   ResponseReader,
+  STATUS_MORE,
   STATUS_OK,
 } from './runner-pipe.ts';
 
@@ -46,11 +54,6 @@ function pythonPackagesDir(here: string): string {
   ];
   return candidates.find((dir) => existsSync(join(dir, 'remotemedia'))) ?? candidates[0]!;
 }
-
-const OP_CREATE = 1;
-const OP_PROCESS = 2;
-const OP_FLUSH = 3;
-const OP_CLEANUP = 4;
 
 export interface PythonExecutorOptions {
   /** The interpreter; Debian's by default, whose packages the set-up installs. */
@@ -98,6 +101,13 @@ export interface RunnerCommand {
 export const RUNNER_FDS_ARGS = ['--fds', '3,4'] as const;
 
 interface Pending {
+  op: number;
+  /** Items of a `more` response (a streaming call); not called once cancelled. */
+  more: ((frames: Uint8Array[]) => void) | undefined;
+  /** Set by cancel(): the call's later items are dropped and it resolves empty. */
+  cancelled: boolean;
+  /** A `more` response is progress: the call's deadline starts again. */
+  rearm(): void;
   resolve(frames: Uint8Array[]): void;
   reject(error: unknown): void;
 }
@@ -165,8 +175,19 @@ export class PythonProcess {
     return this.exited === undefined;
   }
 
-  /** One request; requests are answered in order. */
-  request(op: number, payload: Uint8Array = new Uint8Array(0)): Promise<Uint8Array[]> {
+  /** Cancel requests sent, and calls the runner said they stopped (for tests and logs). */
+  cancelsSent = 0;
+  callsCancelled = 0;
+
+  /**
+   * One request; requests are answered in order. A streaming call's items reach
+   * `more` as they arrive (the promise then resolves with the final, usually empty, rest).
+   */
+  request(
+    op: number,
+    payload: Uint8Array = new Uint8Array(0),
+    more?: (frames: Uint8Array[]) => void,
+  ): Promise<Uint8Array[]> {
     if (this.exited) return Promise.reject(this.exited);
     const head = Buffer.alloc(5);
     head.writeUInt8(op, 0);
@@ -174,13 +195,21 @@ export class PythonProcess {
     this.requests.write(head);
     if (payload.length > 0) this.requests.write(payload);
     return new Promise<Uint8Array[]>((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const overran = () => {
         this.fail(
           `node '${this.nodeId}' overran its ${this.command.callTimeoutMs} ms call deadline; ${this.command.label} was killed`,
         );
         this.kill();
-      }, this.command.callTimeoutMs);
+      };
+      let timer = setTimeout(overran, this.command.callTimeoutMs);
       this.queue.push({
+        op,
+        more,
+        cancelled: false,
+        rearm: () => {
+          clearTimeout(timer);
+          timer = setTimeout(overran, this.command.callTimeoutMs);
+        },
         resolve: (frames) => {
           clearTimeout(timer);
           resolve(frames);
@@ -191,6 +220,27 @@ export class PythonProcess {
         },
       });
     });
+  }
+
+  /**
+   * Stops every call sent and not yet answered (barge-in): their later items are
+   * dropped here at once, and the runner stops them (node_runner.py: the node's
+   * interrupt() runs, a generator ends before its next item). Resolves when the
+   * runner has answered, with how many calls it stopped; a dead process stops nothing.
+   */
+  async cancel(): Promise<number> {
+    let any = false;
+    for (const pending of this.queue) {
+      if (pending.op !== OP_PROCESS && pending.op !== OP_FLUSH) continue;
+      pending.cancelled = true;
+      any = true;
+    }
+    if (!any || this.exited) return 0;
+    this.cancelsSent++;
+    const [report] = await this.request(OP_CANCEL);
+    const stopped = cancelReport(report);
+    this.callsCancelled += stopped;
+    return stopped;
   }
 
   kill(): void {
@@ -215,9 +265,16 @@ export class PythonProcess {
     if (this.exited) return;
     try {
       for (const response of this.reader.push(chunk)) {
+        if (response.status === STATUS_MORE) {
+          const pending = this.queue[0];
+          if (!pending?.more) throw new PipeProtocolError('a "more" response to no streaming call');
+          pending.rearm();
+          if (!pending.cancelled) pending.more(response.items);
+          continue;
+        }
         const pending = this.queue.shift();
         if (!pending) throw new PipeProtocolError('a response to no request');
-        if (response.status === STATUS_OK) pending.resolve(response.items);
+        if (response.status === STATUS_OK) pending.resolve(pending.cancelled ? [] : response.items);
         else pending.reject(pythonError(this.nodeId, response.report));
       }
     } catch (error) {
@@ -228,6 +285,21 @@ export class PythonProcess {
       this.kill();
     }
   }
+}
+
+/** The runner's answer to a cancel: {"cancelled": n}. */
+function cancelReport(item: Uint8Array | undefined): number {
+  let report: unknown;
+  try {
+    report = item && JSON.parse(new TextDecoder().decode(item));
+  } catch {
+    report = undefined;
+  }
+  const stopped = (report as { cancelled?: unknown } | undefined)?.cancelled;
+  if (typeof stopped !== 'number' || !Number.isInteger(stopped) || stopped < 0) {
+    throw new PipeProtocolError('a cancel answered without {"cancelled": n}');
+  }
+  return stopped;
 }
 
 function pythonError(nodeId: string, report: PythonErrorReport): NodeExecutionError {
@@ -412,12 +484,26 @@ export function runnerNode(
     );
   }
   let process: PythonProcess | undefined;
-  const call = async (op: number, data?: RuntimeData): Promise<RuntimeData[]> => {
-    const frames = await process!.request(
-      op,
-      data === undefined ? undefined : encodeFrame({ sequence: 0, data }),
-    );
-    return frames.map((bytes) => decodeFrame(bytes).data);
+  /** The call in flight, which interrupt() stops. */
+  let current: RunnerCall | undefined;
+  const decoded = (frames: Uint8Array[]) => frames.map((bytes) => decodeFrame(bytes).data);
+  // A plain result comes back as an array; a generator's as an async iterable whose
+  // items reach the executor as the runner sends them (time to first chunk).
+  const call = (op: number, data?: RuntimeData): Promise<NodeOutput> => {
+    const output = new RunnerCall();
+    current = output;
+    process!
+      .request(op, data === undefined ? undefined : encodeFrame({ sequence: 0, data }), (frames) =>
+        output.push(decoded(frames)),
+      )
+      .then(
+        (frames) => output.end(decoded(frames)),
+        (error) => output.fail(error),
+      )
+      .finally(() => {
+        if (current === output) current = undefined;
+      });
+    return output.first;
   };
   return {
     async initialize() {
@@ -432,6 +518,15 @@ export function runnerNode(
     },
     process: (input) => call(OP_PROCESS, input),
     flush: () => call(OP_FLUSH),
+    /**
+     * Barge-in: the call in flight ends here at once (its queued items dropped) and
+     * the runner is told to cancel it; resolves once the runner has answered.
+     */
+    async interrupt() {
+      current?.stop();
+      current = undefined;
+      if (process?.alive) await process.cancel();
+    },
     async cleanup() {
       if (!process) return;
       const done = process;

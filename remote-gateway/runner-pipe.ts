@@ -1,7 +1,8 @@
 /**
  * The gateway's reading side of the node-runner pipe (protocol in
  * python-packages/remotemedia/node_runner.py): responses of `u8 status, u32 count,
- * then count x (u32 length, bytes)`. It trusts nothing the worker writes: an unknown
+ * then count x (u32 length, bytes)`; a request's answer is any number of `more`
+ * responses (a generator node's items, as made) and one final `ok` or `error`. It trusts nothing the worker writes: an unknown
  * status, a count or length over the limits, an error report that is not the JSON
  * it should be — each is a PipeProtocolError, after which the worker must be killed
  * (its stream can no longer be framed). Bytes are kept in a list of chunks and
@@ -9,8 +10,18 @@
  * held than the item being read (under its limit) plus one chunk.
  */
 
+// The runner protocol's numbers, the gateway's one copy of them (node_runner.py holds
+// Python's; tests/node/python-protocol-constants.test.ts checks that they agree).
+export const OP_CREATE = 1;
+export const OP_PROCESS = 2;
+export const OP_FLUSH = 3;
+export const OP_CLEANUP = 4;
+/** Stops every call sent before it that has not finished; answered after them. */
+export const OP_CANCEL = 5;
 export const STATUS_OK = 0;
 export const STATUS_ERROR = 1;
+/** Items of a call so far; its answer goes on. */
+export const STATUS_MORE = 2;
 
 export interface PipeLimits {
   /** Largest item (one output frame, or an error report). */
@@ -34,6 +45,7 @@ export interface PythonErrorReport {
 
 export type RunnerResponse =
   | { status: typeof STATUS_OK; items: Uint8Array[] }
+  | { status: typeof STATUS_MORE; items: Uint8Array[] }
   | { status: typeof STATUS_ERROR; report: PythonErrorReport };
 
 /** Incremental response parser. One per worker; `push` is called from its data handler. */
@@ -71,7 +83,7 @@ export class ResponseReader {
         const head = this.take(5);
         const status = head[0]!;
         const count = new DataView(head.buffer, head.byteOffset, 5).getUint32(1, true);
-        if (status !== STATUS_OK && status !== STATUS_ERROR) {
+        if (status !== STATUS_OK && status !== STATUS_ERROR && status !== STATUS_MORE) {
           throw new PipeProtocolError(`unknown response status ${status}`);
         }
         if (status === STATUS_ERROR && count !== 1) {
@@ -116,6 +128,7 @@ export class ResponseReader {
     this.status = -1;
     this.items = [];
     if (status === STATUS_OK) return { status: STATUS_OK, items };
+    if (status === STATUS_MORE) return { status: STATUS_MORE, items };
     return { status: STATUS_ERROR, report: parseReport(items[0]!) };
   }
 

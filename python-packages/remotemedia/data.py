@@ -33,7 +33,7 @@ def pixel_bytes(format: str, width: int, height: int) -> int:
         return width * height
     # i420 and nv12: a full-size luma plane, two chroma planes at half size (rounded up).
     return width * height + 2 * ((width + 1) // 2) * ((height + 1) // 2)
-CONTROL_SIGNALS = ("end_of_stream", "flush")
+CONTROL_SIGNALS = ("end_of_stream", "flush", "interrupt")
 
 
 class InvalidData(ValueError):

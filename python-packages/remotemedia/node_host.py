@@ -111,6 +111,33 @@ class HostedNode:
     async def cleanup(self) -> None:
         await self.node._teardown()
 
+    def process_result(self, frame: bytes) -> Any:
+        """What the node's process returned, unconsumed (a value, a coroutine, a
+        generator): the node runner streams a generator's items one by one."""
+        _, data = decode_frame(frame)
+        return self.node.process(from_runtime_data(data))
+
+    def flush_result(self) -> Any:
+        return self.node.flush()
+
+    def interrupt(self) -> None:
+        """Asks the node to drop its in-flight work, if it has an `interrupt()`. The
+        node runner calls it from its request thread while a call may be running:
+        a node's hook must only set flags or stop its own subprocesses."""
+        hook = getattr(self.node, "interrupt", None)
+        if callable(hook):
+            hook()
+
+    @staticmethod
+    def encode(out: Any) -> bytes:
+        return encode_frame(to_runtime_data(out))
+
+    @staticmethod
+    def encode_all(result: Any) -> List[bytes]:
+        """The frame of a plain (not streamed) result, or none for None (a list is one
+        JSON output, as in every other host of a node)."""
+        return [] if result is None else [encode_frame(to_runtime_data(result))]
+
     def _outputs(self, result: Any) -> Any:
         if inspect.isawaitable(result) or inspect.isasyncgen(result):
             return self._collect(result)

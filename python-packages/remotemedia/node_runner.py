@@ -9,27 +9,44 @@ responses, all little-endian and length-prefixed:
               op 2 process (payload: one frame-codec frame)
               op 3 flush   (no payload)
               op 4 cleanup (no payload; the runner exits after answering)
+              op 5 cancel  (no payload): stop every call sent before it that has
+                           not finished; its answer comes after theirs
     response: u8 status, u32 count, then count x (u32 length, bytes)
-              status 0 ok: the output frames
-              status 1 error: one JSON payload {"type", "message", "traceback"}
+              status 0 ok: the output frames; the final answer to a request
+              status 1 error: one JSON payload {"type", "message", "traceback"}; final
+              status 2 more: output frames made so far; the answer goes on (a node
+                       whose process/flush is a generator or an async generator sends
+                       each item as it is made, then an empty ok)
+
+Every request gets exactly one final answer (ok or error), in order. A cancelled call
+ends with an empty ok (what it made after the cancel is dropped); the cancel's own
+answer is one JSON item {"cancelled": n}, n the calls it stopped. Requests are read on
+a thread of their own so a cancel is seen while a call runs: it calls the node's
+`interrupt()` (if it has one) from that thread at once — a node blocked in its own
+work (a subprocess, a socket) unblocks there — and stops an async call at its next
+await and a generator before its next item.
 
 Memory and time limits are the gateway's business (rlimits, kills); a crash is seen
-there as the process ending. Standard library only."""
+there as the process ending. Standard library only. The op and status numbers are the
+gateway's too (remote-gateway/runner-pipe.ts); tests/node/python-protocol-constants.test.ts
+checks that both sides agree."""
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import os
 import struct
 import sys
+import threading
 import traceback
-from typing import BinaryIO, List, Optional
+from typing import Any, BinaryIO, List, Optional
 
 from .node_host import HostedNode
 
-OP_CREATE, OP_PROCESS, OP_FLUSH, OP_CLEANUP = 1, 2, 3, 4
-STATUS_OK, STATUS_ERROR = 0, 1
+OP_CREATE, OP_PROCESS, OP_FLUSH, OP_CLEANUP, OP_CANCEL = 1, 2, 3, 4, 5
+STATUS_OK, STATUS_ERROR, STATUS_MORE = 0, 1, 2
 REQUEST = struct.Struct("<BI")
 RESPONSE = struct.Struct("<BI")
 LENGTH = struct.Struct("<I")
@@ -55,41 +72,133 @@ def _write(stream: BinaryIO, status: int, payloads: List[bytes]) -> None:
     stream.flush()
 
 
-async def _result(value):
-    return await value if asyncio.iscoroutine(value) else value
+class _Requests:
+    """The request pipe, read on a thread of its own into an asyncio queue. A cancel
+    is counted and acted on the moment it is read (see the module's docstring); the
+    call loop stops a call while `cancels_read` is ahead of the cancels it answered."""
+
+    def __init__(self, stream: BinaryIO, loop: asyncio.AbstractEventLoop) -> None:
+        self.queue: "asyncio.Queue[Optional[tuple]]" = asyncio.Queue()
+        self.cancels_read = 0
+        self.cancels_answered = 0
+        self.node: Optional[HostedNode] = None
+        self.task: Optional["asyncio.Future[Any]"] = None
+        self._stream = stream
+        self._loop = loop
+        threading.Thread(target=self._read, name="node-runner-requests", daemon=True).start()
+
+    @property
+    def cancelling(self) -> bool:
+        return self.cancels_read > self.cancels_answered
+
+    def _read(self) -> None:
+        while True:
+            head = _read_exact(self._stream, REQUEST.size)
+            request: Optional[tuple] = None
+            if head is not None:
+                op, length = REQUEST.unpack(head)
+                payload = _read_exact(self._stream, length) if length else b""
+                if payload is not None:
+                    request = (op, payload)
+                    if op == OP_CANCEL:
+                        self.cancels_read += 1  # one writer (this thread); ints are atomic here
+                        self._interrupt()
+            self._loop.call_soon_threadsafe(self.queue.put_nowait, request)
+            if request is None:
+                return  # the gateway closed the pipe (or cut a request short)
+
+    def _interrupt(self) -> None:
+        node = self.node
+        if node is not None:
+            try:
+                node.interrupt()
+            except Exception:  # a failing hook must not stop the reader; the call still stops
+                traceback.print_exc()
+        self._loop.call_soon_threadsafe(self._cancel_task)
+
+    def _cancel_task(self) -> None:
+        if self.task is not None and self.cancelling:
+            self.task.cancel()
+
+
+async def _answer(requests: _Requests, stdout: BinaryIO, result: Any) -> None:
+    """Writes one call's outputs: all at once for a plain result, item by item (status
+    more) for a generator, then the final ok. Stops early when a cancel arrives."""
+    if inspect.isawaitable(result):
+        result = await result
+    if inspect.isasyncgen(result):
+        try:
+            async for item in result:
+                if requests.cancelling:
+                    break
+                if item is not None:
+                    _write(stdout, STATUS_MORE, [HostedNode.encode(item)])
+        finally:
+            await result.aclose()
+    elif inspect.isgenerator(result):
+        try:
+            for item in result:
+                if requests.cancelling:
+                    break
+                if item is not None:
+                    _write(stdout, STATUS_MORE, [HostedNode.encode(item)])
+        finally:
+            result.close()
+    else:
+        if not requests.cancelling:
+            _write(stdout, STATUS_OK, HostedNode.encode_all(result))
+            return
+    _write(stdout, STATUS_OK, [])
 
 
 async def serve(stdin: BinaryIO, stdout: BinaryIO) -> int:
-    node: Optional[HostedNode] = None
+    requests = _Requests(stdin, asyncio.get_running_loop())
+    cancelled = 0  # calls stopped since the last cancel was answered
     while True:
-        head = _read_exact(stdin, REQUEST.size)
-        if head is None:
+        request = await requests.queue.get()
+        if request is None:
             return 0  # the gateway closed the pipe
-        op, length = REQUEST.unpack(head)
-        payload = _read_exact(stdin, length) if length else b""
-        if payload is None:
-            return 1
+        op, payload = request
+        node = requests.node
         try:
-            if op == OP_CREATE:
-                node = HostedNode(payload.decode("utf-8"))
-                await node.initialize()
-                outputs: List[bytes] = []
+            if op == OP_CANCEL:
+                requests.cancels_answered += 1
+                _write(stdout, STATUS_OK, [json.dumps({"cancelled": cancelled}).encode("utf-8")])
+                cancelled = 0
+            elif op == OP_CREATE:
+                requests.node = HostedNode(payload.decode("utf-8"))
+                await requests.node.initialize()
+                _write(stdout, STATUS_OK, [])
             elif node is None:
                 raise RuntimeError("no node: the first request must create it")
-            elif op == OP_PROCESS:
-                outputs = await _result(node.process(payload))
-            elif op == OP_FLUSH:
-                outputs = await _result(node.flush())
+            elif op in (OP_PROCESS, OP_FLUSH):
+                if requests.cancelling:
+                    cancelled += 1  # cancelled before it started: the node never sees it
+                    _write(stdout, STATUS_OK, [])
+                    continue
+                result = node.process_result(payload) if op == OP_PROCESS else node.flush_result()
+                requests.task = asyncio.ensure_future(_answer(requests, stdout, result))
+                try:
+                    await requests.task
+                except asyncio.CancelledError:
+                    _write(stdout, STATUS_OK, [])
+                finally:
+                    requests.task = None
+                if requests.cancelling:
+                    cancelled += 1
             elif op == OP_CLEANUP:
                 await node.cleanup()
                 _write(stdout, STATUS_OK, [])
                 return 0
             else:
                 raise ValueError(f"unknown op {op}")
-            _write(stdout, STATUS_OK, outputs)
         except BaseException as error:  # KeyboardInterrupt included: report, keep serving
             if isinstance(error, SystemExit):
                 raise
+            if op in (OP_PROCESS, OP_FLUSH) and requests.cancelling:
+                cancelled += 1  # a call that fails as it is stopped was stopped, not broken
+                _write(stdout, STATUS_OK, [])
+                continue
             report = {"type": type(error).__name__, "message": str(error), "traceback": traceback.format_exc()}
             _write(stdout, STATUS_ERROR, [json.dumps(report).encode("utf-8")])
 

@@ -62,3 +62,119 @@ class NodeRunnerTest(unittest.TestCase):
             self.assertEqual(proc.wait(timeout=10), 0)
         finally:
             proc.kill()
+
+
+STREAMING = """
+import asyncio, os, threading
+from remotemedia import Node
+class Chunks(Node):
+    def __init__(self, name=None, gate=None, **config):
+        super().__init__(name, **config)
+        self.gate = gate
+        self.stop = threading.Event()
+    def interrupt(self):
+        self.stop.set()
+    def process(self, data):
+        if data == "gated":
+            return self._gated()
+        if data == "async":
+            return self._forever()
+        return self._until_interrupted()
+    def _gated(self):
+        yield "first"
+        while not os.path.exists(self.gate):  # released by the test once it saw "first"
+            self.stop.wait(0.005)
+        yield "second"
+    async def _forever(self):
+        yield "first"
+        while True:
+            await asyncio.sleep(3600)
+            yield "never"
+    def _until_interrupted(self):
+        yield "first"
+        self.stop.wait()  # blocked in the node's own work until interrupt() runs
+        self.stop.clear()
+        yield "late"
+"""
+
+
+def response(proc):
+    status, count = struct.unpack("<BI", proc.stdout.read(5))
+    items = []
+    for _ in range(count):
+        (length,) = struct.unpack("<I", proc.stdout.read(4))
+        items.append(proc.stdout.read(length))
+    return status, items
+
+
+def send(proc, op, payload=b""):
+    proc.stdin.write(struct.pack("<BI", op, len(payload)) + payload)
+    proc.stdin.flush()
+
+
+def texts(items):
+    return [decode_frame(item)[1].value for item in items]
+
+
+class NodeRunnerStreamingTest(unittest.TestCase):
+    def setUp(self):
+        if IN_PYODIDE:
+            raise unittest.SkipTest("Pyodide cannot start processes; the gateway runs this on CPython")
+        import tempfile
+
+        self.dir = tempfile.mkdtemp()
+        self.gate = os.path.join(self.dir, "gate")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "remotemedia.node_runner"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=PACKAGES,
+        )
+        spec = {"source": STREAMING, "params": {"gate": self.gate}}
+        self.assertEqual(request(self.proc, 1, json.dumps(spec).encode()), (0, []))
+
+    def tearDown(self):
+        import shutil
+
+        self.proc.kill()
+        self.proc.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def test_a_generator_s_first_item_arrives_while_its_call_is_still_running(self):
+        send(self.proc, 2, encode_frame(RuntimeData.json("gated")))
+        status, items = response(self.proc)  # read before the gate opens: the call cannot have ended
+        self.assertEqual((status, texts(items)), (2, ["first"]))
+        self.assertFalse(os.path.exists(self.gate))
+        open(self.gate, "w").close()
+        status, items = response(self.proc)
+        self.assertEqual((status, texts(items)), (2, ["second"]))
+        self.assertEqual(response(self.proc), (0, []))
+
+    def test_cancel_stops_an_async_generator_and_is_answered_after_it(self):
+        send(self.proc, 2, encode_frame(RuntimeData.json("async")))
+        self.assertEqual(texts(response(self.proc)[1]), ["first"])
+        send(self.proc, 5)
+        self.assertEqual(response(self.proc), (0, []))  # the call's end: nothing after the cancel
+        status, items = response(self.proc)
+        self.assertEqual((status, json.loads(items[0])), (0, {"cancelled": 1}))
+        # The runner serves on: the next call runs in full.
+        open(self.gate, "w").close()
+        send(self.proc, 2, encode_frame(RuntimeData.json("gated")))
+        self.assertEqual([texts(response(self.proc)[1]) for _ in range(2)], [["first"], ["second"]])
+        self.assertEqual(response(self.proc), (0, []))
+
+    def test_cancel_calls_the_node_s_interrupt_and_drops_what_it_makes_after(self):
+        send(self.proc, 2, encode_frame(RuntimeData.json("blocking")))
+        self.assertEqual(texts(response(self.proc)[1]), ["first"])
+        send(self.proc, 5)  # the node is blocked in its own work: only interrupt() frees it
+        self.assertEqual(response(self.proc), (0, []))  # "late" was made, and dropped
+        self.assertEqual(json.loads(response(self.proc)[1][0]), {"cancelled": 1})
+
+    def test_a_cancel_with_no_call_running_stops_nothing(self):
+        send(self.proc, 5)
+        self.assertEqual(json.loads(response(self.proc)[1][0]), {"cancelled": 0})
+        send(self.proc, 2, encode_frame(RuntimeData.json("async")))
+        self.assertEqual(texts(response(self.proc)[1]), ["first"])
+        send(self.proc, 5)
+        send(self.proc, 5)  # twice: the second finds nothing left to stop
+        self.assertEqual(response(self.proc), (0, []))
+        self.assertEqual(json.loads(response(self.proc)[1][0]), {"cancelled": 1})
+        self.assertEqual(json.loads(response(self.proc)[1][0]), {"cancelled": 0})

@@ -58,3 +58,35 @@ describe('the Python client’s gateway protocol constants', () => {
     expect(retyped).toEqual([]);
   });
 });
+
+/**
+ * The node-runner protocol (gateway <-> `python3 -m remotemedia.node_runner`): its
+ * op and status numbers live once on each side, in remote-gateway/runner-pipe.ts and
+ * remotemedia/node_runner.py; this fails when they drift.
+ */
+describe('the node runner’s protocol numbers', () => {
+  it('equal on both sides', async () => {
+    const pipe = await import('../../remote-gateway/runner-pipe.ts');
+    const names = [
+      'OP_CREATE',
+      'OP_PROCESS',
+      'OP_FLUSH',
+      'OP_CLEANUP',
+      'OP_CANCEL',
+      'STATUS_OK',
+      'STATUS_ERROR',
+      'STATUS_MORE',
+    ] as const;
+    const printed = execFileSync(
+      '/usr/bin/python3',
+      [
+        '-c',
+        `import json\nfrom remotemedia import node_runner as r\nprint(json.dumps({n: getattr(r, n) for n in ${JSON.stringify(names)}}))`,
+      ],
+      { cwd: 'python-packages' },
+    ).toString();
+    expect(JSON.parse(printed)).toEqual(Object.fromEntries(names.map((n) => [n, pipe[n]])));
+    // Distinct numbers, or one would be read as another.
+    expect(new Set(names.filter((n) => n.startsWith('OP_')).map((n) => pipe[n])).size).toBe(5);
+  });
+});

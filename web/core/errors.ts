@@ -33,7 +33,8 @@ export interface ManifestIssue {
     | 'invalid_placement'
     | 'unknown_connection_node'
     | 'cycle'
-    | 'unreachable';
+    | 'unreachable'
+    | 'invalid_barge_in';
   /** JSON path inside the manifest, such as `nodes[2].params.operand`. */
   path: string;
   message: string;

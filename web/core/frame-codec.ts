@@ -87,7 +87,11 @@ const PIXEL_FORMAT_CODES: Readonly<Record<PixelFormat, number>> = {
 };
 const PIXEL_FORMAT_BY_CODE = invert(PIXEL_FORMAT_CODES);
 
-const SIGNAL_CODES: Readonly<Record<ControlSignal, number>> = { end_of_stream: 1, flush: 2 };
+const SIGNAL_CODES: Readonly<Record<ControlSignal, number>> = {
+  end_of_stream: 1,
+  flush: 2,
+  interrupt: 3,
+};
 const SIGNAL_BY_CODE = invert(SIGNAL_CODES);
 
 function invert<K extends string>(codes: Readonly<Record<K, number>>): Map<number, K> {

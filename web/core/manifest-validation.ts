@@ -5,6 +5,7 @@
  * one ManifestValidationError; a structure problem does not stop the other checks.
  */
 import type { StandardSchemaV1 } from '@standard-schema/spec';
+import { bargeInIssues } from './barge-in.ts';
 import { type ManifestIssue, ManifestValidationError } from './errors.ts';
 import { buildGraph, type Connection, type PipelineGraph } from './graph.ts';
 import {
@@ -158,6 +159,9 @@ export function validateManifest(input: unknown, registry: NodeRegistry): Prepar
       });
     }
   }
+
+  const bargeIn = parsed.success ? (parsed.data as Manifest).bargeIn : undefined;
+  if (bargeIn && connectionsOk) issues.push(...bargeInIssues(bargeIn, graph));
 
   if (issues.length > 0 || !parsed.success) throw new ManifestValidationError(issues);
   return new PreparedPipeline(parsed.data as Manifest, graph, definitions);

@@ -4,6 +4,7 @@
  * runtime does not know are kept, so manifests written for the original still load.
  */
 import { z } from 'zod';
+import type { BargeIn } from './barge-in.ts';
 import type { Connection } from './graph.ts';
 
 export const MANIFEST_VERSION = 'v1';
@@ -52,6 +53,8 @@ export interface Manifest {
   metadata: { name: string; description?: string; [extra: string]: unknown };
   nodes: ManifestNode[];
   connections: Connection[];
+  /** Barge-in: which output interrupts which nodes (web/core/barge-in.ts). */
+  bargeIn?: BargeIn;
   [extra: string]: unknown;
 }
 
@@ -102,6 +105,14 @@ export const manifestSchema = z.looseObject({
     )
     .min(1, 'a pipeline needs at least one node'),
   connections: z.array(z.looseObject({ from: z.string(), to: z.string() })).default([]),
+  // Strict: a misspelt key ("form") would otherwise silently turn barge-in off.
+  bargeIn: z
+    .strictObject({
+      from: z.string().optional(),
+      on: z.string().min(1, 'must name an event, such as "speech_start"').optional(),
+      to: z.array(z.string()).min(1, 'must list the node ids to interrupt, such as ["tts"]'),
+    })
+    .optional(),
 });
 
 /** Formats a path such as ['nodes', 2, 'params', 'operand'] as `nodes[2].params.operand`. */

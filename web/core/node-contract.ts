@@ -45,6 +45,16 @@ export interface NodeInstance {
   process(input: RuntimeData, context: ProcessContext): NodeOutput | Promise<NodeOutput>;
   /** Emits what the node holds back (a partial frame, an open segment). */
   flush?(context: NodeContext): NodeOutput | Promise<NodeOutput>;
+  /**
+   * Barge-in (the manifest's `bargeIn.to` names the node): drop in-flight work now —
+   * stop a synthesis, empty a playback buffer. The one exception to one call at a
+   * time: the executor calls it at once, possibly while process or flush of this
+   * node is running, which should then end soon; their outputs after the interrupt
+   * are dropped by the executor, and so are inputs older than the interrupt. Called
+   * any number of times, also before any input and after the last; must not throw
+   * for having nothing to drop.
+   */
+  interrupt?(context: NodeContext): void | Promise<void>;
   cleanup?(): void | Promise<void>;
 }
 

@@ -21,12 +21,18 @@ export interface NodeMetricsSnapshot {
    * faster than real time. Undefined until the node has received audio.
    */
   realTimeFactor: number | undefined;
+  /** Times barge-in interrupted this node (its `bargeIn.to` entry). */
+  interrupts: number;
+  /** Items dropped because an interrupt made them stale: inputs older than it, outputs after it. */
+  droppedOnInterrupt: number;
 }
 
 export class NodeMetrics {
   itemsIn = 0;
   itemsOut = 0;
   audioSeconds = 0;
+  interrupts = 0;
+  droppedOnInterrupt = 0;
   private totalMs = 0;
   /** Ring of recent durations; a plain array growing to WINDOW, so sessions start cheap. */
   private readonly recent: number[] = [];
@@ -69,6 +75,8 @@ export class NodeMetrics {
       queueHighWater,
       audioSeconds: this.audioSeconds,
       realTimeFactor: this.audioSeconds > 0 ? this.totalMs / 1000 / this.audioSeconds : undefined,
+      interrupts: this.interrupts,
+      droppedOnInterrupt: this.droppedOnInterrupt,
     };
   }
 }

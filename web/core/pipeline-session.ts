@@ -13,6 +13,8 @@
 import { abortedError, describeCause, NodeExecutionError, RemoteMediaError } from './errors.ts';
 import type { PreparedPipeline } from './manifest-validation.ts';
 import type { NodeInstance, NodeOutput, ProcessContext } from './node-contract.ts';
+import { bargeInOf } from './barge-in.ts';
+import { BargeInRouter, InterruptGate } from './interrupt-gate.ts';
 import { LazyAbort } from './lazy-abort.ts';
 import { END_OF_STREAM, NodeInbox } from './node-inbox.ts';
 import { NodeMetrics, type NodeMetricsSnapshot } from './node-metrics.ts';
@@ -65,6 +67,8 @@ interface NodeTask {
   readonly accepts: ReadonlySet<RuntimeDataKind> | undefined;
   readonly metrics: NodeMetrics;
   readonly context: NodeRunContext;
+  /** Barge-in state (interrupt-gate.ts). */
+  readonly gate: InterruptGate;
 }
 
 type State = 'running' | 'closing' | 'ended' | 'failed';
@@ -77,6 +81,7 @@ export class PipelineSession implements StreamSession {
   private readonly endedSources = new Set<string>();
   private readonly output: SessionOutputQueue;
   private readonly ports: readonly SinkPort[];
+  private readonly bargeIn: BargeInRouter;
   private readonly lifetime: LazyAbort;
   private state: State = 'running';
   private error: RemoteMediaError | undefined;
@@ -124,6 +129,11 @@ export class PipelineSession implements StreamSession {
           : [port ?? outputTarget(this.output, sinks.indexOf(id))];
       const upstream = graph.upstream.get(id)!;
       const accepts = definitions.get(id)!.accepts;
+      const metrics = new NodeMetrics(id);
+      const context = contexts.get(id)!;
+      const gate = new InterruptGate(instances.get(id)!, context, metrics, (cause) =>
+        this.fail(new NodeExecutionError(id, cause)),
+      );
       this.tasks.push({
         id,
         instance: instances.get(id)!,
@@ -131,10 +141,16 @@ export class PipelineSession implements StreamSession {
         targets,
         laneSources: upstream.length === 0 ? [undefined] : upstream,
         accepts: accepts ? new Set(accepts) : undefined,
-        metrics: new NodeMetrics(id),
-        context: contexts.get(id)!,
+        metrics,
+        context,
+        gate,
       });
     }
+    this.bargeIn = new BargeInRouter(
+      bargeInOf(pipeline.manifest),
+      new Map(this.tasks.map((t) => [t.id, t.gate])),
+      () => this.isActive(),
+    );
 
     for (const task of this.tasks) task.context.onFail = (error) => this.fail(error);
     const signal = options.signal;
@@ -244,6 +260,7 @@ export class PipelineSession implements StreamSession {
       return Promise.reject(error);
     }
     if (data.kind === 'control' && data.signal === 'end_of_stream') return this.close();
+    this.bargeIn.input(data);
     return this.deliver(targets, data) ?? Promise.resolve();
   }
 
@@ -327,15 +344,16 @@ export class PipelineSession implements StreamSession {
         if (item === END_OF_STREAM) break;
         context.from = task.laneSources[inbox.lastLane];
         metrics.itemsIn++;
+        if (!task.gate.admit(item)) continue; // older than an interrupt: stale
         if (item.kind === 'control') {
           if (item.signal === 'flush') await this.flushNode(task);
-          const forwarded = this.deliver(task.targets, item);
+          const forwarded = this.send(task, item);
           if (forwarded) await forwarded;
           continue;
         }
         if (task.accepts && !task.accepts.has(item.kind)) {
           if (item.kind === 'event') {
-            const forwarded = this.deliver(task.targets, item);
+            const forwarded = this.send(task, item);
             if (forwarded) await forwarded;
             continue;
           }
@@ -347,10 +365,11 @@ export class PipelineSession implements StreamSession {
         }
         if (item.kind === 'audio') metrics.audioSeconds += audioDurationSeconds(item);
         const started = performance.now();
+        const epoch = task.gate.epoch;
         let result = instance.process(item, context);
         if (result instanceof Promise) result = await result;
         metrics.recordProcessing(performance.now() - started);
-        const emitted = this.emit(task, result as NodeOutput);
+        const emitted = this.emit(task, result as NodeOutput, epoch);
         if (emitted) await emitted;
       }
       context.from = undefined;
@@ -369,48 +388,83 @@ export class PipelineSession implements StreamSession {
   private async flushNode(task: NodeTask): Promise<void> {
     if (!task.instance.flush) return;
     const started = performance.now();
+    const epoch = task.gate.epoch;
     const result = await task.instance.flush(task.context);
     task.metrics.recordProcessing(performance.now() - started);
-    const emitted = this.emit(task, result);
+    const emitted = this.emit(task, result, epoch);
     if (emitted) await emitted;
   }
 
-  /** Sends a node's output downstream; returns a promise only when it had to wait. */
-  private emit(task: NodeTask, output: NodeOutput): Promise<void> | undefined {
+  /**
+   * Sends a node's output downstream; returns a promise only when it had to wait.
+   * `epoch` is the node's interrupt count when the call began: output of a call an
+   * interrupt overtook is dropped.
+   */
+  private emit(task: NodeTask, output: NodeOutput, epoch: number): Promise<void> | undefined {
     if (output === undefined || output === null) return undefined;
     if ('kind' in output) {
       task.metrics.itemsOut++;
-      return this.deliver(task.targets, output);
+      return this.send(task, output, epoch);
     }
-    if (Array.isArray(output)) return this.emitArray(task, output);
-    if (Symbol.asyncIterator in output) return this.emitAsync(task, output);
+    if (Array.isArray(output)) return this.emitArray(task, output, epoch);
+    if (Symbol.asyncIterator in output) return this.emitAsync(task, output, epoch);
     const started = performance.now();
     const items = [...(output as Iterable<RuntimeData>)];
     task.metrics.addToLast(performance.now() - started);
-    return this.emitArray(task, items);
+    return this.emitArray(task, items, epoch);
   }
 
-  private emitArray(task: NodeTask, items: readonly RuntimeData[]): Promise<void> | undefined {
+  private emitArray(
+    task: NodeTask,
+    items: readonly RuntimeData[],
+    epoch: number,
+  ): Promise<void> | undefined {
     for (let i = 0; i < items.length; i++) {
       task.metrics.itemsOut++;
-      const waiting = this.deliver(task.targets, items[i]!);
-      if (waiting) return waiting.then(() => this.emitArray(task, items.slice(i + 1)));
+      const waiting = this.send(task, items[i]!, epoch);
+      if (waiting) return waiting.then(() => this.emitArray(task, items.slice(i + 1), epoch));
     }
     return undefined;
   }
 
   /** Streams a node's async output; time spent producing items counts as processing. */
-  private async emitAsync(task: NodeTask, output: AsyncIterable<RuntimeData>): Promise<void> {
+  private async emitAsync(
+    task: NodeTask,
+    output: AsyncIterable<RuntimeData>,
+    epoch: number,
+  ): Promise<void> {
     const iterator = output[Symbol.asyncIterator]();
     for (;;) {
       const started = performance.now();
       const next = await iterator.next();
       task.metrics.addToLast(performance.now() - started);
       if (next.done) return;
+      if (!task.gate.current(epoch)) {
+        // Interrupted: the rest of this stream is stale; let the node stop making it.
+        await iterator.return?.();
+        return;
+      }
       task.metrics.itemsOut++;
-      const waiting = this.deliver(task.targets, next.value);
+      const waiting = this.send(task, next.value, epoch);
       if (waiting) await waiting;
     }
+  }
+
+  /**
+   * Delivers one item a node emitted — none when an interrupt made it stale — and,
+   * behind a barge-in trigger, the interrupt control (interrupt-gate.ts).
+   */
+  private send(
+    task: NodeTask,
+    item: RuntimeData,
+    epoch = task.gate.epoch,
+  ): Promise<void> | undefined {
+    if (!task.gate.current(epoch)) return undefined;
+    const marker = this.bargeIn.emitted(task.id, item);
+    const waiting = this.deliver(task.targets, item);
+    if (!marker) return waiting;
+    if (!waiting) return this.deliver(task.targets, marker);
+    return waiting.then(() => this.deliver(task.targets, marker));
   }
 
   /** Pushes one item to every target; returns a promise only when a target was full. */

@@ -75,8 +75,12 @@ export interface VideoData extends Timed {
   data: Uint8Array;
 }
 
-/** In-band stream control. `end_of_stream` never reaches a node: the executor handles it. */
-export type ControlSignal = 'end_of_stream' | 'flush';
+/**
+ * In-band stream control. `end_of_stream` never reaches a node: the executor handles
+ * it. `interrupt` (barge-in) tells the nodes downstream that what came before it is
+ * stale: nodes named in the manifest's `bargeIn.to` drop their in-flight work.
+ */
+export type ControlSignal = 'end_of_stream' | 'flush' | 'interrupt';
 export interface ControlData extends Timed {
   kind: 'control';
   signal: ControlSignal;
@@ -117,7 +121,7 @@ export const TENSOR_ARRAY_TYPES = {
   uint64: BigUint64Array,
 } as const;
 
-const CONTROL_SIGNALS: readonly ControlSignal[] = ['end_of_stream', 'flush'];
+const CONTROL_SIGNALS: readonly ControlSignal[] = ['end_of_stream', 'flush', 'interrupt'];
 
 function invalid(path: string, message: string): RemoteMediaError {
   return new RemoteMediaError('invalid_data', `${path}: ${message}`, { path });

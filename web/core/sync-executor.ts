@@ -10,11 +10,15 @@
  * first (fan-out in connection order), order holds per edge, control frames flush
  * and pass on, events pass nodes that do not accept them, and at the end every
  * node is flushed in topological order and cleaned up in reverse, whatever happened.
+ * Barge-in: depth first, nothing is in flight or queued when a trigger is emitted,
+ * so the setting's nodes only have their interrupt hook run (this path keeps no
+ * metrics), and the interrupt control travels on behind the trigger.
  */
+import { bargeInOf, triggersBargeIn } from './barge-in.ts';
 import { describeCause, NodeExecutionError, RemoteMediaError } from './errors.ts';
 import type { PreparedPipeline } from './manifest-validation.ts';
 import type { NodeInstance, NodeOutput, ProcessContext } from './node-contract.ts';
-import { assertValidRuntimeData, type RuntimeData } from './runtime-data.ts';
+import { assertValidRuntimeData, RuntimeData } from './runtime-data.ts';
 import type { SessionOutput } from './transport.ts';
 
 /** True when every node type of the pipeline declares itself synchronous. */
@@ -59,7 +63,32 @@ export function runSynchronously(
     for (const item of output as Iterable<RuntimeData>) forward(id, item);
   };
 
+  const bargeIn = bargeInOf(manifest);
+  const interruptTargets = (): void => {
+    for (const target of bargeIn!.to) {
+      const instance = instances.get(target)!;
+      try {
+        if (instance.interrupt?.(contexts.get(target)!) instanceof Promise) {
+          throw notSynchronous(target);
+        }
+      } catch (error) {
+        throw wrap(target, error);
+      }
+    }
+  };
+
   const forward = (id: string, data: RuntimeData): void => {
+    if (bargeIn && triggersBargeIn(bargeIn, id, data)) {
+      interruptTargets();
+      if (data.kind === 'event') {
+        send(id, data);
+        return send(id, RuntimeData.control('interrupt'));
+      }
+    }
+    send(id, data);
+  };
+
+  const send = (id: string, data: RuntimeData): void => {
     const next = graph.downstream.get(id)!;
     if (next.length === 0) outputs.push({ nodeId: id, data });
     for (const target of next) push(target, data, id);
@@ -108,6 +137,9 @@ export function runSynchronously(
     }
     for (const input of inputs) {
       assertValidRuntimeData(input);
+      if (bargeIn?.from === undefined && input.kind === 'control' && input.signal === 'interrupt') {
+        if (bargeIn) interruptTargets();
+      }
       for (const source of graph.sources) push(source, input, undefined);
     }
     for (const id of graph.order) {

@@ -74,6 +74,11 @@ class Synthesizer:
     def close(self) -> None:
         """Stops any synthesis still running."""
 
+    def interrupt(self) -> None:
+        """Stops the synthesis running now, if any, without an error: the text's
+        generator ends early. May be called from another thread (the node runner's
+        request reader) while `synthesize` runs; the engine stays usable."""
+
 
 # factory(grammar=<JSGF str or None for dictation>, **engine_options) -> Recognizer
 RecognizerFactory = Callable[..., Recognizer]

@@ -28,6 +28,7 @@ class EspeakNgSynthesizer(Synthesizer):
             raise SpeechEngineError(f"engine 'espeak-ng' is not installed on this host: apt-get install espeak-ng")
         self.voice, self.rate, self.pitch = voice, rate, pitch
         self._process: Optional[subprocess.Popen] = None
+        self._interrupted = False  # set by interrupt(), from any thread
         # An unknown voice fails here, once, rather than on the first text.
         check = subprocess.run(
             [self.program, "-v", voice, "-q", "x"], capture_output=True, timeout=10, stdin=subprocess.DEVNULL
@@ -40,6 +41,7 @@ class EspeakNgSynthesizer(Synthesizer):
 
     def synthesize(self, text: str) -> Iterator[bytes]:
         """PCM pieces of one text (which the node keeps short: it fits a pipe's buffer)."""
+        self._interrupted = False
         process = subprocess.Popen(
             [self.program, "-v", self.voice, "-s", str(self.rate), "-p", str(self.pitch), "--stdout", "--stdin"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -56,6 +58,8 @@ class EspeakNgSynthesizer(Synthesizer):
                     break
                 header += chunk
                 start = header.find(b"data")
+            if self._interrupted:
+                return
             if start < 0 or len(header) < start + 8:
                 process.wait()
                 raise SpeechEngineError(f"espeak-ng wrote no audio: {process.stderr.read().decode(errors='replace')}")
@@ -69,7 +73,7 @@ class EspeakNgSynthesizer(Synthesizer):
                 if whole:
                     yield pending[:whole]
                     pending = pending[whole:]
-            if process.wait() != 0:
+            if process.wait() != 0 and not self._interrupted:
                 raise SpeechEngineError(f"espeak-ng failed: {process.stderr.read().decode(errors='replace').strip()}")
         finally:
             # Closed early (the consumer stopped): the program must not go on writing.
@@ -83,3 +87,10 @@ class EspeakNgSynthesizer(Synthesizer):
     def close(self) -> None:
         if self._process is not None and self._process.poll() is None:
             self._process.kill()
+
+    def interrupt(self) -> None:
+        # Killing the program ends its output: synthesize sees the end and returns.
+        self._interrupted = True
+        process = self._process
+        if process is not None and process.poll() is None:
+            process.kill()

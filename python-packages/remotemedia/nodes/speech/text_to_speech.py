@@ -60,6 +60,7 @@ class TextToSpeech(Node):
         self.engine_options = dict(engine_options or {})
         self._synthesizer: Optional[Synthesizer] = None
         self._samples_out = 0  # the output clock, in samples
+        self._generation = 0  # interrupt() counts up: a text begun before it stops
 
     def initialize(self) -> None:
         self._synthesizer = create_synthesizer(self.engine, self.voice, self.rate, self.pitch, self.engine_options)
@@ -74,6 +75,14 @@ class TextToSpeech(Node):
             self.initialize()
         return self._chunks(data)
 
+    def interrupt(self) -> None:
+        """Barge-in: the text being synthesized now stops, and what it held back is
+        dropped. Safe from another thread while `process`'s generator runs (the node
+        runner calls it from its request reader); later texts synthesize as usual."""
+        self._generation += 1
+        if self._synthesizer is not None:
+            self._synthesizer.interrupt()
+
     def cleanup(self) -> None:
         if self._synthesizer is not None:
             self._synthesizer.close()
@@ -84,19 +93,26 @@ class TextToSpeech(Node):
         assert synthesizer is not None
         size = self.sample_rate * self.chunk_ms // 1000
         held = array("f")
+        generation = self._generation
         for piece in text_pieces(text, self.max_piece_chars):
+            if generation != self._generation:
+                return
             resampler = (
                 StreamResampler(synthesizer.sample_rate, self.sample_rate)
                 if synthesizer.sample_rate != self.sample_rate else None
             )
             for pcm in synthesizer.synthesize(piece):
+                if generation != self._generation:
+                    return  # interrupted: what is held is dropped
                 samples = pcm16_to_float(pcm)
                 held.extend(resampler.push(samples) if resampler else samples)
-                while len(held) >= size:
+                while len(held) >= size and generation == self._generation:
                     yield self._chunk(held[:size])
                     del held[:size]
             if resampler is not None:
                 held.extend(resampler.push(array("f"), final=True))
+        if generation != self._generation:
+            return
         while len(held) >= size:
             yield self._chunk(held[:size])
             del held[:size]
