@@ -249,6 +249,74 @@ describe.skipIf(!existsSync(NGINX))('3 gateways behind nginx on loopback', () =>
     }
   }, 120_000);
 
+  it("the Python client's sessions resume on their own gateways too (?gateway=<name>)", async () => {
+    await idle();
+    const relay = await Relay.start(publicPort);
+    try {
+      const sessions = 9;
+      const frames = 90;
+      const python = spawn(
+        '/usr/bin/python3',
+        [
+          join(ROOT, 'remote-gateway/testing/python_cluster_client.py'),
+          String(relay.port),
+          TOKEN,
+          String(sessions),
+          String(frames),
+          '2',
+        ],
+        {
+          cwd: ROOT,
+          env: { ...process.env, PYTHONPATH: join(ROOT, 'python-packages') },
+          stdio: ['pipe', 'pipe', 'pipe'],
+        },
+      );
+      let out = '';
+      let err = '';
+      python.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString()));
+      const exited = new Promise<number | null>((resolve) => python.once('exit', resolve));
+      python.stdout!.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        // Every session paused mid-stream: cut all their connections, then let them go on.
+        for (const line of out.split('\n')) {
+          if (/^paused \d+$/.test(line) && !cutDone.has(line)) {
+            cutDone.add(line);
+            void sessionsOn(members).then((spread) => {
+              spreads.push(spread);
+              relay.cut();
+              python.stdin!.write('go\n');
+            });
+          }
+        }
+      });
+      const cutDone = new Set<string>();
+      const spreads: Record<string, number>[] = [];
+      expect(await exited, err).toBe(0);
+      const results = JSON.parse(out.trim().split('\n').pop()!) as {
+        gateway: string;
+        resumes: number;
+        received: number[];
+        error: string | null;
+      }[];
+      expect(cutDone.size).toBe(2);
+      // Spread over the fleet, so a resume landing on another gateway would have failed.
+      expect(new Set(results.map((r) => r.gateway)).size).toBeGreaterThanOrEqual(2);
+      for (const spread of spreads) {
+        expect(Object.values(spread).filter((n) => n > 0).length).toBeGreaterThanOrEqual(2);
+      }
+      const every = Array.from({ length: frames }, (_, i) => i + 1);
+      for (const result of results) {
+        expect(result.error).toBeNull();
+        expect(members.map((m) => m.name)).toContain(result.gateway);
+        expect(result.resumes).toBeGreaterThanOrEqual(2);
+        expect(result.received).toEqual(every);
+      }
+      await idle();
+    } finally {
+      await relay.close();
+    }
+  }, 120_000);
+
   it('kill -9 of a gateway mid-stream: of 60 sessions, each of its own restarts elsewhere naming exactly the frames lost, or ends with worker_lost naming it', async () => {
     await idle(); // the last test's sessions are gone from every count
     const sessions = 60;

@@ -54,6 +54,8 @@ class RemoteProxy:
         self._ws: Any = None
         self._session_id = ""
         self._resume_key: Optional[str] = None
+        #: The gateway's name in a fleet (`opened.gateway`): resumes ask the balancer for it.
+        self.gateway: Optional[str] = None
         #: Numbered items sent and not yet acknowledged: (seq, messages).
         self._unacked: List[Tuple[int, List[Any]]] = []
         self._sequence = 0
@@ -93,12 +95,13 @@ class RemoteProxy:
         })
         proxy._session_id = reply["sessionId"]
         proxy._resume_key = reply.get("resumeKey")
+        proxy.gateway = reply.get("gateway")
         proxy._live.set()
         return proxy
 
     async def _connect(self, first: Dict[str, Any]) -> Dict[str, Any]:
         config = self._config
-        ws = await connect(config)
+        ws = await connect(config, self.gateway if first["type"] == "resume" else None)
         await ws.send(json.dumps(first))
         try:
             reply = json.loads(await ws.recv())

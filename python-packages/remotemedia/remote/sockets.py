@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from typing import Any, Optional
+from urllib.parse import quote
 
 from .config import RemoteExecutorConfig
 
@@ -89,26 +90,36 @@ def closed_errors() -> tuple:
     return (websockets.exceptions.ConnectionClosed, ConnectionLost)
 
 
-async def connect(config: RemoteExecutorConfig) -> Any:
-    """An open connection to the gateway of `config`."""
+async def connect(config: RemoteExecutorConfig, gateway: Optional[str] = None) -> Any:
+    """An open connection to the gateway of `config`; with `gateway` (the name a fleet's
+    gateway sent in `opened`), `?gateway=<name>`, so a balancer in front of several
+    gateways routes a resume to the one holding the session
+    (remote-gateway/deploy/nginx.conf), as the TypeScript client does."""
+    url = config.url if gateway is None else f"{config.url}?gateway={quote(gateway, safe='')}"
     if in_pyodide():
         # The browser checks TLS itself; an ssl_context has no meaning there.
-        return await BrowserSocket.connect(config.url)
+        return await BrowserSocket.connect(url)
     import websockets
 
     ssl_arg = config.ssl_context if config.ssl_context is not None else (True if config.ssl_enabled else None)
     try:
-        return await websockets.connect(config.url, ssl=ssl_arg, max_size=config.max_message_size)
+        return await websockets.connect(url, ssl=ssl_arg, max_size=config.max_message_size)
     except OSError as error:  # refused, unreachable, reset: still an OSError, so a resume retries
-        raise ConnectionLost(f"cannot reach the gateway at {config.url} ({error})") from error
+        raise ConnectionLost(f"cannot reach the gateway at {url} ({error})") from error
     except websockets.exceptions.InvalidHandshake as error:
-        raise _refusal(config.url, error) from error
+        raise _refusal(url, error, gateway) from error
 
 
-def _refusal(url: str, error: Exception) -> Exception:
+def _refusal(url: str, error: Exception, gateway: Optional[str] = None) -> Exception:
     """An HTTP answer instead of a WebSocket: the gateway refused before any session."""
     from .errors import remote_error
 
     status = getattr(error, "status_code", None) or getattr(getattr(error, "response", None), "status_code", None)
+    if gateway is not None and status in (502, 504):
+        # A balancer's answer for a named gateway it cannot reach: that gateway is gone.
+        return remote_error({
+            "kind": "worker_lost",
+            "message": f"the balancer at {url} cannot reach gateway {gateway} (HTTP {status}): it is gone, and its sessions with it",
+        })
     kind = {401: "unauthorized", 403: "unauthorized", 429: "limit", 503: "limit"}.get(status, "protocol")
     return remote_error({"kind": kind, "message": f"the gateway at {url} refused the connection ({error})"})
