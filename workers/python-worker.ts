@@ -10,6 +10,7 @@ import { PythonHost } from '../web/python/python-host.ts';
 import { pythonSources } from '../web/python/python-sources.ts';
 import type { WorkerConfig } from '../web/runtime/assets.ts';
 import { installErrorTransfer } from '../web/runtime/error-transfer.ts';
+import { pythonWorkerHost } from '../web/runtime/python-worker-host.ts';
 
 let assetsBase: string | undefined;
 
@@ -37,4 +38,4 @@ class PythonWorkerHost extends PythonHost {
 }
 
 installErrorTransfer();
-expose(new PythonWorkerHost(loadPyodide, pythonSources));
+expose(pythonWorkerHost(new PythonWorkerHost(loadPyodide, pythonSources)));

@@ -1,10 +1,10 @@
 /**
- * What the Python worker exposes over comlink: a PipelineHost whose registry adds
- * PythonNode, over one warm Pyodide shared by every session of the worker.
+ * The Python side of the Python worker: PythonNode over one warm Pyodide shared by
+ * every session of the worker, hot swap and the control block. It knows no hosts
+ * or channels: web/runtime/python-worker-host.ts puts it behind a PipelineHost.
  */
 import type { PyodideInterface } from 'pyodide';
-import { PipelineRunner, RemoteMediaError } from '../core/internal.ts';
-import { PipelineHost } from '../runtime/pipeline-host.ts';
+import { type AnyNodeDefinition, PipelineRunner, RemoteMediaError } from '../core/internal.ts';
 import { PythonControl } from './python-control.ts';
 import { definePythonNode, type LivePythonNodes } from './python-node.ts';
 import { pythonNodeParams } from './python-node-params.ts';
@@ -18,7 +18,9 @@ interface PythonState {
   start(): Promise<PythonRuntime>;
 }
 
-export class PythonHost extends PipelineHost {
+export class PythonHost {
+  /** The node types this side adds to its host's registry: PythonNode. */
+  readonly nodes: readonly AnyNodeDefinition[];
   private readonly python: PythonState;
 
   constructor(load: () => Promise<PyodideInterface>, files: Record<string, string>) {
@@ -41,15 +43,13 @@ export class PythonHost extends PipelineHost {
       },
     };
     const live: LivePythonNodes = new Map();
-    super({
-      nodes: [
-        definePythonNode(
-          () => python.start(),
-          () => python.control,
-          live,
-        ),
-      ],
-    });
+    this.nodes = [
+      definePythonNode(
+        () => python.start(),
+        () => python.control,
+        live,
+      ),
+    ];
     this.python = python;
     this.live = live;
   }
