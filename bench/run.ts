@@ -1,19 +1,21 @@
 /**
  * `npm run bench [-- names...]`: runs every benchmark (or the named ones: core,
- * audio, rings, runtime, silero, python, gateway), prints the tables and updates docs/BENCHMARKS.md.
+ * audio, resample, rings, runtime, silero, python, gateway), prints the tables and updates docs/BENCHMARKS.md.
  */
-import { benchAudioKernels, resampleQualityMarkdown } from './audio-kernels.bench.ts';
+import { benchAudioKernels } from './audio-kernels.bench.ts';
 import { benchCorePipeline } from './core-pipeline.bench.ts';
 import { type BenchSection, printSection, writeSection } from './report.ts';
 import { benchGateway } from './gateway.bench.ts';
 import { benchPython } from './python.bench.ts';
+import { benchResamplePeers } from './resample-peers.bench.ts';
 import { benchRings } from './rings.bench.ts';
 import { benchRuntime } from './runtime.bench.ts';
 import { benchSileroVad } from './silero-vad.bench.ts';
 
 const benchmarks: Record<string, () => Promise<BenchSection>> = {
   core: benchCorePipeline,
-  audio: async () => ({ ...(await benchAudioKernels()), extra: await resampleQualityMarkdown() }),
+  audio: benchAudioKernels,
+  resample: benchResamplePeers,
   rings: benchRings,
   runtime: benchRuntime,
   silero: benchSileroVad,

@@ -4,7 +4,7 @@
  * new Nyquist is suppressed (aliasing). Shared by the test (thresholds) and the
  * benchmark (the figures in docs/BENCHMARKS.md).
  */
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,22 +36,34 @@ export async function resampleWithRuntime(
   return out;
 }
 
-/** sox's `rate` effect at its default (high) quality, float32 in and out. */
-export function resampleWithSox(input: Float32Array, from: number, to: number): Float32Array {
+/**
+ * sox's `rate` effect at its default (high) quality, float32 in and out. Returns its
+ * warnings too: a quality figure is only meaningful if sox did not clip ("clipped").
+ */
+export function resampleWithSox(
+  input: Float32Array,
+  from: number,
+  to: number,
+): { samples: Float32Array; warnings: string } {
   const dir = mkdtempSync(join(tmpdir(), 'rm-sox-'));
   try {
     writeWavFloat32(join(dir, 'in.wav'), { samples: input, sampleRate: from, channels: 1 });
-    execFileSync('sox', [
-      join(dir, 'in.wav'),
-      '-e',
-      'floating-point',
-      '-b',
-      '32',
-      join(dir, 'out.wav'),
-      'rate',
-      String(to),
-    ]);
-    return readWav(join(dir, 'out.wav')).samples;
+    const run = spawnSync(
+      'sox',
+      [
+        join(dir, 'in.wav'),
+        '-e',
+        'floating-point',
+        '-b',
+        '32',
+        join(dir, 'out.wav'),
+        'rate',
+        String(to),
+      ],
+      { encoding: 'utf8' },
+    );
+    if (run.status !== 0) throw new Error(`sox failed (${run.status}): ${run.stderr}`);
+    return { samples: readWav(join(dir, 'out.wav')).samples, warnings: run.stderr.trim() };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -98,8 +110,61 @@ export function sineFitSnrDb(y: Float32Array, freq: number, rate: number, trim: 
 }
 
 /**
+ * SNR in dB of y against the best least-squares fit of sines at the given
+ * frequencies (any amplitude and phase each), over y[skipStart, length - skipEnd).
+ * Everything the fit does not explain (images, aliases, rounding) is noise.
+ */
+export function sinePairSnrDb(
+  y: Float32Array,
+  freqs: readonly number[],
+  rate: number,
+  skipStart: number,
+  skipEnd: number,
+): number {
+  const end = y.length - skipEnd;
+  const basis = (i: number): number[] =>
+    freqs.flatMap((f) => [
+      Math.sin((2 * Math.PI * f * i) / rate),
+      Math.cos((2 * Math.PI * f * i) / rate),
+    ]);
+  const n = 2 * freqs.length;
+  // Normal equations [A | b], solved by Gauss-Jordan elimination with partial pivoting.
+  const a = Array.from({ length: n }, () => new Float64Array(n + 1));
+  for (let i = skipStart; i < end; i++) {
+    const b = basis(i);
+    for (let r = 0; r < n; r++) {
+      for (let c = 0; c < n; c++) a[r]![c]! += b[r]! * b[c]!;
+      a[r]![n]! += b[r]! * y[i]!;
+    }
+  }
+  for (let col = 0; col < n; col++) {
+    let pivot = col;
+    for (let r = col + 1; r < n; r++)
+      if (Math.abs(a[r]![col]!) > Math.abs(a[pivot]![col]!)) pivot = r;
+    [a[col], a[pivot]] = [a[pivot]!, a[col]!];
+    for (let r = 0; r < n; r++) {
+      if (r === col) continue;
+      const factor = a[r]![col]! / a[col]![col]!;
+      for (let c = col; c <= n; c++) a[r]![c]! -= factor * a[col]![c]!;
+    }
+  }
+  const coef = a.map((row, r) => row[n]! / row[r]!);
+  let signal = 0;
+  let noise = 0;
+  for (let i = skipStart; i < end; i++) {
+    const b = basis(i);
+    let fit = 0;
+    for (let k = 0; k < n; k++) fit += coef[k]! * b[k]!;
+    signal += fit * fit;
+    noise += (y[i]! - fit) ** 2;
+  }
+  return 10 * Math.log10(signal / noise);
+}
+
+/**
  * Noise made of many random sines between the new Nyquist (times 1 + margin) and
- * the old one.
+ * the old one, scaled to `peak` (0.6: well inside [-1, 1], so no resampler clips it;
+ * 200 unscaled sines would peak near 3 and sox would clip them).
  */
 export function aboveNyquistNoise(
   from: number,
@@ -107,6 +172,7 @@ export function aboveNyquistNoise(
   frames: number,
   margin = 0,
   seed = 1,
+  peak = 0.6,
 ): Float32Array {
   let state = seed;
   const random = () => {
@@ -120,9 +186,11 @@ export function aboveNyquistNoise(
   for (let s = 0; s < count; s++) {
     const freq = low + random() * (high - low);
     const phase = random() * 2 * Math.PI;
-    for (let i = 0; i < frames; i++)
-      out[i] += Math.sin((2 * Math.PI * freq * i) / from + phase) / Math.sqrt(count);
+    for (let i = 0; i < frames; i++) out[i] += Math.sin((2 * Math.PI * freq * i) / from + phase);
   }
+  let max = 0;
+  for (const v of out) max = Math.max(max, Math.abs(v));
+  for (let i = 0; i < frames; i++) out[i] *= peak / max;
   return out;
 }
 
@@ -137,6 +205,8 @@ export interface QualityRow {
   freq: number;
   oursSnrDb: number;
   soxSnrDb: number;
+  /** What sox printed on stderr (empty when it neither clipped nor warned). */
+  soxWarnings: string;
 }
 
 export async function sineQuality(
@@ -150,11 +220,13 @@ export async function sineQuality(
     const freq = Math.round(fraction * passbandEdge * to);
     const input = sine(freq, from, from);
     const trim = Math.round(to * 0.05);
+    const sox = resampleWithSox(input, from, to);
     rows.push({
       pair: `${from} -> ${to}`,
       freq,
       oursSnrDb: sineFitSnrDb(await resampleWithRuntime(input, from, to), freq, to, trim),
-      soxSnrDb: sineFitSnrDb(resampleWithSox(input, from, to), freq, to, trim),
+      soxSnrDb: sineFitSnrDb(sox.samples, freq, to, trim),
+      soxWarnings: sox.warnings,
     });
   }
   return rows;
@@ -164,9 +236,14 @@ export async function aliasing(from: number, to: number, margin = 0) {
   const input = aboveNyquistNoise(from, to, from, margin);
   const trim = Math.round(to * 0.05);
   const inputDb = rmsDb(input);
+  const sox = resampleWithSox(input, from, to);
+  let inputPeak = 0;
+  for (const v of input) inputPeak = Math.max(inputPeak, Math.abs(v));
   return {
     pair: `${from} -> ${to}`,
+    inputPeak,
     oursDb: rmsDb(await resampleWithRuntime(input, from, to), trim) - inputDb,
-    soxDb: rmsDb(resampleWithSox(input, from, to), trim) - inputDb,
+    soxDb: rmsDb(sox.samples, trim) - inputDb,
+    soxWarnings: sox.warnings,
   };
 }
