@@ -127,6 +127,7 @@ export function planPlacement(
         metadata: { ...manifest.metadata, name: `${manifest.metadata.name} [${island.key}]` },
         nodes: island.nodes.map(withoutPlacement),
         connections: island.connections,
+        ...islandBargeIn(manifest.bargeIn, place, island.key),
       },
       inputs: island.inputs,
       outputs: island.outputs,
@@ -135,6 +136,23 @@ export function planPlacement(
     outputChannels,
     inputChannels,
   };
+}
+
+/**
+ * An island's share of the barge-in setting: its own `to` nodes, and `from` only
+ * if it runs here. Without `from`, the interrupt control arriving through a
+ * boundary channel (behind the trigger, from the island of `from`) interrupts them.
+ */
+function islandBargeIn(
+  setting: Manifest['bargeIn'],
+  place: ReadonlyMap<string, string>,
+  key: string,
+): Pick<Manifest, 'bargeIn'> {
+  const to = setting?.to.filter((id) => place.get(id) === key) ?? [];
+  if (!setting || to.length === 0) return {};
+  const from =
+    setting.from !== undefined && place.get(setting.from) === key ? setting.from : undefined;
+  return { bargeIn: { ...(from ? { from } : {}), ...(setting.on ? { on: setting.on } : {}), to } };
 }
 
 function proxy(id: string): ManifestNode {

@@ -1,0 +1,109 @@
+/**
+ * A generator node on the gateway streams: its items reach the client one by one
+ * as the CPython node makes them ("more" responses of the runner protocol), and a
+ * barge-in interrupt cancels the call in the runner (the node's interrupt() runs
+ * there) so that nothing it makes afterwards arrives. Real gateway, real CPython,
+ * real WebSocket on loopback; the ordering is shown by a node that blocks until the
+ * test has seen its first item (no timers).
+ */
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { type Manifest, RuntimeData, type SessionOutput } from '../web/core/internal.ts';
+import { RemoteProxyClient } from '../web/runtime/remote/remote-proxy-client.ts';
+import { type Gateway, startGateway } from './gateway.ts';
+
+const TOKEN = 'streaming-token-0123456789';
+const SOURCE = `
+import os, threading
+from remotemedia import Node
+class Chunks(Node):
+    def __init__(self, name=None, dir=None, **config):
+        super().__init__(name, **config)
+        self.dir = dir
+        self.stop = threading.Event()
+    def interrupt(self):
+        open(os.path.join(self.dir, "interrupted"), "w").close()
+        self.stop.set()
+    def process(self, data):
+        yield "first"
+        gate = os.path.join(self.dir, "gate")
+        while not os.path.exists(gate) and not self.stop.is_set():
+            self.stop.wait(0.005)
+        if self.stop.is_set():
+            yield "late"  # made after the cancel: must never reach the client
+            return
+        yield "second"
+`;
+
+let gateway: Gateway;
+let client: RemoteProxyClient;
+let dir: string;
+
+beforeAll(async () => {
+  gateway = await startGateway({ port: 0, tokens: [TOKEN], containers: false });
+  client = new RemoteProxyClient(
+    { host: '127.0.0.1', port: gateway.port },
+    { token: TOKEN, WebSocket: WebSocket as unknown as typeof globalThis.WebSocket },
+  );
+});
+afterAll(async () => {
+  await gateway?.close();
+});
+
+function manifest(bargeIn?: Manifest['bargeIn']): Manifest {
+  dir = mkdtempSync(join(tmpdir(), 'streaming-'));
+  return {
+    version: 'v1',
+    metadata: { name: 'streaming' },
+    nodes: [{ id: 'py', node_type: 'PythonNode', params: { source: SOURCE, params: { dir } } }],
+    connections: [],
+    ...(bargeIn ? { bargeIn } : {}),
+  };
+}
+
+async function rest(session: { recvOutput(): Promise<SessionOutput | undefined> }) {
+  const values: unknown[] = [];
+  for (let out = await session.recvOutput(); out; out = await session.recvOutput()) {
+    if (out.data.kind === 'json') values.push(out.data.value);
+  }
+  return values;
+}
+
+describe('a generator node through the gateway', () => {
+  it('sends its first item before its call has finished', async () => {
+    const session = await client.stream(manifest());
+    try {
+      await session.sendInput(RuntimeData.json('go'));
+      const first = await session.recvOutput();
+      expect(first?.data).toEqual(RuntimeData.json('first'));
+      // The node is still blocked on the gate: its call cannot have ended.
+      expect(existsSync(join(dir, 'gate'))).toBe(false);
+      writeFileSync(join(dir, 'gate'), '');
+      const closing = session.close();
+      expect(await rest(session)).toEqual(['second']);
+      await closing;
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
+
+  it('an interrupt cancels the call in the runner; nothing it makes after arrives', async () => {
+    const session = await client.stream(manifest({ to: ['py'] }));
+    try {
+      await session.sendInput(RuntimeData.json('go'));
+      expect((await session.recvOutput())?.data).toEqual(RuntimeData.json('first'));
+      await session.sendInput(RuntimeData.control('interrupt'));
+      const closing = session.close();
+      const after = await rest(session);
+      await closing;
+      expect(after).toEqual([]); // not "late", not "second"
+      expect(existsSync(join(dir, 'interrupted'))).toBe(true); // the runner's node got it
+      expect(existsSync(join(dir, 'gate'))).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
+});
