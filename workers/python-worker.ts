@@ -3,31 +3,46 @@
  * PythonHost on comlink. Pyodide is imported at run time from `pyodide/` in the
  * runtime's assets folder (the page says where, with `configure`), so no bundler
  * has to handle it; the package's Python sources are bundled into this worker.
+ * It starts from a memory snapshot when one is current: first one made on an
+ * earlier run (IndexedDB), then the one the build ships in the assets folder.
  */
 import { expose } from 'comlink';
 import type { PyodideInterface } from 'pyodide';
 import { PythonHost } from '../web/python/python-host.ts';
+import type { PyodideSnapshotOptions } from '../web/python/python-runtime.ts';
+import {
+  indexedDbSnapshotStore,
+  shippedSnapshotStore,
+} from '../web/python/python-snapshot-browser.ts';
 import { pythonSources } from '../web/python/python-sources.ts';
 import type { WorkerConfig } from '../web/runtime/assets.ts';
 import { installErrorTransfer } from '../web/runtime/error-transfer.ts';
 import { pythonWorkerHost } from '../web/runtime/python-worker-host.ts';
 
-let assetsBase: string | undefined;
+interface PyodideModule {
+  loadPyodide(options: { indexURL: string } & PyodideSnapshotOptions): Promise<PyodideInterface>;
+  version: string;
+}
 
-async function loadPyodide(): Promise<PyodideInterface> {
+let assetsBase: string | undefined;
+let module: Promise<PyodideModule> | undefined;
+
+function pyodideModule(): Promise<PyodideModule> {
   if (assetsBase === undefined) throw new Error('the Python worker was not configured');
-  const indexURL = `${assetsBase}pyodide/`;
-  const url = `${indexURL}pyodide.mjs`;
-  let pyodide: { loadPyodide(options: { indexURL: string }): Promise<PyodideInterface> };
-  try {
-    pyodide = await import(/* webpackIgnore: true */ /* @vite-ignore */ url);
-  } catch (error) {
+  const url = `${assetsBase}pyodide/pyodide.mjs`;
+  module ??= import(/* webpackIgnore: true */ /* @vite-ignore */ url).catch((error: unknown) => {
+    module = undefined;
     throw new Error(
       `cannot load Pyodide from ${url} (${error instanceof Error ? error.message : String(error)}): serve the runtime's assets folder there or pass createRuntime({ assetsBase })`,
       { cause: error },
     );
-  }
-  return pyodide.loadPyodide({ indexURL });
+  });
+  return module;
+}
+
+async function loadPyodide(snapshot?: PyodideSnapshotOptions): Promise<PyodideInterface> {
+  const pyodide = await pyodideModule();
+  return pyodide.loadPyodide({ indexURL: `${assetsBase}pyodide/`, ...snapshot });
 }
 
 class PythonWorkerHost extends PythonHost {
@@ -38,4 +53,11 @@ class PythonWorkerHost extends PythonHost {
 }
 
 installErrorTransfer();
-expose(pythonWorkerHost(new PythonWorkerHost(loadPyodide, pythonSources)));
+expose(
+  pythonWorkerHost(
+    new PythonWorkerHost(loadPyodide, pythonSources, async () => ({
+      pyodideVersion: (await pyodideModule()).version,
+      stores: [indexedDbSnapshotStore(), shippedSnapshotStore(assetsBase!)],
+    })),
+  ),
+);

@@ -8,7 +8,13 @@ import { type AnyNodeDefinition, PipelineRunner, RemoteMediaError } from '../cor
 import { PythonControl } from './python-control.ts';
 import { definePythonNode, type LivePythonNodes } from './python-node.ts';
 import { pythonNodeParams } from './python-node-params.ts';
-import { type PythonLoadStage, type PythonRuntime, startPythonRuntime } from './python-runtime.ts';
+import {
+  type PyodideSnapshotOptions,
+  type PythonLoadStage,
+  type PythonRuntime,
+  type PythonSnapshotOptions,
+  startPythonRuntime,
+} from './python-runtime.ts';
 
 interface PythonState {
   started?: Promise<PythonRuntime>;
@@ -23,19 +29,29 @@ export class PythonHost {
   readonly nodes: readonly AnyNodeDefinition[];
   private readonly python: PythonState;
 
-  constructor(load: () => Promise<PyodideInterface>, files: Record<string, string>) {
+  /**
+   * `snapshot` says where memory snapshots are kept (asked once, at the start):
+   * the worker's are the shipped file and IndexedDB.
+   */
+  constructor(
+    load: (snapshot?: PyodideSnapshotOptions) => Promise<PyodideInterface>,
+    files: Record<string, string>,
+    snapshot?: () => Promise<PythonSnapshotOptions | undefined>,
+  ) {
     const python: PythonState = {
       listeners: [],
       // Started once, by warm() or by the first PythonNode to initialize.
       start() {
-        python.started ??= startPythonRuntime({
-          load,
-          files,
-          runner: new PipelineRunner(),
-          onProgress: (stage, fraction) => {
-            for (const listener of python.listeners) listener(stage, fraction);
-          },
-        }).then((runtime) => {
+        python.started ??= (async () =>
+          startPythonRuntime({
+            load,
+            files,
+            runner: new PipelineRunner(),
+            onProgress: (stage, fraction) => {
+              for (const listener of python.listeners) listener(stage, fraction);
+            },
+            snapshot: await snapshot?.(),
+          }))().then((runtime) => {
           if (python.control) runtime.pyodide.setInterruptBuffer(python.control.interrupt);
           return runtime;
         });
@@ -97,6 +113,17 @@ export class PythonHost {
     } finally {
       if (onProgress) this.python.listeners = this.python.listeners.filter((l) => l !== onProgress);
     }
+  }
+
+  /**
+   * How the interpreter started (starting it if need be): its start-up time and
+   * the snapshot store it came from (none after a plain start). With `kept`, waits
+   * until a snapshot made by that plain start is kept.
+   */
+  async startInfo(kept = false): Promise<{ startupMs: number; snapshotFrom?: string }> {
+    const runtime = await this.python.start();
+    if (kept) await runtime.snapshotKept;
+    return { startupMs: runtime.startupMs, snapshotFrom: runtime.snapshotFrom };
   }
 
   /** The control block shared with the page (interrupts, call stamps). */

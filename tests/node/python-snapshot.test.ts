@@ -1,0 +1,133 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadPyodide, version } from 'pyodide';
+import { afterAll, describe, expect, it } from 'vitest';
+import { PipelineRunner } from '../../web/core/internal.ts';
+import { PYTHON_IMPORTS, startPythonRuntime } from '../../web/python/python-runtime.ts';
+import {
+  encodeSnapshot,
+  snapshotKey,
+  type SnapshotStore,
+} from '../../web/python/python-snapshot.ts';
+import { fileSnapshotStore } from '../../web/python/python-snapshot-node.ts';
+import { pythonPackageFiles } from '../python-files.ts';
+import { pythonNodeOutputs } from '../python-snapshot-cases.ts';
+
+/**
+ * Pyodide in Node started from a memory snapshot (web/python/python-snapshot.ts)
+ * against the plain start: the same outputs for PythonNodes; a stale or corrupt
+ * snapshot is passed over with a log line and the plain start runs.
+ */
+const files = Object.fromEntries(
+  Object.entries(pythonPackageFiles()).filter(([path]) => /^remotemedia(_runtime)?\//.test(path)),
+);
+const dir = mkdtempSync(join(tmpdir(), 'remotemedia-snapshot-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function start(store: SnapshotStore | undefined, log: string[]) {
+  return startPythonRuntime({
+    load: (snapshot) => loadPyodide({ ...snapshot }),
+    files,
+    runner: new PipelineRunner(),
+    snapshot: store && { pyodideVersion: version, stores: [store], log: (l) => log.push(l) },
+  });
+}
+
+describe('Python from a memory snapshot (Node)', () => {
+  const path = join(dir, 'remotemedia.snapshot.gz');
+  let plain: unknown[];
+
+  it('a plain start makes a snapshot; the next start comes from it with the same outputs', async () => {
+    const log: string[] = [];
+    const first = await start(fileSnapshotStore(path), log);
+    expect(first.snapshotFrom).toBeUndefined();
+    await first.snapshotKept;
+    expect(log.join('\n')).toMatch(/Python snapshot kept in .*remotemedia\.snapshot\.gz/);
+    plain = await pythonNodeOutputs(first);
+    expect(plain[0]).toMatchObject({ frames: 320 });
+    expect(plain.at(-1)).toBe('[6, 7]');
+
+    const second = await start(fileSnapshotStore(path), log);
+    expect(second.snapshotFrom).toBe(path);
+    expect(log.at(-1)).toMatch(/^Python started from the .* snapshot \(pyodide-/);
+    expect(await pythonNodeOutputs(second)).toEqual(plain);
+    // Pyodide's own start added '' to sys.path again: the path is as after a plain start.
+    const sysPath = 'import sys\nsys.path';
+    expect(second.pyodide.runPython(sysPath).toJs()).toEqual(
+      first.pyodide.runPython(sysPath).toJs(),
+    );
+  }, 120_000);
+
+  it('a stale snapshot (other sources) is passed over with a log line; the plain start replaces it', async () => {
+    const log: string[] = [];
+    const other = snapshotKey(
+      version,
+      { ...files, 'remotemedia/extra.py': 'x = 1\n' },
+      PYTHON_IMPORTS,
+    );
+    const heap = new Uint8Array(readFileSync(path)); // any bytes: the key is checked first
+    writeFileSync(path, await encodeSnapshot(other, heap));
+    const runtime = await start(fileSnapshotStore(path), log);
+    expect(runtime.snapshotFrom).toBeUndefined();
+    expect(log[0]).toMatch(
+      /not used: stale: made for pyodide-.*this runtime is pyodide-.*plain start/,
+    );
+    expect(await pythonNodeOutputs(runtime)).toEqual(plain);
+    await runtime.snapshotKept;
+    expect((await start(fileSnapshotStore(path), log)).snapshotFrom).toBe(path);
+  }, 120_000);
+
+  it('a corrupt snapshot falls back to the plain start, whatever is wrong with it', async () => {
+    const key = snapshotKey(version, files, PYTHON_IMPORTS);
+    const good = new Uint8Array(readFileSync(path));
+    const cases: [string, Uint8Array, RegExp][] = [
+      ['not gzip', new TextEncoder().encode('hello'), /not a gzip file/],
+      ['cut short', good.subarray(0, good.length >> 1), /not a gzip file/],
+      ['not ours', await gzip(new Uint8Array(64)), /not a RemoteMedia Python snapshot/],
+      // Our header and the right key over a heap that is not Pyodide's.
+      [
+        'a heap Pyodide refuses',
+        await encodeSnapshot(key, new Uint8Array(1 << 16)),
+        /Pyodide refused it/,
+      ],
+    ];
+    for (const [name, bytes, reason] of cases) {
+      const corrupt = join(dir, `${name}.gz`);
+      writeFileSync(corrupt, bytes);
+      const log: string[] = [];
+      const runtime = await start(fileSnapshotStore(corrupt, false), log);
+      expect(runtime.snapshotFrom, name).toBeUndefined();
+      expect(log, name).toHaveLength(1);
+      expect(log[0], name).toMatch(reason);
+      expect(await pythonNodeOutputs(runtime), name).toEqual(plain);
+    }
+  }, 240_000);
+});
+
+describe('the snapshot key', () => {
+  const key = snapshotKey('314.0.7', files, PYTHON_IMPORTS);
+  it('is the same for the same sources in any order', () => {
+    const reversed = Object.fromEntries(Object.entries(files).reverse());
+    expect(snapshotKey('314.0.7', reversed, PYTHON_IMPORTS)).toBe(key);
+    expect(key).toMatch(/^pyodide-314\.0\.7-[0-9a-f]{16}$/);
+  });
+  it('changes when a Python source, the file set, Pyodide or the imports change', () => {
+    const [path, text] = Object.entries(files)[0]!;
+    const keys = [
+      snapshotKey('314.0.7', { ...files, [path]: `${text} ` }, PYTHON_IMPORTS),
+      snapshotKey('314.0.7', { ...files, 'remotemedia/new.py': '' }, PYTHON_IMPORTS),
+      snapshotKey('314.0.8', files, PYTHON_IMPORTS),
+      snapshotKey('314.0.7', files, `${PYTHON_IMPORTS}, json`),
+      // Moving text from one file to the next is a change too.
+      snapshotKey('314.0.7', { a: 'xy', b: '' }, ''),
+    ];
+    expect(new Set([key, ...keys]).size).toBe(keys.length + 1);
+    expect(keys.at(-1)).not.toBe(snapshotKey('314.0.7', { a: 'x', b: 'y' }, ''));
+  });
+});
+
+async function gzip(bytes: Uint8Array<ArrayBuffer>): Promise<Uint8Array> {
+  const stream = new Blob([bytes]).stream().pipeThrough(new CompressionStream('gzip'));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}

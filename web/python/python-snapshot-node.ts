@@ -1,0 +1,34 @@
+/**
+ * Python snapshots on Node (the build script, Node tests, benchmarks): a file on
+ * disk is a store, and the built package holds the snapshot the browser build
+ * ships (`npm run build` makes it: scripts/make-python-snapshot.mjs).
+ */
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { SnapshotStore } from './python-snapshot.ts';
+
+/** Where the build writes the snapshot, relative to the package root. */
+export const BUILT_SNAPSHOT = 'dist/web/python/remotemedia.snapshot.gz';
+
+/** A snapshot kept in one file: read as it is, replaced whole (written beside, then renamed). */
+export function fileSnapshotStore(path: string, writable = true): SnapshotStore {
+  return {
+    name: path,
+    async get() {
+      try {
+        return new Uint8Array(await readFile(path));
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+        throw error;
+      }
+    },
+    ...(writable && {
+      async put(_key: string, file: Uint8Array) {
+        await mkdir(dirname(path), { recursive: true });
+        const partial = `${path}.${process.pid}.partial`;
+        await writeFile(partial, file);
+        await rename(partial, path);
+      },
+    }),
+  };
+}
