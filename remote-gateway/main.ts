@@ -170,6 +170,12 @@ const FLAGS = {
     value: 'PATH',
     help: 'CPython for PythonNode (default /usr/bin/python3)',
   },
+  'python-path': {
+    type: 'string',
+    multiple: true,
+    value: 'DIR',
+    help: 'a folder searched for Python modules (after the remotemedia package), so a PythonNode class may be your own "module:Class"; may be given more than once',
+  },
   'python-memory-limit': {
     type: 'string',
     value: 'BYTES',
@@ -267,6 +273,7 @@ try {
     idleTimeoutMs: integerFlag(values['idle-timeout-ms'], 'idle-timeout-ms', 1),
     python: {
       python: values.python,
+      pythonPath: values['python-path'],
       memoryLimitBytes: integerFlag(values['python-memory-limit'], 'python-memory-limit', 1),
     },
     allowPickle: values['allow-pickle'],

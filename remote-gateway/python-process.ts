@@ -11,8 +11,8 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { z } from 'zod';
 import {
@@ -70,6 +70,12 @@ export interface PythonExecutorOptions {
   maxProcesses?: number;
   /** Told when a process dies (or is killed) under a node: for logs and metrics. */
   onWorkerLost?: (error: RemoteMediaError) => void;
+  /**
+   * Folders searched for Python modules after the remotemedia package (PYTHONPATH),
+   * so that a PythonNode `class` may name a class of the user's own module. Each
+   * must be an existing folder. Default none.
+   */
+  pythonPath?: readonly string[];
 }
 
 /** How to start one node runner, and how to word its end. */
@@ -310,6 +316,24 @@ function pythonError(nodeId: string, report: PythonErrorReport): NodeExecutionEr
   );
 }
 
+/** A pythonPath entry as an absolute folder, or a `usage` error naming it. */
+function checkedPythonPath(entry: string): string {
+  const path = resolve(entry);
+  let folder = false;
+  try {
+    folder = statSync(path).isDirectory();
+  } catch {
+    // missing: said below
+  }
+  if (!folder || entry.includes(':')) {
+    throw new RemoteMediaError(
+      'usage',
+      `pythonPath entry '${entry}' is not a folder (give folders that hold Python modules, without ':')`,
+    );
+  }
+  return path;
+}
+
 /** Started python3 processes waiting for a node; taking one starts its replacement. */
 export class PythonPool {
   private readonly options: Required<PythonExecutorOptions>;
@@ -328,6 +352,7 @@ export class PythonPool {
       allowPickle: options.allowPickle ?? false,
       maxProcesses: options.maxProcesses ?? 64,
       onWorkerLost: options.onWorkerLost ?? (() => {}),
+      pythonPath: (options.pythonPath ?? []).map(checkedPythonPath),
     };
     if (!Number.isInteger(this.options.maxProcesses) || this.options.maxProcesses < 1) {
       throw new RemoteMediaError(
@@ -342,7 +367,7 @@ export class PythonPool {
       cwd: PACKAGES,
       env: {
         PATH: process.env.PATH ?? '/usr/bin:/bin',
-        PYTHONPATH: PACKAGES,
+        PYTHONPATH: [PACKAGES, ...this.options.pythonPath].join(':'),
         PYTHONDONTWRITEBYTECODE: '1',
         REMOTEMEDIA_MEMORY_LIMIT_BYTES: String(this.options.memoryLimitBytes),
         ...(this.options.allowPickle ? { REMOTEMEDIA_ALLOW_PICKLE: '1' } : {}),

@@ -84,6 +84,35 @@ describe('remotemedia CLI', () => {
     );
   });
 
+  it("imports a PythonNode class from the user's own module with --python-path", () => {
+    const dir = scratch();
+    writeFileSync(
+      join(dir, 'my_nodes.py'),
+      'from remotemedia import Node\n\n\nclass Shout(Node):\n    def process(self, data):\n        return str(data).upper() + "!"\n',
+    );
+    const manifest = join(dir, 'shout.json');
+    writeFileSync(
+      manifest,
+      JSON.stringify({
+        version: 'v1',
+        metadata: { name: 'shout' },
+        nodes: [{ id: 'shout', node_type: 'PythonNode', params: { class: 'my_nodes:Shout' } }],
+        connections: [],
+      }),
+    );
+    // Without it the node runner's search path is the package's only.
+    const without = cli(['run', manifest, '-i', '"hi"']);
+    expect(without.status).toBe(1);
+    expect(without.stderr).toContain("No module named 'my_nodes'");
+    const { status, stdout, stderr } = cli(['run', manifest, '-i', '"hi"', '--python-path', dir]);
+    expect(stderr).toBe('');
+    expect(status).toBe(0);
+    expect(lines(stdout)).toEqual([{ node: 'shout', kind: 'json', value: 'HI!' }]);
+    const missing = cli(['run', manifest, '-i', '"hi"', '--python-path', join(dir, 'nowhere')]);
+    expect(missing.status).not.toBe(0);
+    expect(missing.stderr).toContain(`pythonPath entry '${join(dir, 'nowhere')}' is not a folder`);
+  });
+
   it('says which interpreter could not be started for a PythonNode', () => {
     const { status, stderr } = cli([
       'run',
@@ -408,7 +437,7 @@ export default [{
       expect(stderr).not.toMatch(/\n\s+at /);
     }
     expect(cli(['run', 'm.json', '--frobnicate']).stderr).toBe(
-      "remotemedia run: unknown option '--frobnicate'; it takes --input, --frame-ms, --realtime, --out-dir, --python, --nodes, --help (see remotemedia run --help)\n",
+      "remotemedia run: unknown option '--frobnicate'; it takes --input, --frame-ms, --realtime, --out-dir, --python, --python-path, --nodes, --help (see remotemedia run --help)\n",
     );
     expect(cli(['run', 'm.json', '-i']).stderr).toBe(
       'remotemedia run: --input needs a value (see remotemedia run --help)\n',

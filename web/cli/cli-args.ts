@@ -22,6 +22,14 @@ const PYTHON_FLAG: Flag = {
   help: 'the CPython that runs PythonNode (default: $REMOTEMEDIA_PYTHON or /usr/bin/python3)',
 };
 
+/** Folders of the user's own Python modules, as the gateway's --python-path. */
+const PYTHON_PATH_FLAG: Flag = {
+  type: 'string',
+  multiple: true,
+  value: 'dir',
+  help: 'a folder searched for Python modules, so a PythonNode "class" may be "yourmodule:YourNode"; may be given more than once',
+};
+
 /** Custom node types, as the gateway's --nodes and createRuntime({ nodeModules }) take them. */
 const NODES_FLAG: Flag = {
   type: 'string',
@@ -54,6 +62,7 @@ const COMMANDS = {
         help: 'write audio outputs there as WAV files, one JSON line naming each file (created if missing)',
       },
       python: PYTHON_FLAG,
+      'python-path': PYTHON_PATH_FLAG,
       nodes: NODES_FLAG,
       help: { type: 'boolean', short: 'h', help: 'this help' },
     },
@@ -82,6 +91,7 @@ export type Command =
       realtime: boolean;
       outDir?: string;
       python: string;
+      pythonPath: string[];
       nodeModules: string[];
     }
   | { name: 'validate'; manifests: string[]; nodeModules: string[] }
@@ -156,6 +166,7 @@ export function parseCommand(
         outDir: values['out-dir'] as string | undefined,
         python:
           (values.python as string | undefined) ?? env.REMOTEMEDIA_PYTHON ?? '/usr/bin/python3',
+        pythonPath: (values['python-path'] as string[] | undefined) ?? [],
         nodeModules,
       };
     }

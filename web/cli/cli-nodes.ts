@@ -28,13 +28,19 @@ export interface CliNodes {
  */
 export async function cliNodes(options: {
   python: string;
+  /** Folders of the user's Python modules (--python-path). */
+  pythonPath?: readonly string[];
   nodeModules?: readonly string[];
 }): Promise<CliNodes> {
   const custom = await Promise.all(
     (options.nodeModules ?? []).map((module) => importNodeModule(moduleUrl(module))),
   );
   // No spares: a command runs once, so a process is started when a node needs it.
-  const pool = new PythonPool({ python: options.python, spares: 0 });
+  const pool = new PythonPool({
+    python: options.python,
+    spares: 0,
+    pythonPath: options.pythonPath ?? [],
+  });
   return {
     nodes: [
       createSileroVad(nodeSileroAssets),
