@@ -186,14 +186,16 @@ async function measurePair(from: number, to: number): Promise<Result[]> {
         streamer.push(speedInput.subarray(at, at + block));
     });
   }
-  // Round-robin, so that a change in the shared machine's load falls on every
-  // resampler alike; the first round warms up and is dropped.
+  // CPU time of this (single-threaded) process per pass: on a shared machine the
+  // wall clock also counts the time spent waiting for a core. Round-robin, so a
+  // change in load falls on every resampler alike; the first round is a warm-up.
   const times = passes.map(() => [] as number[]);
   for (let round = 0; round <= ROUNDS; round++) {
     passes.forEach((pass, i) => {
-      const started = performance.now();
+      const started = process.cpuUsage();
       pass();
-      if (round > 0) times[i]!.push(performance.now() - started);
+      const used = process.cpuUsage(started);
+      if (round > 0) times[i]!.push((used.user + used.system) / 1000);
     });
   }
   times.forEach((t, i) => {
@@ -272,7 +274,7 @@ export async function benchResamplePeers(): Promise<BenchSection> {
       .map((l) => l.toFixed(2))
       .join(', ')}.`,
     '',
-    `Signal: ${FREQS.join(' Hz + ')} Hz sines, 0.45 each (peak 0.9), mono float32, streamed in 20 ms blocks into one instance per resampler (state kept across blocks). Speed: median of ${ROUNDS} passes over ${SPEED_SECONDS} s of input (every resampler in turn in each round, after a warm-up round), as × real time. In-band SNR: the output against the best least-squares fit of the two sines (any amplitude and phase each), over ${QUALITY_SECONDS} s less 250 ms of start-up and 50 ms at the end; everything else in the output (images, aliases, rounding) counts as noise. Noise above the new Nyquist: 200 random sines between the new and the old Nyquist, scaled to a 0.6 peak, output level relative to input level. speex: @echogarden/speex-resampler-wasm (SIMD build, process_float); libsamplerate: @alexanderolsen/libsamplerate-js (\`full\`, the streaming API, into a preallocated output). Ours: the Resample node's StreamingResampler with the WASM SIMD kernel.`,
+    `Signal: ${FREQS.join(' Hz + ')} Hz sines, 0.45 each (peak 0.9), mono float32, streamed in 20 ms blocks into one instance per resampler (state kept across blocks). Speed: median of ${ROUNDS} passes over ${SPEED_SECONDS} s of input (every resampler in turn in each round, after a warm-up round), timed by the process's CPU time (user + system; the machine is shared, so the wall clock would count waiting for a core), as × real time. In-band SNR: the output against the best least-squares fit of the two sines (any amplitude and phase each), over ${QUALITY_SECONDS} s less 250 ms of start-up and 50 ms at the end; everything else in the output (images, aliases, rounding) counts as noise. Noise above the new Nyquist: 200 random sines between the new and the old Nyquist, scaled to a 0.6 peak, output level relative to input level. speex: @echogarden/speex-resampler-wasm (SIMD build, process_float); libsamplerate: @alexanderolsen/libsamplerate-js (\`full\`, the streaming API, into a preallocated output). Ours: the Resample node's StreamingResampler with the WASM SIMD kernel.`,
     '',
     '### Goals (issue 14): in-band SNR ≥ 130 dB at the default quality, and ≥ 1.5× the speed of the fastest speex quality that reaches the same SNR',
     '',

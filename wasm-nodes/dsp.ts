@@ -111,6 +111,76 @@ function dotPair(
   store<f32>(out1, sum1);
 }
 
+/**
+ * Four dot products with one filter row: out[j * outStep] = row . input[j * step ..],
+ * j = 0..3. Integer decimation (up == 1) uses one phase for every output, so each
+ * coefficient vector is loaded once for four outputs; each sum is computed as
+ * dot() computes it (same lanes, same order).
+ */
+// @ts-ignore: decorator
+@inline
+function dotQuad(row: usize, input: usize, step: usize, n: i32, out: usize, outStep: usize): void {
+  let i = 0;
+  let s0: f32 = 0;
+  let s1: f32 = 0;
+  let s2: f32 = 0;
+  let s3: f32 = 0;
+  const in1 = input + step;
+  const in2 = in1 + step;
+  const in3 = in2 + step;
+  if (ASC_FEATURE_SIMD) {
+    let a0 = f32x4.splat(0);
+    let a1 = f32x4.splat(0);
+    let b0 = f32x4.splat(0);
+    let b1 = f32x4.splat(0);
+    let c0 = f32x4.splat(0);
+    let c1 = f32x4.splat(0);
+    let d0 = f32x4.splat(0);
+    let d1 = f32x4.splat(0);
+    for (; i + 8 <= n; i += 8) {
+      const o = <usize>i << 2;
+      const h0 = v128.load(row + o);
+      const h1 = v128.load(row + o, 16);
+      a0 = f32x4.add(a0, f32x4.mul(h0, v128.load(input + o)));
+      a1 = f32x4.add(a1, f32x4.mul(h1, v128.load(input + o, 16)));
+      b0 = f32x4.add(b0, f32x4.mul(h0, v128.load(in1 + o)));
+      b1 = f32x4.add(b1, f32x4.mul(h1, v128.load(in1 + o, 16)));
+      c0 = f32x4.add(c0, f32x4.mul(h0, v128.load(in2 + o)));
+      c1 = f32x4.add(c1, f32x4.mul(h1, v128.load(in2 + o, 16)));
+      d0 = f32x4.add(d0, f32x4.mul(h0, v128.load(in3 + o)));
+      d1 = f32x4.add(d1, f32x4.mul(h1, v128.load(in3 + o, 16)));
+    }
+    s0 = sumLanes(f32x4.add(a0, a1));
+    s1 = sumLanes(f32x4.add(b0, b1));
+    s2 = sumLanes(f32x4.add(c0, c1));
+    s3 = sumLanes(f32x4.add(d0, d1));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    const h = load<f32>(row + o);
+    s0 += h * load<f32>(input + o);
+    s1 += h * load<f32>(in1 + o);
+    s2 += h * load<f32>(in2 + o);
+    s3 += h * load<f32>(in3 + o);
+  }
+  store<f32>(out, s0);
+  store<f32>(out + outStep, s1);
+  store<f32>(out + 2 * outStep, s2);
+  store<f32>(out + 3 * outStep, s3);
+}
+
+/** Lane 0 + lane 1 + lane 2 + lane 3, in that order (as dot() reduces). */
+// @ts-ignore: decorator
+@inline
+function sumLanes(v: v128): f32 {
+  return (
+    f32x4.extract_lane(v, 0) +
+    f32x4.extract_lane(v, 1) +
+    f32x4.extract_lane(v, 2) +
+    f32x4.extract_lane(v, 3)
+  );
+}
+
 export function resample(
   table: usize,
   taps: i32,
@@ -126,6 +196,13 @@ export function resample(
   const rowBytes = <usize>taps << 2;
   const outStep = <usize>stride << 2;
   let k = 0;
+  if (up == 1) {
+    const step = <usize>down << 2;
+    for (; k + 4 <= count; k += 4) {
+      dotQuad(table, input + (<usize>pos << 2), step, taps, output + ((<usize>k * <usize>stride) << 2), outStep);
+      pos += 4 * down;
+    }
+  }
   // Outputs two at a time when they share a filter row (integer decimation: up == 1)
   // or an input window (upsampling: consecutive phases of one input position).
   for (; k + 2 <= count; k += 2) {
