@@ -1,10 +1,13 @@
 /**
  * CRC-32 (IEEE 802.3, the polynomial of zlib.crc32 and PNG), so that the Python
  * twin of the frame codec can check frames with the standard library alone.
- * Slice-by-4 tables: about 4x the speed of the byte-at-a-time loop. Allocates nothing
- * (a native CRC, when installed, is given a subarray view for a range).
+ * Slice-by-16 tables (16 KiB): 16 bytes per step, about 2x the speed of slice-by-4
+ * and 8x the byte-at-a-time loop. In browsers this is every ring frame's CRC (4 per
+ * round trip page -> worker -> page), so its speed shows in the runtime's latency.
+ * Allocates nothing (a native CRC, when installed, is given a subarray view for a range).
  */
 
+/** 16 tables of 256 entries, table k at offset 256 * k: table k advances a byte by k more bytes. */
 const TABLES = buildTables();
 
 /** The host's own CRC-32 (same polynomial and convention as zlib's), when one was given. */
@@ -22,19 +25,18 @@ export function useNativeCrc32(crc: (bytes: Uint8Array, crc: number) => number):
   native = crc;
 }
 
-function buildTables(): Uint32Array[] {
-  const t0 = new Uint32Array(256);
+function buildTables(): Uint32Array {
+  const tables = new Uint32Array(256 * 16);
   for (let n = 0; n < 256; n++) {
     let c = n;
     for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t0[n] = c >>> 0;
+    tables[n] = c >>> 0;
   }
-  const tables = [t0];
-  for (let s = 1; s < 4; s++) {
-    const prev = tables[s - 1]!;
-    const t = new Uint32Array(256);
-    for (let n = 0; n < 256; n++) t[n] = (prev[n]! >>> 8) ^ t0[prev[n]! & 0xff]!;
-    tables.push(t);
+  for (let k = 1; k < 16; k++) {
+    for (let n = 0; n < 256; n++) {
+      const prev = tables[256 * (k - 1) + n]!;
+      tables[256 * k + n] = (prev >>> 8) ^ tables[prev & 0xff]!;
+    }
   }
   return tables;
 }
@@ -44,14 +46,33 @@ export function crc32(bytes: Uint8Array, start = 0, end = bytes.length, crc = 0)
   if (native && end - start >= NATIVE_FROM_BYTES) {
     return native(start === 0 && end === bytes.length ? bytes : bytes.subarray(start, end), crc);
   }
-  const [t0, t1, t2, t3] = TABLES as [Uint32Array, Uint32Array, Uint32Array, Uint32Array];
+  const t = TABLES;
   let c = ~crc >>> 0;
   let i = start;
-  const end4 = end - ((end - start) & 3);
-  for (; i < end4; i += 4) {
-    c ^= bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24);
-    c = t3[c & 0xff]! ^ t2[(c >>> 8) & 0xff]! ^ t1[(c >>> 16) & 0xff]! ^ t0[c >>> 24]!;
+  const end16 = end - ((end - start) & 15);
+  for (; i < end16; i += 16) {
+    // The running CRC folds into the first 4 bytes; byte j of the block goes
+    // through table 15 - j (it has 15 - j bytes after it in the block).
+    const a =
+      (bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24)) ^ c;
+    c =
+      t[3840 + (a & 0xff)]! ^
+      t[3584 + ((a >>> 8) & 0xff)]! ^
+      t[3328 + ((a >>> 16) & 0xff)]! ^
+      t[3072 + (a >>> 24)]! ^
+      t[2816 + bytes[i + 4]!]! ^
+      t[2560 + bytes[i + 5]!]! ^
+      t[2304 + bytes[i + 6]!]! ^
+      t[2048 + bytes[i + 7]!]! ^
+      t[1792 + bytes[i + 8]!]! ^
+      t[1536 + bytes[i + 9]!]! ^
+      t[1280 + bytes[i + 10]!]! ^
+      t[1024 + bytes[i + 11]!]! ^
+      t[768 + bytes[i + 12]!]! ^
+      t[512 + bytes[i + 13]!]! ^
+      t[256 + bytes[i + 14]!]! ^
+      t[bytes[i + 15]!]!;
   }
-  for (; i < end; i++) c = t0[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
+  for (; i < end; i++) c = t[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
   return ~c >>> 0;
 }
