@@ -45,7 +45,8 @@ describe('the remotemedia Python package', () => {
     expect(Number(match![4])).toBe(0);
     cpythonPassed = Number(match![2]);
     expect(cpythonPassed).toBeGreaterThanOrEqual(20);
-  });
+    // A hang detector: the suite takes about 20 s alone, longer beside other tests on 2 cores.
+  }, 120_000);
 
   it('passes the same suite inside Pyodide, on the runtime path', async () => {
     const { pyodide, startupMs } = await startPythonRuntime({

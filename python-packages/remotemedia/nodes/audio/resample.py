@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from array import array
+from functools import lru_cache
 from operator import mul
 from typing import Any, List, Optional
 
@@ -15,12 +16,14 @@ from ...core.node import Node
 from ...data import RuntimeData
 from ._support import raw, StreamFormat, assert_finite, audio_in, check_number, numpy_or_none
 
+#: zero crossings, stopband attenuation in dB: web/core/nodes/audio/resample-filter.ts's
+#: RESAMPLE_QUALITIES (tests/node/python-audio-constants.test.ts checks they agree).
 QUALITIES = {
     "low": (8, 60),
     "medium": (16, 80),
-    "high": (32, 100),
-    "best": (64, 120),
-}  # zero crossings, stopband attenuation in dB
+    "high": (48, 140),
+    "best": (64, 150),
+}
 DEFAULT_QUALITY = "high"
 _BLOCK = 2048  # outputs per numpy block: bounds the gather matrix's memory
 
@@ -37,36 +40,54 @@ def _bessel_i0(x: float) -> float:
 
 
 class PolyphaseFilter:
-    """up rows of taps float32 coefficients; output rate / input rate = up / down."""
+    """up rows of taps float32 coefficients; output rate / input rate = up / down.
+    Designed once per (rates, quality) in a process: the design is the costly part."""
 
-    def __init__(self, from_rate: int, to_rate: int, quality: str = DEFAULT_QUALITY) -> None:
-        divisor = math.gcd(from_rate, to_rate)
-        self.up, self.down = to_rate // divisor, from_rate // divisor
-        zero_crossings, attenuation = QUALITIES[quality]
-        transition = (attenuation - 8) / (2.285 * (2 * zero_crossings - 1) * math.pi)
-        beta = (
-            0.1102 * (attenuation - 8.7)
-            if attenuation > 50
-            else 0.5842 * (attenuation - 21) ** 0.4 + 0.07886 * (attenuation - 21)
-        )
-        lower = min(1.0, self.up / self.down)
-        cutoff = lower * (1 - transition / 2)
-        half = math.ceil(zero_crossings / lower)
-        self.taps = taps = 2 * half
-        i0_beta = _bessel_i0(beta)
-        table = array("f")
-        for phase in range(self.up):
-            row = []
-            for k in range(taps):
-                t = phase / self.up + half - 1 - k
-                u = t / half
-                window = 0.0 if abs(u) >= 1 else _bessel_i0(beta * math.sqrt(1 - u * u)) / i0_beta
-                x = cutoff * t
-                sinc = 1.0 if x == 0 else math.sin(math.pi * x) / (math.pi * x)
-                row.append(cutoff * sinc * window)
-            total = sum(row)
-            table.extend(v / total for v in row)  # unit gain at DC for every phase
-        self.table = table
+    def __new__(cls, from_rate: int, to_rate: int, quality: str = DEFAULT_QUALITY) -> "PolyphaseFilter":
+        return _design(from_rate, to_rate, quality, numpy_or_none() is not None)
+
+
+@lru_cache(maxsize=32)
+def _design(from_rate: int, to_rate: int, quality: str, with_numpy: bool) -> PolyphaseFilter:
+    f = object.__new__(PolyphaseFilter)
+    divisor = math.gcd(from_rate, to_rate)
+    f.up, f.down = to_rate // divisor, from_rate // divisor
+    zero_crossings, attenuation = QUALITIES[quality]
+    # Kaiser's formulas, in the lower-rate domain where the filter is 2 * zero_crossings long.
+    transition = (attenuation - 8) / (2.285 * (2 * zero_crossings - 1) * math.pi)
+    beta = (
+        0.1102 * (attenuation - 8.7)
+        if attenuation > 50
+        else 0.5842 * (attenuation - 21) ** 0.4 + 0.07886 * (attenuation - 21)
+    )
+    lower = min(1.0, f.up / f.down)  # lower Nyquist / input Nyquist
+    cutoff = lower * (1 - transition / 2)
+    half = math.ceil(zero_crossings / lower)
+    f.taps = taps = 2 * half
+    np = numpy_or_none() if with_numpy else None
+    if np is not None:
+        t = (np.arange(f.up)[:, None] / f.up + half - 1 - np.arange(taps)[None, :]).astype(np.float64)
+        u = t / half
+        inside = np.abs(u) < 1
+        window = np.where(inside, np.i0(beta * np.sqrt(np.where(inside, 1 - u * u, 0))) / np.i0(beta), 0.0)
+        rows = cutoff * np.sinc(cutoff * t) * window
+        f.table = array("f", (rows / rows.sum(axis=1, keepdims=True)).astype(np.float32).tobytes())
+        return f
+    i0_beta = _bessel_i0(beta)
+    table = array("f")
+    for phase in range(f.up):
+        row = []
+        for k in range(taps):
+            t = phase / f.up + half - 1 - k
+            u = t / half
+            window = 0.0 if abs(u) >= 1 else _bessel_i0(beta * math.sqrt(1 - u * u)) / i0_beta
+            x = cutoff * t
+            sinc = 1.0 if x == 0 else math.sin(math.pi * x) / (math.pi * x)
+            row.append(cutoff * sinc * window)
+        total = sum(row)
+        table.extend(v / total for v in row)  # unit gain at DC for every phase
+    f.table = table
+    return f
 
 
 class StreamingResampler:
