@@ -15,6 +15,10 @@ type Job =
       in: SharedArrayBuffer;
       rounds: number;
       batch: number;
+      /** Microseconds a blocking call spins before Atomics.wait (the rings' default if absent). */
+      spin?: number;
+      /** "async": readAsync/writeAsync (Atomics.waitAsync) instead of blocking calls. */
+      wait?: 'sync' | 'async';
     }
   | { role: 'pm-ping' | 'pm-pong'; port: MessagePort; rounds: number; batch: number }
   | {
@@ -35,15 +39,21 @@ self.onmessage = async (event: MessageEvent<Job>) => {
   const job = event.data;
   switch (job.role) {
     case 'ring-ping': {
-      const writer = new FrameRingWriter(job.out);
-      const reader = new FrameRingReader(job.in);
+      const writer = new FrameRingWriter(job.out, 'block', job.spin);
+      const reader = new FrameRingReader(job.in, job.spin);
       const frame = new Uint8Array(FRAME_BYTES);
       const hops: number[] = [];
+      const async = job.wait === 'async';
       for (let r = 0; r < job.rounds; r++) {
         const started = performance.now();
         for (let i = 0; i < job.batch; i++) {
-          writer.write(frame);
-          reader.read();
+          if (async) {
+            await writer.writeAsync(frame);
+            await reader.readAsync();
+          } else {
+            writer.write(frame);
+            reader.read();
+          }
         }
         hops.push(((performance.now() - started) * 1000) / job.batch / 2);
       }
@@ -52,12 +62,14 @@ self.onmessage = async (event: MessageEvent<Job>) => {
       return;
     }
     case 'ring-pong': {
-      const reader = new FrameRingReader(job.in);
-      const writer = new FrameRingWriter(job.out);
+      const reader = new FrameRingReader(job.in, job.spin);
+      const writer = new FrameRingWriter(job.out, 'block', job.spin);
+      const async = job.wait === 'async';
       for (;;) {
-        const frame = reader.read();
+        const frame = async ? await reader.readAsync() : reader.read();
         if (frame === RING_CLOSED) break;
-        writer.write(frame);
+        if (async) await writer.writeAsync(frame);
+        else writer.write(frame);
       }
       self.postMessage({});
       return;
@@ -131,24 +143,22 @@ self.onmessage = async (event: MessageEvent<Job>) => {
       };
       return;
     }
+    // Same loops for both rings: the producer writes a whole block when there is
+    // room for it (each library's own way of asking), the consumer reads whatever
+    // is there into its block until every sample has come.
     case 'ours-produce': {
       const ring = new AudioRing(job.buffer);
       const block = new Float32Array(BLOCK).fill(0.5);
-      for (let b = 0; b < job.blocks;) {
-        if (ring.capacity - ring.available() >= BLOCK) {
-          ring.write(block);
-          b++;
-        }
-      }
+      for (let b = 0; b < job.blocks;) if (ring.tryWrite(block)) b++;
       self.postMessage({});
       return;
     }
     case 'ours-consume': {
       const ring = new AudioRing(job.buffer);
       const block = new Float32Array(BLOCK);
+      const total = job.blocks * BLOCK;
       const started = performance.now();
-      for (let b = 0; b < job.blocks;)
-        if (ring.available() >= BLOCK && ring.read(block) === BLOCK) b++;
+      for (let got = 0; got < total;) got += ring.read(block);
       self.postMessage({ ms: performance.now() - started });
       return;
     }
@@ -163,9 +173,9 @@ self.onmessage = async (event: MessageEvent<Job>) => {
     case 'ringbuf-consume': {
       const ring = new RingBuffer(job.buffer, Float32Array);
       const block = new Float32Array(BLOCK);
+      const total = job.blocks * BLOCK;
       const started = performance.now();
-      for (let b = 0; b < job.blocks;)
-        if (ring.availableRead() >= BLOCK && ring.pop(block) === BLOCK) b++;
+      for (let got = 0; got < total;) got += ring.pop(block);
       self.postMessage({ ms: performance.now() - started });
       return;
     }

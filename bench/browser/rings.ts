@@ -17,15 +17,15 @@ function worker(job: object, transfer: Transferable[] = []): Promise<Record<stri
 
 const ROUNDS = 200;
 const BATCH = 50;
+/** 512 MiB of 128-sample blocks per run. */
 const BLOCKS = 1 << 20;
 
 async function hopLatency() {
-  const a = createFrameRingBuffer(1 << 16);
-  const b = createFrameRingBuffer(1 << 16);
-  const [ring] = await Promise.all([
-    worker({ role: 'ring-ping', out: a, in: b, rounds: ROUNDS, batch: BATCH }),
-    worker({ role: 'ring-pong', in: a, out: b }),
-  ]);
+  const ring = await ringPair({});
+  // What the wait and wake cost: no spinning (Atomics.wait at once), and the
+  // non-blocking wait (Atomics.waitAsync, no spinning either) that the page uses.
+  const noSpin = await ringPair({ spin: 0 });
+  const waitAsync = await ringPair({ wait: 'async' });
   const codec = await framePair('codec');
   const frames = await framePair('frame');
   const channel = new MessageChannel();
@@ -33,12 +33,18 @@ async function hopLatency() {
     worker({ role: 'pm-ping', port: channel.port1, rounds: ROUNDS, batch: BATCH }, [channel.port1]),
     worker({ role: 'pm-pong', port: channel.port2 }, [channel.port2]),
   ]);
-  return {
-    ring: ring.hops as number[],
-    codec,
-    frames,
-    postMessage: pm.hops as number[],
-  };
+  return { ring, noSpin, waitAsync, codec, frames, postMessage: pm.hops as number[] };
+}
+
+/** A ping-pong of 512-byte frames between two workers over two FrameRings. */
+async function ringPair(options: { spin?: number; wait?: 'sync' | 'async' }): Promise<number[]> {
+  const a = createFrameRingBuffer(1 << 16);
+  const b = createFrameRingBuffer(1 << 16);
+  const [ping] = await Promise.all([
+    worker({ role: 'ring-ping', out: a, in: b, rounds: ROUNDS, batch: BATCH, ...options }),
+    worker({ role: 'ring-pong', in: a, out: b, ...options }),
+  ]);
+  return ping.hops as number[];
 }
 
 /** A ping-pong of codec frames: staged ("codec") or straight in and out ("frame"). */
@@ -53,28 +59,33 @@ async function framePair(kind: 'codec' | 'frame'): Promise<number[]> {
 }
 
 /** Alternating runs of each ring; the page reports every run's time. */
-async function throughput() {
+async function throughput(blocks: number) {
   const oursMs: number[] = [];
   const ringbufMs: number[] = [];
   for (let run = 0; run < 5; run++) {
     const ours = createAudioRingBuffer(1 << 14);
     const [, oursDone] = await Promise.all([
-      worker({ role: 'ours-produce', buffer: ours, blocks: BLOCKS }),
-      worker({ role: 'ours-consume', buffer: ours, blocks: BLOCKS }),
+      worker({ role: 'ours-produce', buffer: ours, blocks }),
+      worker({ role: 'ours-consume', buffer: ours, blocks }),
     ]);
     oursMs.push(oursDone.ms as number);
     const theirs = RingBuffer.getStorageForCapacity(1 << 14, Float32Array);
     const [, theirsDone] = await Promise.all([
-      worker({ role: 'ringbuf-produce', buffer: theirs, blocks: BLOCKS }),
-      worker({ role: 'ringbuf-consume', buffer: theirs, blocks: BLOCKS }),
+      worker({ role: 'ringbuf-produce', buffer: theirs, blocks }),
+      worker({ role: 'ringbuf-consume', buffer: theirs, blocks }),
     ]);
     ringbufMs.push(theirsDone.ms as number);
   }
-  return { bytes: BLOCKS * 128 * 4, oursMs, ringbufMs };
+  return { bytes: blocks * 128 * 4, oursMs, ringbufMs };
 }
 
-(window as unknown as { runRingBench: () => Promise<unknown> }).runRingBench = async () => ({
+/** `parts` picks what to run (both by default; one alone while profiling), `blocks` the size. */
+(
+  window as unknown as {
+    runRingBench: (parts?: string[], blocks?: number) => Promise<unknown>;
+  }
+).runRingBench = async (parts = ['hop', 'throughput'], blocks = BLOCKS) => ({
   crossOriginIsolated,
-  hop: await hopLatency(),
-  throughput: await throughput(),
+  hop: parts.includes('hop') ? await hopLatency() : undefined,
+  throughput: parts.includes('throughput') ? await throughput(blocks) : undefined,
 });

@@ -23,17 +23,23 @@
 // which should not load the whole core.
 import { RemoteMediaError } from '../../core/errors.ts';
 
-// All on one cache line. Each side reads the other's counter on every call, so the
-// line moves between the cores either way; putting each side's slots on its own
-// line measured no different (Node worker_threads, 256 MiB in 128-sample blocks).
+// Three cache lines (16 Int32 slots each). The writer's counter and the reader's
+// sit on lines of their own, and each side keeps a private copy of the other's
+// counter, reloading it only when the copy says the ring is too full (too empty)
+// for the call; so a steady stream moves a counter's line between the cores about
+// once per ring's worth of data rather than on every call, and the writer's store
+// does not invalidate the line the reader polls. The flags that change rarely
+// (closed, a reader asleep, the capacity) share the third line. Measured against
+// one shared line in Chromium: see docs/BENCHMARKS.md, Rings.
+const LINE = 16;
 const WRITE = 0;
-const READ = 1;
-const CLOSED = 2;
-const DROPPED = 3;
-const UNDERRUN = 4;
-const READER_WAITING = 5;
-const CAPACITY = 6;
-const SLOTS = 8;
+const DROPPED = 1;
+const READ = LINE;
+const UNDERRUN = LINE + 1;
+const CLOSED = 2 * LINE;
+const READER_WAITING = 2 * LINE + 1;
+const CAPACITY = 2 * LINE + 2;
+const SLOTS = 3 * LINE;
 const MAX_CAPACITY = 2 ** 28;
 
 export interface AudioRingOptions {
@@ -86,7 +92,9 @@ export function createAudioRingBuffer(
 
 /**
  * One side's view of a ring. Constructing one allocates two views (do it at setup,
- * not per block); every method below allocates nothing unless it says so.
+ * not per block); every method below allocates nothing unless it says so. The
+ * writer and the reader each use one view for the ring's whole life: a view
+ * caches the other side's counter (see write/read).
  */
 export class AudioRing {
   private readonly control: Int32Array;
@@ -94,6 +102,14 @@ export class AudioRing {
   private readonly mask: number;
   /** The most samples the ring holds (as requested; storage may be larger). */
   readonly capacity: number;
+  /**
+   * The last read counter this view saw (used when writing) and the last write
+   * counter (used when reading). Stale copies only ever under-state the room (the
+   * data), because the other side's counter only moves forward: a call that
+   * finds too little reloads the real one, so the cache never loses a sample.
+   */
+  private seenRead: number;
+  private seenWrite: number;
 
   constructor(buffer: SharedArrayBuffer) {
     this.control = new Int32Array(buffer, 0, SLOTS);
@@ -107,54 +123,86 @@ export class AudioRing {
       );
     }
     this.mask = storage - 1;
+    this.seenRead = Atomics.load(this.control, READ);
+    this.seenWrite = Atomics.load(this.control, WRITE);
   }
 
-  /** Any side, any thread. Samples ready to read. Never blocks, allocates nothing. */
+  /** Any side, any thread. Samples ready to read (both counters loaded afresh). Never blocks, allocates nothing. */
   available(): number {
     return (Atomics.load(this.control, WRITE) - Atomics.load(this.control, READ)) >>> 0;
   }
 
   /**
+   * Writer only, for a producer that can wait (back-pressure) rather than drop:
+   * writes the whole block if it fits now and returns true, else writes nothing,
+   * counts nothing and returns false. Never blocks, allocates nothing.
+   */
+  tryWrite(input: Float32Array): boolean {
+    const write = Atomics.load(this.control, WRITE);
+    if (this.capacity - ((write - this.seenRead) >>> 0) < input.length) {
+      this.seenRead = Atomics.load(this.control, READ);
+      if (this.capacity - ((write - this.seenRead) >>> 0) < input.length) return false;
+    }
+    this.write(input);
+    return true;
+  }
+
+  /**
    * Writer only (the thread that produces samples, e.g. the capture worklet).
    * Copies as much of `input` as fits; the rest is dropped and counted. Never
-   * blocks; allocates nothing.
+   * blocks; allocates nothing (no views: TypedArray.set for a block that does not
+   * wrap, an index loop for one that does). Notifies only a reader that said it
+   * sleeps.
    */
   write(input: Float32Array): number {
-    const write = Atomics.load(this.control, WRITE);
-    const room = this.capacity - ((write - Atomics.load(this.control, READ)) >>> 0);
-    const count = Math.min(room, input.length);
+    const control = this.control;
+    const write = Atomics.load(control, WRITE);
+    const length = input.length;
+    let room = this.capacity - ((write - this.seenRead) >>> 0);
+    if (room < length) {
+      this.seenRead = Atomics.load(control, READ);
+      room = this.capacity - ((write - this.seenRead) >>> 0);
+    }
+    const count = room < length ? room : length;
     const start = write & this.mask;
-    const first = Math.min(count, this.mask + 1 - start);
-    // No subarray(): a view is an allocation on the audio thread. A whole block that
-    // does not wrap goes in with one set(); otherwise element by element.
+    const first = this.mask + 1 - start;
     const ring = this.samples;
-    if (count === input.length && first === count) {
+    if (count === length && count <= first) {
       ring.set(input, start);
     } else {
-      for (let i = 0; i < first; i++) ring[start + i] = input[i]!;
-      for (let i = first; i < count; i++) ring[i - first] = input[i]!;
+      const end = count < first ? count : first;
+      for (let i = 0; i < end; i++) ring[start + i] = input[i]!;
+      for (let i = end; i < count; i++) ring[i - end] = input[i]!;
     }
-    Atomics.store(this.control, WRITE, (write + count) | 0);
-    if (count < input.length) Atomics.add(this.control, DROPPED, input.length - count);
-    if (Atomics.load(this.control, READER_WAITING) === 1) Atomics.notify(this.control, WRITE);
+    Atomics.store(control, WRITE, (write + count) | 0);
+    if (count < length) Atomics.add(control, DROPPED, length - count);
+    if (Atomics.load(control, READER_WAITING) !== 0) Atomics.notify(control, WRITE);
     return count;
   }
 
   /**
    * Reader only. Fills `output` from the ring; returns how many samples it got
-   * (with `countUnderrun`, a shortfall is counted). Never blocks; allocates nothing.
+   * (with `countUnderrun`, a shortfall is counted). Reloads the writer's counter
+   * only when the cached one shows too little. Never blocks; allocates nothing.
    */
   read(output: Float32Array, countUnderrun = false): number {
-    const read = Atomics.load(this.control, READ);
-    const count = Math.min((Atomics.load(this.control, WRITE) - read) >>> 0, output.length);
+    const control = this.control;
+    const read = Atomics.load(control, READ);
+    const length = output.length;
+    let ready = (this.seenWrite - read) >>> 0;
+    if (ready < length || ready > this.capacity) {
+      this.seenWrite = Atomics.load(control, WRITE);
+      ready = (this.seenWrite - read) >>> 0;
+    }
+    const count = ready < length ? ready : length;
     const start = read & this.mask;
-    const first = Math.min(count, this.mask + 1 - start);
+    const first = this.mask + 1 - start;
+    const end = count < first ? count : first;
     const ring = this.samples;
-    for (let i = 0; i < first; i++) output[i] = ring[start + i]!;
-    for (let i = first; i < count; i++) output[i] = ring[i - first]!;
-    Atomics.store(this.control, READ, (read + count) | 0);
-    if (countUnderrun && count < output.length)
-      Atomics.add(this.control, UNDERRUN, output.length - count);
+    for (let i = 0; i < end; i++) output[i] = ring[start + i]!;
+    for (let i = end; i < count; i++) output[i] = ring[i - end]!;
+    Atomics.store(control, READ, (read + count) | 0);
+    if (countUnderrun && count < length) Atomics.add(control, UNDERRUN, length - count);
     return count;
   }
 

@@ -251,7 +251,8 @@ describe('FrameRing through the counter wrap', () => {
     const reader = new FrameRingReader(buffer);
     // Overwrite the record's length field (position = counter & mask) with garbage.
     const position = (WRAP - 40) & (131_072 - 1);
-    new DataView(buffer, 64).setUint32(position, 0xabababab, true);
+    // The storage is the buffer's last 131,072 bytes, after the control block.
+    new DataView(buffer, buffer.byteLength - 131_072).setUint32(position, 0xabababab, true);
     expect(() => reader.tryRead()).toThrow(RemoteMediaError);
     expect(() => reader.tryRead()).toThrow(/corrupted.*length 2880154539/);
     reader.cancel();
