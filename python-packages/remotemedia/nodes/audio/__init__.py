@@ -3,7 +3,8 @@
 manifest of those node types with these params; on the pure-Python path they run
 here (with numpy when it is importable, in plain Python when not), giving the same
 samples to float32 rounding. AudioSource and AudioTransform are the original SDK's;
-SileroVAD and LogMel run only on the runtime (NoPythonImplementation here)."""
+SileroVAD runs only on the runtime (NoPythonImplementation here); LogMel needs numpy
+(NumpyRequired without it)."""
 
 from ...core.errors import NoPythonImplementation, NumpyRequired
 from ._support import use_numpy
@@ -13,7 +14,8 @@ from .format_convert import ChannelMix, FormatConvert, convert_channels, pcm16_m
 from .gain import Gain
 from .rebuffer import Rebuffer
 from .resample import PolyphaseFilter, Resample, StreamingResampler
-from .runtime_only import LogMel, RuntimeOnlyNode, SileroVAD
+from .log_mel import LogMel
+from .runtime_only import RuntimeOnlyNode, SileroVAD
 from .source import AudioSource
 from .transform import AudioTransform
 from .wav import audio_chunks, read_wav, write_wav

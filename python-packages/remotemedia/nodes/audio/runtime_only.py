@@ -31,9 +31,3 @@ class SileroVAD(RuntimeOnlyNode):
 
     WHY = "it runs the Silero ONNX model through onnxruntime-web, which only the web runtime ships"
 
-
-class LogMel(RuntimeOnlyNode):
-    """Whisper's log-mel spectrogram of 16 kHz mono audio (web/core/nodes/audio/log-mel.ts).
-    Params: n_mels (80 or 128), mode ("stream" or "utterance")."""
-
-    WHY = "its STFT and mel filterbank are the core's WASM kernels, not ported to Python"
