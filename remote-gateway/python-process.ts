@@ -181,9 +181,8 @@ export class PythonProcess {
     return this.exited === undefined;
   }
 
-  /** Cancel requests sent, and calls the runner said they stopped (for tests and logs). */
-  cancelsSent = 0;
-  callsCancelled = 0;
+  /** Told of each cancel the runner answered, with the calls it stopped (the pool's counters). */
+  onCancelled: ((stopped: number) => void) | undefined;
 
   /**
    * One request; requests are answered in order. A streaming call's items reach
@@ -242,10 +241,9 @@ export class PythonProcess {
       any = true;
     }
     if (!any || this.exited) return 0;
-    this.cancelsSent++;
     const [report] = await this.request(OP_CANCEL);
     const stopped = cancelReport(report);
-    this.callsCancelled += stopped;
+    this.onCancelled?.(stopped);
     return stopped;
   }
 
@@ -341,6 +339,8 @@ export class PythonPool {
   private readonly spares: PythonProcess[] = [];
   private readonly live = new Set<PythonProcess>();
   private closed = false;
+  /** Cancels (barge-in) its runners answered, and the calls they stopped: for tests and metrics. */
+  readonly cancels = { answered: 0, callsStopped: 0 };
 
   /** With `sandbox`, every process runs under bubblewrap (client code: python-sandbox.ts). */
   constructor(options: PythonExecutorOptions = {}, sandbox?: SandboxOptions) {
@@ -396,6 +396,10 @@ export class PythonPool {
       process = this.start();
     }
     process.onWorkerLost = this.options.onWorkerLost;
+    process.onCancelled = (stopped) => {
+      this.cancels.answered++;
+      this.cancels.callsStopped += stopped;
+    };
     this.refill();
     return process;
   }

@@ -13,3 +13,5 @@ declare function registerProcessor(
   name: string,
   processor: new (options: AudioWorkletNodeOptions) => AudioWorkletProcessor,
 ): void;
+/** The render quantum's first frame, in the context's audio clock (AudioWorkletGlobalScope). */
+declare const currentFrame: number;

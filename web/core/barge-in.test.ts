@@ -131,7 +131,10 @@ describe('bargeIn in the manifest', () => {
       "bargeIn.to[1]: unknown node 'spekaer'; node ids are: mic, vad, tts, speaker, transcript",
       "bargeIn.to[2]: 'tts' is listed twice",
     ]);
-    expect(problems({ from: 'vad', to: [] }).join()).toMatch(/bargeIn.to: .*node ids to interrupt/);
+    expect(problems({ to: [] })).toEqual([
+      'bargeIn.to: must list the node ids to interrupt, such as ["tts", "speaker"]',
+    ]);
+    expect(problems({ from: 'vad', to: [] })).toEqual([]); // flows on, cancels nothing here
     expect(problems({ form: 'vad', to: ['tts'] }).join()).toMatch(/bargeIn.*form/);
   });
 });
@@ -267,5 +270,37 @@ describe('interrupt on the synchronous fast path', () => {
       'event',
       'interrupt',
     ]);
+  });
+});
+
+describe('barge-in across islands', () => {
+  it('gives each island its own share: from where it runs, to its own nodes', async () => {
+    const { planPlacement } = await import('./placement.ts');
+    const manifest = voiceLoop(SETTING);
+    const where: Record<string, string> = {
+      mic: 'page',
+      vad: 'worker',
+      tts: 'gateway',
+      speaker: 'page',
+      transcript: 'page',
+    };
+    const plan = planPlacement(runner.prepare(manifest), (node) => where[node.id]!);
+    const share = Object.fromEntries(plan.islands.map((i) => [i.key, i.manifest.bargeIn]));
+    expect(share).toEqual({
+      page: { to: ['speaker'] },
+      worker: { from: 'vad', to: [] }, // sends the interrupt on, cancels nothing there
+      gateway: { to: ['tts'] },
+    });
+    for (const island of plan.islands) expect(() => runner.prepare(island.manifest)).not.toThrow();
+  });
+
+  it('an island reached by one interrupt through two boundaries interrupts once; a new one again', async () => {
+    hooks.length = 0;
+    const manifest = voiceLoop({ to: ['speaker'] });
+    manifest.nodes[2]!.params = { block: false };
+    const stamped = (t: number) => ({ ...RuntimeData.control('interrupt'), timestampUs: t });
+    const outputs = await runner.executeBatch(manifest, [stamped(1), stamped(1), stamped(2)]);
+    expect(hooks).toEqual(['speaker', 'speaker']);
+    expect(outputs.filter((o) => o.kind === 'control')).toHaveLength(3 * 2); // all still flow
   });
 });

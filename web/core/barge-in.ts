@@ -18,7 +18,10 @@ export interface BargeIn {
   from?: string;
   /** Event name that triggers it. Default `speech_start`. */
   on?: string;
-  /** The nodes whose in-flight work an interrupt cancels. */
+  /**
+   * The nodes whose in-flight work an interrupt cancels. Empty (with `from`): the
+   * interrupt control flows downstream, cancelling nothing in this pipeline.
+   */
   to: string[];
 }
 
@@ -53,6 +56,9 @@ export function bargeInIssues(setting: BargeIn, graph: PipelineGraph): ManifestI
     } else {
       below = descendants(graph, setting.from);
     }
+  }
+  if (setting.to.length === 0 && setting.from === undefined) {
+    issue('bargeIn.to', 'must list the node ids to interrupt, such as ["tts", "speaker"]');
   }
   const seen = new Set<string>();
   setting.to.forEach((id, index) => {

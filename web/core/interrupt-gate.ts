@@ -66,7 +66,8 @@ export class InterruptGate {
 }
 
 export class BargeInRouter {
-  private static readonly CONTROL = RuntimeData.control('interrupt');
+  /** The timestamp of the last interrupt taken as input (see `input`). */
+  private lastInput: number | undefined;
 
   constructor(
     private readonly setting: BargeIn | undefined,
@@ -78,19 +79,30 @@ export class BargeInRouter {
   /**
    * For each item node `nodeId` emits, before it is delivered: interrupts the
    * setting's nodes when the item is its trigger, and returns the interrupt control
-   * to deliver after an event trigger (an interrupt control is itself the marker).
+   * to deliver after an event trigger (an interrupt control is itself the marker),
+   * stamped with the trigger's time: that names the interrupt on its way.
    */
   emitted(nodeId: string, item: RuntimeData): RuntimeData | undefined {
     if (!this.setting || !triggersBargeIn(this.setting, nodeId, item)) return undefined;
     this.interruptTargets();
-    return isInterrupt(item) ? undefined : BargeInRouter.CONTROL;
+    if (isInterrupt(item)) return undefined;
+    const marker = RuntimeData.control('interrupt');
+    if (item.timestampUs !== undefined) marker.timestampUs = item.timestampUs;
+    return marker;
   }
 
-  /** For an input given to the session: with no `from`, an interrupt control triggers it. */
+  /**
+   * For an input given to the session: with no `from`, an interrupt control
+   * triggers it — once per interrupt: an island reached by one interrupt through
+   * two boundaries (before and after a remote node) sees the same stamp twice.
+   */
   input(item: RuntimeData): void {
-    if (this.setting && this.setting.from === undefined && isInterrupt(item)) {
-      this.interruptTargets();
+    if (!this.setting || this.setting.from !== undefined || !isInterrupt(item)) return;
+    if (item.timestampUs !== undefined) {
+      if (item.timestampUs === this.lastInput) return;
+      this.lastInput = item.timestampUs;
     }
+    this.interruptTargets();
   }
 
   private interruptTargets(): void {

@@ -110,7 +110,9 @@ export const manifestSchema = z.looseObject({
     .strictObject({
       from: z.string().optional(),
       on: z.string().min(1, 'must name an event, such as "speech_start"').optional(),
-      to: z.array(z.string()).min(1, 'must list the node ids to interrupt, such as ["tts"]'),
+      // Empty only with `from`: the interrupt flows on, cancelling nothing here (the
+      // island of `from` when the other nodes run elsewhere).
+      to: z.array(z.string()),
     })
     .optional(),
 });

@@ -148,10 +148,12 @@ function islandBargeIn(
   place: ReadonlyMap<string, string>,
   key: string,
 ): Pick<Manifest, 'bargeIn'> {
-  const to = setting?.to.filter((id) => place.get(id) === key) ?? [];
-  if (!setting || to.length === 0) return {};
+  if (!setting) return {};
+  const to = setting.to.filter((id) => place.get(id) === key);
   const from =
     setting.from !== undefined && place.get(setting.from) === key ? setting.from : undefined;
+  // The island of `from` needs the setting to send the interrupt on, even with no `to` here.
+  if (to.length === 0 && from === undefined) return {};
   return { bargeIn: { ...(from ? { from } : {}), ...(setting.on ? { on: setting.on } : {}), to } };
 }
 

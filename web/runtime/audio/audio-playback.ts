@@ -2,11 +2,18 @@
  * A playback sink: the page writes audio into an AudioRing and the
  * "remotemedia-playback" AudioWorklet plays it, copying one render quantum at a
  * time. Audio must arrive at the context's rate and channel count: a mismatch is a
- * typed error, never a wrong pitch.
+ * typed error, never a wrong pitch. `interrupt()` (barge-in) empties the queue from
+ * the worklet's next render quantum (playback-control.ts).
  */
 import { type AudioData, RemoteMediaError } from '../../core/internal.ts';
 import { platform } from '../../platform.ts';
 import { AudioRing, createAudioRingBuffer } from '../ring/audio-ring.ts';
+import {
+  createPlaybackControl,
+  type PlaybackDrops,
+  readDrops,
+  requestDrop,
+} from './playback-control.ts';
 import { loadWorklets } from './worklets.ts';
 
 export interface PlaybackOptions {
@@ -16,20 +23,29 @@ export interface PlaybackOptions {
   context?: AudioContext;
   /** Audio the ring holds ahead of the speaker. Default 2 s. */
   bufferSeconds?: number;
+  /**
+   * An AudioRing in the same AudioContext (a microphone's, AudioSource.ring) whose
+   * written count the worklet notes at each drop: where the capture stood, in the
+   * same audio clock, when playback stopped (tests measure barge-in latency so).
+   */
+  clock?: SharedArrayBuffer;
 }
 
 export class AudioPlayback {
   private readonly ringView: AudioRing;
+  private readonly controlView: Int32Array;
 
   private constructor(
     readonly context: AudioContext,
     private readonly node: AudioWorkletNode,
     ring: SharedArrayBuffer,
+    control: SharedArrayBuffer,
     readonly sampleRate: number,
     readonly channels: number,
     private readonly ownsContext: boolean,
   ) {
     this.ringView = new AudioRing(ring);
+    this.controlView = new Int32Array(control);
   }
 
   static async open(options: PlaybackOptions): Promise<AudioPlayback> {
@@ -54,15 +70,24 @@ export class AudioPlayback {
     const ring = createAudioRingBuffer(
       Math.ceil((options.bufferSeconds ?? 2) * options.sampleRate * channels),
     );
+    const control = createPlaybackControl();
     const node = new AudioWorkletNode(context, 'remotemedia-playback', {
       numberOfInputs: 0,
       numberOfOutputs: 1,
       outputChannelCount: [channels],
-      processorOptions: { ring, channels },
+      processorOptions: { ring, channels, control, clock: options.clock },
     });
     node.connect(context.destination);
     if (context.state === 'suspended') await context.resume();
-    return new AudioPlayback(context, node, ring, options.sampleRate, channels, !options.context);
+    return new AudioPlayback(
+      context,
+      node,
+      ring,
+      control,
+      options.sampleRate,
+      channels,
+      !options.context,
+    );
   }
 
   /** Queues audio to play; returns the samples taken (the rest is dropped and counted). */
@@ -83,6 +108,20 @@ export class AudioPlayback {
 
   stats(): { dropped: number; underrun: number } {
     return { dropped: this.ringView.droppedSamples, underrun: this.ringView.underrunSamples };
+  }
+
+  /**
+   * Barge-in: drops everything queued; the worklet does it at the start of its next
+   * render quantum, so the speaker is silent from then on (audio written after this
+   * call plays as usual). Page thread; never blocks, allocates nothing.
+   */
+  interrupt(): void {
+    requestDrop(this.controlView);
+  }
+
+  /** The drops so far, as the worklet recorded them (audio-clock frames). */
+  drops(): PlaybackDrops {
+    return readDrops(this.controlView);
   }
 
   /** Plays what is queued, then stops. */
