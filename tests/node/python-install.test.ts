@@ -117,6 +117,18 @@ describe('installing the remotemedia Python package', () => {
     expect((await example('quick_start.py')).stdout).toBe('[1, 2, 3, 4, 5]\n');
   });
 
+  it('runs the source pipeline with the installed remotemedia.nodes.audio, here and on a gateway', async () => {
+    const here = await example('source_pipeline.py');
+    expect(here.stderr).toContain(
+      "pipeline 'source_pipeline': running on the pure-Python executor",
+    );
+    const there = await example('source_pipeline.py', {
+      REMOTEMEDIA_GATEWAY_URL: `ws://127.0.0.1:${gateway.port}`,
+      REMOTEMEDIA_GATEWAY_TOKEN: token,
+    });
+    expect(there.stderr).toContain("pipeline 'source_pipeline': the runtime ran it");
+  });
+
   it('runs the direct remotemedia_runtime example on a gateway, and says plainly what is missing without one', async () => {
     const { stdout } = await example('direct_ffi.py', {
       REMOTEMEDIA_GATEWAY_URL: `ws://127.0.0.1:${gateway.port}`,
