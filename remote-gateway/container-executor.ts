@@ -2,13 +2,13 @@
  * The container executor (the original's Docker executor): a node whose manifest
  * entry has `docker` runs the package's node runner inside a container,
  * `docker run -i --rm --network none` with memory and CPU limits, spoken to over
- * stdin/stdout exactly like a CPython process. One container per node instance;
- * nothing is pulled or installed at run time: images are built ahead
- * (container-image.ts) and checked once for the Python version and packages a node
- * asks for.
+ * stdin/stdout exactly like a CPython process. Containers come from a warm pool
+ * per image and resource class (container-pool.ts): each node gets a fresh runner
+ * process in a container no one else uses meanwhile, reset between nodes. Nothing is
+ * pulled or installed at run time: images are built ahead (container-image.ts) and
+ * checked once for the Python version and packages a node asks for.
  */
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { z } from 'zod';
 import {
@@ -20,6 +20,7 @@ import {
 } from '../web/core/internal.ts';
 import { pythonNodeParams } from '../web/python/python-node-params.ts';
 import { DEFAULT_IMAGE, PYTHON_LABEL } from './container-image.ts';
+import { ContainerPool } from './container-pool.ts';
 import {
   checkContainerCeilings,
   type ContainerCeilings,
@@ -50,6 +51,13 @@ export interface ContainerExecutorOptions extends ContainerCeilings {
   allowPickle?: boolean;
   /** Told when a container dies (or is killed) under a node: for logs and metrics. */
   onWorkerLost?: (error: RemoteMediaError) => void;
+  /**
+   * An idle pooled container is removed after this long (`--container-idle-ms`).
+   * Default 60 s; 0 keeps none (every node waits for a container of its own).
+   */
+  idleTimeoutMs?: number;
+  /** Idle containers kept per image and resource class. Default 4. */
+  maxIdlePerClass?: number;
 }
 
 /**
@@ -85,7 +93,8 @@ export class ContainerExecutor {
   readonly ceilings: Required<ContainerCeilings>;
   /** Image checks by image + wanted version + packages: each is asked once. */
   private readonly checked = new Map<string, Promise<void>>();
-  private readonly running = new Map<string, PythonProcess>();
+  /** Warm containers per image and resource class, lent one node at a time. */
+  readonly pool: ContainerPool;
 
   /** The environment of every docker command: ours, with the engine's address when set. */
   private readonly env: NodeJS.ProcessEnv;
@@ -100,6 +109,8 @@ export class ContainerExecutor {
       callTimeoutMs: options.callTimeoutMs ?? 30_000,
       allowPickle: options.allowPickle ?? false,
       onWorkerLost: options.onWorkerLost ?? (() => {}),
+      idleTimeoutMs: options.idleTimeoutMs ?? 60_000,
+      maxIdlePerClass: options.maxIdlePerClass ?? 4,
     };
     this.ceilings = containerCeilings(options, this.options.defaultImage, {
       memoryMb: this.options.defaultMemoryMb,
@@ -108,6 +119,16 @@ export class ContainerExecutor {
     // The docker CLI needs ours (HOME, DOCKER_*), but never the gateway's tokens or secret.
     const env = withoutGatewaySecrets();
     this.env = options.host ? { ...env, DOCKER_HOST: options.host } : env;
+    this.pool = new ContainerPool({
+      docker: this.options.docker,
+      env: this.env,
+      run: (args) => this.run(args),
+      idleTimeoutMs: this.options.idleTimeoutMs,
+      maxIdlePerClass: this.options.maxIdlePerClass,
+      callTimeoutMs: this.options.callTimeoutMs,
+      allowPickle: this.options.allowPickle,
+      onWorkerLost: (error) => this.options.onWorkerLost(error),
+    });
   }
 
   private run(args: string[]) {
@@ -133,9 +154,7 @@ export class ContainerExecutor {
         );
         return runnerNode(params.node, context, {
           start: () => this.start(context.nodeId, params.docker),
-          done: (process) => {
-            for (const [name, p] of this.running) if (p === process) this.running.delete(name);
-          },
+          done: (process) => this.pool.release(process),
           allowPickle: this.options.allowPickle,
         });
       },
@@ -163,65 +182,24 @@ export class ContainerExecutor {
     });
   }
 
-  /** Containers running now, by name (for tests and /metrics). */
+  /** Containers running a node now, by name (for tests and /metrics; idle ones: `pool`). */
   get containers(): ReadonlyMap<string, PythonProcess> {
-    return this.running;
+    return this.pool.inUse;
   }
 
   /** Removes every container this executor started. */
-  async close(): Promise<void> {
-    const names = [...this.running.keys()];
-    this.running.clear();
-    if (names.length > 0) await this.run(['rm', '-f', ...names]).catch(() => {});
+  close(): Promise<void> {
+    return this.pool.close();
   }
 
   private async start(nodeId: string, docker: DockerConfig): Promise<PythonProcess> {
     const image = docker.image ?? this.options.defaultImage;
     await this.check(nodeId, image, docker);
-    const memoryMb = docker.resource_limits?.memory_mb ?? this.options.defaultMemoryMb;
-    const cpus = docker.resource_limits?.cpu_cores ?? this.options.defaultCpuCores;
-    const name = `remotemedia-${nodeId.replace(/[^A-Za-z0-9_.-]/g, '_')}-${randomBytes(4).toString('hex')}`;
-    const container = new PythonProcess({
-      file: this.options.docker,
-      args: [
-        'run',
-        '-i',
-        '--rm',
-        '--name',
-        name,
-        '--network',
-        'none',
-        `--memory=${memoryMb}m`,
-        // No swap beyond the limit: over it, the kernel ends the container.
-        `--memory-swap=${memoryMb}m`,
-        `--cpus=${cpus}`,
-        '--pids-limit=256',
-        '--read-only',
-        '--tmpfs=/tmp:size=64m',
-        '--cap-drop=ALL',
-        '--security-opt=no-new-privileges',
-        '--user=65534:65534',
-        '--env=PYTHONDONTWRITEBYTECODE=1',
-        ...(this.options.allowPickle ? ['--env=REMOTEMEDIA_ALLOW_PICKLE=1'] : []),
-        image,
-        'python3',
-        '-m',
-        'remotemedia.node_runner',
-      ],
-      env: this.env as Record<string, string>,
-      callTimeoutMs: this.options.callTimeoutMs,
-      label: `the container ${name}`,
-      explainExit: (code) =>
-        code === 137
-          ? `code 137: killed, which for a running node means it went over its memory limit of ${memoryMb} MiB`
-          : code === 125
-            ? 'code 125: docker could not start it'
-            : undefined,
-      onKill: () => void this.run(['rm', '-f', name]).catch(() => {}),
+    return this.pool.acquire(nodeId, {
+      image,
+      memoryMb: docker.resource_limits?.memory_mb ?? this.options.defaultMemoryMb,
+      cpus: docker.resource_limits?.cpu_cores ?? this.options.defaultCpuCores,
     });
-    container.onWorkerLost = this.options.onWorkerLost;
-    this.running.set(name, container);
-    return container;
   }
 
   /** Is the engine reachable, does the image exist, does it hold what the node asks for? */

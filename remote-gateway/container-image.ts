@@ -5,7 +5,15 @@
  * remotemedia package, imported with `docker import`. About 65 MB; a few seconds.
  */
 import { execFile, spawn } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import {
+  chmodSync,
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -67,7 +75,10 @@ export async function buildPythonImage(options: ImageOptions = {}): Promise<stri
       filter: (source) => !LEFT_OUT.has(source.slice(source.lastIndexOf('/') + 1)),
     });
     symlinkSync(binary.slice(binary.lastIndexOf('/') + 1), join(root, dirname(binary), 'python3'));
+    // Sticky and world-writable, as /tmp always is: the tmpfs a container mounts
+    // there takes this mode, and nodes (uid 65534) write their scratch files in it.
     mkdirSync(join(root, 'tmp'));
+    chmodSync(join(root, 'tmp'), 0o1777);
     cpSync(PACKAGE, join(root, 'opt/remotemedia/remotemedia'), {
       recursive: true,
       filter: (source) => !source.endsWith('__pycache__'),

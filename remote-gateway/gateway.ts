@@ -574,6 +574,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
               },
               name: options.name,
               draining: drain.active,
+              containerPool: containers && {
+                idle: containers.pool.idleCount,
+                ...containers.pool.stats,
+              },
             }),
         });
   log.info(

@@ -192,6 +192,11 @@ const FLAGS = {
     help: 'image for nodes with docker (default remotemedia-python:latest)',
   },
   'no-containers': { type: 'boolean', help: 'refuse nodes with docker instead of running them' },
+  'container-idle-ms': {
+    type: 'string',
+    value: 'MS',
+    help: 'an idle pooled container is removed after this long (default 60000; 0 keeps none)',
+  },
   nodes: {
     type: 'string',
     multiple: true,
@@ -285,6 +290,7 @@ try {
           defaultImage: values['container-image'],
           maxMemoryMb: integerFlag(values['container-max-memory-mb'], 'container-max-memory-mb', 6),
           maxCpuCores: positiveFlag(values['container-max-cpus'], 'container-max-cpus'),
+          idleTimeoutMs: integerFlag(values['container-idle-ms'], 'container-idle-ms', 0),
           allowedImages:
             values['allow-image'].length > 0
               ? [

@@ -18,6 +18,14 @@ export interface GatewayGauges {
   connectionRefusals: ReadonlyMap<string, number>;
   authFailures: number;
   capacity: { sessions: number; connections: number; pythonProcesses: number };
+  /** The warm container pool (container-pool.ts), when containers run here. */
+  containerPool?: {
+    idle: number;
+    warmStarts: number;
+    coldStarts: number;
+    removed: number;
+    removedBroken: number;
+  };
   /** This gateway's name in a fleet (`--name`), when it has one. */
   name?: string;
   /** Shutting down after SIGTERM: taking no new sessions (gateway-drain.ts). */
@@ -133,9 +141,31 @@ export class GatewayMetrics {
     metric('remotemedia_python_processes', 'gauge', 'CPython node processes running.', [
       ['', gauges.pythonProcesses],
     ]);
-    metric('remotemedia_containers', 'gauge', 'Node containers running.', [
+    metric('remotemedia_containers', 'gauge', 'Node containers running a node now.', [
       ['', gauges.containers],
     ]);
+    const pool = gauges.containerPool;
+    metric('remotemedia_containers_idle', 'gauge', 'Warm containers in the pool, idle.', [
+      ['', pool?.idle ?? 0],
+    ]);
+    metric(
+      'remotemedia_container_starts_total',
+      'counter',
+      "Nodes given a container: warm (an idle pooled container's runner) or cold (a container started for it).",
+      [
+        ['{start="warm"}', pool?.warmStarts ?? 0],
+        ['{start="cold"}', pool?.coldStarts ?? 0],
+      ],
+    );
+    metric(
+      'remotemedia_containers_removed_total',
+      'counter',
+      'Pooled containers removed: idle past the timeout (or at close), or misbehaved (never reused).',
+      [
+        ['{reason="idle"}', (pool?.removed ?? 0) - (pool?.removedBroken ?? 0)],
+        ['{reason="misbehaved"}', pool?.removedBroken ?? 0],
+      ],
+    );
     // Capacity, for a balancer in front of several gateways.
     metric('remotemedia_capacity', 'gauge', 'Ceilings of this gateway, by resource.', [
       ['{resource="sessions"}', gauges.capacity.sessions],
