@@ -106,6 +106,10 @@ class FormatConvert(Node):
         n = len(raw) // 2
         if n % count:
             raise InvalidData("bytes.length", f"FormatConvert received {n} int16 samples, which do not divide into {count} channels")
+        np = numpy_or_none()
+        if np is not None:
+            values = np.frombuffer(raw, dtype="<i2").astype(np.float32) * np.float32(1 / 32768)
+            return RuntimeData.audio(array("f", values.tobytes()), rate, count)
         pcm = array("h", raw)
         if sys.byteorder == "big":
             pcm.byteswap()

@@ -97,6 +97,7 @@ class StreamingResampler:
     def __init__(self, filter: PolyphaseFilter, channels: int) -> None:
         self.filter, self.channels = filter, channels
         self._rows = [filter.table[p * filter.taps : (p + 1) * filter.taps].tolist() for p in range(filter.up)]
+        self._table64: Any = None  # the table as a float64 numpy matrix, made on first use
         self._reset()
 
     def _reset(self) -> None:
@@ -161,7 +162,9 @@ class StreamingResampler:
 
     def _run_numpy(self, np: Any, buffer: array, count: int) -> array:
         f = self.filter
-        table = np.frombuffer(f.table, dtype=np.float32).reshape(f.up, f.taps).astype(np.float64)
+        table = self._table64
+        if table is None:
+            table = self._table64 = np.frombuffer(f.table, dtype=np.float32).reshape(f.up, f.taps).astype(np.float64)
         data = np.frombuffer(buffer, dtype=np.float32).astype(np.float64)
         offsets = np.arange(f.taps)
         out = np.empty(count, dtype=np.float32)
