@@ -104,5 +104,6 @@ describe('examples', () => {
     expect(level).toBeGreaterThan(0.02); // RMS: speech, not silence
     expect(level).toBeLessThan(0.7); // and not clipped noise
     expect(texts).toEqual([heard]);
-  });
+    // A hang detector: three CPython processes and two speech engines take ~10 s alone, 30 s on a loaded machine.
+  }, 120_000);
 });
