@@ -16,7 +16,8 @@ export const RESAMPLE_QUALITIES = {
   low: { zeroCrossings: 8, attenuationDb: 60 },
   medium: { zeroCrossings: 16, attenuationDb: 80 },
   high: { zeroCrossings: 48, attenuationDb: 140 },
-  best: { zeroCrossings: 64, attenuationDb: 150 },
+  // Same floor, a longer filter for a narrower transition: passband to ~85%.
+  best: { zeroCrossings: 64, attenuationDb: 140 },
 } as const;
 export type ResampleQuality = keyof typeof RESAMPLE_QUALITIES;
 export const DEFAULT_RESAMPLE_QUALITY: ResampleQuality = 'high';
