@@ -22,7 +22,7 @@ QUALITIES = {
     "low": (8, 60),
     "medium": (16, 80),
     "high": (48, 140),
-    "best": (64, 150),
+    "best": (64, 140),
 }
 DEFAULT_QUALITY = "high"
 _BLOCK = 2048  # outputs per numpy block: bounds the gather matrix's memory
