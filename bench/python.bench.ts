@@ -18,6 +18,7 @@ import {
 import { definePythonNode } from '../web/python/python-node.ts';
 import { startPythonRuntime } from '../web/python/python-runtime.ts';
 import { pythonPackageFiles } from '../tests/python-files.ts';
+import { benchPythonStartChromium, benchPythonStartNode } from './python-start.bench.ts';
 import { type BenchSection, rowsOf } from './report.ts';
 import { z } from 'zod';
 
@@ -63,6 +64,8 @@ async function instance(definition: AnyNodeDefinition, params: unknown): Promise
 }
 
 export async function benchPython(): Promise<BenchSection> {
+  // First, while this process has loaded no Pyodide: cold starts side by side.
+  const startNode = await benchPythonStartNode();
   const coldStarted = performance.now();
   const runtime = await startPythonRuntime({
     load: () => loadPyodide(),
@@ -136,9 +139,12 @@ async def timed(use_runtime, rounds=300):
   const [fallback, viaRuntime] = compare;
 
   const crossRows = rowsOf(crossing.tasks);
+  const startChromium = await benchPythonStartChromium();
   return {
-    title: 'Python nodes in Pyodide (Node)',
+    title: 'Python nodes in Pyodide (Node; cold start also in Chromium)',
     tables: [
+      startNode,
+      startChromium,
       {
         unit: 'per 20 ms block of 16 kHz audio (320 samples)',
         rows: crossRows,

@@ -25,12 +25,12 @@ const files = Object.fromEntries(
 const dir = mkdtempSync(join(tmpdir(), 'remotemedia-snapshot-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function start(store: SnapshotStore | undefined, log: string[]) {
+function start(store: SnapshotStore | SnapshotStore[] | undefined, log: string[]) {
   return startPythonRuntime({
     load: (snapshot) => loadPyodide({ ...snapshot }),
     files,
     runner: new PipelineRunner(),
-    snapshot: store && { pyodideVersion: version, stores: [store], log: (l) => log.push(l) },
+    snapshot: store && { pyodideVersion: version, stores: [store].flat(), log: (l) => log.push(l) },
   });
 }
 
@@ -40,24 +40,33 @@ describe('Python from a memory snapshot (Node)', () => {
 
   it('a plain start makes a snapshot; the next start comes from it with the same outputs', async () => {
     const log: string[] = [];
-    const first = await start(fileSnapshotStore(path), log);
+    const raw = join(dir, 'remotemedia.snapshot');
+    const first = await start(
+      [fileSnapshotStore(path), fileSnapshotStore(raw, { raw: true })],
+      log,
+    );
     expect(first.snapshotFrom).toBeUndefined();
     await first.snapshotKept;
-    expect(log.join('\n')).toMatch(/Python snapshot kept in .*remotemedia\.snapshot\.gz/);
+    expect(log).toEqual([
+      expect.stringMatching(/^Python snapshot kept in .*remotemedia\.snapshot\.gz \(\d/),
+      expect.stringMatching(/^Python snapshot kept in .*remotemedia\.snapshot \(.* raw, pyodide-/),
+    ]);
     plain = await pythonNodeOutputs(first);
     expect(plain[0]).toMatchObject({ frames: 320 });
     expect(plain.at(-1)).toBe('[6, 7]');
-
-    const second = await start(fileSnapshotStore(path), log);
-    expect(second.snapshotFrom).toBe(path);
-    expect(log.at(-1)).toMatch(/^Python started from the .* snapshot \(pyodide-/);
-    expect(await pythonNodeOutputs(second)).toEqual(plain);
-    // Pyodide's own start added '' to sys.path again: the path is as after a plain start.
     const sysPath = 'import sys\nsys.path';
-    expect(second.pyodide.runPython(sysPath).toJs()).toEqual(
-      first.pyodide.runPython(sysPath).toJs(),
-    );
-  }, 120_000);
+
+    for (const kept of [path, raw]) {
+      const next = await start(fileSnapshotStore(kept, { readOnly: true }), log);
+      expect(next.snapshotFrom).toBe(kept);
+      expect(log.at(-1)).toMatch(/^Python started from the .* snapshot \(pyodide-/);
+      expect(await pythonNodeOutputs(next)).toEqual(plain);
+      // Pyodide's own start added '' to sys.path again: the path is as after a plain start.
+      expect(next.pyodide.runPython(sysPath).toJs()).toEqual(
+        first.pyodide.runPython(sysPath).toJs(),
+      );
+    }
+  }, 180_000);
 
   it('a stale snapshot (other sources) is passed over with a log line; the plain start replaces it', async () => {
     const log: string[] = [];
@@ -96,7 +105,7 @@ describe('Python from a memory snapshot (Node)', () => {
       const corrupt = join(dir, `${name}.gz`);
       writeFileSync(corrupt, bytes);
       const log: string[] = [];
-      const runtime = await start(fileSnapshotStore(corrupt, false), log);
+      const runtime = await start(fileSnapshotStore(corrupt, { readOnly: true }), log);
       expect(runtime.snapshotFrom, name).toBeUndefined();
       expect(log, name).toHaveLength(1);
       expect(log[0], name).toMatch(reason);

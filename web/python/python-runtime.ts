@@ -31,8 +31,8 @@ export const PYTHON_IMPORTS = `import sys\nsys.path.insert(0, ${JSON.stringify(P
  * snapshots: `load` passes them on to loadPyodide.
  */
 export interface PyodideSnapshotOptions {
-  /** A heap to start from (python-snapshot.ts decodes it). */
-  _loadSnapshot?: Uint8Array;
+  /** A heap to start from (python-snapshot.ts decodes it); awaited once Pyodide needs it. */
+  _loadSnapshot?: Uint8Array | Promise<Uint8Array>;
   /** Gives back the JS objects the snapshot names (here: the bridge). */
   _snapshotDeserializer?: (serialized: unknown) => unknown;
   /** Lets makeMemorySnapshot() run later on this interpreter. */
@@ -151,14 +151,18 @@ async function fromSnapshot(
       continue;
     }
     if (!file) continue;
-    const decoded = await decodeSnapshot(file, key);
-    if (!decoded.ok) {
-      passOver(decoded.reason);
-      continue;
-    }
+    // Decoded while Pyodide fetches and compiles its own files: it awaits the heap
+    // only when it sizes the memory.
+    let refused: string | undefined;
+    const heap = decodeSnapshot(file, key).then((decoded) => {
+      if (decoded.ok) return decoded.snapshot;
+      refused = decoded.reason;
+      throw new Error(decoded.reason);
+    });
+    heap.catch(() => {}); // seen below, through load(), or dropped if load fails first
     try {
       const pyodide = await options.load({
-        _loadSnapshot: decoded.snapshot,
+        _loadSnapshot: heap,
         _snapshotDeserializer: (mark) => {
           if ((mark as typeof BRIDGE_MARK)?.remotemedia === BRIDGE_MARK.remotemedia) return bridge;
           throw new Error(
@@ -175,7 +179,7 @@ async function fromSnapshot(
       log(`Python started from the ${store.name} snapshot (${key})`);
       return { pyodide, from: store.name };
     } catch (error) {
-      passOver(`Pyodide refused it (${errorText(error)})`);
+      passOver(refused ?? `Pyodide refused it (${errorText(error)})`);
     }
   }
   return undefined;
@@ -206,12 +210,15 @@ function keepSnapshot(
     return Promise.resolve();
   }
   return (async () => {
-    const file = await encodeSnapshot(key, heap);
+    const files = new Map<boolean, Promise<Uint8Array>>();
     for (const store of stores) {
+      const raw = store.raw ?? false;
+      if (!files.has(raw)) files.set(raw, encodeSnapshot(key, heap, !raw));
       try {
+        const file = await files.get(raw)!;
         await store.put!(key, file);
         log(
-          `Python snapshot kept in ${store.name} (${(file.length / 2 ** 20).toFixed(1)} MiB, ${key})`,
+          `Python snapshot kept in ${store.name} (${(file.length / 2 ** 20).toFixed(1)} MiB${raw ? ' raw' : ''}, ${key})`,
         );
       } catch (error) {
         log(`Python snapshot not kept in ${store.name}: ${errorText(error)}`);

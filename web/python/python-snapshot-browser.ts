@@ -22,10 +22,14 @@ export function shippedSnapshotStore(assetsBase: string): SnapshotStore {
 const DB = 'remotemedia-python';
 const STORE = 'snapshots';
 
-/** One snapshot in IndexedDB (a new one replaces the old: keys of stale sources go). */
+/**
+ * One snapshot in IndexedDB (a new one replaces the old: keys of stale sources go),
+ * kept raw: 31 MB of the user's disk for a start that skips decompressing.
+ */
 export function indexedDbSnapshotStore(): SnapshotStore {
   return {
     name: 'IndexedDB',
+    raw: true,
     async get(key) {
       const db = await open();
       try {

@@ -3,8 +3,8 @@
  * right after the remotemedia package and the runtime bridge were imported; starting
  * from one is a copy into memory instead of Python's boot and some 200 imports.
  *
- * The file kept or shipped is gzip'd (31 MB of heap is about 6 MB so) and starts,
- * once decompressed, with our header: a magic, and the key it was made for. The key
+ * The file shipped is gzip'd (31 MB of heap is about 6 MB so; a local cache may
+ * keep it raw, which starts quicker) and starts, once decompressed, with our header: a magic, and the key it was made for. The key
  * names the Pyodide version, the Python files installed and what was imported, so a
  * snapshot of other sources or another Pyodide is refused, never loaded. Pyodide
  * checks its own build id besides. Compression uses the platform's streams
@@ -25,6 +25,11 @@ export interface SnapshotStore {
   get(key: string): Promise<SnapshotFile | undefined>;
   /** Keeps a file made for `key`; absent where nothing can be written (a shipped file). */
   put?(key: string, file: Uint8Array): Promise<void>;
+  /**
+   * Whether `put` gets the file gzip'd (default) or raw: 5x the room (31 MB), but
+   * a start skips decompressing it. For caches on the user's own disk.
+   */
+  readonly raw?: boolean;
 }
 
 const MAGIC = 'RMPYSNAP';
@@ -64,14 +69,27 @@ export function snapshotKey(
   return `pyodide-${pyodideVersion}-${hex(h1)}${hex(h2)}`;
 }
 
-/** Our header, then Pyodide's snapshot, gzip'd: the file a store keeps. */
-export async function encodeSnapshot(key: string, snapshot: Uint8Array): Promise<Uint8Array> {
+/**
+ * Our header, then Pyodide's snapshot: the file a store keeps, gzip'd (what ships;
+ * a fifth of the size) or raw (quicker to start from, for a local cache).
+ */
+export async function encodeSnapshot(
+  key: string,
+  snapshot: Uint8Array,
+  gzip = true,
+): Promise<Uint8Array<ArrayBuffer>> {
   const keyBytes = new TextEncoder().encode(key);
   const headerLength = Math.ceil((MAGIC.length + 4 + keyBytes.length) / ALIGN) * ALIGN;
   const header = new Uint8Array(headerLength);
   header.set(new TextEncoder().encode(MAGIC));
   new DataView(header.buffer).setUint32(MAGIC.length, keyBytes.length, true);
   header.set(keyBytes, MAGIC.length + 4);
+  if (!gzip) {
+    const file = new Uint8Array(headerLength + snapshot.length);
+    file.set(header);
+    file.set(snapshot, headerLength);
+    return file;
+  }
   const gzipped = new Blob([header, snapshot as Uint8Array<ArrayBuffer>])
     .stream()
     .pipeThrough(new CompressionStream('gzip'));
@@ -82,34 +100,43 @@ export type DecodedSnapshot =
   { ok: true; snapshot: Uint8Array } | { ok: false; reason: string; stale?: boolean };
 
 /**
- * Pyodide's snapshot out of a kept file, if it was made for `key`; else why not
- * (not gzip, not ours, or made for another key: stale).
+ * Pyodide's snapshot out of a kept file (gzip'd or raw), if it was made for `key`;
+ * else why not (not gzip, not ours, or made for another key: stale).
  */
 export async function decodeSnapshot(file: SnapshotFile, key: string): Promise<DecodedSnapshot> {
-  const stream = file instanceof Uint8Array ? new Blob([file]).stream() : file;
   let bytes: Uint8Array;
-  try {
-    bytes = new Uint8Array(
-      await new Response(stream.pipeThrough(new DecompressionStream('gzip'))).arrayBuffer(),
-    );
-  } catch (error) {
-    return { ok: false, reason: `not a gzip file (${(error as Error).message})` };
+  if (file instanceof Uint8Array && startsWithMagic(file)) {
+    bytes = file;
+  } else {
+    const stream = file instanceof Uint8Array ? new Blob([file]).stream() : file;
+    try {
+      bytes = new Uint8Array(
+        await new Response(stream.pipeThrough(new DecompressionStream('gzip'))).arrayBuffer(),
+      );
+    } catch (error) {
+      return { ok: false, reason: `not a gzip file (${(error as Error).message})` };
+    }
+    if (!startsWithMagic(bytes)) {
+      return { ok: false, reason: 'not a RemoteMedia Python snapshot (no header)' };
+    }
   }
-  if (bytes.length < MAGIC.length + 4 || new TextDecoder().decode(bytes.subarray(0, 8)) !== MAGIC) {
-    return { ok: false, reason: 'not a RemoteMedia Python snapshot (no header)' };
-  }
-  const keyLength = new DataView(bytes.buffer).getUint32(MAGIC.length, true);
+  const keyLength = new DataView(bytes.buffer, bytes.byteOffset).getUint32(MAGIC.length, true);
   const headerLength = Math.ceil((MAGIC.length + 4 + keyLength) / ALIGN) * ALIGN;
   if (headerLength > bytes.length) return { ok: false, reason: 'its header is cut short' };
   const madeFor = new TextDecoder().decode(
     bytes.subarray(MAGIC.length + 4, MAGIC.length + 4 + keyLength),
   );
   if (madeFor !== key) {
-    return {
-      ok: false,
-      stale: true,
-      reason: `stale: made for ${madeFor}, this runtime is ${key}`,
-    };
+    return { ok: false, stale: true, reason: `stale: made for ${madeFor}, this runtime is ${key}` };
   }
-  return { ok: true, snapshot: bytes.subarray(headerLength) };
+  const snapshot = bytes.subarray(headerLength);
+  // Pyodide reads the heap as 32-bit words: a view at an odd offset is copied.
+  return { ok: true, snapshot: snapshot.byteOffset % 4 === 0 ? snapshot : snapshot.slice() };
+}
+
+function startsWithMagic(bytes: Uint8Array): boolean {
+  return (
+    bytes.length >= MAGIC.length + 4 &&
+    new TextDecoder().decode(bytes.subarray(0, MAGIC.length)) === MAGIC
+  );
 }
