@@ -32,8 +32,14 @@ const blocks = Array.from({ length: BLOCKS }, (_, i) =>
 
 interface Timings {
   runMs: number[];
+  /** CPU time of the renderer process (this page's thread and its workers') per run. */
+  runCpuMs: number[];
   roundTripMs: number[];
 }
+
+/** Set by the benchmark driver (bench/runtime.bench.ts): the renderer's CPU seconds so far. */
+const rendererCpuSeconds = (window as unknown as { rendererCpuSeconds?: () => Promise<number> })
+  .rendererCpuSeconds;
 
 async function roundTrips(trip: (i: number) => Promise<unknown>): Promise<number[]> {
   for (let i = 0; i < WARM_UP; i++) await trip(i);
@@ -55,24 +61,30 @@ async function sessionTrips(session: StreamSession): Promise<number[]> {
   return times;
 }
 
-async function runs(run: () => Promise<unknown[]>): Promise<number[]> {
+async function runs(run: () => Promise<unknown[]>): Promise<Pick<Timings, 'runMs' | 'runCpuMs'>> {
   await run(); // warm up
   const runMs: number[] = [];
+  const runCpuMs: number[] = [];
   for (let r = 0; r < 5; r++) {
+    const cpuBefore = await rendererCpuSeconds?.();
     const started = performance.now();
     const outputs = await run();
     runMs.push(performance.now() - started);
+    const cpuAfter = await rendererCpuSeconds?.();
+    if (cpuBefore !== undefined && cpuAfter !== undefined) {
+      runCpuMs.push((cpuAfter - cpuBefore) * 1000);
+    }
     if (outputs.length !== BLOCKS) throw new Error(`lost outputs: ${outputs.length}`);
   }
-  return runMs;
+  return { runMs, runCpuMs };
 }
 
 async function runtimeTimings(channels: 'messages' | 'rings'): Promise<Timings> {
   const runtime = await createRuntime({ channels });
   try {
-    const runMs = await runs(() => runtime.run(manifest, blocks));
+    const timed = await runs(() => runtime.run(manifest, blocks));
     const roundTripMs = await sessionTrips(await runtime.stream(manifest));
-    return { runMs, roundTripMs };
+    return { ...timed, roundTripMs };
   } finally {
     runtime.dispose();
   }
@@ -81,13 +93,16 @@ async function runtimeTimings(channels: 'messages' | 'rings'): Promise<Timings> 
 /** The same pipeline on this thread: what the session machinery costs with no channel. */
 async function inProcessTimings(): Promise<Timings> {
   const runner = new PipelineRunner();
-  const runMs = await runs(() => runner.run(manifest, blocks));
+  const timed = await runs(() => runner.run(manifest, blocks));
   const roundTripMs = await sessionTrips(await runner.createStreamSession(manifest));
-  return { runMs, roundTripMs };
+  return { ...timed, roundTripMs };
 }
 
-/** Page -> echo worker -> page over two FrameRings, no session: the channel floor. */
-async function ringEchoTrips(): Promise<number[]> {
+/**
+ * Page -> echo worker -> page over two FrameRings, no session: the channel floor,
+ * as round trips and as runs of every block (written ahead, read as they come).
+ */
+async function ringEchoTimings(): Promise<Timings> {
   const input = createFrameRingBuffer(1 << 20);
   const output = createFrameRingBuffer(1 << 20);
   const worker = new Worker(new URL('./runtime-echo.worker.ts', import.meta.url), {
@@ -96,12 +111,31 @@ async function ringEchoTrips(): Promise<number[]> {
   worker.postMessage({ input, output });
   const writer = new FrameRingWriter(input, 'block');
   const reader = new FrameRingReader(output);
+  let sequence = 0;
+  const write = async (i: number) => {
+    const frame = prepareFrame({ sequence: sequence++, data: blocks[i % BLOCKS]! });
+    if (!writer.tryWriteFrame(frame)) await writer.writeFrameAsync(frame);
+  };
+  const read = async () => {
+    const frame = reader.tryReadFrame() ?? (await reader.readFrameAsync());
+    if (typeof frame !== 'object') throw new Error('the echo ring closed early');
+    return frame;
+  };
   try {
-    return await roundTrips(async (i) => {
-      const frame = prepareFrame({ sequence: i, data: blocks[i % BLOCKS]! });
-      if (!writer.tryWriteFrame(frame)) await writer.writeFrameAsync(frame);
-      if (reader.tryReadFrame() === undefined) await reader.readFrameAsync();
+    const timed = await runs(async () => {
+      const reading = (async () => {
+        const frames = [];
+        for (let i = 0; i < BLOCKS; i++) frames.push(await read());
+        return frames;
+      })();
+      for (let i = 0; i < BLOCKS; i++) await write(i);
+      return reading;
     });
+    const roundTripMs = await roundTrips(async (i) => {
+      await write(i);
+      await read();
+    });
+    return { ...timed, roundTripMs };
   } finally {
     writer.close();
     worker.terminate();
@@ -113,9 +147,9 @@ async function runRuntimeBench() {
     messages: await runtimeTimings('messages'),
     rings: await runtimeTimings('rings'),
     inProcess: await inProcessTimings(),
+    ringEcho: await ringEchoTimings(),
   };
-  const ringEcho = await ringEchoTrips();
-  return { crossOriginIsolated, results, ringEcho, audioSeconds: (BLOCKS * BLOCK) / RATE };
+  return { crossOriginIsolated, results, audioSeconds: (BLOCKS * BLOCK) / RATE };
 }
 
 (window as unknown as { runRuntimeBench: typeof runRuntimeBench }).runRuntimeBench =
