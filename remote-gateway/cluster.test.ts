@@ -37,6 +37,8 @@ interface Member {
   name: string;
   pid: number;
   port: number;
+  /** Its admin listener's /metrics, as an operator's Prometheus scrapes it. */
+  metrics: string;
 }
 let cluster: ChildProcess;
 let clusterOut = '';
@@ -179,6 +181,8 @@ describe.skipIf(!existsSync(NGINX))('3 gateways behind nginx on loopback', () =>
         'warn',
         '--drain-timeout-ms',
         '60000',
+        '--admin-port',
+        '0',
       ],
       { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
     );
@@ -186,9 +190,11 @@ describe.skipIf(!existsSync(NGINX))('3 gateways behind nginx on loopback', () =>
     await new Promise<void>((resolve, reject) => {
       cluster.stdout!.on('data', (chunk: Buffer) => {
         clusterOut += chunk.toString();
-        for (const m of clusterOut.matchAll(/gateway (g\d) pid (\d+) on 127\.0\.0\.1:(\d+)/g)) {
+        for (const m of clusterOut.matchAll(
+          /gateway (g\d) pid (\d+) on 127\.0\.0\.1:(\d+) metrics (\S+)/g,
+        )) {
           if (!members.some((x) => x.name === m[1]))
-            members.push({ name: m[1]!, pid: Number(m[2]), port: Number(m[3]) });
+            members.push({ name: m[1]!, pid: Number(m[2]), port: Number(m[3]), metrics: m[4]! });
         }
         const nginx = /nginx pid (\d+)/.exec(clusterOut);
         if (nginx) nginxPid = Number(nginx[1]);
@@ -227,8 +233,21 @@ describe.skipIf(!existsSync(NGINX))('3 gateways behind nginx on loopback', () =>
       const runs = Array.from({ length: sessions }, () =>
         runSession(relay.port, cuts, { restartOnLoss: true }),
       );
-      for (const barrier of cuts) {
+      for (const [i, barrier] of cuts.entries()) {
         await barrier.full;
+        if (i === 0) {
+          // What the operator's Prometheus sees: each gateway by name, the fleet's
+          // sessions adding up, each gateway's capacity beside them.
+          let total = 0;
+          for (const m of members) {
+            const text = await (await fetch(m.metrics)).text();
+            expect(text).toContain(`remotemedia_gateway_info{name="${m.name}"} 1`);
+            expect(text).toMatch(/remotemedia_capacity\{resource="sessions"\} \d+/);
+            expect(text).toContain('remotemedia_draining 0');
+            total += Number(/^remotemedia_sessions_active (\d+)$/m.exec(text)![1]);
+          }
+          expect(total).toBe(sessions);
+        }
         // Spread over the fleet: a resume routed anywhere else would be refused.
         const spread = await sessionsOn(members);
         expect(Object.values(spread).filter((n) => n > 0).length).toBeGreaterThanOrEqual(2);

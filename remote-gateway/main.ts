@@ -374,6 +374,8 @@ installLastResort(gateway.metrics, (event, error) =>
   ),
 );
 console.log(`RemoteMedia gateway on ${gateway.url}`);
+// After the banner: a fleet's launcher (deploy/cluster.ts) reads it for Prometheus.
+if (gateway.adminUrl) console.log(`admin (metrics) on ${gateway.adminUrl}`);
 if (madeUpToken) console.log(`token (made up for this run): ${madeUpToken}`);
 const stop = () => void gateway.close().then(() => process.exit(0));
 process.on('SIGINT', stop);

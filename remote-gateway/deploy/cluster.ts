@@ -51,6 +51,9 @@ const hasToken =
 const madeUpToken = hasToken ? undefined : randomBytes(18).toString('base64url');
 if (madeUpToken) env.REMOTEMEDIA_GATEWAY_TOKEN = madeUpToken;
 
+const withAdmin =
+  forwarded.some((a) => /^--admin-port(=|$)/.test(a)) ||
+  Boolean(process.env.REMOTEMEDIA_GATEWAY_ADMIN_PORT);
 const children: ChildProcess[] = [];
 const prefix = mkdtempSync(join(tmpdir(), 'remotemedia-nginx-'));
 let stopping = false;
@@ -100,10 +103,15 @@ function startGatewayProcess(name: string): Promise<FleetGateway> {
       out += chunk.toString();
       const found = /RemoteMedia gateway on ws:\/\/[^:]+:(\d+)\//.exec(out);
       if (!found) return;
+      // With --admin-port (0: each its own free port), its /metrics for the operator's Prometheus.
+      const admin = /admin \(metrics\) on (http:\/\/\S+)/.exec(out);
+      if (withAdmin && !admin) return;
       child.stdout!.off('data', onData);
       // Its log lines (JSON) go on to ours, after the banner.
       child.stdout!.pipe(process.stdout);
-      console.log(`gateway ${name} pid ${child.pid} on 127.0.0.1:${found[1]}`);
+      console.log(
+        `gateway ${name} pid ${child.pid} on 127.0.0.1:${found[1]}${admin ? ` metrics ${admin[1]}/metrics` : ''}`,
+      );
       resolve({ name, port: Number(found[1]) });
     };
     child.stdout!.on('data', onData);
