@@ -300,9 +300,18 @@ export class GatewaySession {
         this.closedByClient = true;
         this.enqueue(() => this.session!.close().catch(() => {}));
         return;
+      case 'interrupt':
+        if (!this.spec.inputs[message.port]) {
+          throw protocolError(
+            `'interrupt' on input port ${message.port}: this session has ${this.spec.inputs.length}`,
+          );
+        }
+        // At once: the in-band frame may wait behind queued input for its turn.
+        this.session?.interrupt(message.timestampUs);
+        return;
       default:
         throw protocolError(
-          `'${message.type}' is not a client message in a session (a client sends data, end, close, ack and metrics)`,
+          `'${message.type}' is not a client message in a session (a client sends data, end, close, ack, metrics and interrupt)`,
         );
     }
   }

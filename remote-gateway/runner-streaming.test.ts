@@ -106,4 +106,23 @@ describe('a generator node through the gateway', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 30_000);
+
+  it("the gateway acts on an interrupt at once, ahead of input queued behind the node (the 'interrupt' message)", async () => {
+    const session = await client.stream(manifest({ to: ['py'] }));
+    try {
+      await session.sendInput(RuntimeData.json('go'));
+      expect((await session.recvOutput())?.data).toEqual(RuntimeData.json('first'));
+      // The node is blocked; 40 more inputs fill its queue (32) and the gateway's input
+      // chain waits on it: an interrupt frame sent now would wait behind them for ever.
+      for (let i = 0; i < 40; i++) await session.sendInput(RuntimeData.json(`stale ${i}`));
+      await session.sendInput(RuntimeData.control('interrupt'));
+      const closing = session.close();
+      const after = await rest(session);
+      await closing;
+      expect(after).toEqual([]); // the blocked call and the 40 stale inputs: all dropped
+      expect(existsSync(join(dir, 'interrupted'))).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
 });

@@ -22,6 +22,7 @@ const VALID: Record<keyof typeof gatewayMessageSchemas, unknown> = {
   done: { type: 'done', seq: 6 },
   error: { type: 'error', error: { kind: 'protocol', message: 'no' }, seq: 7 },
   draining: { type: 'draining', deadlineMs: 30000 },
+  interrupt: { type: 'interrupt', port: 0, timestampUs: 2_840_000 },
 };
 
 describe('gateway messages: one schema per type', () => {
@@ -37,6 +38,7 @@ describe('gateway messages: one schema per type', () => {
     ['a negative sequence number', { type: 'close', seq: -1 }, /seq/],
     ['a fractional credit', { type: 'credit', port: 0, frames: 1.5 }, /frames/],
     ['no seq on an end', { type: 'end', port: 0 }, /seq/],
+    ['an interrupt with no port', { type: 'interrupt', timestampUs: 1 }, /port/],
     [
       'a resume without its key',
       { type: 'resume', version: 2, sessionId: 's', received: 0 },

@@ -154,6 +154,17 @@ export const gatewayMessageSchemas = {
    * ignore it (nothing numbered, nothing to acknowledge).
    */
   draining: z.object({ type: z.literal('draining'), deadlineMs: count.optional() }),
+  /**
+   * Barge-in, client to gateway, unnumbered and outside credit: an interrupt control
+   * is on its way on `port` (its frame follows in order). The gateway interrupts its
+   * island's `bargeIn.to` nodes now, not when the frame's turn comes behind queued
+   * input. `timestampUs`, the frame's own stamp, names the interrupt: it acts once.
+   */
+  interrupt: z.object({
+    type: z.literal('interrupt'),
+    port,
+    timestampUs: z.number().finite().optional(),
+  }),
 } as const;
 
 const MESSAGE_TYPES = Object.keys(gatewayMessageSchemas) as (keyof typeof gatewayMessageSchemas)[];

@@ -199,7 +199,14 @@ export class PipelineSession implements StreamSession {
     } finally {
       options.signal?.removeEventListener('abort', onAbort);
     }
-    return new PipelineSession(pipeline, instances, contexts, lifetime, options);
+    try {
+      return new PipelineSession(pipeline, instances, contexts, lifetime, options);
+    } catch (error) {
+      // A bad option (a sink port for no sink, a queue capacity below 1): the nodes
+      // made above must still be cleaned up.
+      await cleanupAll([...instances].reverse());
+      throw error;
+    }
   }
 
   sendInput(data: RuntimeData): Promise<void> {
@@ -301,6 +308,19 @@ export class PipelineSession implements StreamSession {
 
   async metrics(): Promise<NodeMetricsSnapshot[]> {
     return this.tasks.map((t) => t.metrics.snapshot(t.inbox.depth, t.inbox.highWater));
+  }
+
+  /**
+   * Barge-in from outside, ahead of the frame: as if an interrupt control stamped
+   * `timestampUs` entered as input now (interrupt-gate.ts; its in-band copy, when it
+   * arrives, does not act again). Any thread the session runs on; never waits.
+   */
+  interrupt(timestampUs?: number): void {
+    this.bargeIn.input(
+      timestampUs === undefined
+        ? { kind: 'control', signal: 'interrupt' }
+        : { kind: 'control', signal: 'interrupt', timestampUs },
+    );
   }
 
   /**

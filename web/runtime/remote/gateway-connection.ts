@@ -207,6 +207,17 @@ export class GatewayConnection {
   /** Sends one input; returns a promise only when it had to wait for credit. */
   send(port: number, data: RuntimeData): Promise<void> | undefined {
     if (this.failure) return Promise.reject(this.failure);
+    // Barge-in: the gateway acts on it now; the frame itself waits for credit as usual.
+    if (data.kind === 'control' && data.signal === 'interrupt' && this.live && !this.recovering) {
+      const { timestampUs } = data;
+      this.socket.send(
+        JSON.stringify({
+          type: 'interrupt',
+          port,
+          ...(timestampUs !== undefined ? { timestampUs } : {}),
+        } satisfies GatewayMessage),
+      );
+    }
     // While resuming or restarting, wait: a frame then goes where the session lives.
     if (this.recovering || this.sentPerPort[port]! - this.granted[port]! >= GATEWAY_WINDOW) {
       return new Promise<void>((resolve) => this.waiting[port]!.push(resolve)).then(() =>
