@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { RemoteMediaError } from './errors.ts';
+import { defineNode } from './node-contract.ts';
+import { PipelineRunner } from './pipeline-runner.ts';
 import { RuntimeData } from './runtime-data.ts';
 import { SessionOutputQueue } from './session-output-queue.ts';
 import type { SessionOutput } from './transport.ts';
@@ -224,5 +227,29 @@ describe('SessionOutputQueue', () => {
     settled.resolve();
     await turns();
     expect(end).toMatchObject({ settled: true, value: undefined });
+  });
+
+  it('a session with a queue capacity below 1 is refused, and its nodes are cleaned up', async () => {
+    const cleaned: string[] = [];
+    const Tracked = defineNode({
+      type: 'Tracked',
+      params: z.object({}),
+      create: (_params, context) => ({
+        process: (input) => input,
+        cleanup: () => {
+          cleaned.push(context.nodeId);
+        },
+      }),
+    });
+    const runner = new PipelineRunner({ nodes: [Tracked] });
+    const manifest = {
+      version: 'v1' as const,
+      metadata: { name: 'tracked' },
+      nodes: [{ id: 'only', node_type: 'Tracked', params: {} }],
+    };
+    await expect(runner.createStreamSession(manifest, { queueCapacity: 0 })).rejects.toThrow(
+      /queueCapacity must be at least 1, found 0/,
+    );
+    expect(cleaned).toEqual(['only']);
   });
 });
