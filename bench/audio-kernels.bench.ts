@@ -214,7 +214,7 @@ export async function resampleQualityMarkdown(): Promise<string> {
     for (const margin of [0, 0.1]) {
       const r = await aliasing(from, to, margin);
       if (r.soxWarnings) throw new Error(`sox warned on ${r.pair}: ${r.soxWarnings}`);
-      const band = `${((to / 2) * (1 + margin)) / 1000} - ${from / 2000} kHz`;
+      const band = `${Number((((to / 2) * (1 + margin)) / 1000).toFixed(3))} - ${from / 2000} kHz`;
       lines.push(`| ${r.pair} | ${band} | ${r.oursDb.toFixed(1)} dB | ${r.soxDb.toFixed(1)} dB |`);
     }
   }
