@@ -6,6 +6,8 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 
 export class Relay {
   readonly sockets = new Set<Socket>();
+  /** Where new connections go: a test may move it (a balancer sending to another gateway). */
+  target = 0;
   private constructor(
     readonly server: Server,
     readonly port: number,
@@ -15,8 +17,9 @@ export class Relay {
     const server = createServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const relay = new Relay(server, (server.address() as { port: number }).port);
+    relay.target = target;
     server.on('connection', (client) => {
-      const upstream = createConnection(target, '127.0.0.1');
+      const upstream = createConnection(relay.target, '127.0.0.1');
       for (const [a, b] of [
         [client, upstream],
         [upstream, client],
