@@ -136,6 +136,8 @@ class NodeRunnerStreamingTest(unittest.TestCase):
 
         self.proc.kill()
         self.proc.wait()
+        self.proc.stdin.close()
+        self.proc.stdout.close()
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def test_a_generator_s_first_item_arrives_while_its_call_is_still_running(self):
@@ -178,3 +180,73 @@ class NodeRunnerStreamingTest(unittest.TestCase):
         self.assertEqual(response(self.proc), (0, []))
         self.assertEqual(json.loads(response(self.proc)[1][0]), {"cancelled": 1})
         self.assertEqual(json.loads(response(self.proc)[1][0]), {"cancelled": 0})
+
+
+class NodeRunnerSpeechCancelTest(unittest.TestCase):
+    """TextToSpeech (espeak-ng) in the runner: its chunks stream, and a cancel stops
+    the synthesis mid-text (the espeak-ng child is gone) and drops what is left."""
+
+    def setUp(self):
+        if IN_PYODIDE:
+            raise unittest.SkipTest("Pyodide cannot start processes; the gateway runs this on CPython")
+        import shutil
+
+        if shutil.which("espeak-ng") is None:
+            raise unittest.SkipTest("espeak-ng is not installed (apt-get install espeak-ng)")
+
+    def children(self, pid):
+        try:
+            with open(f"/proc/{pid}/task/{pid}/children") as f:
+                kids = [int(p) for p in f.read().split()]
+        except FileNotFoundError:
+            return []
+        names = []
+        for kid in kids:
+            try:
+                with open(f"/proc/{kid}/comm") as f:
+                    names.append(f.read().strip())
+            except FileNotFoundError:
+                pass
+        return names
+
+    def test_cancel_stops_the_synthesis_and_drops_the_rest(self):
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "remotemedia.node_runner"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=PACKAGES,
+        )
+        try:
+            spec = {"class": "remotemedia.nodes.speech:TextToSpeech", "params": {"sample_rate": 16000, "chunk_ms": 50}}
+            self.assertEqual(request(proc, 1, json.dumps(spec).encode())[0], 0)
+            # One long sentence: one espeak-ng run, still writing when the first chunk arrives.
+            text = " ".join(["and the reply goes on"] * 60)
+            send(proc, 2, encode_frame(RuntimeData.text_data(text)))
+            status, items = response(proc)
+            self.assertEqual(status, 2)
+            first = decode_frame(items[0])[1]
+            self.assertEqual((first.kind, first.sample_rate), ("audio", 16000))
+            send(proc, 5)
+            more = 0
+            while True:  # chunks already written before the cancel was read may still come
+                status, items = response(proc)
+                if status != 2:
+                    break
+                more += 1
+            self.assertEqual((status, items), (0, []))
+            self.assertEqual(json.loads(response(proc)[1][0]), {"cancelled": 1})
+            self.assertLess(more, 20)  # the whole text is hundreds of 50 ms chunks
+            self.assertNotIn("espeak-ng", self.children(proc.pid))
+            # The node synthesizes the next text in full.
+            send(proc, 2, encode_frame(RuntimeData.text_data("next")))
+            chunks = 0
+            while True:
+                status, items = response(proc)
+                if status != 2:
+                    break
+                chunks += 1
+            self.assertEqual(status, 0)
+            self.assertGreater(chunks, 3)
+        finally:
+            proc.kill()
+            proc.wait()
+            proc.stdin.close()
+            proc.stdout.close()

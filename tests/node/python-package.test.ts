@@ -69,11 +69,11 @@ describe('the remotemedia Python package', () => {
     expect(summary.python).toMatch(/^3\.1[3-9]/);
     // Only what needs processes or a WebSocket is skipped in Pyodide in Node, with
     // reasons (the remote tests run in Chromium: python-worker.browser.test.ts).
-    // The node runner's tests (5) start CPython processes.
-    expect(summary.skipped).toHaveLength(17);
+    // The node runner's tests (6) start CPython processes.
+    expect(summary.skipped).toHaveLength(18);
     expect(
       summary.skipped.filter((s) => s.includes('Pyodide cannot start processes')),
-    ).toHaveLength(5);
+    ).toHaveLength(6);
     expect(summary.skipped.filter((s) => s.includes('Node 20 has none'))).toHaveLength(12);
     expect(summary.passed.length + summary.skipped.length).toBe(cpythonPassed);
     // The runtime path really ran: the bridge answers from inside Python.
