@@ -236,7 +236,9 @@ export class PythonProcess {
   async cancel(): Promise<number> {
     let any = false;
     for (const pending of this.queue) {
-      if (pending.op !== OP_PROCESS && pending.op !== OP_FLUSH) continue;
+      // A call already cancelled has its cancel on the way: an interrupt flood during
+      // one call must not queue a runner cancel (and a hook call there) per interrupt.
+      if ((pending.op !== OP_PROCESS && pending.op !== OP_FLUSH) || pending.cancelled) continue;
       pending.cancelled = true;
       any = true;
     }

@@ -122,7 +122,7 @@ class HostedNode:
 
     def interrupt(self) -> None:
         """Asks the node to drop its in-flight work, if it has an `interrupt()`. The
-        node runner calls it from its request thread while a call may be running:
+        node runner calls it on a thread of its own while a call may be running:
         a node's hook must only set flags or stop its own subprocesses."""
         hook = getattr(self.node, "interrupt", None)
         if callable(hook):

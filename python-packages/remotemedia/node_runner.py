@@ -22,7 +22,7 @@ Every request gets exactly one final answer (ok or error), in order. A cancelled
 ends with an empty ok (what it made after the cancel is dropped); the cancel's own
 answer is one JSON item {"cancelled": n}, n the calls it stopped. Requests are read on
 a thread of their own so a cancel is seen while a call runs: it calls the node's
-`interrupt()` (if it has one) from that thread at once — a node blocked in its own
+`interrupt()` (if it has one) at once, on a thread of its own — a node blocked in its own
 work (a subprocess, a socket) unblocks there — and stops an async call at its next
 await and a generator before its next item.
 
@@ -83,6 +83,7 @@ class _Requests:
         self.cancels_answered = 0
         self.node: Optional[HostedNode] = None
         self.task: Optional["asyncio.Future[Any]"] = None
+        self._hook: Optional[threading.Thread] = None
         self._stream = stream
         self._loop = loop
         threading.Thread(target=self._read, name="node-runner-requests", daemon=True).start()
@@ -108,13 +109,22 @@ class _Requests:
                 return  # the gateway closed the pipe (or cut a request short)
 
     def _interrupt(self) -> None:
-        node = self.node
-        if node is not None:
-            try:
-                node.interrupt()
-            except Exception:  # a failing hook must not stop the reader; the call still stops
-                traceback.print_exc()
         self._loop.call_soon_threadsafe(self._cancel_task)
+        node = self.node
+        # The hook runs on a thread of its own: one that never returns must not stop this
+        # reader (the cancel's answer and every later request would wait for it). While
+        # one still runs, a new cancel does not start another: the call stops regardless.
+        if node is None or (self._hook is not None and self._hook.is_alive()):
+            return
+        self._hook = threading.Thread(target=self._run_hook, args=(node,), name="node-interrupt", daemon=True)
+        self._hook.start()
+
+    @staticmethod
+    def _run_hook(node: HostedNode) -> None:
+        try:
+            node.interrupt()
+        except Exception:  # a failing hook is the node's bug; the call still stops
+            traceback.print_exc()
 
     def _cancel_task(self) -> None:
         if self.task is not None and self.cancelling:
