@@ -52,7 +52,7 @@ export const SpeechToText: PythonClassNodeType = {
 export const TextToSpeech: PythonClassNodeType = {
   type: 'TextToSpeech',
   description:
-    'Speech synthesis (espeak-ng by default): text in, 16 or 22.05 kHz mono audio out in chunks.',
+    'Speech synthesis (espeak-ng by default): text in, 16 or 22.05 kHz mono audio out in chunks as they are made; stops on interrupt (bargeIn).',
   pythonClass: 'remotemedia.nodes.speech:TextToSpeech',
   accepts: ['text'],
   params: z.strictObject({
