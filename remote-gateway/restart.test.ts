@@ -11,6 +11,8 @@ import WebSocket from 'ws';
 import { type JsonData, type Manifest, RuntimeData } from '../web/core/internal.ts';
 import { createChannel, openReader, openWriter } from '../web/runtime/channel/channel.ts';
 import { RemoteIsland } from '../web/runtime/remote/remote-island.ts';
+import { RemoteProxyClient } from '../web/runtime/remote/remote-proxy-client.ts';
+import { type RestartedEvent } from '../web/runtime/remote/gateway-connection.ts';
 import { type Gateway, startGateway } from './gateway.ts';
 import { Relay } from './testing/tcp-relay.ts';
 
@@ -93,6 +95,53 @@ describe('a remote island with restart_on_loss', () => {
       expect(received.at(-1)).toBe(FRAMES); // carried on to the end on the second gateway
     } finally {
       await relay.close();
+    }
+  }, 60_000);
+
+  it('a session cut by a draining gateway at its deadline is handed back: it restarts on another, losing nothing in flight', async () => {
+    const leaving = await startGateway({
+      port: 0,
+      tokens: [TOKEN],
+      name: 'leaving',
+      containers: false,
+    });
+    const relay = await Relay.start(leaving.port);
+    try {
+      const client = new RemoteProxyClient(
+        { host: '127.0.0.1', port: relay.port, reconnect: true },
+        {
+          token: TOKEN,
+          WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
+          restartOnLoss: true,
+        },
+      );
+      const session = await client.stream(manifest);
+      const restarted = new Promise<RestartedEvent>((resolve) => session.on('restarted', resolve));
+      const received: number[] = [];
+      const reading = (async () => {
+        for await (const out of session) received.push((out.data as JsonData).value as number);
+      })();
+      for (let i = 1; i <= 30; i++) await session.sendInput(RuntimeData.json(i));
+      while (received.length < 30) await new Promise((r) => setTimeout(r, 5));
+      relay.target = second.port; // the balancer's next pick
+      const drained = leaving.drain(200); // the session does not end by itself: cut at 200 ms
+      const event = await restarted;
+      for (let i = 31; i <= 60; i++) await session.sendInput(RuntimeData.json(i));
+      await session.close();
+      await reading;
+      expect(await drained).toEqual({ finished: 0, cut: 1 });
+      expect(event).toMatchObject({
+        lostGateway: 'leaving',
+        gateway: 'second',
+        lost: [{ port: 0, frames: [] }],
+        sent: [{ port: 0, first: 1, last: 30 }],
+        received: [30],
+      });
+      expect(received).toEqual(Array.from({ length: 60 }, (_, k) => k + 1));
+      console.log(`drain cut, restart reason: ${event.reason}`);
+    } finally {
+      await relay.close();
+      await leaving.close();
     }
   }, 60_000);
 });

@@ -387,6 +387,7 @@ export class GatewayConnection {
         return;
       case 'draining':
         // The gateway shuts down once its sessions end: this one carries on meanwhile.
+        // (A session its deadline cuts is dropped: with restartOnLoss it moves elsewhere.)
         return;
       case 'metrics':
         this.metricsAsked.get(message.id)?.(message.nodes ?? []);
