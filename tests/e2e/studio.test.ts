@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,9 +21,15 @@ let browser: Browser;
 let url: string;
 
 beforeAll(async () => {
-  if (!existsSync('dist-app/service-worker.js'))
-    throw new Error('dist-app is missing: run "npm run build" first');
-  server = await preview({ preview: { port: 0, host: '127.0.0.1' }, logLevel: 'silent' });
+  // REMOTEMEDIA_APP_DIR: a build of one's own (several people building dist-app at once).
+  const outDir = process.env.REMOTEMEDIA_APP_DIR ?? 'dist-app';
+  if (!existsSync(`${outDir}/service-worker.js`))
+    throw new Error(`${outDir} is missing: run "npm run build" first`);
+  server = await preview({
+    build: { outDir },
+    preview: { port: 0, host: '127.0.0.1' },
+    logLevel: 'silent',
+  });
   url = server.resolvedUrls!.local[0]!;
   browser = await launchChromium();
   mkdirSync('test-results', { recursive: true });
@@ -286,4 +292,179 @@ describe('the PWA', () => {
       rmSync(outDir, { recursive: true, force: true });
     }
   }, 180_000);
+});
+
+/** espeak-ng utterances with known gaps, one WAV (22.05 kHz), made with sox here. */
+function spokenTurns(turns: { text: string; pauseAfterS: number }[]): string {
+  const dir = mkdtempSync(join(tmpdir(), 'rm-voice-loop-'));
+  const parts: string[] = [];
+  turns.forEach(({ text, pauseAfterS }, i) => {
+    const speech = join(dir, `turn-${i}.wav`);
+    execFileSync('espeak-ng', ['-v', 'en-us', '-w', speech, text]);
+    const padded = join(dir, `padded-${i}.wav`);
+    execFileSync('sox', [speech, padded, 'pad', '0.5', String(pauseAfterS)]);
+    parts.push(padded);
+  });
+  const joined = join(dir, 'joined.wav');
+  execFileSync('sox', [...parts, joined]);
+  // A microphone's noise floor: PocketSphinx misjudges exact digital silence.
+  const noise = join(dir, 'noise.wav');
+  execFileSync('sox', [joined, noise, 'synth', 'whitenoise', 'vol', '0.003']);
+  const out = join(dir, 'turns.wav');
+  execFileSync('sox', ['-m', joined, noise, out]);
+  return out;
+}
+
+describe('the voice loop (studio preset) with a real gateway', () => {
+  it('hears the commands, answers them by voice, is interrupted by speech, keeps a transcript', async () => {
+    const token = 'studio-voice-token-0123';
+    const gateway = await startGateway({
+      port: 0,
+      tokens: [token],
+      allowedOrigins: [new URL(url).origin],
+    });
+    const wav = spokenTurns([
+      { text: 'what time is it', pauseAfterS: 3 },
+      // The story takes ~15 s to say: "stop" comes 3 s into it and must cut it off.
+      { text: 'tell me a story', pauseAfterS: 4 },
+      { text: 'stop', pauseAfterS: 3 },
+    ]);
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      await page.goto(`${url}#gateway-token=${token}`);
+      await page.waitForSelector('#studio-run:not([disabled])');
+      await page.fill('#gateway-address', `127.0.0.1:${gateway.port}`);
+      await page.selectOption('#preset', 'voice');
+      expect(await page.isChecked('#placement input[data-node="stt"]')).toBe(true);
+      expect(await page.isDisabled('#placement input[data-node="stt"]')).toBe(true);
+      expect(await page.isDisabled('#placement input[data-node="speaker"]')).toBe(true);
+      await page.selectOption('#input', 'file');
+      await page.setInputFiles('#file', wav);
+      // First as fast as it goes: Pyodide, flite and the gateway's recogniser warm up
+      // (and the metrics table fills in that mode too); then the timed run.
+      await page.setChecked('#realtime', false);
+      await page.evaluate(() => delete document.body.dataset.studio);
+      await page.click('#studio-run');
+      await page.waitForSelector('body[data-studio]', { timeout: 120_000 });
+      expect(await page.getAttribute('body', 'data-studio')).toBe('done');
+      expect(await page.$$('#metrics tbody tr')).not.toHaveLength(0);
+      await page.setChecked('#realtime', true);
+      await page.evaluate(() => delete document.body.dataset.studio);
+      await page.click('#studio-run');
+      await page.waitForSelector('body[data-studio]', { timeout: 120_000 });
+      expect(
+        await page.getAttribute('body', 'data-studio'),
+        (await page.textContent('#studio-status')) ?? '',
+      ).toBe('done');
+      const lines = await page.$$eval('#transcript li', (items) =>
+        items.map((i) => ({
+          who: (i as HTMLElement).dataset.who,
+          time: i.querySelector('time')!.textContent!,
+          text: i.querySelector('span')!.textContent!,
+        })),
+      );
+      const said = (who: string) => lines.filter((l) => l.who === who).map((l) => l.text);
+      const all = JSON.stringify(lines);
+      expect(said('user'), all).toEqual(['🗣 what time is it', '🗣 tell me a story', '🗣 stop']);
+      expect(said('reply')[0]).toMatch(/^🔊 It is \d\d \d\d\.$/);
+      expect(said('reply')[1]).toContain('Once upon a time');
+      expect(said('reply')[2]).toBe('🔊 Okay.');
+      // Each line is stamped, and the user's turns in the order they were spoken.
+      const userTimes = lines.filter((l) => l.who === 'user').map((l) => parseFloat(l.time));
+      expect(userTimes).toEqual([...userTimes].sort((a, b) => a - b));
+      expect(userTimes[0]).toBeGreaterThan(0.3);
+      // "stop" came while the story played: barge-in cut it off.
+      expect(
+        said('event').some((t) => t.startsWith('barge-in')),
+        all,
+      ).toBe(true);
+      // The metrics hold every node, the one on the gateway too.
+      const nodes = await page.$$eval('#metrics tbody tr', (r) =>
+        r.map((e) => (e as HTMLElement).dataset.node),
+      );
+      expect(nodes).toEqual(expect.arrayContaining(['vad', 'stt', 'reply', 'tts', 'speaker']));
+      await page.screenshot({ path: 'test-results/studio-voice-loop.png', fullPage: true });
+    } finally {
+      await context.close();
+      await gateway.close();
+    }
+  }, 240_000);
+});
+
+describe('the studio reads like a product', () => {
+  it('metrics fill in the as-fast-as-possible mode; the plots have time axes', async () => {
+    const context = await browser.newContext();
+    const page = await open(context);
+    await runPreset(page, 'segmenter', false);
+    const nodes = await page.$$eval('#metrics tbody tr', (r) =>
+      r.map((e) => (e as HTMLElement).dataset.node),
+    );
+    expect(nodes).toEqual(expect.arrayContaining(['resample', 'vad', 'waveform']));
+    const ticks = await page.$$eval('.time-axis[data-for="waveform"] span', (s) =>
+      s.map((e) => e.textContent),
+    );
+    expect(ticks.slice(0, 3)).toEqual(['0 s', '2 s', '4 s']);
+    await context.close();
+  }, 120_000);
+
+  it('a Python traceback keeps its line breaks and is cleared on the next run', async () => {
+    const context = await browser.newContext();
+    const page = await open(context);
+    await page.selectOption('#preset', 'python');
+    const source = await page.inputValue('#python-source');
+    await page.fill(
+      '#python-source',
+      source.replace('samples = data.samples', 'raise ValueError("broken on purpose")'),
+    );
+    await page.selectOption('#input', 'sample');
+    await page.setChecked('#realtime', false);
+    await page.evaluate(() => delete document.body.dataset.studio);
+    await page.click('#studio-run');
+    await page.waitForSelector('body[data-studio="failed"]', { timeout: 90_000 });
+    const shown = await page.$eval('#studio-status', (p) => ({
+      text: (p as HTMLElement).innerText,
+      whiteSpace: getComputedStyle(p).whiteSpace,
+    }));
+    expect(shown.text).toContain('Traceback');
+    expect(shown.text).toContain('ValueError: broken on purpose');
+    expect(shown.text.split('\n').length).toBeGreaterThan(3);
+    expect(shown.whiteSpace).toBe('pre-wrap');
+    await page.fill('#python-source', source);
+    await runPreset(page, 'python', false);
+    expect(await page.textContent('#studio-status')).not.toContain('Traceback');
+    await context.close();
+  }, 150_000);
+
+  it('with no gateway configured nothing polls /healthz', async () => {
+    const context = await browser.newContext();
+    const polls: string[] = [];
+    context.on('request', (request) => {
+      if (request.url().includes('/healthz')) polls.push(request.url());
+    });
+    const page = await open(context);
+    // Longer than the old 3 s poll interval.
+    await page.waitForTimeout(4000);
+    expect(polls).toEqual([]);
+    expect(await page.textContent('#gateway-status')).toContain('no gateway configured');
+    // A token configures one: it is checked at once (and nothing answers here).
+    await page.fill('#gateway-address', '127.0.0.1:9');
+    await page.fill('#gateway-token', 'some-token');
+    await page.dispatchEvent('#gateway-token', 'change');
+    await expect.poll(() => page.textContent('#gateway-status')).toContain('no gateway at');
+    expect(polls.length).toBeGreaterThanOrEqual(1);
+    await context.close();
+  }, 60_000);
+
+  it('fits a 390 px wide screen: no horizontal overflow in any preset', async () => {
+    const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
+    const page = await open(context);
+    for (const preset of ['segmenter', 'dsp', 'python', 'voice']) {
+      await page.selectOption('#preset', preset);
+      const width = await page.evaluate(() => document.documentElement.scrollWidth);
+      expect(width, preset).toBeLessThanOrEqual(390);
+      await page.screenshot({ path: `test-results/studio-390-${preset}.png`, fullPage: true });
+    }
+    await context.close();
+  }, 60_000);
 });

@@ -16,6 +16,7 @@ import {
 import { get, set } from 'idb-keyval';
 import { platform } from '../platform.ts';
 import { registerServiceWorker } from './service-worker-registration.ts';
+import { createSpeaker } from './studio/speaker-node.ts';
 import { startStudio } from './studio/studio.ts';
 
 const examples: Record<string, unknown> = {
@@ -51,8 +52,10 @@ manifestBox.addEventListener('input', () => void set(PLAYGROUND_KEY, manifestBox
 
 document.getElementById('version')!.textContent = `v${__APP_VERSION__}`;
 registerServiceWorker();
-const transport = await createRuntime();
-void startStudio(transport);
+// The voice loop's speaker is a page node: the audio graph lives on this thread.
+const speaker = createSpeaker();
+const transport = await createRuntime({ nodes: [speaker.definition] });
+void startStudio(transport, speaker);
 void transport.nodeTypes().then((types) => {
   status.textContent = `Worker ready (${platform.crossOriginIsolated ? 'cross-origin isolated' : 'NOT cross-origin isolated'}). Node types: ${types.join(', ')}`;
   runButton.disabled = false;

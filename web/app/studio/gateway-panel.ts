@@ -5,8 +5,12 @@
  */
 import type { Manifest, RemoteConfig } from '../../index.ts';
 
-/** Node types the gateway cannot run (SileroVAD needs onnxruntime-web: browser only). */
-const BROWSER_ONLY = new Set(['SileroVAD']);
+/**
+ * Node types the gateway cannot run (SileroVAD needs onnxruntime-web; Speaker is the
+ * page's audio output), and those that run only there (PocketSphinx has no browser build).
+ */
+const BROWSER_ONLY = new Set(['SileroVAD', 'Speaker']);
+const GATEWAY_ONLY = new Set(['SpeechToText']);
 
 export interface GatewaySettings {
   address: string;
@@ -30,23 +34,49 @@ export function placeOnGateway(
   };
 }
 
-/** Polls /healthz and shows whether the gateway answers; returns a stop function. */
-export function watchGateway(address: () => string, light: HTMLElement): () => void {
+/** First poll interval; doubled after each failure up to MAX_POLL_MS, reset on success. */
+const POLL_MS = 3000;
+const MAX_POLL_MS = 60_000;
+
+/**
+ * Shows whether the gateway answers its /healthz; returns a function that re-checks
+ * at once (call it when the address or token changes). Polls only while a gateway is
+ * configured (a token is set: nothing can run there without one), and backs off while
+ * it does not answer, so an offline page does not fail a request every 3 s.
+ */
+export function watchGateway(
+  address: () => string,
+  configured: () => boolean,
+  light: HTMLElement,
+): () => void {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let interval = POLL_MS;
   const check = async () => {
+    clearTimeout(timer);
+    if (!configured()) {
+      light.dataset.state = 'off';
+      light.textContent = '○ no gateway configured (paste its token to use one)';
+      return;
+    }
     const { host, port } = remoteOf(address());
     try {
       const response = await fetch(`http://${host}:${port}/healthz`, { cache: 'no-store' });
       const health = (await response.json()) as { sessions: number; protocol: number };
       light.dataset.state = 'up';
       light.textContent = `● gateway up (protocol ${health.protocol}, ${health.sessions} sessions)`;
+      interval = POLL_MS;
     } catch {
       light.dataset.state = 'down';
-      light.textContent = `○ no gateway at ${host}:${port} (npm start runs one)`;
+      light.textContent = `○ no gateway at ${host}:${port} (npm start runs one; next try in ${Math.round(interval / 1000)} s)`;
+      interval = Math.min(interval * 2, MAX_POLL_MS);
     }
+    timer = setTimeout(() => void check(), interval);
   };
   void check();
-  const timer = setInterval(() => void check(), 3000);
-  return () => clearInterval(timer);
+  return () => {
+    interval = POLL_MS;
+    void check();
+  };
 }
 
 /** One switch per node; `onChange` gets the ids switched to the gateway. */
@@ -65,12 +95,15 @@ export function renderPlacement(
     const box = document.createElement('input');
     box.type = 'checkbox';
     box.dataset.node = node.id;
-    box.checked = chosen.has(node.id);
-    box.disabled = BROWSER_ONLY.has(node.node_type);
-    if (box.disabled) label.title = `${node.node_type} runs in the browser only`;
+    const gatewayOnly = GATEWAY_ONLY.has(node.node_type);
+    box.checked = chosen.has(node.id) || gatewayOnly;
+    box.disabled = BROWSER_ONLY.has(node.node_type) || gatewayOnly;
+    if (box.disabled) {
+      label.title = `${node.node_type} runs ${gatewayOnly ? 'on the gateway' : 'in the browser'} only`;
+    }
     box.addEventListener('change', () => {
       const ids = new Set(
-        [...container.querySelectorAll<HTMLInputElement>('input:checked')].map(
+        [...container.querySelectorAll<HTMLInputElement>('input:checked:not(:disabled)')].map(
           (b) => b.dataset.node!,
         ),
       );

@@ -2,6 +2,8 @@
  * The studio's live views, drawn on canvases as outputs arrive: the waveform, the
  * VAD probability with its segments on the same time axis, and the log-mel image.
  * Each keeps the last WINDOW_SECONDS; drawing is batched to one frame per repaint.
+ * Under each canvas a time axis (seconds on the input's clock) is HTML, not pixels,
+ * so a canvas holds only data (the tests count its drawn pixels).
  */
 import type { AudioData, TensorData } from '../../index.ts';
 
@@ -21,12 +23,23 @@ export class LiveViews {
   readonly segments: Segment[] = [];
   private mel: { columns: Float32Array[]; bands: number } = { columns: [], bands: 80 };
   private scheduled = false;
+  private readonly axes: HTMLElement[];
 
   constructor(
     private readonly waveform: HTMLCanvasElement,
     private readonly vad: HTMLCanvasElement,
     private readonly logMel: HTMLCanvasElement,
-  ) {}
+  ) {
+    this.axes = [waveform, vad, logMel].map((canvas) => {
+      const axis = document.createElement('div');
+      axis.className = 'time-axis';
+      axis.dataset.for = canvas.id;
+      axis.setAttribute('aria-hidden', 'true');
+      canvas.after(axis);
+      return axis;
+    });
+    this.drawAxes();
+  }
 
   reset(): void {
     this.samples.fill(0);
@@ -98,6 +111,24 @@ export class LiveViews {
       this.drawWaveform();
       this.drawVad();
       this.drawLogMel();
+      this.drawAxes();
+    });
+  }
+
+  /** Ticks every 2 s across each view's window; the log-mel image starts at its first frame. */
+  private drawAxes(): void {
+    const { from } = this.window();
+    const melFrom = Math.max(0, this.mel.columns.length / 100 - WINDOW_SECONDS);
+    [from, from, melFrom].forEach((start, i) => {
+      const axis = this.axes[i]!;
+      const ticks: HTMLElement[] = [];
+      for (let t = Math.ceil(start / 2) * 2; t <= start + WINDOW_SECONDS; t += 2) {
+        const tick = document.createElement('span');
+        tick.style.left = `${((t - start) / WINDOW_SECONDS) * 100}%`;
+        tick.textContent = `${t} s`;
+        ticks.push(tick);
+      }
+      axis.replaceChildren(...ticks);
     });
   }
 

@@ -3,6 +3,7 @@
  * PassThrough after the resampler) so the page can draw what the pipeline hears.
  */
 import type { Manifest } from '../../index.ts';
+import { DEFAULT_REPLY_SOURCE, voiceLoopManifest } from './voice-loop.ts';
 
 export interface Preset {
   id: string;
@@ -89,5 +90,12 @@ export const PRESETS: readonly Preset[] = [
     title: 'Python node',
     description: 'Resample → a Python node (Pyodide) whose source you edit while it runs.',
     manifest: pythonManifest(DEFAULT_PYTHON_SOURCE),
+  },
+  {
+    id: 'voice',
+    title: 'Voice loop',
+    description:
+      'Speak → Resample → Silero VAD → SpeechToText (gateway) → a Python reply (Pyodide) → TextToSpeech → speaker; speak over a reply to interrupt it.',
+    manifest: voiceLoopManifest(DEFAULT_REPLY_SOURCE, 'commands'),
   },
 ];

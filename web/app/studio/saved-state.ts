@@ -1,6 +1,6 @@
 /**
  * What the studio remembers across reloads, in IndexedDB (idb-keyval): the chosen
- * preset and input, the Python node's source as last edited, the gateway settings
+ * preset and input, the Python nodes' sources as last edited, the gateway settings
  * and which nodes run there.
  */
 import { get, set } from 'idb-keyval';
@@ -9,6 +9,9 @@ export interface StudioState {
   preset: string;
   input: 'sample' | 'file' | 'microphone';
   pythonSource: string;
+  /** The voice loop's reply node, as last edited. */
+  replySource: string;
+  recognition: 'commands' | 'dictation';
   gatewayAddress: string;
   gatewayToken: string;
   /** Per preset, the nodes switched to the gateway. */

@@ -1,7 +1,8 @@
 /**
  * The audio studio of the demo: pick an input and a preset, run it live, watch the
  * waveform, speech probability and segments, log-mel image and per-node metrics
- * update; play back each detected segment; edit the Python node while it runs.
+ * update; play back each detected segment; edit the Python node while it runs;
+ * talk to the voice loop (voice-loop.ts) and read its transcript.
  */
 import {
   type AudioData,
@@ -25,10 +26,16 @@ import { LiveViews } from './live-views.ts';
 import { renderMetrics } from './metrics-view.ts';
 import { DEFAULT_PYTHON_SOURCE, PRESETS, pythonManifest } from './presets.ts';
 import { loadState, saveState, type StudioState } from './saved-state.ts';
+import type { Speaker } from './speaker-node.ts';
+import { createTranscriptPanel, type TranscriptPanel } from './transcript-panel.ts';
+import { DEFAULT_REPLY_SOURCE, type Recognition, voiceLoopManifest } from './voice-loop.ts';
 
 const $ = <T extends Element>(selector: string) => document.querySelector(selector) as T;
 
-export async function startStudio(runtime: Runtime): Promise<void> {
+/** The preset whose Python node the editor shows, and that node's id. */
+const EDITED_NODE: Record<string, string> = { python: 'python', voice: 'reply' };
+
+export async function startStudio(runtime: Runtime, speaker: Speaker): Promise<void> {
   const presetSelect = $<HTMLSelectElement>('#preset');
   const inputSelect = $<HTMLSelectElement>('#input');
   const fileInput = $<HTMLInputElement>('#file');
@@ -48,11 +55,14 @@ export async function startStudio(runtime: Runtime): Promise<void> {
   const gatewayAddress = $<HTMLInputElement>('#gateway-address');
   const gatewayToken = $<HTMLInputElement>('#gateway-token');
   const placement = $<HTMLDivElement>('#placement');
+  const transcript: TranscriptPanel = createTranscriptPanel($('#studio .columns'));
 
   const state: StudioState = await loadState({
     preset: 'segmenter',
     input: 'sample',
     pythonSource: DEFAULT_PYTHON_SOURCE,
+    replySource: DEFAULT_REPLY_SOURCE,
+    recognition: 'commands',
     gatewayAddress: '127.0.0.1:8765',
     gatewayToken: '',
     onGateway: {},
@@ -62,19 +72,36 @@ export async function startStudio(runtime: Runtime): Promise<void> {
   if (fromHash) state.gatewayToken = fromHash;
   gatewayAddress.value = state.gatewayAddress;
   gatewayToken.value = state.gatewayToken;
-  watchGateway(() => gatewayAddress.value, $('#gateway-status'));
+  const recheckGateway = watchGateway(
+    () => gatewayAddress.value,
+    () => gatewayToken.value.trim() !== '',
+    $('#gateway-status'),
+  );
   for (const preset of PRESETS) presetSelect.add(new Option(preset.title, preset.id));
   presetSelect.value = state.preset;
   inputSelect.value = state.input;
-  editor.value = state.pythonSource;
+  transcript.recognition.value = state.recognition;
+  /** The editor holds the source of the preset's Python node (PythonNode or reply). */
+  const showSource = () => {
+    editor.value = presetSelect.value === 'voice' ? state.replySource : state.pythonSource;
+  };
+  showSource();
 
   const onGateway = () => new Set(state.onGateway[presetSelect.value] ?? []);
-  const manifestOf = (id: string): Manifest =>
-    placeOnGateway(
-      id === 'python' ? pythonManifest(editor.value) : PRESETS.find((p) => p.id === id)!.manifest,
-      onGateway(),
-      remoteOf(gatewayAddress.value),
-    );
+  const manifestOf = (id: string): Manifest => {
+    const gateway = remoteOf(gatewayAddress.value);
+    const base =
+      id === 'python'
+        ? pythonManifest(state.pythonSource)
+        : id === 'voice'
+          ? // SpeechToText runs on a gateway only: the manifest's "gateway" takes it there.
+            {
+              ...voiceLoopManifest(state.replySource, transcript.recognition.value as Recognition),
+              ...(gatewayToken.value.trim() ? { gateway } : {}),
+            }
+          : PRESETS.find((p) => p.id === id)!.manifest;
+    return placeOnGateway(base, onGateway(), gateway);
+  };
   const showPreset = () => {
     const preset = PRESETS.find((p) => p.id === presetSelect.value) ?? PRESETS[0]!;
     description.textContent = preset.description;
@@ -90,14 +117,24 @@ export async function startStudio(runtime: Runtime): Promise<void> {
   const remember = () => {
     state.preset = presetSelect.value;
     state.input = inputSelect.value as StudioState['input'];
-    state.pythonSource = editor.value;
+    state.recognition = transcript.recognition.value as Recognition;
     state.gatewayAddress = gatewayAddress.value;
     state.gatewayToken = gatewayToken.value;
     void saveState(state);
   };
-  gatewayAddress.addEventListener('change', remember);
-  gatewayToken.addEventListener('change', remember);
+  for (const field of [gatewayAddress, gatewayToken]) {
+    field.addEventListener('change', () => {
+      remember();
+      recheckGateway();
+      showPreset();
+    });
+  }
+  transcript.recognition.addEventListener('change', () => {
+    remember();
+    showPreset();
+  });
   presetSelect.addEventListener('change', () => {
+    showSource();
     showPreset();
     remember();
   });
@@ -125,12 +162,37 @@ export async function startStudio(runtime: Runtime): Promise<void> {
     metricsBody.replaceChildren();
     segmentsList.replaceChildren();
     pythonOutputs.replaceChildren();
+    transcript.clear();
+    // The last run's error or traceback goes with it.
+    studioStatus.textContent = '';
+    editorStatus.textContent = '';
     runButton.disabled = true;
+    const startedAtMs = performance.now();
+    speaker.reset({
+      onReplyStart: (audibleAtMs) => transcript.replyAudible(audibleAtMs),
+      onInterrupt: (dropped) =>
+        transcript.add({
+          who: 'event',
+          text: `barge-in: the reply stopped (${(dropped / 16000).toFixed(2)} s dropped)`,
+          atS: (performance.now() - startedAtMs) / 1000,
+        }),
+    });
     try {
-      if (presetSelect.value === 'python') await warmPython(runtime, $('#python-progress'));
+      if (presetSelect.value in EDITED_NODE) await warmPython(runtime, $('#python-progress'));
       const manifest = manifestOf(presetSelect.value);
       const gatewayOptions = { gatewayToken: gatewayToken.value || undefined };
-      let session: RuntimeSession;
+      let session: RuntimeSession | undefined;
+      // Islands end one by one: keep each node's last figures.
+      const lastMetrics = new Map<string, NodeMetricsSnapshot>();
+      const refresh = async () => {
+        const m = await session?.metrics().catch(() => []);
+        for (const node of m ?? []) lastMetrics.set(node.nodeId, node);
+        if (lastMetrics.size > 0) renderMetrics(metricsBody, [...lastMetrics.values()]);
+        const capture = running?.capture?.();
+        captureStats.textContent = capture
+          ? `Capture: ${capture.written} samples delivered, ${capture.dropped} dropped (ring full).`
+          : 'Input sent as fast as the pipeline takes it: nothing can be dropped.';
+      };
       if (realTime.checked || inputSelect.value === 'microphone') {
         const source = await openInput(inputSelect.value, fileInput.files?.[0]);
         // A pipeline that cannot start must not leave the microphone (or a context) on.
@@ -141,44 +203,37 @@ export async function startStudio(runtime: Runtime): Promise<void> {
             throw error;
           });
         running = { session, stop: () => source.stop(), capture: () => source.stats() };
+        transcript.started(performance.now(), true);
       } else {
         // As fast as the pipeline goes: decoded, cut in 20 ms blocks, sent in order.
         const audio = await decodeAudio(
           await inputBytes(inputSelect.value, fileInput.files?.[0]),
           48000,
         );
-        session = await runtime.stream(manifest, gatewayOptions);
+        const fast = await runtime.stream(manifest, gatewayOptions);
+        session = fast;
         let stopped = false;
-        running = { session, stop: async () => void (stopped = true) };
+        running = { session: fast, stop: async () => void (stopped = true) };
+        transcript.started(performance.now(), false);
         void (async () => {
+          let sent = 0;
           for (const block of audioBlocks(audio, 960)) {
             if (stopped) break;
-            await session.sendInput(block);
+            await fast.sendInput(block);
+            // The islands end soon after the input does, taking their metrics with
+            // them: read the figures while they run, and once before the end.
+            if (++sent % 50 === 0) void refresh();
           }
-          await session.close();
+          await refresh();
+          await fast.close();
         })().catch(() => {}); // a failure ends the session: consume reports it
       }
       stopButton.disabled = false;
-      applyButton.disabled = presetSelect.value !== 'python';
+      applyButton.disabled = !(presetSelect.value in EDITED_NODE);
       studioStatus.textContent = `Running ${presetSelect.selectedOptions[0]!.text}…`;
-      const live = running;
-      // Islands end one by one: keep each node's last figures.
-      const lastMetrics = new Map<string, NodeMetricsSnapshot>();
-      const refresh = () =>
-        session.metrics().then(
-          (m) => {
-            for (const node of m) lastMetrics.set(node.nodeId, node);
-            if (lastMetrics.size > 0) renderMetrics(metricsBody, [...lastMetrics.values()]);
-            const capture = live.capture?.();
-            captureStats.textContent = capture
-              ? `Capture: ${capture.written} samples delivered, ${capture.dropped} dropped (ring full).`
-              : 'Input sent as fast as the pipeline takes it: nothing can be dropped.';
-          },
-          () => {},
-        );
       const metrics = setInterval(() => void refresh(), 250);
       try {
-        await consume(session, views, segmentsList, pythonOutputs, refresh);
+        await consume(session, views, segmentsList, pythonOutputs, transcript, refresh);
         const segments =
           presetSelect.value === 'segmenter' ? `, ${views.segments.length} speech segments` : '';
         studioStatus.textContent = `Done: ${views.nowS.toFixed(1)} s of audio${segments}.`;
@@ -203,7 +258,9 @@ export async function startStudio(runtime: Runtime): Promise<void> {
     remember();
     editorStatus.textContent = 'Applying…';
     try {
-      await runtime.updatePythonNode('python', { source: editor.value });
+      await runtime.updatePythonNode(EDITED_NODE[presetSelect.value] ?? 'python', {
+        source: editor.value,
+      });
       editorStatus.textContent = `Applied at ${views.nowS.toFixed(1)} s, without restarting the audio.`;
       const marker = document.createElement('li');
       marker.className = 'swap';
@@ -213,7 +270,11 @@ export async function startStudio(runtime: Runtime): Promise<void> {
       editorStatus.textContent = messageOf(error);
     }
   });
-  editor.addEventListener('input', remember);
+  editor.addEventListener('input', () => {
+    if (presetSelect.value === 'voice') state.replySource = editor.value;
+    else state.pythonSource = editor.value;
+    remember();
+  });
 }
 
 async function openInput(kind: string, file: File | undefined): Promise<AudioSource> {
@@ -236,6 +297,7 @@ async function consume(
   views: LiveViews,
   segmentsList: HTMLOListElement,
   pythonOutputs: HTMLOListElement,
+  transcript: TranscriptPanel,
   refreshMetrics: () => Promise<unknown>,
 ): Promise<void> {
   let segmentAudio: AudioData | undefined;
@@ -244,7 +306,16 @@ async function consume(
     // Near the end the session's islands are still up: keep their last figures.
     if (++outputs % 25 === 0) void refreshMetrics();
     if (nodeId === 'waveform' && data.kind === 'audio') views.addAudio(data);
-    else if (data.kind === 'event') {
+    else if (nodeId === 'heard' || nodeId === 'said') {
+      transcript.output(nodeId, data);
+      if (data.kind === 'event' && data.name === 'speech_start') {
+        views.speechStart((data.timestampUs ?? 0) / 1e6);
+      } else if (data.kind === 'event' && data.name === 'speech_end') {
+        const timeS = (data.timestampUs ?? 0) / 1e6;
+        views.speechEnd(timeS, undefined);
+        addSegment(segmentsList, views.segments.length, undefined, timeS);
+      }
+    } else if (data.kind === 'event') {
       const timeS = (data.timestampUs ?? 0) / 1e6;
       if (data.name === 'vad_probability') {
         views.addProbability(timeS, (data.payload as { probability: number }).probability);

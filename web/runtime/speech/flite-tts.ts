@@ -14,8 +14,12 @@ import { decodeWav } from '../../core/wav-codec.ts';
 import { runWasiCommand, WASI_OUT_DIR } from './wasi-shim.ts';
 
 /** flite's compiled-in voices at 16 kHz (kal, 8 kHz, is left out: it sounds like a phone). */
-export const FLITE_VOICES = ['slt', 'kal16', 'awb', 'rms'] as const;
-const DEFAULT_VOICE = 'slt';
+export const FLITE_VOICES = ['kal16', 'slt', 'awb', 'rms'] as const;
+/**
+ * kal16 (a diphone voice) is the quickest to first audio: about 6x faster than slt,
+ * the cluster-gen voice that sounds better (measured in docs/BENCHMARKS.md).
+ */
+const DEFAULT_VOICE = 'kal16';
 /** espeak-ng's names for English (the gateway's default voice) mean flite's default. */
 const ENGLISH = /^en(-[a-z]+)?(\+[A-Za-z0-9_-]+)?$/;
 /** espeak-ng's default rate, words per minute: flite's own speed. */
