@@ -1,6 +1,7 @@
 /** The ring benchmarks' page: starts worker pairs and collects their timings. */
 import { RingBuffer } from 'ringbuf.js';
 import { createAudioRingBuffer } from '../../web/runtime/ring/audio-ring.ts';
+import { createAudioRingBuffer as createPreviousBuffer } from './audio-ring-previous.ts';
 import { createFrameRingBuffer } from '../../web/runtime/ring/frame-ring.ts';
 
 function worker(job: object, transfer: Transferable[] = []): Promise<Record<string, unknown>> {
@@ -17,8 +18,9 @@ function worker(job: object, transfer: Transferable[] = []): Promise<Record<stri
 
 const ROUNDS = 200;
 const BATCH = 50;
-/** 512 MiB of 128-sample blocks per run. */
-const BLOCKS = 1 << 20;
+/** 128 MiB of 128-sample blocks per run, and runs of each ring. */
+const BLOCKS = 1 << 18;
+const RUNS = 21;
 
 async function hopLatency() {
   const ring = await ringPair({});
@@ -58,25 +60,51 @@ async function framePair(kind: 'codec' | 'frame'): Promise<number[]> {
   return ping.hops as number[];
 }
 
-/** Alternating runs of each ring; the page reports every run's time. */
+/**
+ * Alternating runs of each ring, which goes first swapped every run (so that a
+ * change in the machine's load between minutes falls on both alike); the page
+ * reports every run's time.
+ */
 async function throughput(blocks: number) {
   const oursMs: number[] = [];
+  const previousMs: number[] = [];
   const ringbufMs: number[] = [];
-  for (let run = 0; run < 5; run++) {
-    const ours = createAudioRingBuffer(1 << 14);
-    const [, oursDone] = await Promise.all([
-      worker({ role: 'ours-produce', buffer: ours, blocks }),
-      worker({ role: 'ours-consume', buffer: ours, blocks }),
+  const ours = async () => {
+    const buffer = createAudioRingBuffer(1 << 14);
+    const [, done] = await Promise.all([
+      worker({ role: 'ours-produce', buffer, blocks }),
+      worker({ role: 'ours-consume', buffer, blocks }),
     ]);
-    oursMs.push(oursDone.ms as number);
-    const theirs = RingBuffer.getStorageForCapacity(1 << 14, Float32Array);
-    const [, theirsDone] = await Promise.all([
-      worker({ role: 'ringbuf-produce', buffer: theirs, blocks }),
-      worker({ role: 'ringbuf-consume', buffer: theirs, blocks }),
+    oursMs.push(done.ms as number);
+  };
+  const theirs = async () => {
+    const buffer = RingBuffer.getStorageForCapacity(1 << 14, Float32Array);
+    const [, done] = await Promise.all([
+      worker({ role: 'ringbuf-produce', buffer, blocks }),
+      worker({ role: 'ringbuf-consume', buffer, blocks }),
     ]);
-    ringbufMs.push(theirsDone.ms as number);
+    ringbufMs.push(done.ms as number);
+  };
+  const previous = async () => {
+    const buffer = createPreviousBuffer(1 << 14);
+    const [, done] = await Promise.all([
+      worker({ role: 'previous-produce', buffer, blocks }),
+      worker({ role: 'previous-consume', buffer, blocks }),
+    ]);
+    previousMs.push(done.ms as number);
+  };
+  for (let run = 0; run < RUNS; run++) {
+    if (run % 2 === 0) {
+      await ours();
+      await theirs();
+      await previous();
+    } else {
+      await previous();
+      await theirs();
+      await ours();
+    }
   }
-  return { bytes: blocks * 128 * 4, oursMs, ringbufMs };
+  return { bytes: blocks * 128 * 4, oursMs, previousMs, ringbufMs };
 }
 
 /** `parts` picks what to run (both by default; one alone while profiling), `blocks` the size. */
