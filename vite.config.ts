@@ -5,7 +5,8 @@ import { defineConfig } from 'vitest/config';
 import { makeSpeechFixture } from './tests/audio/speech-fixture.ts';
 import { chromiumArgs, chromiumPath } from './tests/chromium.ts';
 import { VitePWA, type VitePWAOptions } from 'vite-plugin-pwa';
-import { remotemediaWeb } from './web/vite/vite-plugin.ts';
+import { dropGzipTwins, precacheGzip } from './scripts/precache-gzip.ts';
+import { ASSETS_DIR, remotemediaWeb } from './web/vite/vite-plugin.ts';
 
 /** The demo as a PWA: manifest, and a service worker precaching every asset. */
 const pwaOptions: Partial<VitePWAOptions> = {
@@ -29,9 +30,11 @@ const pwaOptions: Partial<VitePWAOptions> = {
     ],
   },
   injectManifest: {
-    globPatterns: ['**/*.{html,js,mjs,css,wasm,json,zip,onnx,wav}'],
-    // Pyodide's wasm is 9.6 MB and onnxruntime's 14 MB: precache them too.
+    globPatterns: ['**/*.{html,js,mjs,css,wasm,json,zip,onnx,wav,snapshot,precache-gz}'],
+    // Pyodide's wasm is 9.6 MB and onnxruntime's 14 MB: precache them too, as their
+    // gzip'd twins where there is one (scripts/precache-gzip.ts).
     maximumFileSizeToCacheInBytes: 32 << 20,
+    manifestTransforms: [dropGzipTwins],
   },
 };
 
@@ -62,7 +65,7 @@ export default defineConfig({
   define: { __APP_VERSION__: JSON.stringify(appVersion) },
   // Pyodide and the Silero models served and shipped from our origin, COOP/COEP set;
   // the demo is an installable app that works offline.
-  plugins: [remotemediaWeb(), VitePWA(pwaOptions)],
+  plugins: [remotemediaWeb(), precacheGzip(ASSETS_DIR), VitePWA(pwaOptions)],
   publicDir: 'web/app/public',
   server: { host: '127.0.0.1' },
   preview: { host: '127.0.0.1', port: 4173 },

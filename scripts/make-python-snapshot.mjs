@@ -1,6 +1,6 @@
 // Makes the Python memory snapshot that the build ships (dist/web/python/
-// remotemedia.snapshot.gz; the Vite plugin and dist/browser/ put it in the assets
-// folder as python/remotemedia.snapshot.gz): Pyodide with the same Python sources
+// remotemedia.snapshot, gzip'd; the Vite plugin and dist/browser/ put it in the
+// assets folder as python/remotemedia.snapshot): Pyodide with the same Python sources
 // the worker bundles, imported, and the bridge registered. Made in Node with the
 // same Pyodide build browsers run. Runs after scripts/finish-lib.mjs, from dist/.
 import { rmSync, statSync } from 'node:fs';

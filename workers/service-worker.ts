@@ -3,6 +3,7 @@
  * wasm, Pyodide, onnxruntime's wasm, the Silero models, the speech sample; the
  * list is injected by vite-plugin-pwa at build) and serves them offline with the
  * cross-origin isolation headers, so SharedArrayBuffer works with the network cut.
+ * Large assets are kept gzip'd and decompressed as they are served.
  * A new version waits until the page asks it to take over (no reload mid-stream).
  */
 /// <reference lib="webworker" />
@@ -11,6 +12,8 @@ import {
   addPlugins,
   cleanupOutdatedCaches,
   createHandlerBoundToURL,
+  getCacheKeyForURL,
+  matchPrecache,
   precacheAndRoute,
 } from 'workbox-precaching';
 import { NavigationRoute, registerRoute } from 'workbox-routing';
@@ -37,6 +40,42 @@ function isolated(response: Response): Response {
   });
 }
 
+/** What the browser checks a decompressed file's type by (wasm streaming compiles need it). */
+const CONTENT_TYPES: Record<string, string> = {
+  wasm: 'application/wasm',
+  mjs: 'text/javascript',
+  js: 'text/javascript',
+};
+
+/** The suffix of a gzip'd twin (scripts/precache-gzip.ts). */
+const TWIN = '.precache-gz';
+
+// A large asset is precached as its gzip'd twin: serve the plain file from it,
+// decompressed as it streams (unless something on the way decoded it already).
+registerRoute(
+  ({ url }) =>
+    url.origin === self.location.origin && getCacheKeyForURL(`${url.href}${TWIN}`) !== undefined,
+  async ({ url }) => {
+    const twin = await matchPrecache(`${url.href}${TWIN}`);
+    if (!twin?.body) return fetch(url);
+    const type = CONTENT_TYPES[url.pathname.split('.').pop() ?? ''] ?? 'application/octet-stream';
+    return isolated(
+      new Response(await gunzipped(twin.body), { headers: { 'Content-Type': type } }),
+    );
+  },
+);
+
+/** The stream decompressed when it starts as gzip does (1f 8b), else as it is. */
+async function gunzipped(
+  body: ReadableStream<Uint8Array<ArrayBuffer>>,
+): Promise<ReadableStream<Uint8Array>> {
+  const [peek, whole] = body.tee();
+  const reader = peek.getReader();
+  const { value } = await reader.read();
+  void reader.cancel();
+  const gzip = value !== undefined && value[0] === 0x1f && value[1] === 0x8b;
+  return gzip ? whole.pipeThrough(new DecompressionStream('gzip')) : whole;
+}
 addPlugins([{ handlerWillRespond: async ({ response }) => isolated(response) }]);
 precacheAndRoute(self.__WB_MANIFEST);
 cleanupOutdatedCaches();

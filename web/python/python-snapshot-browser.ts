@@ -5,7 +5,7 @@
  */
 import { SNAPSHOT_ASSET, type SnapshotStore } from './python-snapshot.ts';
 
-/** The shipped file, `python/remotemedia.snapshot.gz` in the assets folder; read-only. */
+/** The shipped file, `python/remotemedia.snapshot` in the assets folder; read-only. */
 export function shippedSnapshotStore(assetsBase: string): SnapshotStore {
   return {
     name: 'shipped',
@@ -14,7 +14,9 @@ export function shippedSnapshotStore(assetsBase: string): SnapshotStore {
       // Not shipped (a dev server without a build, an embedder who left it out).
       if (response.status === 404 || !response.body) return undefined;
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
-      return response.body;
+      // Whole, not streamed: a server (or cache) may have decoded the gzip already,
+      // which decodeSnapshot tells by its first bytes.
+      return new Uint8Array(await response.arrayBuffer());
     },
   };
 }

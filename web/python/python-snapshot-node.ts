@@ -8,7 +8,7 @@ import { dirname } from 'node:path';
 import type { SnapshotStore } from './python-snapshot.ts';
 
 /** Where the build writes the snapshot, relative to the package root. */
-export const BUILT_SNAPSHOT = 'dist/web/python/remotemedia.snapshot.gz';
+export const BUILT_SNAPSHOT = 'dist/web/python/remotemedia.snapshot';
 
 /**
  * A snapshot kept in one file: read as it is, replaced whole (written beside, then

