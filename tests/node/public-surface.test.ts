@@ -67,6 +67,7 @@ const BROWSER_TYPES = [
   'AudioSource',
   'GatewayClientOptions',
   'RemoteSession',
+  'RestartedEvent',
   'Runtime',
   'RuntimeOptions',
   'RuntimeSession',
@@ -77,7 +78,7 @@ const ENTRIES = {
   'remotemedia-web (node)': {
     source: 'web/index.node.ts',
     values: [...CORE_VALUES, 'RemoteProxyClient', 'SileroVAD'],
-    types: [...CORE_TYPES, 'GatewayClientOptions', 'RemoteSession'],
+    types: [...CORE_TYPES, 'GatewayClientOptions', 'RemoteSession', 'RestartedEvent'],
   },
   'remotemedia-web (browser, default)': {
     source: 'web/index.ts',
