@@ -1,13 +1,14 @@
 /**
- * The capture worklet's process() allocates nothing per render quantum, in both
- * modes (ring, and the pooled-buffer fallback without SharedArrayBuffer), measured
+ * The audio worklets' process() allocates nothing per render quantum: capture in
+ * both modes (ring, and the pooled-buffer fallback without SharedArrayBuffer) and
+ * playback (stereo from its ring), measured
  * in real Chromium with V8's sampling heap profiler over CDP: every allocation
  * made under process() (including what it calls and what the GC already freed)
  * is sampled, so a path that allocates per quantum shows up as bytes. The old
  * fallback (`input.slice()` posted per quantum) is run the same way as the
  * control: the measurement must see it, or the check proves nothing.
  *
- * The real processor class runs on the page, not in an AudioWorkletGlobalScope
+ * The real processor classes run on the page, not in an AudioWorkletGlobalScope
  * (CDP does not reach the audio thread's isolate): its base class gets a real
  * MessagePort, and a receiver on the other end returns the pool's buffers as
  * audio-source.ts does. The last test runs the real worklet in an AudioContext
@@ -18,6 +19,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { type AudioData, RuntimeData } from '../../core/internal.ts';
 import { AudioRing, createAudioRingBuffer } from '../ring/audio-ring.ts';
 import { openAudioFile } from './audio-source.ts';
+import { createPlaybackControl } from './playback-control.ts';
 
 const QUANTUM = 128;
 /** Quanta per synchronous burst: the fallback's whole pool (8 buffers of 8 quanta). */
@@ -26,7 +28,7 @@ const WARM_UP_BURSTS = 100;
 const MEASURED_BURSTS = 480; // 30,720 quanta
 
 interface Processor {
-  process(inputs: Float32Array[][]): boolean;
+  process(inputs: Float32Array[][], outputs?: Float32Array[][]): boolean;
 }
 type ProcessorClass = new (options: AudioWorkletNodeOptions) => Processor;
 
@@ -44,6 +46,8 @@ function installWorkletScope(): void {
       nextPort = undefined;
     }
   };
+  // The render clock the playback processor stamps its progress with.
+  scope.currentFrame = 0;
   scope.registerProcessor = (name: string, processor: ProcessorClass) => {
     registered.set(name, processor);
   };
@@ -93,6 +97,12 @@ function renderQuanta(processor: Processor, inputs: Float32Array[][], from: numb
   }
 }
 
+/** The playback loop: process() fills `outputs` from the ring, one quantum a call. */
+function playQuanta(processor: Processor, outputs: Float32Array[][]): void {
+  for (let q = 0; q < BURST; q++) processor.process(NO_INPUTS, outputs);
+}
+const NO_INPUTS: Float32Array[][] = [];
+
 interface ProfileNode {
   callFrame: { functionName: string; url: string };
   selfSize: number;
@@ -107,7 +117,7 @@ interface ProfileNode {
  */
 function allocationsInLoop(node: ProfileNode, stack?: string[]): string[] {
   const name = node.callFrame.functionName || '(anonymous)';
-  const anchor = name === 'renderQuanta' || name === 'process';
+  const anchor = name === 'renderQuanta' || name === 'playQuanta' || name === 'process';
   const here = stack ? [...stack, name] : anchor ? [name] : undefined;
   const found: string[] = [];
   if (here && node.selfSize > 0) found.push(`${here.join(' > ')}: ${node.selfSize} bytes`);
@@ -211,12 +221,57 @@ function fallbackReceiver(nodeSide: MessagePort, processorSide: MessagePort) {
 }
 
 let CaptureProcessor: ProcessorClass;
+let PlaybackProcessor: ProcessorClass;
 
 beforeAll(async () => {
   installWorkletScope();
   await import('../../../workers/audio-capture.worklet.ts');
+  await import('../../../workers/audio-playback.worklet.ts');
   CaptureProcessor = registered.get('remotemedia-capture')!;
+  PlaybackProcessor = registered.get('remotemedia-playback')!;
   expect(CaptureProcessor).toBeTypeOf('function');
+  expect(PlaybackProcessor).toBeTypeOf('function');
+});
+
+describe('the playback worklet process() loop', () => {
+  it('allocates nothing per quantum while it plays stereo from its ring', async () => {
+    const buffer = createAudioRingBuffer(1 << 15);
+    const writer = new AudioRing(buffer);
+    nextPort = new MessageChannel().port1;
+    const processor = new PlaybackProcessor({
+      processorOptions: { ring: buffer, channels: 2, control: createPlaybackControl() },
+    });
+    const outputs = [[new Float32Array(QUANTUM), new Float32Array(QUANTUM)]];
+    // Interleaved stereo: left the pattern, right its negation.
+    const burst = new Float32Array(BURST * QUANTUM * 2);
+    let quantum = 0;
+    let wrong = 0;
+    const run = async (bursts: number) => {
+      for (let b = 0; b < bursts; b++) {
+        for (let q = 0; q < BURST; q++) {
+          const pattern = PATTERNS[(quantum + q) % 16]!;
+          for (let i = 0; i < QUANTUM; i++) {
+            burst[(q * QUANTUM + i) * 2] = pattern[i]!;
+            burst[(q * QUANTUM + i) * 2 + 1] = -pattern[i]!;
+          }
+        }
+        expect(writer.write(burst)).toBe(burst.length);
+        // Only the last quantum of the burst stays in the outputs: check that one.
+        playQuanta(processor, outputs);
+        const last = PATTERNS[(quantum + BURST - 1) % 16]!;
+        for (let i = 0; i < QUANTUM; i++) {
+          if (outputs[0]![0]![i] !== last[i] || outputs[0]![1]![i] !== -last[i]!) wrong++;
+        }
+        quantum += BURST;
+        await Promise.resolve();
+      }
+    };
+    await run(WARM_UP_BURSTS);
+    const profile = await sampled(() => run(MEASURED_BURSTS));
+    expect(wrong).toBe(0);
+    expect(writer.underrunSamples).toBe(0);
+    expectNothingPerQuantum(profile, MEASURED_BURSTS * BURST);
+  });
 });
 
 describe('the capture worklet process() loop', () => {
