@@ -114,6 +114,8 @@ interface Pending {
   cancelled: boolean;
   /** A `more` response is progress: the call's deadline starts again. */
   rearm(): void;
+  /** Responses are not read for now (back-pressure): no deadline runs meanwhile. */
+  hold(): void;
   resolve(frames: Uint8Array[]): void;
   reject(error: unknown): void;
 }
@@ -121,6 +123,9 @@ interface Pending {
 export class PythonProcess {
   private readonly child: ChildProcess;
   private readonly requests: Writable;
+  private readonly responses: Readable;
+  /** Responses are not read: a streaming call's consumer is behind (pauseResponses). */
+  private paused = false;
   private readonly reader: ResponseReader;
   private readonly queue: Pending[] = [];
   private exited: RemoteMediaError | undefined;
@@ -147,6 +152,7 @@ export class PythonProcess {
     });
     this.requests = (fds ? this.child.stdio[3] : this.child.stdin) as Writable;
     const responses = (fds ? this.child.stdio[4] : this.child.stdout) as Readable;
+    this.responses = responses;
     responses.on('data', (chunk: Buffer) => this.onData(chunk));
     responses.on('error', () => {}); // a dead process is reported by 'exit'
     // Keep the end of the node's log (stderr, and stdout where it is not the protocol):
@@ -206,7 +212,8 @@ export class PythonProcess {
         );
         this.kill();
       };
-      let timer = setTimeout(overran, this.command.callTimeoutMs);
+      // While responses are not read, no answer can come: the deadline starts on resume.
+      let timer = this.paused ? undefined : setTimeout(overran, this.command.callTimeoutMs);
       this.queue.push({
         op,
         more,
@@ -214,6 +221,10 @@ export class PythonProcess {
         rearm: () => {
           clearTimeout(timer);
           timer = setTimeout(overran, this.command.callTimeoutMs);
+        },
+        hold: () => {
+          clearTimeout(timer);
+          timer = undefined;
         },
         resolve: (frames) => {
           clearTimeout(timer);
@@ -247,6 +258,25 @@ export class PythonProcess {
     const stopped = cancelReport(report);
     this.onCancelled?.(stopped);
     return stopped;
+  }
+
+  /**
+   * Stops reading responses: the consumer of a streaming call is behind (RunnerCall's
+   * high water), so the runner blocks on its write instead of the gateway buffering
+   * without bound. Call deadlines wait meanwhile (a slow client is not a stuck node).
+   */
+  pauseResponses(): void {
+    if (this.paused || this.exited) return;
+    this.paused = true;
+    this.responses.pause();
+    for (const pending of this.queue) pending.hold();
+  }
+
+  resumeResponses(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    for (const pending of this.queue) pending.rearm();
+    this.responses.resume();
   }
 
   kill(): void {
@@ -521,11 +551,18 @@ export function runnerNode(
   // A plain result comes back as an array; a generator's as an async iterable whose
   // items reach the executor as the runner sends them (time to first chunk).
   const call = (op: number, data?: RuntimeData): Promise<NodeOutput> => {
-    const output = new RunnerCall();
+    const worker = process!;
+    const output = new RunnerCall({
+      pause: () => worker.pauseResponses(),
+      resume: () => worker.resumeResponses(),
+    });
     current = output;
-    process!
+    worker
       .request(op, data === undefined ? undefined : encodeFrame({ sequence: 0, data }), (frames) =>
-        output.push(decoded(frames)),
+        output.push(
+          decoded(frames),
+          frames.map((frame) => frame.length),
+        ),
       )
       .then(
         (frames) => output.end(decoded(frames)),
@@ -560,6 +597,9 @@ export function runnerNode(
     },
     async cleanup() {
       if (!process) return;
+      // A call held back (its consumer gone) lets the runner write again, or it
+      // could not read the clean-up.
+      current?.stop();
       const done = process;
       process = undefined;
       done.onLost = undefined;

@@ -9,11 +9,29 @@
  *
  * Single-threaded (the gateway's event loop); push/end/fail/stop come from the pipe's
  * data handler and the node's interrupt hook, the iteration from the executor.
+ *
+ * Back-pressure: a generator may make items far faster than the client reads them.
+ * Past QUEUE_HIGH_WATER bytes queued here, `flow.pause()` stops reading the runner's
+ * pipe (the runner then blocks on its write); `flow.resume()` once half is taken,
+ * or when the call ends or is stopped.
  */
 import type { RuntimeData } from '../web/core/internal.ts';
 
+/** Bytes of items (as the runner framed them) queued before the runner is held back. */
+export const QUEUE_HIGH_WATER = 8 << 20;
+
+/** Holds back, and lets go, whatever feeds a call (the runner's response pipe). */
+export interface CallFlow {
+  pause(): void;
+  resume(): void;
+}
+
 export class RunnerCall implements AsyncIterable<RuntimeData> {
   private queue: RuntimeData[] = [];
+  /** Per queued item: its size as framed by the runner (for the high water). */
+  private sizes: number[] = [];
+  private queuedBytes = 0;
+  private paused = false;
   private done = false;
   private error: unknown;
   private streaming = false;
@@ -23,17 +41,26 @@ export class RunnerCall implements AsyncIterable<RuntimeData> {
   /** Resolves once the call's form is known (see the file's comment). */
   readonly first: Promise<readonly RuntimeData[] | RunnerCall>;
 
-  constructor() {
+  constructor(private readonly flow?: CallFlow) {
     this.first = new Promise((resolve, reject) => {
       this.settleFirst = resolve;
       this.rejectFirst = reject;
     });
   }
 
-  /** Items of a `more` response. */
-  push(items: readonly RuntimeData[]): void {
+  /** Items of a `more` response, with their framed sizes. */
+  push(items: readonly RuntimeData[], sizes: readonly number[] = []): void {
     if (this.done) return;
     this.queue.push(...items);
+    for (let i = 0; i < items.length; i++) {
+      const size = sizes[i] ?? 0;
+      this.sizes.push(size);
+      this.queuedBytes += size;
+    }
+    if (!this.paused && this.queuedBytes > QUEUE_HIGH_WATER && this.flow) {
+      this.paused = true;
+      this.flow.pause();
+    }
     if (!this.streaming) {
       this.streaming = true;
       this.settleFirst?.(this);
@@ -51,6 +78,7 @@ export class RunnerCall implements AsyncIterable<RuntimeData> {
     }
     this.queue.push(...items);
     this.done = true;
+    this.letGo();
     this.signal();
   }
 
@@ -59,6 +87,7 @@ export class RunnerCall implements AsyncIterable<RuntimeData> {
     this.done = true;
     this.error = error;
     if (!this.streaming) this.rejectFirst?.(error);
+    this.letGo();
     this.signal();
   }
 
@@ -66,6 +95,9 @@ export class RunnerCall implements AsyncIterable<RuntimeData> {
   stop(): number {
     const dropped = this.queue.length;
     this.queue = [];
+    this.sizes = [];
+    this.queuedBytes = 0;
+    this.letGo();
     if (!this.done) {
       this.done = true;
       if (!this.streaming) {
@@ -81,7 +113,10 @@ export class RunnerCall implements AsyncIterable<RuntimeData> {
   async *[Symbol.asyncIterator](): AsyncIterator<RuntimeData> {
     for (;;) {
       if (this.queue.length > 0) {
-        yield this.queue.shift()!;
+        const item = this.queue.shift()!;
+        this.queuedBytes -= this.sizes.shift() ?? 0;
+        if (this.queuedBytes <= QUEUE_HIGH_WATER / 2) this.letGo();
+        yield item;
         continue;
       }
       if (this.done) {
@@ -90,6 +125,13 @@ export class RunnerCall implements AsyncIterable<RuntimeData> {
       }
       await new Promise<void>((resolve) => (this.wake = resolve));
     }
+  }
+
+  /** The runner may write again (half the queue taken, or nothing more wanted). */
+  private letGo(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.flow?.resume();
   }
 
   private signal(): void {
