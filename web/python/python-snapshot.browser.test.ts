@@ -110,6 +110,9 @@ describe('Python from a memory snapshot (Chromium)', () => {
         worker.terminate();
       }
     }
+    console.info(
+      `Python worker starts: ${starts.join(', ')} (shipped snapshot ${current ? 'current' : 'missing or stale'})`,
+    );
     expect(starts).toEqual(current ? ['shipped', 'shipped'] : [undefined, 'IndexedDB']);
   }, 120_000);
 });
