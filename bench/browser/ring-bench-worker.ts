@@ -43,7 +43,7 @@ const audioFrame = (): Frame => ({
 });
 
 /**
- * What a throughput side does when the ring is full (empty): look 64 more times,
+ * What a throughput side does when the ring is full (empty): look 1,024 more times,
  * then give the core away for a moment. With more runnable threads than cores
  * (a shared 2-core machine), pure spinning measured the scheduler: a spinning
  * side holds the core the other side needs to make room.
@@ -51,7 +51,7 @@ const audioFrame = (): Frame => ({
 const nap = new Int32Array(new SharedArrayBuffer(4));
 let misses = 0;
 function idle(): void {
-  if (++misses < 64) return;
+  if (++misses < 1024) return;
   misses = 0;
   Atomics.wait(nap, 0, 0, 0.02);
 }

@@ -70,7 +70,7 @@ async function throughput(blocks: number) {
   const previousMs: number[] = [];
   const ringbufMs: number[] = [];
   const ours = async () => {
-    const buffer = createAudioRingBuffer(1 << 14);
+    const buffer = createAudioRingBuffer(1 << 16);
     const [, done] = await Promise.all([
       worker({ role: 'ours-produce', buffer, blocks }),
       worker({ role: 'ours-consume', buffer, blocks }),
@@ -78,7 +78,7 @@ async function throughput(blocks: number) {
     oursMs.push(done.ms as number);
   };
   const theirs = async () => {
-    const buffer = RingBuffer.getStorageForCapacity(1 << 14, Float32Array);
+    const buffer = RingBuffer.getStorageForCapacity(1 << 16, Float32Array);
     const [, done] = await Promise.all([
       worker({ role: 'ringbuf-produce', buffer, blocks }),
       worker({ role: 'ringbuf-consume', buffer, blocks }),
@@ -86,7 +86,7 @@ async function throughput(blocks: number) {
     ringbufMs.push(done.ms as number);
   };
   const previous = async () => {
-    const buffer = createPreviousBuffer(1 << 14);
+    const buffer = createPreviousBuffer(1 << 16);
     const [, done] = await Promise.all([
       worker({ role: 'previous-produce', buffer, blocks }),
       worker({ role: 'previous-consume', buffer, blocks }),
