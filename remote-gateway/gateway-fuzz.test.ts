@@ -1,7 +1,9 @@
 /**
  * A protocol-aware, stateful fuzz of the gateway: several concurrent connections,
  * each running episodes of valid and mutated open / data / credit / end / close /
- * resume / metrics / ack messages (and raw garbage), from a seeded PRNG that keeps
+ * resume / metrics / ack / interrupt messages (and raw garbage; islands with valid
+ * and invalid bargeIn settings; interrupt controls in band, alone and in floods of
+ * thousands), from a seeded PRNG that keeps
  * track of each session's numbering, ports, session id and resume key — so that it
  * reaches the states random bytes never do (a port ended, then data on it; a close,
  * then more; a resume with the wrong key or count; credit ignored; parts on the
@@ -29,7 +31,7 @@ import {
 import { RemoteProxyClient } from '../web/runtime/remote/remote-proxy-client.ts';
 import { type Gateway, startGateway } from './gateway.ts';
 import { installLastResort } from './last-resort.ts';
-import { RawClient, rssMiB } from './testing/raw-client.ts';
+import { RawClient, type Received, rssMiB } from './testing/raw-client.ts';
 
 const FUZZ_MS = Number(process.env.REMOTEMEDIA_FUZZ_MS ?? 60_000);
 const SEED = Number(process.env.REMOTEMEDIA_FUZZ_SEED ?? 0x5eed);
@@ -75,6 +77,22 @@ const python: Manifest = {
   connections: [],
 };
 const calc = calculator as Manifest;
+/** A generator node that barge-in interrupts (its calls stream "more" responses). */
+const PY_STREAM =
+  'import time\nfrom remotemedia import Node\nclass Chunks(Node):\n    def process(self, data):\n        for i in range(3):\n            yield i\n            time.sleep(0.005)\n';
+const pythonStream: Manifest = {
+  version: 'v1',
+  metadata: { name: 'fuzz-python-stream' },
+  nodes: [{ id: 'py', node_type: 'PythonNode', params: { source: PY_STREAM } }],
+  connections: [],
+  bargeIn: { to: ['py'] },
+};
+const calcWith = (bargeIn: unknown) => ({ ...calc, bargeIn }) as Manifest;
+const calcIsland = (manifest: Manifest): RemoteIslandSpec => ({
+  manifest,
+  inputs: [{ sources: ['pass1'] }],
+  outputs: [{ sink: 'pass2' }],
+});
 
 /** Islands an episode may ask for: valid ones, two ports on one source, a wrong source or sink. */
 const ISLANDS: { weight: number; island: RemoteIslandSpec }[] = [
@@ -90,6 +108,8 @@ const ISLANDS: { weight: number; island: RemoteIslandSpec }[] = [
       outputs: [{ sink: 'pass2' }],
     },
   },
+  // Barge-in (an interrupt given as input interrupts calc and pass2): careful episodes too.
+  { weight: 4, island: calcIsland(calcWith({ to: ['calc', 'pass2'] })) },
   {
     weight: 1,
     island: { manifest: calc, inputs: [{ sources: ['pass1'] }], outputs: [{ sink: 'calc' }] },
@@ -98,10 +118,25 @@ const ISLANDS: { weight: number; island: RemoteIslandSpec }[] = [
     weight: 1,
     island: { manifest: calc, inputs: [{ sources: ['nope'] }], outputs: [{ sink: 'pass2' }] },
   },
+  // Barge-in: valid (an interrupt given as input, or emitted by pass1), then invalid:
+  // a node interrupting itself, one upstream, one of another island, none at all.
   {
     weight: 1,
-    island: { manifest: python, inputs: [{ sources: ['py'] }], outputs: [{ sink: 'py' }] },
+    island: {
+      manifest: python,
+      inputs: [{ sources: ['py'] }],
+      outputs: [{ sink: 'py' }],
+    },
   },
+  {
+    weight: 2,
+    island: { manifest: pythonStream, inputs: [{ sources: ['py'] }], outputs: [{ sink: 'py' }] },
+  },
+  { weight: 1, island: calcIsland(calcWith({ from: 'pass1', to: ['calc'] })) },
+  { weight: 0.5, island: calcIsland(calcWith({ from: 'pass2', to: ['pass2'] })) },
+  { weight: 0.5, island: calcIsland(calcWith({ from: 'calc', to: ['pass1'] })) },
+  { weight: 0.5, island: calcIsland(calcWith({ to: ['tts'] })) },
+  { weight: 0.5, island: calcIsland(calcWith({ to: [] })) },
 ];
 
 /** Values that break a field's type or range. */
@@ -150,6 +185,7 @@ function mutate(r: Rand, message: Record<string, unknown>): Record<string, unkno
         'close',
         'done',
         'error',
+        'interrupt',
         'bogus',
       ]);
       break;
@@ -163,7 +199,13 @@ function mutate(r: Rand, message: Record<string, unknown>): Record<string, unkno
 }
 
 function dataOf(r: Rand) {
-  switch (r.int(5)) {
+  switch (r.int(6)) {
+    case 4: {
+      // Barge-in in band, sometimes stamped (a stamp names the interrupt: it acts once).
+      const marker = RuntimeData.control('interrupt');
+      if (r.chance(0.5)) marker.timestampUs = r.int(5);
+      return marker;
+    }
     case 0:
       return RuntimeData.text('t'.repeat(r.int(100)));
     case 1:
@@ -190,6 +232,8 @@ const STATES: Record<string, RegExp> = {
   'a schema violation': /invalid '\w+' message/,
   'an ack of what was never sent': /only \d+ were sent/,
   'a wrong resume': /cannot be resumed/,
+  'an interrupt on a port the session lacks': /'interrupt' on input port/,
+  'an invalid bargeIn': /bargeIn\.(to|from)/,
 };
 
 interface Stats {
@@ -203,7 +247,16 @@ interface Stats {
 }
 
 /** The one fault a careful episode ends with, after a valid stretch. */
-const ATTACKS = ['tiny parts', 'burst', 'end then data', 'close then data', 'gap', 'ack'] as const;
+const ATTACKS = [
+  'tiny parts',
+  'burst',
+  'end then data',
+  'close then data',
+  'gap',
+  'ack',
+  'interrupt flood',
+  'interrupt on a wrong port',
+] as const;
 
 /**
  * One session's life as a hostile or careless client lives it. A careful episode
@@ -214,7 +267,7 @@ async function episode(r: Rand, url: string, stats: Stats): Promise<void> {
   const careful = r.chance(0.35);
   let roll = r.next() * ISLANDS.reduce((sum, i) => sum + i.weight, 0);
   const { island } = careful
-    ? ISLANDS[r.int(2)]!
+    ? ISLANDS[r.int(3)]!
     : (ISLANDS.find((i) => (roll -= i.weight) < 0) ?? ISLANDS[0]!);
   const ports = island.inputs.length;
   let raw = await RawClient.connect(url);
@@ -263,7 +316,7 @@ async function episode(r: Rand, url: string, stats: Stats): Promise<void> {
   for (let step = 0; step < steps; step++) {
     const action = r.weighted(
       careful
-        ? { data: 30, metrics: 3, pause: 3 }
+        ? { data: 30, metrics: 3, pause: 3, interrupt: 2 }
         : {
             data: 30,
             burst: 3,
@@ -273,6 +326,7 @@ async function episode(r: Rand, url: string, stats: Stats): Promise<void> {
             close: 5,
             ack: 5,
             metrics: 5,
+            interrupt: 5,
             credit: 2,
             reopen: 1,
             resume: 5,
@@ -356,6 +410,27 @@ async function episode(r: Rand, url: string, stats: Stats): Promise<void> {
             : mutate(r, { type: 'metrics', id: 1 }),
         );
         break;
+      case 'interrupt': {
+        // Barge-in out of band: alone, stamped or not, in floods, mutated; a careful
+        // client sends its frame in band after it, as gateway-connection.ts does.
+        const stamp = r.chance(0.5) ? { timestampUs: r.int(1e6) } : {};
+        const wrongPort = !careful && r.chance(0.2);
+        const message = {
+          type: 'interrupt',
+          port: wrongPort ? ports + r.int(3) : port(),
+          ...stamp,
+        };
+        const times = !careful && r.chance(0.2) ? 200 + r.int(2000) : 1;
+        for (let i = 0; i < times; i++)
+          send(careful || r.chance(0.9) ? message : mutate(r, message));
+        if (careful || r.chance(0.5)) {
+          const marker = RuntimeData.control('interrupt');
+          if ('timestampUs' in stamp) marker.timestampUs = stamp.timestampUs;
+          const frame = encodeFrame({ sequence: Math.max(0, nextSeq()) >>> 0, data: marker });
+          for (const part of packFrame(r.int(ports), frame, 1 << 20)) sendBinary(part);
+        }
+        break;
+      }
       case 'credit':
         send({ type: 'credit', port: port(), frames: r.int(1000) });
         break;
@@ -420,6 +495,8 @@ async function episode(r: Rand, url: string, stats: Stats): Promise<void> {
         sendBinary(part);
       }
     };
+    let answer: (m: Received) => boolean = (m) =>
+      m.kind === 'control' && m.message.type === 'error';
     switch (r.pick(ATTACKS)) {
       case 'tiny parts':
         for (let i = 0; i < 5000; i++) sendBinary(Uint8Array.of(0, GATEWAY_MORE_PARTS >> 8, 1));
@@ -441,10 +518,20 @@ async function episode(r: Rand, url: string, stats: Stats): Promise<void> {
       case 'ack':
         send({ type: 'ack', seq: received() + 1000 });
         break;
+      case 'interrupt flood':
+        // Valid, and each one acts (no stamp): it must cost neither a queue nor a
+        // runner cancel per interrupt; the metrics answer shows they were taken.
+        for (let i = 0; i < 3000; i++) send({ type: 'interrupt', port: 0 });
+        send({ type: 'metrics', id: 4242 });
+        answer = (m) => m.kind === 'control' && ['metrics', 'error'].includes(m.message.type);
+        break;
+      case 'interrupt on a wrong port':
+        send({ type: 'interrupt', port: ports, timestampUs: 1 });
+        break;
     }
     // Let the gateway answer before the episode ends the connection.
     await Promise.race([
-      raw.waitFor((m) => m.kind === 'control' && m.message.type === 'error', from),
+      raw.waitFor(answer, from),
       new Promise((resolve) => setTimeout(resolve, 2000)),
     ]);
   }
@@ -471,6 +558,12 @@ async function episode(r: Rand, url: string, stats: Stats): Promise<void> {
         }
       } else if (item.kind === 'control' && item.message.type === 'resumed') {
         stats.reached.set('resumed', (stats.reached.get('resumed') ?? 0) + 1);
+      } else if (item.kind === 'control' && item.message.type === 'metrics') {
+        // An interrupt reached a node of bargeIn.to (its metrics count it).
+        const nodes = (item.message.nodes ?? []) as { interrupts?: number }[];
+        if (nodes.some((n) => (n.interrupts ?? 0) > 0)) {
+          stats.reached.set('interrupted', (stats.reached.get('interrupted') ?? 0) + 1);
+        }
       }
     }
   }
@@ -528,10 +621,12 @@ describe('the gateway under a stateful protocol fuzz', () => {
       console.log(
         `fuzz seed ${SEED}: ${stats.episodes} episodes, ${stats.messages} messages, ${stats.resumes} resumes; ` +
           `closes ${JSON.stringify([...stats.closes])}; errors ${JSON.stringify([...stats.errorKinds])}; ` +
-          `states ${JSON.stringify([...stats.reached])}`,
+          `states ${JSON.stringify([...stats.reached])}; runner cancels ${JSON.stringify(gateway.python.cancels)}`,
       );
       expect(stats.episodes).toBeGreaterThan(10);
-      expect([...stats.reached.keys()].sort()).toEqual([...Object.keys(STATES), 'resumed'].sort());
+      expect([...stats.reached.keys()].sort()).toEqual(
+        [...Object.keys(STATES), 'resumed', 'interrupted'].sort(),
+      );
       expect(gateway.metrics.unhandled).toBe(0);
 
       // Every session ends (detached ones at the idle timeout): nothing is left behind.
