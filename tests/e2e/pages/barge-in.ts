@@ -3,7 +3,8 @@
  * meanwhile a long reply, synthesized by TextToSpeech on the gateway, plays through
  * AudioPlayback. EnergyVAD's speech_start (pipeline worker) interrupts, by the
  * manifest's `bargeIn` alone, the synthesis on the gateway and the speaker on this
- * page. Microphone and speaker share one AudioContext, so the worklet's drop record
+ * page (or SileroVAD's, which also reports each model frame's probability, so the
+ * test can tell the frame at which its speech_start became known). Microphone and speaker share one AudioContext, so the worklet's drop record
  * (the microphone ring's position at the quantum that went silent) and the VAD's
  * event are in one audio clock: the latency is measured there, not by timers.
  */
@@ -20,14 +21,19 @@ import type { PlaybackDrops } from '../../../web/runtime/audio/playback-control.
 
 const RATE = 16_000;
 const MIN_SPEECH_MS = 100;
+const BUFFER_SECONDS = 3;
 const REPLY = Array.from(
-  { length: 12 },
+  { length: 200 },
   (_, i) => `This is sentence ${i + 1} of a long reply that keeps on talking for a while.`,
 ).join(' ');
 
+export type VadKind = 'energy' | 'silero';
+
 export interface BargeInResult {
-  /** EnergyVAD's speech_start timestamps (µs of microphone audio). */
+  /** The VAD's speech_start timestamps (µs of microphone audio). */
   speechStarts: number[];
+  /** SileroVAD only: each model frame's start (µs) and speech probability. */
+  probabilities: [number, number][];
   drops: PlaybackDrops;
   /** Reply samples written to the speaker before / after its interrupt. */
   played: number;
@@ -38,9 +44,12 @@ export interface BargeInResult {
   ringDirect: boolean;
 }
 
-async function runBargeIn(gateway: { port: number; token: string }): Promise<BargeInResult> {
+async function runBargeIn(
+  gateway: { port: number; token: string },
+  vad: VadKind = 'energy',
+): Promise<BargeInResult> {
   const context = new AudioContext({ sampleRate: RATE, latencyHint: 'interactive' });
-  const mic = await openMicrophone({ context, ringSeconds: 4 });
+  const mic = await openMicrophone({ context, ringSeconds: 15 });
   let playback: AudioPlayback | undefined;
   let played = 0;
   let interrupted = false;
@@ -60,9 +69,15 @@ async function runBargeIn(gateway: { port: number; token: string }): Promise<Bar
         playback ??= await AudioPlayback.open({
           sampleRate: RATE,
           context,
-          bufferSeconds: 120,
+          bufferSeconds: BUFFER_SECONDS,
           clock: mic.ring,
         });
+        // Wait for room, as a speaker does: the reply is paced by playback, so its
+        // synthesis is still running when the user speaks.
+        while (!interrupted && playback.queued + audio.samples.length > BUFFER_SECONDS * RATE) {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        if (interrupted) return;
         played += playback.write(audio);
       },
       interrupt() {
@@ -73,11 +88,15 @@ async function runBargeIn(gateway: { port: number; token: string }): Promise<Bar
       },
     }),
   });
-  /** The "reply": one long text as soon as the microphone is live. */
+  /**
+   * The "reply": one long text as soon as the microphone is live (EnergyVAD passes
+   * its audio on; SileroVAD's first sign of life is a probability event). It keeps
+   * the VAD's events to itself: the page reads them from the `probe` sink.
+   */
   const reply = defineNode({
     type: 'TestReply',
     params: z.strictObject({}),
-    accepts: ['audio'],
+    accepts: ['audio', 'event'],
     create: () => {
       let said = false;
       return {
@@ -95,22 +114,31 @@ async function runBargeIn(gateway: { port: number; token: string }): Promise<Bar
     version: 'v1',
     metadata: { name: 'barge-in' },
     nodes: [
-      {
-        id: 'vad',
-        node_type: 'EnergyVAD',
-        params: { threshold_db: -35, min_speech_ms: MIN_SPEECH_MS, hangover_ms: 300 },
-      },
+      vad === 'energy'
+        ? {
+            id: 'vad',
+            node_type: 'EnergyVAD',
+            params: { threshold_db: -35, min_speech_ms: MIN_SPEECH_MS, hangover_ms: 300 },
+          }
+        : {
+            id: 'vad',
+            node_type: 'SileroVAD',
+            params: { min_speech_ms: MIN_SPEECH_MS, emit_probabilities: true },
+          },
       { id: 'reply', node_type: 'TestReply', params: {}, executor: 'main' },
       {
         id: 'tts',
         node_type: 'TextToSpeech',
-        params: { sample_rate: RATE, chunk_ms: 100 },
+        // Short pieces: one espeak-ng run each, so the synthesis outlasts the silence.
+        params: { sample_rate: RATE, chunk_ms: 100, max_piece_chars: 40 },
         executor: 'remote',
         remote,
       },
       { id: 'speaker', node_type: 'TestSpeaker', params: {}, executor: 'main' },
+      { id: 'probe', node_type: 'PassThrough', params: {}, executor: 'main' },
     ],
     connections: [
+      { from: 'vad', to: 'probe' },
       { from: 'vad', to: 'reply' },
       { from: 'reply', to: 'tts' },
       { from: 'tts', to: 'speaker' },
@@ -124,10 +152,15 @@ async function runBargeIn(gateway: { port: number; token: string }): Promise<Bar
   });
   const session = await runtime.stream(manifest, { input: mic });
   const speechStarts: number[] = [];
+  const probabilities: [number, number][] = [];
   const reading = (async () => {
     for await (const { data } of session) {
-      if (data.kind === 'event' && data.name === 'speech_start')
-        speechStarts.push(data.timestampUs!);
+      if (data.kind !== 'event') continue;
+      if (data.name === 'speech_start') speechStarts.push(data.timestampUs!);
+      if (data.name === 'vad_probability') {
+        const { probability } = data.payload as { probability: number };
+        probabilities.push([data.timestampUs!, probability]);
+      }
     }
   })();
   // Not a timed assertion: a run where no interrupt came ends, and the test says what it saw.
@@ -139,13 +172,14 @@ async function runBargeIn(gateway: { port: number; token: string }): Promise<Bar
   // Give stale chunks every chance to show up (they must not), then end the run.
   await new Promise((resolve) => setTimeout(resolve, 1000));
   await session.close().catch(() => {});
-  await reading.catch(() => {});
+  await reading.catch((error: unknown) => console.error(`the session failed: ${String(error)}`));
   const drops = playback?.drops();
   await playback?.close();
   runtime.dispose();
   await context.close();
   return {
     speechStarts,
+    probabilities,
     drops: drops!,
     played,
     chunksAfterInterrupt,
