@@ -2,8 +2,9 @@
  * CRC-32 (IEEE 802.3, the polynomial of zlib.crc32 and PNG), so that the Python
  * twin of the frame codec can check frames with the standard library alone.
  * Slice-by-16 tables (16 KiB): 16 bytes per step, about 2x the speed of slice-by-4
- * and 8x the byte-at-a-time loop. In browsers this is every ring frame's CRC (4 per
- * round trip page -> worker -> page), so its speed shows in the runtime's latency.
+ * and 8x the byte-at-a-time loop. Frames in the in-process rings skip it
+ * (RING_FRAME_CODEC in web/runtime/ring/frame-ring.ts); the gateway wire and the
+ * pipes to CPython check every frame.
  * Allocates nothing (a native CRC, when installed, is given a subarray view for a range).
  */
 
@@ -19,9 +20,12 @@ const NATIVE_FROM_BYTES = 64;
  * Puts a host's native CRC-32 in place of the table loop, for every caller in this
  * realm: on Node, `zlib.crc32` (about 10x the loop's speed on a 20 ms audio frame,
  * where the loop was the gateway's largest cost in JS). It must give the results
- * of zlib.crc32(bytes, crc); web/core itself imports no host module.
+ * of zlib.crc32(bytes, crc); web/core itself imports no host module. `undefined`
+ * goes back to the table loop (tests that count CRC calls restore it so).
  */
-export function useNativeCrc32(crc: (bytes: Uint8Array, crc: number) => number): void {
+export function useNativeCrc32(
+  crc: ((bytes: Uint8Array, crc: number) => number) | undefined,
+): void {
   native = crc;
 }
 

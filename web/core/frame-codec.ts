@@ -14,12 +14,19 @@
  *   12     4    body length in bytes (u32)
  *   16     8    timestampUs (f64; 0 when absent)
  *   24     n    body, per kind (see encodeBody)
- *   24+n   4    CRC-32 of bytes [0, 24+n)
+ *   24+n   4    CRC-32 of bytes [0, 24+n) (0 in ring frames: see CodecOptions)
  *
  * Audio samples and tensor data start 8-byte aligned relative to the frame start,
  * so a reader whose frame is aligned can view them without copying. Decoding checks
  * every length against the bytes present and the CRC, so a truncated or corrupted
  * frame is a `frame_codec` error, never a crash or a wrong value.
+ *
+ * `{ checksum: false }` (CodecOptions) is for frames that never leave the process's
+ * memory: the ring buffers between threads (web/runtime/ring/frame-ring.ts). There
+ * the encoder writes 0 in the CRC field instead of computing it and the decoder does
+ * not look at the field; every other check stays. The layout is the same (no flag
+ * bit), so a frame written that way and sent anywhere else — the gateway, CPython —
+ * is refused there as a CRC mismatch: a wire never carries an unchecked frame.
  */
 import { crc32 } from './crc32.ts';
 import { RemoteMediaError } from './errors.ts';
@@ -45,6 +52,16 @@ const MAGIC_1 = 0x4d; // 'M'
 const FLAG_TIMESTAMP = 1;
 const FLAG_OPTIONAL = 2;
 const KNOWN_FLAGS = FLAG_TIMESTAMP | FLAG_OPTIONAL;
+
+/** How a frame is sealed and checked. */
+export interface CodecOptions {
+  /**
+   * Compute (encode) and verify (decode) the CRC-32; true unless given. False only
+   * where the bytes stay in shared memory of one process: a CRC there guards against
+   * nothing, and on a ring round trip it was a quarter of each thread's busy time.
+   */
+  readonly checksum?: boolean;
+}
 
 /** A RuntimeData with its position in a stream. */
 export interface Frame {
@@ -223,10 +240,10 @@ function tensorHeadLength(rank: number): number {
 }
 
 /** Encodes a frame into a new buffer. Validates the data first. */
-export function encodeFrame(frame: Frame): Uint8Array {
+export function encodeFrame(frame: Frame, options?: CodecOptions): Uint8Array {
   const plan = prepare(frame);
   const out = new Uint8Array(FRAME_OVERHEAD + plan.length);
-  writePlanned(frame, plan, out, 0);
+  writePlanned(frame, plan, out, 0, options?.checksum !== false);
   return out;
 }
 
@@ -239,8 +256,11 @@ export function encodedFrameLength(frame: Frame): number {
 export interface PreparedFrame {
   /** The exact encoded length in bytes. */
   readonly length: number;
-  /** Writes the frame's bytes at `target[offset]`; the caller guarantees the room. */
-  writeInto(target: Uint8Array, offset: number): void;
+  /**
+   * Writes the frame's bytes at `target[offset]`; the caller guarantees the room.
+   * `options.checksum === false` writes CRC 0 (in-process rings only, see CodecOptions).
+   */
+  writeInto(target: Uint8Array, offset: number, options?: CodecOptions): void;
 }
 
 /**
@@ -251,7 +271,8 @@ export function prepareFrame(frame: Frame): PreparedFrame {
   const plan = prepare(frame);
   return {
     length: FRAME_OVERHEAD + plan.length,
-    writeInto: (target, offset) => writePlanned(frame, plan, target, offset),
+    writeInto: (target, offset, options) =>
+      writePlanned(frame, plan, target, offset, options?.checksum !== false),
   };
 }
 
@@ -265,7 +286,7 @@ export function encodeFrameInto(frame: Frame, target: Uint8Array, offset = 0): n
   if (offset < 0 || offset + total > target.length) {
     throw codecError('target', `needs ${total} bytes at offset ${offset}, has ${target.length}`);
   }
-  writePlanned(frame, plan, target, offset);
+  writePlanned(frame, plan, target, offset, true);
   return total;
 }
 
@@ -285,7 +306,13 @@ function prepare(frame: Frame): BodyPlan {
   return plan;
 }
 
-function writePlanned(frame: Frame, plan: BodyPlan, target: Uint8Array, offset: number): void {
+function writePlanned(
+  frame: Frame,
+  plan: BodyPlan,
+  target: Uint8Array,
+  offset: number,
+  checksum: boolean,
+): void {
   const view = new DataView(
     target.buffer,
     target.byteOffset + offset,
@@ -305,7 +332,7 @@ function writePlanned(frame: Frame, plan: BodyPlan, target: Uint8Array, offset: 
   view.setFloat64(16, hasTime ? data.timestampUs! : 0, true);
   plan.write(view, target.subarray(offset), FRAME_HEADER_BYTES);
   const end = offset + FRAME_HEADER_BYTES + plan.length;
-  view.setUint32(FRAME_HEADER_BYTES + plan.length, crc32(target, offset, end), true);
+  view.setUint32(FRAME_HEADER_BYTES + plan.length, checksum ? crc32(target, offset, end) : 0, true);
 }
 
 /**
@@ -336,8 +363,10 @@ function checkMagicAndVersion(bytes: Uint8Array, offset: number): void {
 /**
  * Decodes exactly one frame occupying all of `bytes`. The result owns its memory
  * (it is copied out), so the source may be a ring buffer that is reused at once.
+ * `options.checksum === false` leaves the CRC field unread (in-process rings only,
+ * see CodecOptions); every other check is made either way.
  */
-export function decodeFrame(bytes: Uint8Array): Frame {
+export function decodeFrame(bytes: Uint8Array, options?: CodecOptions): Frame {
   if (bytes.length < FRAME_OVERHEAD) {
     throw codecError(
       'length',
@@ -369,13 +398,15 @@ export function decodeFrame(bytes: Uint8Array): Frame {
       `${bytes.length - expected} trailing bytes after a ${expected}-byte frame`,
     );
   }
-  const stored = view.getUint32(FRAME_HEADER_BYTES + bodyLength, true);
-  const actual = crc32(bytes, 0, FRAME_HEADER_BYTES + bodyLength);
-  if (stored !== actual) {
-    throw codecError(
-      'checksum',
-      `CRC-32 mismatch (stored ${hex(stored)}, computed ${hex(actual)})`,
-    );
+  if (options?.checksum !== false) {
+    const stored = view.getUint32(FRAME_HEADER_BYTES + bodyLength, true);
+    const actual = crc32(bytes, 0, FRAME_HEADER_BYTES + bodyLength);
+    if (stored !== actual) {
+      throw codecError(
+        'checksum',
+        `CRC-32 mismatch (stored ${hex(stored)}, computed ${hex(actual)})`,
+      );
+    }
   }
   const timestamp = flags & FLAG_TIMESTAMP ? view.getFloat64(16, true) : undefined;
   if (!(flags & FLAG_TIMESTAMP) && view.getFloat64(16, true) !== 0) {

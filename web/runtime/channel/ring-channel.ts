@@ -1,7 +1,8 @@
 /**
  * A channel over a FrameRing: each item is encoded by the frame codec straight into
  * the shared memory and decoded straight from it, so its bytes are copied once in
- * and once out (no staging buffer on either side).
+ * and once out (no staging buffer on either side), and no CRC is computed or checked
+ * (RING_FRAME_CODEC: the ring is memory shared inside one process, not a wire).
  *
  * Threads: a writer is used by one thread and a reader by one other thread (each
  * may be the page or a worker); nothing here blocks a thread.
@@ -13,6 +14,7 @@ import {
   FrameRingWriter,
   type OverrunPolicy,
   RING_CLOSED,
+  RING_FRAME_CODEC,
 } from '../ring/frame-ring.ts';
 import {
   type ChannelEndpoint,
@@ -55,7 +57,8 @@ export class RingChannelWriter implements ChannelWriter {
       this.sequence = nextSequence(this.sequence);
       if (this.ring.tryWriteFrame(frame)) return undefined;
       bytes = new Uint8Array(frame.length);
-      frame.writeInto(bytes, 0);
+      // Sealed as the ring seals frames (no CRC): its reader decodes it as one.
+      frame.writeInto(bytes, 0, RING_FRAME_CODEC);
     } catch (error) {
       return Promise.reject(error);
     }

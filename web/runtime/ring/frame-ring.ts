@@ -28,14 +28,25 @@
  * it announced that it sleeps, so a steady stream costs no Atomics.notify per
  * frame. Every loop looks at the cancelled flag on each turn, and a record length
  * that cannot be right (with the read index not moving) is an error, not a retry.
+ *
+ * Frames skip the CRC here (RING_FRAME_CODEC): the ring is shared memory inside one
+ * process, not a wire, so a CRC guards against nothing, and computing and checking
+ * it was a quarter of each thread's busy time on a round trip through a worker.
+ * writeFrame and its kin write CRC 0; readFrame and its kin do not read the field
+ * (so a frame another writer sealed with a CRC reads the same). Every other check
+ * of the codec, and every record-length check below, stays.
  */
 import { RemoteMediaError } from '../../core/errors.ts';
 import {
+  type CodecOptions,
   decodeFrame,
   type Frame,
   type PreparedFrame,
   prepareFrame,
 } from '../../core/frame-codec.ts';
+
+/** How frames are sealed and checked inside a ring: no CRC (see the comment above). */
+export const RING_FRAME_CODEC: CodecOptions = Object.freeze({ checksum: false });
 
 /** What a writer does when the frame does not fit. */
 export type OverrunPolicy = 'block' | 'drop-newest' | 'drop-oldest';
@@ -337,7 +348,7 @@ export class FrameRingWriter extends RingSide {
     const prepared = 'writeInto' in frame ? frame : prepareFrame(frame);
     const at = this.reserve(prepared.length);
     if (at < 0) return at === DROPPED;
-    prepared.writeInto(this.data, at + 4);
+    prepared.writeInto(this.data, at + 4, RING_FRAME_CODEC);
     this.commit(at, prepared.length);
     return true;
   }
@@ -548,7 +559,7 @@ export class FrameRingReader extends RingSide {
   /** Bound once, so that reads do not allocate a closure each. */
   private readonly copyOut = (at: number, length: number) => this.data.slice(at, at + length);
   private readonly decodeAt = (at: number, length: number) =>
-    decodeFrame(this.data.subarray(at, at + length));
+    decodeFrame(this.data.subarray(at, at + length), RING_FRAME_CODEC);
 
   /**
    * Reader thread. The next record's bytes (a fresh copy: the only allocation),
