@@ -73,22 +73,29 @@ export function createFliteTextToSpeech({ loadWasm }: FliteOptions) {
       const maxChars = params.max_piece_chars ?? 400;
       const args = fliteArgs(voice, params.rate, params.pitch);
       let clock = 0; // output samples so far: chunk timestamps continue across texts
+      let generation = 0; // interrupt() counts up: a text begun before it stops
       return {
         async initialize() {
           await module();
         },
         async *process(input) {
           if (input.kind !== 'text') return;
+          const begun = generation;
+          const stopped = () => context.signal.aborted || generation !== begun;
           for (const piece of textPieces(input.text, maxChars)) {
-            if (context.signal.aborted) return;
+            if (stopped()) return;
             const samples = await synthesize(await module(), args, piece, rate);
             for (let at = 0; at < samples.length; at += chunk) {
-              if (context.signal.aborted) return;
+              if (stopped()) return;
               const part = samples.slice(at, at + chunk);
               yield RuntimeData.audio(part, rate, 1, (clock * 1e6) / rate);
               clock += part.length;
             }
           }
+        },
+        /** Barge-in: the text being synthesized stops before its next chunk or piece. */
+        interrupt() {
+          generation++;
         },
       };
     },
