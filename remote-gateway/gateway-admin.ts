@@ -85,7 +85,8 @@ function bearerCheck(token: string | undefined): (header: string | undefined) =>
   const digest = (text: string) => createHash('sha256').update(text).digest();
   const expected = digest(token);
   return (header) => {
-    const given = /^Bearer (.+)$/.exec(header ?? '')?.[1];
+    // The scheme is case-insensitive (RFC 7235 section 2.1); the token is not.
+    const given = /^Bearer +(.+)$/i.exec(header ?? '')?.[1];
     return given !== undefined && timingSafeEqual(digest(given), expected);
   };
 }

@@ -186,6 +186,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       `an admin listener on ${adminHost} needs an admin token (--admin-token): its /sessions lists client addresses and token fingerprints; bind it to 127.0.0.1 or ::1 to go without one`,
     );
   }
+  // The same floor as a client's static token: a short one is guessed, and an empty
+  // one ('' from an unset variable) could never be presented.
+  if (options.adminToken !== undefined && options.adminToken.length < 8) {
+    throw new RemoteMediaError(
+      'usage',
+      `the admin token (--admin-token) needs 8 characters or more (it has ${options.adminToken.length})`,
+    );
+  }
   const allowPickle = options.allowPickle ?? false;
   const onWorkerLost = (error: RemoteMediaError) => {
     metrics.workersLost++;

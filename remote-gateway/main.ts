@@ -157,7 +157,7 @@ const FLAGS = {
   'admin-token': {
     type: 'string',
     value: 'TOKEN',
-    help: '/metrics and /sessions ask for it as a bearer token (default: none, loopback only)',
+    help: '/metrics and /sessions ask for it as a bearer token, 8 characters or more (default: none, loopback only)',
   },
   'log-level': {
     type: 'string',
