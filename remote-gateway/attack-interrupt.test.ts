@@ -129,6 +129,49 @@ class Hangs(Node):
     }
   }, 60_000);
 
+  // With the hook on a thread of its own, a slow hook for the cancelled call could
+  // land during the next call and stop it: the cancel's answer waits for the hook.
+  it('a slow interrupt() meant for one call does not land on the next one', async () => {
+    const island = pythonIsland(`
+import time
+from remotemedia import Node
+class SlowHook(Node):
+    def __init__(self, name=None, dir=None, **config):
+        super().__init__(name, **config)
+        self.stop = False
+    def interrupt(self):
+        time.sleep(0.3)
+        self.stop = True
+    def process(self, data):
+        if data == "long":
+            while not self.stop:
+                yield "tick"
+                time.sleep(0.01)
+            return
+        self.stop = False
+        time.sleep(0.6)
+        yield "stopped" if self.stop else data
+`);
+    const client = await RawClient.open(gateway.url, TOKEN, island);
+    try {
+      client.sendFrame(0, 1, RuntimeData.json('long'));
+      await client.waitFor(jsonOut('tick'));
+      client.send({ type: 'interrupt', port: 0 });
+      client.sendFrame(0, 2, RuntimeData.control('interrupt'));
+      client.sendFrame(0, 3, RuntimeData.json('ping'));
+      const answer = await client.waitFor(
+        (r) =>
+          jsonOut('ping')(r) ||
+          jsonOut('stopped')(r) ||
+          (r.kind === 'control' && r.message.type === 'error'),
+      );
+      expect(answer?.kind === 'frame' ? answer.data : answer).toEqual(RuntimeData.json('ping'));
+    } finally {
+      client.terminate();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
   it('a node whose interrupt() raises: the call still stops, the session goes on', async () => {
     const island = pythonIsland(`
 import time

@@ -24,7 +24,8 @@ answer is one JSON item {"cancelled": n}, n the calls it stopped. Requests are r
 a thread of their own so a cancel is seen while a call runs: it calls the node's
 `interrupt()` (if it has one) at once, on a thread of its own — a node blocked in its own
 work (a subprocess, a socket) unblocks there — and stops an async call at its next
-await and a generator before its next item.
+await and a generator before its next item. The cancel's answer, and so any later
+call, waits for that hook (up to HOOK_GRACE_S: a hook that hangs is left behind).
 
 Memory and time limits are the gateway's business (rlimits, kills); a crash is seen
 there as the process ending. Standard library only. The op and status numbers are the
@@ -50,6 +51,10 @@ STATUS_OK, STATUS_ERROR, STATUS_MORE = 0, 1, 2
 REQUEST = struct.Struct("<BI")
 RESPONSE = struct.Struct("<BI")
 LENGTH = struct.Struct("<I")
+# How long a cancel's answer (and so the next call) waits for the node's interrupt()
+# hook: a hook only sets flags or stops its subprocesses; one that takes longer is
+# the node's bug, left running on its own thread.
+HOOK_GRACE_S = 1.0
 
 
 def _read_exact(stream: BinaryIO, n: int) -> Optional[bytes]:
@@ -119,6 +124,11 @@ class _Requests:
         self._hook = threading.Thread(target=self._run_hook, args=(node,), name="node-interrupt", daemon=True)
         self._hook.start()
 
+    async def hook_settled(self) -> None:
+        hook = self._hook
+        if hook is not None and hook.is_alive():
+            await asyncio.get_running_loop().run_in_executor(None, hook.join, HOOK_GRACE_S)
+
     @staticmethod
     def _run_hook(node: HostedNode) -> None:
         try:
@@ -172,6 +182,9 @@ async def serve(stdin: BinaryIO, stdout: BinaryIO) -> int:
         node = requests.node
         try:
             if op == OP_CANCEL:
+                # The hook's effect belongs to the calls before this cancel: the next call
+                # waits for it (a hook that hangs is left behind after HOOK_GRACE_S).
+                await requests.hook_settled()
                 requests.cancels_answered += 1
                 _write(stdout, STATUS_OK, [json.dumps({"cancelled": cancelled}).encode("utf-8")])
                 cancelled = 0
