@@ -22,6 +22,9 @@ import { benchPythonStartChromium, benchPythonStartNode } from './python-start.b
 import { type BenchSection, rowsOf } from './report.ts';
 import { z } from 'zod';
 
+/** Under the tables: how the cold-start figures are made (bench/python-start.bench.ts). */
+const START_NOTES = `Cold starts: \`npm run build\` (the shipped snapshot; without it the Chromium rows start from the one the priming start keeps in IndexedDB), then \`npm run bench python\`. Each round runs a bare \`loadPyodide()\` and then our starts, so a change of load hits both; the ratio is against the bare load's p50 in the same run. "To the first block" is from nothing loaded to the first output of a PythonNode (Node: startPythonRuntime, a PythonNode initialized, one 20 ms block; Chromium: createRuntime(), a new Python worker, \`runtime.run\` of one block). The snapshot is 31.5 MB raw, 6.1 MiB gzip'd. See docs/python.md, "From a memory snapshot".`;
+
 /** Energy of a block: what both nodes compute. */
 const ENERGY_PY = `
 from remotemedia import Node
@@ -176,5 +179,6 @@ async def timed(use_runtime, rounds=300):
         note: `The original measured its runtime path at 0.33x the speed of its Python executor; here the runtime path is ${(pct(fallback, 0.5) / pct(viaRuntime, 0.5)).toFixed(2)}x the speed of the fallback.`,
       },
     ],
+    extra: START_NOTES,
   };
 }

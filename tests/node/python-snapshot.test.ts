@@ -68,6 +68,22 @@ describe('Python from a memory snapshot (Node)', () => {
     }
   }, 180_000);
 
+  it('a start from a read-only snapshot copies it, raw, to a writable store tried before it', async () => {
+    const log: string[] = [];
+    const cache = join(dir, 'cache.snapshot');
+    const stores = [
+      fileSnapshotStore(cache, { raw: true }),
+      fileSnapshotStore(path, { readOnly: true }),
+    ];
+    const first = await start(stores, log);
+    expect(first.snapshotFrom).toBe(path);
+    await first.snapshotKept;
+    expect(log.at(-1)).toMatch(/^Python snapshot kept in .*cache\.snapshot \(.* raw/);
+    const second = await start(stores, log);
+    expect(second.snapshotFrom).toBe(cache);
+    expect(await pythonNodeOutputs(second)).toEqual(plain);
+  }, 120_000);
+
   it('a stale snapshot (other sources) is passed over with a log line; the plain start replaces it', async () => {
     const log: string[] = [];
     const other = snapshotKey(

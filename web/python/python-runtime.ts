@@ -75,7 +75,10 @@ export interface PythonRuntime {
   startupMs: number;
   /** The store whose snapshot it started from; undefined after a plain start. */
   snapshotFrom?: string;
-  /** After a plain start with a writable store: settles once the new snapshot is kept (or failed, logged). */
+  /**
+   * Settles once a snapshot this start made (plain start) or copied (from a shipped
+   * one to a cache tried before it) is kept, or failed to be (logged).
+   */
   snapshotKept?: Promise<void>;
 }
 
@@ -103,11 +106,18 @@ export async function startPythonRuntime(options: PythonRuntimeOptions): Promise
     restored.pyodide.runPython(
       `import sys\nif sys.path[0] == '' and '' in sys.path[1:]:\n    del sys.path[0]`,
     );
+    // A shipped snapshot is gzip'd: a cache tried before it keeps it raw, for
+    // quicker starts from then on.
+    const kept =
+      restored.copyTo.length > 0
+        ? storeSnapshot(key!, restored.heap, restored.copyTo, log)
+        : undefined;
     progress('ready', 1);
     return {
       pyodide: restored.pyodide,
       startupMs: performance.now() - started,
       snapshotFrom: restored.from,
+      snapshotKept: kept,
     };
   }
 
@@ -139,7 +149,9 @@ async function fromSnapshot(
   key: string,
   bridge: RuntimeBridge,
   log: (line: string) => void,
-): Promise<{ pyodide: PyodideInterface; from: string } | undefined> {
+): Promise<
+  { pyodide: PyodideInterface; from: string; heap: Uint8Array; copyTo: SnapshotStore[] } | undefined
+> {
   for (const store of snapshot.stores) {
     const passOver = (why: string) =>
       log(`Python snapshot from ${store.name} not used: ${why}; trying the next or a plain start`);
@@ -177,7 +189,8 @@ async function fromSnapshot(
         throw new Error('remotemedia_runtime does not reach the bridge');
       }
       log(`Python started from the ${store.name} snapshot (${key})`);
-      return { pyodide, from: store.name };
+      const before = snapshot.stores.slice(0, snapshot.stores.indexOf(store));
+      return { pyodide, from: store.name, heap: await heap, copyTo: before.filter((s) => s.put) };
     } catch (error) {
       passOver(refused ?? `Pyodide refused it (${errorText(error)})`);
     }
@@ -209,6 +222,16 @@ function keepSnapshot(
     log(`Python snapshot not made: ${errorText(error)}`);
     return Promise.resolve();
   }
+  return storeSnapshot(key, heap, stores, log);
+}
+
+/** Hands a heap to each store, as each wants it (gzip'd or raw), in the background. */
+function storeSnapshot(
+  key: string,
+  heap: Uint8Array,
+  stores: SnapshotStore[],
+  log: (line: string) => void,
+): Promise<void> {
   return (async () => {
     const files = new Map<boolean, Promise<Uint8Array>>();
     for (const store of stores) {
