@@ -25,14 +25,52 @@ afterAll(async () => {
   await gateway?.close();
 });
 
-function island(source: string, params: Record<string, unknown> = {}) {
+function island(
+  source: string,
+  params: Record<string, unknown> = {},
+  bargeIn?: Manifest['bargeIn'],
+) {
   const manifest: Manifest = {
     version: 'v1',
     metadata: { name: 'attack-streaming' },
     nodes: [{ id: 'py', node_type: 'PythonNode', params: { source, params } }],
     connections: [],
+    ...(bargeIn ? { bargeIn } : {}),
   };
   return islandOf(manifest, 'py', 'py');
+}
+
+/** A generator of 400 items of 0.5 MiB, as fast as it can; it counts what it made. */
+const FLOOD = `
+import os
+from remotemedia import Node
+class Flood(Node):
+    def __init__(self, name=None, dir=None, **config):
+        super().__init__(name, **config)
+        self.dir = dir
+    def process(self, data):
+        block = b"y" * (1 << 19)
+        for i in range(400):
+            yield block
+            with open(os.path.join(self.dir, "made"), "w") as f:
+                f.write(str(i + 1))
+`;
+
+function madeIn(dir: string): number {
+  try {
+    return Number(readFileSync(join(dir, 'made'), 'utf8'));
+  } catch {
+    return 0;
+  }
+}
+
+/** Waits until the node has made all 400 or is held back (made no more for 3 s). */
+async function heldOrDone(dir: string): Promise<void> {
+  let seen = -1;
+  while (madeIn(dir) < 400 && madeIn(dir) !== seen) {
+    seen = madeIn(dir);
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+  }
 }
 
 const ended = (client: RawClient) =>
@@ -150,46 +188,15 @@ class Forger(Node):
   // gateway's memory (each item re-armed the call deadline, so nothing stopped it).
   it('a fast generator of 0.5 MiB items to a client that does not read: the gateway holds a bounded amount', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'attack-streaming-'));
-    const client = await RawClient.open(
-      gateway.url,
-      TOKEN,
-      island(
-        `
-import os
-from remotemedia import Node
-class Flood(Node):
-    def __init__(self, name=None, dir=None, **config):
-        super().__init__(name, **config)
-        self.dir = dir
-    def process(self, data):
-        block = b"y" * (1 << 19)
-        for i in range(400):
-            yield block
-            with open(os.path.join(self.dir, "made"), "w") as f:
-                f.write(str(i + 1))
-`,
-        { dir },
-      ),
-    );
+    const client = await RawClient.open(gateway.url, TOKEN, island(FLOOD, { dir }));
     const socket = (client.ws as unknown as { _socket: Socket })._socket;
-    const made = () => {
-      try {
-        return Number(readFileSync(join(dir, 'made'), 'utf8'));
-      } catch {
-        return 0;
-      }
-    };
+    const made = () => madeIn(dir);
     try {
       const before = rssMiB();
       socket.pause();
       client.sendFrame(0, 1, RuntimeData.json('go'));
       client.send({ type: 'end', port: 0, seq: 2 });
-      // Wait until the node has made all 400 or is held back (made no more for 3 s).
-      let seen = -1;
-      while (made() < 400 && made() !== seen) {
-        seen = made();
-        await new Promise((resolve) => setTimeout(resolve, 3000));
-      }
+      await heldOrDone(dir);
       const held = rssMiB() - before;
       console.log(
         `made ${made()} of 400 half-MiB items while the client read nothing; gateway RSS +${held.toFixed(0)} MiB`,
@@ -200,6 +207,28 @@ class Flood(Node):
       const last = await ended(client);
       expect(last?.kind === 'control' && last.message).toMatchObject({ type: 'done' });
       expect(client.received.filter((r) => r.kind === 'frame').length).toBe(400);
+    } finally {
+      client.terminate();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 180_000);
+
+  it('a barge-in while the runner is held back: the call stops, the session ends cleanly', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'attack-streaming-'));
+    const client = await RawClient.open(gateway.url, TOKEN, island(FLOOD, { dir }, { to: ['py'] }));
+    const socket = (client.ws as unknown as { _socket: Socket })._socket;
+    try {
+      socket.pause();
+      client.sendFrame(0, 1, RuntimeData.json('go'));
+      await heldOrDone(dir);
+      expect(madeIn(dir)).toBeLessThan(150);
+      client.send({ type: 'interrupt', port: 0 });
+      client.sendFrame(0, 2, RuntimeData.control('interrupt'));
+      client.send({ type: 'end', port: 0, seq: 3 });
+      socket.resume();
+      const last = await ended(client);
+      expect(last?.kind === 'control' && last.message).toMatchObject({ type: 'done' });
+      expect(madeIn(dir)).toBeLessThan(400); // stopped, not run to its end
     } finally {
       client.terminate();
       rmSync(dir, { recursive: true, force: true });
