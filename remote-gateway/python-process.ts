@@ -68,6 +68,11 @@ export interface PythonExecutorOptions {
   allowPickle?: boolean;
   /** CPython processes running at once, spares included (an operator's ceiling). Default 64. */
   maxProcesses?: number;
+  /**
+   * A ceiling shared with other pools (the gateway's trusted and sandboxed pools
+   * count against one maxPythonProcesses); it replaces maxProcesses.
+   */
+  ceiling?: ProcessCeiling;
   /** Told when a process dies (or is killed) under a node: for logs and metrics. */
   onWorkerLost?: (error: RemoteMediaError) => void;
   /**
@@ -364,9 +369,45 @@ function checkedPythonPath(entry: string): string {
   return path;
 }
 
+/**
+ * One ceiling over several pools' processes. A pool with no room may take the room
+ * of another pool's spare (a spare is a process started ahead, worth less than a
+ * node waiting now).
+ */
+export class ProcessCeiling {
+  private readonly pools = new Set<PythonPool>();
+
+  constructor(readonly max: number) {
+    if (!Number.isInteger(max) || max < 1) {
+      throw new RemoteMediaError('usage', `maxProcesses must be a positive integer, not ${max}`);
+    }
+  }
+
+  join(pool: PythonPool): void {
+    this.pools.add(pool);
+  }
+
+  leave(pool: PythonPool): void {
+    this.pools.delete(pool);
+  }
+
+  get used(): number {
+    let used = 0;
+    for (const pool of this.pools) used += pool.running.length;
+    return used;
+  }
+
+  /** Stops one spare of a pool other than `wanting`; whether there was one. */
+  reclaimSpare(wanting: PythonPool): boolean {
+    for (const pool of this.pools) if (pool !== wanting && pool.dropSpare()) return true;
+    return false;
+  }
+}
+
 /** Started python3 processes waiting for a node; taking one starts its replacement. */
 export class PythonPool {
-  private readonly options: Required<PythonExecutorOptions>;
+  private readonly options: Required<Omit<PythonExecutorOptions, 'ceiling'>>;
+  private readonly ceiling: ProcessCeiling;
   private readonly command: RunnerCommand;
   private readonly spares: PythonProcess[] = [];
   private readonly live = new Set<PythonProcess>();
@@ -386,12 +427,8 @@ export class PythonPool {
       onWorkerLost: options.onWorkerLost ?? (() => {}),
       pythonPath: (options.pythonPath ?? []).map(checkedPythonPath),
     };
-    if (!Number.isInteger(this.options.maxProcesses) || this.options.maxProcesses < 1) {
-      throw new RemoteMediaError(
-        'usage',
-        `maxProcesses must be a positive integer, not ${this.options.maxProcesses}`,
-      );
-    }
+    this.ceiling = options.ceiling ?? new ProcessCeiling(this.options.maxProcesses);
+    this.ceiling.join(this);
     const command: RunnerCommand = {
       file: this.options.python,
       args: ['-m', 'remotemedia.node_runner', ...RUNNER_FDS_ARGS],
@@ -416,12 +453,12 @@ export class PythonPool {
     let process = this.spares.shift();
     while (process && !process.alive) process = this.spares.shift();
     if (!process) {
-      const running = this.running.length;
-      if (running >= this.options.maxProcesses) {
+      const running = this.ceiling.used;
+      if (running >= this.ceiling.max && !this.ceiling.reclaimSpare(this)) {
         throw limitError(
           'maxPythonProcesses',
           running + 1,
-          this.options.maxProcesses,
+          this.ceiling.max,
           'CPython processes in the whole gateway',
         );
       }
@@ -439,7 +476,17 @@ export class PythonPool {
   /** Processes a new node could still take now (spares, or room under the ceiling). */
   get available(): number {
     const spare = this.spares.filter((p) => p.alive).length;
-    return spare + Math.max(0, this.options.maxProcesses - this.running.length);
+    return spare + Math.max(0, this.ceiling.max - this.ceiling.used);
+  }
+
+  /** Stops one spare to free its room under a shared ceiling; whether there was one. */
+  dropSpare(): boolean {
+    const spare = this.spares.find((p) => p.alive);
+    if (!spare) return false;
+    this.spares.splice(this.spares.indexOf(spare), 1);
+    this.live.delete(spare);
+    spare.kill();
+    return true;
   }
 
   /** Processes running now (spares included), for /metrics and tests. */
@@ -449,6 +496,7 @@ export class PythonPool {
 
   close(): void {
     this.closed = true;
+    this.ceiling.leave(this);
     for (const process of this.live) process.kill();
     this.live.clear();
     this.spares.length = 0;
@@ -464,7 +512,7 @@ export class PythonPool {
     while (
       !this.closed &&
       this.spares.filter((p) => p.alive).length < this.options.spares &&
-      this.running.length < this.options.maxProcesses
+      this.ceiling.used < this.ceiling.max
     ) {
       this.spares.push(this.start());
     }
@@ -579,6 +627,20 @@ export function runnerNode(
       process.nodeId = nodeId;
       // A crash between calls still ends the session at once.
       process.onLost = (error) => context.fail?.(error);
+      // The session failed or was aborted (its client gone) while a call runs: that
+      // call's answer is not wanted, and a node blocked in it would hold its process,
+      // and the session's clean-up, until the call deadline. The runner is killed.
+      context.signal.addEventListener(
+        'abort',
+        () => {
+          if (!current || !process) return;
+          const stuck = process;
+          stuck.onLost = undefined; // not a worker lost: the session had ended
+          current.stop();
+          stuck.kill();
+        },
+        { once: true },
+      );
       await process.request(
         OP_CREATE,
         new TextEncoder().encode(JSON.stringify({ ...spec, name: nodeId })),
