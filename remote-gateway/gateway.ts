@@ -45,7 +45,7 @@ import { type GatewayAuthority, gatewayAuthenticator } from './gateway-tokens.ts
 import { gatewayLogger, type Logger, type LogOptions, tokenFingerprint } from './log.ts';
 import { SPEECH_NODE_TYPES } from '../web/core/nodes/speech/speech-nodes.ts';
 import { GatewayMetrics } from './metrics.ts';
-import { type PythonExecutorOptions, PythonPool } from './python-process.ts';
+import { ProcessCeiling, type PythonExecutorOptions, PythonPool } from './python-process.ts';
 import { type SandboxOptions, sandboxUnavailable } from './python-sandbox.ts';
 
 /**
@@ -199,8 +199,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     metrics.workersLost++;
     log.warn({ event: 'worker_lost', nodeId: error.nodeId }, error.message);
   };
+  // One ceiling for the trusted and the sandboxed pool together: the operator's
+  // maxPythonProcesses counts every CPython process the gateway runs.
   const pools = {
-    maxProcesses: options.maxPythonProcesses ?? options.python?.maxProcesses,
+    ceiling: new ProcessCeiling(options.maxPythonProcesses ?? options.python?.maxProcesses ?? 64),
     onWorkerLost,
   };
   const python = new PythonPool({ ...options.python, ...pools, allowPickle });
