@@ -294,6 +294,72 @@ describe('barge-in across islands', () => {
     for (const island of plan.islands) expect(() => runner.prepare(island.manifest)).not.toThrow();
   });
 
+  it('interrupts a to node of the island of from that it reaches only through another island', async () => {
+    // The studio's voice loop: vad in the worker, stt on a gateway, reply in the
+    // Python worker, tts back in the pipeline worker, speaker on the page.
+    const { planPlacement } = await import('./placement.ts');
+    const manifest: Manifest = {
+      version: 'v1',
+      metadata: { name: 'voice-loop' },
+      nodes: [
+        { id: 'vad', node_type: 'TestVad', params: {} },
+        { id: 'stt', node_type: 'TestNamed', params: { name: 'stt' } },
+        { id: 'reply', node_type: 'TestNamed', params: { name: 'reply' } },
+        { id: 'tts', node_type: 'TestSynth', params: {} },
+        { id: 'speaker', node_type: 'TestNamed', params: { name: 'speaker' } },
+      ],
+      connections: [
+        { from: 'vad', to: 'stt' },
+        { from: 'stt', to: 'reply' },
+        { from: 'reply', to: 'tts' },
+        { from: 'tts', to: 'speaker' },
+      ],
+      bargeIn: { from: 'vad', to: ['tts', 'speaker'] },
+    };
+    const where: Record<string, string> = {
+      vad: 'worker',
+      stt: 'gateway',
+      reply: 'python',
+      tts: 'worker',
+      speaker: 'page',
+    };
+    const plan = planPlacement(runner.prepare(manifest), (node) => where[node.id]!);
+    const share = Object.fromEntries(plan.islands.map((i) => [i.key, i.manifest.bargeIn]));
+    expect(share).toEqual({
+      worker: { from: 'vad', to: [], toAcross: ['tts'] },
+      page: { to: ['speaker'] },
+    });
+    const worker = plan.islands.find((i) => i.key === 'worker')!.manifest;
+    // Refused before: 'tts' is not downstream of 'vad' inside the island.
+    for (const island of plan.islands) expect(() => runner.prepare(island.manifest)).not.toThrow();
+
+    // At run time vad's trigger interrupts tts at once, while the reply's call runs.
+    hooks.length = 0;
+    const session = await runner.createStreamSession(worker);
+    const sink = worker.nodes.find((n) => n.id.startsWith('tts__to_'))!.id;
+    await session.sendInputTo('reply', RuntimeData.json('a long reply'));
+    expect((await next(session, sink))?.data).toMatchObject({ value: { chunk: 0 } });
+    await session.sendInputTo('vad', RuntimeData.json('barge'));
+    expect(hooks).toEqual(['tts']);
+    // Stale until the control comes back over the boundary (behind the old reply's data).
+    await session.sendInputTo('reply', RuntimeData.json('stale, sent before the interrupt'));
+    await session.sendInputTo('reply', RuntimeData.control('interrupt'));
+    await session.sendInputTo('reply', RuntimeData.json('the next reply'));
+    const rest: SessionOutput[] = [];
+    const closing = session.close();
+    for await (const output of session) {
+      rest.push(output);
+      release?.();
+    }
+    await closing;
+    const said = rest
+      .filter((o) => o.nodeId === sink && o.data.kind === 'json')
+      .map((o) => (o.data as { value: JsonValue }).value);
+    expect(said).toEqual([{ chunk: 0, of: 'the next reply' }, { chunk: 1 }, { chunk: 2 }]);
+    const tts = (await session.metrics()).find((m) => m.nodeId === 'tts')!;
+    expect(tts).toMatchObject({ interrupts: 1, droppedOnInterrupt: 2 });
+  });
+
   it('an island reached by one interrupt through two boundaries interrupts once; a new one again', async () => {
     hooks.length = 0;
     const manifest = voiceLoop({ to: ['speaker'] });

@@ -23,6 +23,19 @@ export interface BargeIn {
    * interrupt control flows downstream, cancelling nothing in this pipeline.
    */
   to: string[];
+  /**
+   * More nodes to interrupt with `to`, in an island of a split pipeline (placement.ts
+   * sets it): those that `from` reaches only through another island (vad on the
+   * worker, then stt on a gateway, then tts on the worker again). Their reachability
+   * was checked on the whole manifest; here they are interrupted at once with `to`,
+   * and their stale inputs end when the interrupt control comes back over the boundary.
+   */
+  toAcross?: string[];
+}
+
+/** Every node the setting interrupts in this pipeline. */
+export function bargeInTargets(setting: BargeIn): string[] {
+  return [...setting.to, ...(setting.toAcross ?? [])];
 }
 
 export const DEFAULT_BARGE_IN_EVENT = 'speech_start';
@@ -75,6 +88,13 @@ export function bargeInIssues(setting: BargeIn, graph: PipelineGraph): ManifestI
         id,
       );
     }
+    seen.add(id);
+  });
+  (setting.toAcross ?? []).forEach((id, index) => {
+    const at = `bargeIn.toAcross[${index}]`;
+    if (!graph.downstream.has(id))
+      issue(at, `unknown node '${id}'; node ids are: ${ids.join(', ')}`);
+    else if (seen.has(id)) issue(at, `'${id}' is listed twice`, id);
     seen.add(id);
   });
   return issues;

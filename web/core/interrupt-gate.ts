@@ -13,7 +13,7 @@
  *
  * Single-threaded, like the executor; nothing here awaits.
  */
-import { type BargeIn, isInterrupt, triggersBargeIn } from './barge-in.ts';
+import { type BargeIn, bargeInTargets, isInterrupt, triggersBargeIn } from './barge-in.ts';
 import type { NodeContext, NodeInstance } from './node-contract.ts';
 import type { NodeMetrics } from './node-metrics.ts';
 import { RuntimeData } from './runtime-data.ts';
@@ -107,6 +107,6 @@ export class BargeInRouter {
 
   private interruptTargets(): void {
     if (!this.live()) return;
-    for (const id of this.setting!.to) this.gates.get(id)?.interrupt();
+    for (const id of bargeInTargets(this.setting!)) this.gates.get(id)?.interrupt();
   }
 }

@@ -113,6 +113,8 @@ export const manifestSchema = z.looseObject({
       // Empty only with `from`: the interrupt flows on, cancelling nothing here (the
       // island of `from` when the other nodes run elsewhere).
       to: z.array(z.string()),
+      // Set by placement in an island: `to` nodes reached only through another island.
+      toAcross: z.array(z.string()).optional(),
     })
     .optional(),
 });

@@ -127,7 +127,7 @@ export function planPlacement(
         metadata: { ...manifest.metadata, name: `${manifest.metadata.name} [${island.key}]` },
         nodes: island.nodes.map(withoutPlacement),
         connections: island.connections,
-        ...islandBargeIn(manifest.bargeIn, place, island.key),
+        ...islandBargeIn(manifest.bargeIn, place, island.key, island.connections),
       },
       inputs: island.inputs,
       outputs: island.outputs,
@@ -142,19 +142,47 @@ export function planPlacement(
  * An island's share of the barge-in setting: its own `to` nodes, and `from` only
  * if it runs here. Without `from`, the interrupt control arriving through a
  * boundary channel (behind the trigger, from the island of `from`) interrupts them.
+ * With `from`, its `to` nodes that it reaches only through another island (the
+ * whole manifest's validation checked that it reaches them) are `toAcross`: the
+ * trigger interrupts them at once, out of band, as it does the others.
  */
 function islandBargeIn(
   setting: Manifest['bargeIn'],
   place: ReadonlyMap<string, string>,
   key: string,
+  connections: readonly { from: string; to: string }[],
 ): Pick<Manifest, 'bargeIn'> {
   if (!setting) return {};
-  const to = setting.to.filter((id) => place.get(id) === key);
+  const here = setting.to.filter((id) => place.get(id) === key);
   const from =
     setting.from !== undefined && place.get(setting.from) === key ? setting.from : undefined;
   // The island of `from` needs the setting to send the interrupt on, even with no `to` here.
-  if (to.length === 0 && from === undefined) return {};
-  return { bargeIn: { ...(from ? { from } : {}), ...(setting.on ? { on: setting.on } : {}), to } };
+  if (here.length === 0 && from === undefined) return {};
+  const on = setting.on ? { on: setting.on } : {};
+  if (from === undefined) return { bargeIn: { ...on, to: here } };
+  const inside = reachableInside(from, connections);
+  const to = here.filter((id) => inside.has(id));
+  const toAcross = here.filter((id) => !inside.has(id));
+  return { bargeIn: { from, ...on, to, ...(toAcross.length > 0 ? { toAcross } : {}) } };
+}
+
+/** The nodes `id` reaches through an island's own connections. */
+function reachableInside(
+  id: string,
+  connections: readonly { from: string; to: string }[],
+): Set<string> {
+  const found = new Set<string>();
+  const stack = [id];
+  while (stack.length > 0) {
+    const at = stack.pop()!;
+    for (const c of connections) {
+      if (c.from === at && !found.has(c.to)) {
+        found.add(c.to);
+        stack.push(c.to);
+      }
+    }
+  }
+  return found;
 }
 
 function proxy(id: string): ManifestNode {

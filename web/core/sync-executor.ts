@@ -14,7 +14,7 @@
  * so the setting's nodes only have their interrupt hook run (this path keeps no
  * metrics), and the interrupt control travels on behind the trigger.
  */
-import { bargeInOf, triggersBargeIn } from './barge-in.ts';
+import { bargeInOf, bargeInTargets, triggersBargeIn } from './barge-in.ts';
 import { describeCause, NodeExecutionError, RemoteMediaError } from './errors.ts';
 import type { PreparedPipeline } from './manifest-validation.ts';
 import type { NodeInstance, NodeOutput, ProcessContext } from './node-contract.ts';
@@ -65,7 +65,7 @@ export function runSynchronously(
 
   const bargeIn = bargeInOf(manifest);
   const interruptTargets = (): void => {
-    for (const target of bargeIn!.to) {
+    for (const target of bargeInTargets(bargeIn!)) {
       const instance = instances.get(target)!;
       try {
         if (instance.interrupt?.(contexts.get(target)!) instanceof Promise) {
