@@ -3,19 +3,19 @@
  * against our Python runtime started to the first block out of a PythonNode, from
  * a memory snapshot and (in Node) with the plain start it replaces. In Node with
  * a snapshot file made by a first, plain start; in Chromium through createRuntime
- * and a new Python worker (bench/browser/python-start.ts).
+ * and a new Python worker of the prebuilt build (bench/browser/python-start-prebuilt.html).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { loadPyodide, version } from 'pyodide';
-import { createServer } from 'vite';
 import { PipelineRunner, RuntimeData } from '../web/core/internal.ts';
 import { definePythonNode } from '../web/python/python-node.ts';
 import { startPythonRuntime } from '../web/python/python-runtime.ts';
 import type { SnapshotStore } from '../web/python/python-snapshot.ts';
 import { fileSnapshotStore } from '../web/python/python-snapshot-node.ts';
 import { launchChromium } from '../tests/chromium.ts';
+import { serveStatic } from '../tests/package/static-server.ts';
 import { pythonPackageFiles } from '../tests/python-files.ts';
 import type { BenchRow, BenchTable } from './report.ts';
 
@@ -113,50 +113,47 @@ interface ChromiumResults {
   bareMs: number[];
   firstVisitMs: number[];
   cachedMs: number[];
-  firstFrom?: string;
-  cachedFrom?: string;
 }
 
+/**
+ * In Chromium, with the prebuilt build (dist/browser/, one bundled file per worker,
+ * as a built app serves them) on a plain static server: `npm run build` first.
+ */
 export async function benchPythonStartChromium(): Promise<BenchTable> {
+  if (!existsSync('dist/browser/python/remotemedia.snapshot')) {
+    throw new Error('dist/browser/ has no Python snapshot: run "npm run build" first');
+  }
   const loadBefore = load();
-  const server = await createServer({ server: { port: 0 }, logLevel: 'silent' });
-  await server.listen();
+  const root = mkdtempSync(join(tmpdir(), 'remotemedia-bench-prebuilt-'));
+  symlinkSync(resolve('dist/browser'), join(root, 'browser'));
+  copyFileSync('bench/browser/python-start-prebuilt.html', join(root, 'index.html'));
+  const server = await serveStatic(root);
   const browser = await launchChromium();
   try {
     const page = await browser.newPage();
-    const run = async () => {
-      await page.goto(`${server.resolvedUrls!.local[0]}bench/browser/python-start.html`);
-      await page.waitForFunction(() => 'runPythonStartBench' in window);
-      return (await page.evaluate(() =>
-        (
-          window as unknown as { runPythonStartBench: () => Promise<unknown> }
-        ).runPythonStartBench(),
-      )) as ChromiumResults;
-    };
-    // Vite reloads the page once when it first meets a dependency to pre-bundle.
-    const results = await run().catch((error: unknown) => {
-      if (!String(error).includes('Execution context was destroyed')) throw error;
-      return run();
-    });
-    if (results.cachedFrom !== 'IndexedDB') throw new Error('no snapshot was kept in IndexedDB');
+    await page.goto(server.url);
+    await page.waitForFunction(() => 'runPythonStartBench' in window);
+    const results = (await page.evaluate(() =>
+      (window as unknown as { runPythonStartBench: () => Promise<unknown> }).runPythonStartBench(),
+    )) as ChromiumResults;
     const base = row('', results.bareMs).p50;
-    const first = results.firstFrom ?? 'none: a plain start';
     const rows = [
       row('bare loadPyodide() on the page (baseline)', results.bareMs),
       row(
-        `createRuntime() to the first block out of a PythonNode, first visit (snapshot: ${first})`,
+        "createRuntime() to the first block out of a PythonNode, first visit (shipped snapshot, gzip'd)",
         results.firstVisitMs,
         base,
       ),
-      row('the same, later visits (snapshot: its raw copy in IndexedDB)', results.cachedMs, base),
+      row('the same, later visits (its raw copy in IndexedDB)', results.cachedMs, base),
     ];
     return {
-      unit: 'per cold start, Chromium (vite dev server on loopback)',
+      unit: 'per cold start, Chromium (the prebuilt build, dist/browser/, on a static server on loopback)',
       rows,
-      note: `Python worker cold start ${rows[2]!.ratio.toFixed(2)}x a bare loadPyodide() from the IndexedDB copy, ${rows[1]!.ratio.toFixed(2)}x on a first visit (goal: at most 0.3x). Load average ${loadBefore} before, ${load()} after.`,
+      note: `Python worker cold start ${rows[2]!.ratio.toFixed(2)}x a bare loadPyodide() on later visits, ${rows[1]!.ratio.toFixed(2)}x on a first visit (goal: at most 0.3x). Load average ${loadBefore} before, ${load()} after.`,
     };
   } finally {
     await browser.close();
     await server.close();
+    rmSync(root, { recursive: true, force: true });
   }
 }
