@@ -125,4 +125,60 @@ describe('a generator node through the gateway', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 30_000);
+
+  it('an interrupt leaves the in-flight work of a node not in `to` alone: its output still arrives', async () => {
+    // SpeechToText decoding the last utterance when the next one's speech_start
+    // interrupts the reply: its transcript must not be lost.
+    const SLOW = `
+import os, time
+from remotemedia import Node
+class Slow(Node):
+    def __init__(self, name=None, dir=None, **config):
+        super().__init__(name, **config)
+        self.dir = dir
+    def process(self, data):
+        yield "decoding " + data
+        gate = os.path.join(self.dir, "slow-gate")
+        while not os.path.exists(gate):
+            time.sleep(0.005)
+        yield "transcript of " + data
+`;
+    const base = manifest({ to: ['py'] });
+    const session = await client.stream({
+      ...base,
+      nodes: [
+        ...base.nodes,
+        { id: 'stt', node_type: 'PythonNode', params: { source: SLOW, params: { dir } } },
+      ],
+    });
+    try {
+      await session.sendInput(RuntimeData.json('go'));
+      const seen: SessionOutput[] = [];
+      const until = async (found: (o: SessionOutput) => boolean) => {
+        for (;;) {
+          const out = await session.recvOutput();
+          if (!out) return;
+          seen.push(out);
+          if (found(out)) return;
+        }
+      };
+      // Both calls are running: py blocked after "first", stt decoding.
+      let running = 0;
+      await until((o) => o.data.kind === 'json' && ++running === 2);
+      expect(existsSync(join(dir, 'slow-gate'))).toBe(false);
+      await session.sendInput(RuntimeData.control('interrupt'));
+      writeFileSync(join(dir, 'slow-gate'), '');
+      const closing = session.close();
+      await until(() => false);
+      await closing;
+      const values = seen
+        .filter((o) => o.data.kind === 'json')
+        .map((o) => `${o.nodeId}:${JSON.stringify((o.data as { value: unknown }).value)}`);
+      expect(values).toContain('stt:"transcript of go"');
+      expect(values).not.toContain('py:"second"');
+      expect(existsSync(join(dir, 'interrupted'))).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
 });
