@@ -23,7 +23,7 @@ import { type BenchSection, rowsOf } from './report.ts';
 import { z } from 'zod';
 
 /** Under the tables: how the cold-start figures are made (bench/python-start.bench.ts). */
-const START_NOTES = `Cold starts: \`npm run build\` (the shipped snapshot; without it the Chromium rows start from the one the priming start keeps in IndexedDB), then \`npm run bench python\`. Each round runs a bare \`loadPyodide()\` and then our starts, so a change of load hits both; the ratio is against the bare load's p50 in the same run. "To the first block" is from nothing loaded to the first output of a PythonNode (Node: startPythonRuntime, a PythonNode initialized, one 20 ms block; Chromium: createRuntime(), a new Python worker, \`runtime.run\` of one block). The snapshot is 31.5 MB raw, 6.1 MiB gzip'd. See docs/python.md, "From a memory snapshot".`;
+const START_NOTES = `Cold starts: \`npm run build\` (the Chromium rows use the prebuilt build, dist/browser/, with its shipped snapshot), then \`npm run bench python\`. Each round runs a bare \`loadPyodide()\` and then our starts, so a change of load hits both; each ratio is against the bare load's p50 in the same run. "To the first block" is from nothing loaded to the first output of a PythonNode (Node: startPythonRuntime, a PythonNode initialized, one 20 ms block; Chromium: createRuntime(), which also starts the pipeline worker, a new Python worker, \`runtime.run\` of one block). A first visit starts from the shipped snapshot (6.1 MiB gzip'd) and keeps a raw copy (31.5 MB) in IndexedDB, which later visits start from. See docs/python.md, "From a memory snapshot".`;
 
 /** Energy of a block: what both nodes compute. */
 const ENERGY_PY = `
