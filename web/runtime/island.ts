@@ -93,6 +93,15 @@ export class RunningIsland {
     return this.session.metrics();
   }
 
+  /**
+   * Barge-in out of band: the pumps may be held for seconds behind a node's long
+   * call (sendInput back-pressure), so the in-band control would be read only after
+   * it; this acts now, and the in-band copy (same stamp) does not act again.
+   */
+  interrupt(timestampUs?: number): void {
+    this.session.interrupt(timestampUs);
+  }
+
   private cancelChannels(): void {
     for (const channel of [...this.readers, ...this.writers]) channel.cancel();
   }
@@ -116,6 +125,8 @@ export interface HostedIsland {
   readonly done: Promise<void>;
   abort(reason: unknown): void;
   metrics(): Promise<NodeMetricsSnapshot[]>;
+  /** Barge-in ahead of the island's queued input (see RunningIsland.interrupt). */
+  interrupt?(timestampUs?: number): void;
 }
 
 /** Islands a host runs, by id, for hosts reached over comlink. */
@@ -147,5 +158,9 @@ export class IslandTable {
 
   metrics(id: string): Promise<NodeMetricsSnapshot[]> {
     return this.islands.get(id)?.metrics() ?? Promise.resolve([]);
+  }
+
+  interrupt(id: string, timestampUs?: number): void {
+    this.islands.get(id)?.interrupt?.(timestampUs);
   }
 }

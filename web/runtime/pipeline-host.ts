@@ -61,6 +61,11 @@ export class PipelineHost {
     this.islands.abort(islandId, reason);
   }
 
+  /** Barge-in, out of band: a comlink message, not a frame behind the island's input. */
+  interruptIsland(islandId: string, timestampUs?: number): void {
+    this.islands.interrupt(islandId, timestampUs);
+  }
+
   islandMetrics(islandId: string): Promise<NodeMetricsSnapshot[]> {
     return this.islands.metrics(islandId);
   }

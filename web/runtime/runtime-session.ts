@@ -45,6 +45,11 @@ export interface StartedIsland {
   readonly done: Promise<void>;
   abort(reason: string): void;
   metrics(): Promise<NodeMetricsSnapshot[]>;
+  /**
+   * Barge-in out of band (an interrupt given as input): the island acts on it now,
+   * not when its copy in the channel is read, which may be behind a long call.
+   */
+  interrupt?(timestampUs: number): void;
 }
 
 export interface RuntimeSessionOptions extends RuntimeStreamOptions {
@@ -79,6 +84,8 @@ export class RuntimeSession implements StreamSession {
   private readonly removeAbortListener: () => void;
   /** The live source that is the input, if any (instead of sendInput). */
   private source: AudioSource | undefined;
+  /** The stamp of the last interrupt given as input (see interruptNow). */
+  private lastInterruptStamp = 0;
 
   private constructor(
     private readonly plan: RuntimePlan,
@@ -208,6 +215,7 @@ export class RuntimeSession implements StreamSession {
     }
     assertValidRuntimeData(data);
     if (data.kind === 'control' && data.signal === 'end_of_stream') return this.close();
+    if (data.kind === 'control' && data.signal === 'interrupt') data = this.interruptNow(data);
     try {
       for (const writer of this.inputs) {
         const waiting = writer.write(data);
@@ -222,6 +230,22 @@ export class RuntimeSession implements StreamSession {
       await this.finished;
       throw this.error ?? error;
     }
+  }
+
+  /**
+   * Tells every island of the interrupt now, out of band, and returns the control to
+   * send in band too, stamped (if it was not): the stamp names the interrupt, so that
+   * its in-band copy does not act a second time (interrupt-gate.ts, BargeInRouter.input).
+   */
+  private interruptNow(data: RuntimeData): RuntimeData {
+    let stamp = data.timestampUs;
+    if (stamp === undefined) {
+      stamp = Math.max(Math.round(performance.now() * 1000), this.lastInterruptStamp + 1);
+      data = { ...data, timestampUs: stamp };
+    }
+    this.lastInterruptStamp = stamp;
+    for (const island of this.islands) island.interrupt?.(stamp);
+    return data;
   }
 
   recvOutput(): Promise<SessionOutput | undefined> {
@@ -346,6 +370,7 @@ export function localIslandRunner(runner: PipelineRunner): IslandRunner {
         done: island.done,
         abort: (reason) => island.abort(new RemoteMediaError('aborted', `Aborted: ${reason}`)),
         metrics: () => island.metrics(),
+        interrupt: (timestampUs) => island.interrupt(timestampUs),
       };
     },
   };

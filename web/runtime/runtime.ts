@@ -262,6 +262,9 @@ export function workerIslandRunner(link: WorkerLink): IslandRunner {
           if (link.alive) void link.host.abortIsland(id, reason);
         },
         metrics: () => link.call(link.host.islandMetrics(id)),
+        interrupt: (timestampUs) => {
+          if (link.alive) link.host.interruptIsland(id, timestampUs).catch(() => {});
+        },
       };
     },
   };
@@ -280,6 +283,9 @@ function remoteIslandRunner(link: WorkerLink, remote: RemoteConfig, token: strin
           if (link.alive) void link.host.abortIsland(id, reason);
         },
         metrics: () => link.call(link.host.islandMetrics(id)),
+        interrupt: (timestampUs) => {
+          if (link.alive) link.host.interruptIsland(id, timestampUs).catch(() => {});
+        },
       };
     },
   };

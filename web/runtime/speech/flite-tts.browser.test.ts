@@ -91,6 +91,37 @@ describe('TextToSpeech with flite in the pipeline worker', async () => {
     expect(String((error as Error).message)).toContain('is not a flite voice');
   }, 60_000);
 
+  it('an interrupt reaches flite while it synthesizes a long text: the rest never comes', async () => {
+    // 200 sentences, about 8 minutes of speech: one long call of the node.
+    const text = Array.from(
+      { length: 200 },
+      (_, i) => `This is sentence number ${i + 1} of a very long reply that nobody will hear.`,
+    ).join(' ');
+    const manifest: Manifest = {
+      ...speak({ sample_rate: 16000, chunk_ms: 100 }),
+      bargeIn: { to: ['tts'] },
+    };
+    // Inboxes of 2: the replies queued below fill tts's inbox and hold the worker's
+    // input pump, so the interrupt's copy in the channel is read only after the first
+    // call: it must act out of band.
+    const session = await runtime.stream(manifest, { queueCapacity: 2 });
+    await session.sendInput(RuntimeData.text(text));
+    const first = await session.recvOutput();
+    expect(first?.data.kind).toBe('audio');
+    for (let i = 0; i < 4; i++)
+      await session.sendInput(RuntimeData.text(`Queued reply ${i}. ${text}`));
+    await session.sendInput(RuntimeData.control('interrupt'));
+    const closing = session.close();
+    let after = 0;
+    for await (const output of session) if (output.data.kind === 'audio') after++;
+    await closing;
+    // One text is about 4,800 chunks of 100 ms, the five 24,000; the chunks of the
+    // pieces already made when the interrupt came still arrive (on their way in the
+    // channels), nothing newer, and none of the queued replies.
+    console.log(`flite interrupt: ${after} audio chunks after the first, of about 24,000`);
+    expect(after).toBeLessThan(480);
+  }, 120_000);
+
   it('long text is cut into bounded pieces at sentence ends', () => {
     const text = 'One two three. '.repeat(7000); // 105 kB
     let pieces = 0;

@@ -83,6 +83,10 @@ export function createFliteTextToSpeech({ loadWasm }: FliteOptions) {
           const begun = generation;
           const stopped = () => context.signal.aborted || generation !== begun;
           for (const piece of textPieces(input.text, maxChars)) {
+            // flite runs synchronously and chunks go out as microtasks: without a
+            // task boundary here the worker would read no message (the runtime's
+            // out-of-band interrupt among them) until the whole text was spoken.
+            await nextTask();
             if (stopped()) return;
             const samples = await synthesize(await module(), args, piece, rate);
             for (let at = 0; at < samples.length; at += chunk) {
@@ -99,6 +103,18 @@ export function createFliteTextToSpeech({ loadWasm }: FliteOptions) {
         },
       };
     },
+  });
+}
+
+/** Resolves in a later task of this thread's event loop (after the messages waiting). */
+function nextTask(): Promise<void> {
+  return new Promise((resolve) => {
+    const { port1, port2 } = new MessageChannel();
+    port1.onmessage = () => {
+      port1.close();
+      resolve();
+    };
+    port2.postMessage(undefined);
   });
 }
 
