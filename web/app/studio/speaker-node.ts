@@ -1,9 +1,9 @@
 /**
  * The studio's `Speaker` node (a page node: the audio graph lives on the main
  * thread): plays the audio it receives through an AudioPlayback ring and worklet.
- * On interrupt (barge-in) it drops what it has queued at once: its worklet is
- * disconnected, so the speaker is silent from the next render quantum, and a new
- * one takes later audio. It tells the studio when each reply's first sample will
+ * On interrupt (barge-in) it drops what it has queued at once: AudioPlayback's
+ * interrupt() empties the ring at the worklet's next render quantum (the same
+ * worklet plays the audio written after it; nothing is torn down or rebuilt). It tells the studio when each reply's first sample will
  * be heard (for the transcript's latency figure and the voice-loop benchmark).
  */
 import { z } from 'zod';
@@ -31,6 +31,8 @@ export function createSpeaker() {
   let events: SpeakerEvents = {};
   /** A reply starts when audio arrives with nothing queued. */
   let idle = true;
+  /** Counts interrupts: a write that waited for room across one is stale. */
+  let generation = 0;
   const stats: SpeakerStats = { played: 0, interrupts: 0, dropped: 0 };
 
   const open = async (audio: AudioData) => {
@@ -54,6 +56,7 @@ export function createSpeaker() {
     create: () => ({
       async process(input) {
         if (input.kind !== 'audio') return;
+        const begun = generation;
         const out = playback ?? (await open(input));
         if (idle || out.queued === 0) {
           const ahead = out.queued / out.sampleRate;
@@ -63,23 +66,23 @@ export function createSpeaker() {
         }
         // Wait for room rather than drop: the ring holds BUFFER_SECONDS.
         while (
-          playback === out &&
+          generation === begun &&
           out.queued + input.samples.length > out.sampleRate * BUFFER_SECONDS
         ) {
           await new Promise((resolve) => setTimeout(resolve, 50));
         }
-        if (playback !== out) return; // interrupted while waiting
+        if (generation !== begun) return; // interrupted while waiting
         stats.played += out.write(input);
       },
       interrupt() {
-        const out = playback;
-        playback = undefined;
+        generation++;
         idle = true;
         stats.interrupts++;
+        const out = playback;
         if (!out) return;
         const dropped = out.queued;
         stats.dropped += dropped;
-        void out.close(); // disconnects the worklet: silent from the next quantum
+        out.interrupt(); // the worklet drops its queue at its next render quantum
         events.onInterrupt?.(dropped);
       },
       flush() {

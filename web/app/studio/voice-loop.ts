@@ -101,7 +101,9 @@ export function voiceLoopManifest(replySource: string, recognition: Recognition)
       { from: 'tts', to: 'speaker' },
     ],
     // Barge-in (docs/nodes.md): the user's speech_start cancels the reply in flight.
-    bargeIn: { from: 'vad', on: 'speech_start', to: ['speaker'] },
+    // tts runs where vad does (the pipeline worker) or on the gateway; either way
+    // placement gives each island its share (web/core/placement.ts, toAcross).
+    bargeIn: { from: 'vad', on: 'speech_start', to: ['tts', 'speaker'] },
   };
 }
 
