@@ -204,20 +204,28 @@ export class GatewayConnection {
     return this.resumeKey !== undefined;
   }
 
+  /**
+   * Barge-in, out of band: the gateway interrupts the session's `to` nodes now, not
+   * when the frame's turn comes (the same stamp acts once there). Nothing while the
+   * connection is down: the frame, which waits, tells the session where it lives.
+   */
+  interrupt(port: number, timestampUs?: number): void {
+    if (!this.live || this.recovering || this.failure) return;
+    this.socket.send(
+      JSON.stringify({
+        type: 'interrupt',
+        port,
+        ...(timestampUs !== undefined ? { timestampUs } : {}),
+      } satisfies GatewayMessage),
+    );
+  }
+
   /** Sends one input; returns a promise only when it had to wait for credit. */
   send(port: number, data: RuntimeData): Promise<void> | undefined {
     if (this.failure) return Promise.reject(this.failure);
     // Barge-in: the gateway acts on it now; the frame itself waits for credit as usual.
-    if (data.kind === 'control' && data.signal === 'interrupt' && this.live && !this.recovering) {
-      const { timestampUs } = data;
-      this.socket.send(
-        JSON.stringify({
-          type: 'interrupt',
-          port,
-          ...(timestampUs !== undefined ? { timestampUs } : {}),
-        } satisfies GatewayMessage),
-      );
-    }
+    if (data.kind === 'control' && data.signal === 'interrupt')
+      this.interrupt(port, data.timestampUs);
     // While resuming or restarting, wait: a frame then goes where the session lives.
     if (this.recovering || this.sentPerPort[port]! - this.granted[port]! >= GATEWAY_WINDOW) {
       return new Promise<void>((resolve) => this.waiting[port]!.push(resolve)).then(() =>

@@ -87,6 +87,14 @@ export class RemoteIsland {
     return this.connection.metrics();
   }
 
+  /**
+   * Barge-in given as the pipeline's input, out of band: the frame in this island's
+   * channel may wait behind queued input and the gateway's credit window.
+   */
+  interrupt(timestampUs?: number): void {
+    if (this.readers.length > 0) this.connection.interrupt(0, timestampUs);
+  }
+
   private cancelChannels(): void {
     for (const channel of [...this.readers, ...this.writers]) channel.cancel();
   }
