@@ -31,6 +31,9 @@ const pwaOptions: Partial<VitePWAOptions> = {
   },
   injectManifest: {
     globPatterns: ['**/*.{html,js,mjs,css,wasm,json,zip,onnx,wav,snapshot,precache-gz}'],
+    // TextToSpeech's flite engine (21.5 MB, 14.7 gzip'd) is for the voice loop only:
+    // cached when first used (service-worker.ts), not with every install.
+    globIgnores: ['**/node_modules/**', 'remotemedia-web/flite/**'],
     // Pyodide's wasm is 9.6 MB and onnxruntime's 14 MB: precache them too, as their
     // gzip'd twins where there is one (scripts/precache-gzip.ts).
     maximumFileSizeToCacheInBytes: 32 << 20,

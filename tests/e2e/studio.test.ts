@@ -228,7 +228,7 @@ describe('the PWA', () => {
     }
   });
 
-  it('after one online visit, works with the network cut: segments and Python', async () => {
+  it('after one online visit, works with the network cut: segments, Python, and flite once used', async () => {
     const context = await browser.newContext();
     const page = await open(context);
     // Installed, precached and controlling this page.
@@ -240,11 +240,21 @@ describe('the PWA', () => {
         );
       }
     });
+    // flite (browser TextToSpeech) is not precached: its first use online keeps it.
+    const fliteBytes = () =>
+      page.evaluate(async () => {
+        const response = await fetch('remotemedia-web/flite/flite.wasm');
+        const bytes = new Uint8Array(await response.arrayBuffer());
+        return { ok: response.ok, length: bytes.length, magic: [...bytes.subarray(0, 4)] };
+      });
+    const online = await fliteBytes();
+    expect(online).toMatchObject({ ok: true, magic: [0, 0x61, 0x73, 0x6d] });
     await context.setOffline(true);
     await page.reload();
     await page.waitForSelector('#studio-run:not([disabled])', { timeout: 30_000 });
     expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
     expect(await page.evaluate(() => navigator.onLine)).toBe(false);
+    expect(await fliteBytes()).toEqual(online);
     await runPreset(page, 'segmenter', false);
     expect((await page.$$('#segments li')).length).toBeGreaterThanOrEqual(2);
     await runPreset(page, 'python', false);
