@@ -129,7 +129,7 @@ describe('the packed tarball in a project of its own, per bundler', () => {
     }, 180_000);
   }
 
-  it('ships the prebuilt folder complete: the runtime, its workers and worklets, Pyodide, onnxruntime and the models', () => {
+  it('ships the prebuilt folder complete: the runtime, its workers and worklets, Pyodide and its snapshot, onnxruntime, the models and flite', () => {
     const listing = readFileSync(
       join(project.dir, 'node_modules/remotemedia-web/package.json'),
       'utf8',
@@ -143,6 +143,7 @@ describe('the packed tarball in a project of its own, per bundler', () => {
       [
         'audio-capture.worklet.js',
         'audio-playback.worklet.js',
+        'flite/flite.wasm',
         'ort/ort-wasm-simd-threaded.wasm',
         'ort/ort.wasm.bundle.min.mjs',
         'pipeline-worker.js',
@@ -152,6 +153,7 @@ describe('the packed tarball in a project of its own, per bundler', () => {
         'pyodide/pyodide.mjs',
         'pyodide/python_stdlib.zip',
         'python-worker.js',
+        'python/remotemedia.snapshot',
         'remotemedia-web.js',
         'silero/silero_vad_legacy.onnx',
         'silero/silero_vad_v5.onnx',
