@@ -74,6 +74,8 @@ export class BargeInRouter {
     private readonly gates: ReadonlyMap<string, InterruptGate>,
     /** False once the session ended: nothing is left to interrupt. */
     private readonly live: () => boolean,
+    /** Told of each stamped trigger of `from` (PipelineSessionOptions.onBargeIn). */
+    private readonly onTrigger?: (timestampUs: number) => void,
   ) {}
 
   /**
@@ -85,6 +87,8 @@ export class BargeInRouter {
   emitted(nodeId: string, item: RuntimeData): RuntimeData | undefined {
     if (!this.setting || !triggersBargeIn(this.setting, nodeId, item)) return undefined;
     this.interruptTargets();
+    // Unstamped, its in-band copy could not be told from a new interrupt: in band only.
+    if (item.timestampUs !== undefined && this.live()) this.onTrigger?.(item.timestampUs);
     if (isInterrupt(item)) return undefined;
     const marker = RuntimeData.control('interrupt');
     if (item.timestampUs !== undefined) marker.timestampUs = item.timestampUs;

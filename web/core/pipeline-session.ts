@@ -44,6 +44,12 @@ export interface SinkPort {
 export interface PipelineSessionOptions extends SessionOptions {
   /** Sinks whose outputs go to a port, by node id; the others go to recvOutput. */
   sinkPorts?: ReadonlyMap<string, SinkPort>;
+  /**
+   * Called when `bargeIn.from` triggers here, with the trigger's stamp: a split
+   * pipeline's runtime tells its other islands at once, out of band (their in-band
+   * copy, same stamp, may wait behind queued data and then does not act again).
+   */
+  onBargeIn?: (timestampUs: number) => void;
 }
 
 /** Where a node's outputs go: one lane of a downstream inbox, or a sink port. */
@@ -150,6 +156,7 @@ export class PipelineSession implements StreamSession {
       bargeInOf(pipeline.manifest),
       new Map(this.tasks.map((t) => [t.id, t.gate])),
       () => this.isActive(),
+      options.onBargeIn,
     );
 
     for (const task of this.tasks) task.context.onFail = (error) => this.fail(error);

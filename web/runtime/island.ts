@@ -54,7 +54,11 @@ export class RunningIsland {
     this.done.catch(() => {});
   }
 
-  static async start(runner: PipelineRunner, spec: IslandSpec): Promise<RunningIsland> {
+  static async start(
+    runner: PipelineRunner,
+    spec: IslandSpec,
+    onBargeIn?: (timestampUs: number) => void,
+  ): Promise<RunningIsland> {
     const writers = spec.outputs.map((o) => openWriter(o.endpoint));
     const readers = spec.inputs.map((i) => openReader(i.endpoint));
     const sinkPorts = new Map<string, SinkPort>(
@@ -75,6 +79,7 @@ export class RunningIsland {
       session = await runner.createStreamSession(spec.manifest, {
         sinkPorts,
         queueCapacity: spec.queueCapacity,
+        onBargeIn,
       });
     } catch (error) {
       for (const channel of [...readers, ...writers]) channel.cancel();

@@ -43,9 +43,14 @@ export class PipelineHost {
     this.runner.prepare(manifest);
   }
 
-  /** Starts an island of a runtime session (see web/runtime/runtime.ts). */
-  openIsland(spec: IslandSpec): Promise<string> {
-    return this.islands.open(() => RunningIsland.start(this.runner, spec));
+  /**
+   * Starts an island of a runtime session (see web/runtime/runtime.ts); `onBargeIn`
+   * (a comlink proxy) hears of its barge-in triggers, for the session's other islands.
+   */
+  openIsland(spec: IslandSpec, onBargeIn?: (timestampUs: number) => void): Promise<string> {
+    // Through comlink it returns a promise: a page gone meanwhile is not this island's error.
+    const tell = onBargeIn && ((t: number) => void Promise.resolve(onBargeIn(t)).catch(() => {}));
+    return this.islands.open(() => RunningIsland.start(this.runner, spec, tell));
   }
 
   /** Starts an island whose nodes run on a gateway; this thread streams its channels there. */

@@ -37,7 +37,12 @@ import type { RuntimePlan } from './runtime-planner.ts';
 
 /** What a session needs to run an island in some thread. */
 export interface IslandRunner {
-  start(spec: IslandSpec, endpoints: ChannelEndpoint[]): Promise<StartedIsland>;
+  /** `onBargeIn`: told when the island's `bargeIn.from` triggers (stamped), if it can. */
+  start(
+    spec: IslandSpec,
+    endpoints: ChannelEndpoint[],
+    onBargeIn?: (timestampUs: number) => void,
+  ): Promise<StartedIsland>;
 }
 
 export interface StartedIsland {
@@ -143,6 +148,12 @@ export class RuntimeSession implements StreamSession {
       };
     }
     const started: StartedIsland[] = [];
+    // A trigger in one island interrupts the others' `to` nodes now, out of band.
+    const forward = (from: number) => (timestampUs: number) => {
+      started.forEach((island, i) => {
+        if (i !== from) island.interrupt?.(timestampUs);
+      });
+    };
     try {
       for (const island of placement.islands) {
         const inputs = island.inputs.map((i) => ({
@@ -160,7 +171,8 @@ export class RuntimeSession implements StreamSession {
           queueCapacity: options.queueCapacity,
         };
         const endpoints = [...inputs, ...outputs].map((e) => e.endpoint);
-        started.push(await runners.get(island.key)!.start(spec, endpoints));
+        const onBargeIn = island.manifest.bargeIn?.from ? forward(started.length) : undefined;
+        started.push(await runners.get(island.key)!.start(spec, endpoints, onBargeIn));
       }
     } catch (error) {
       // Aborted islands cancel their channel ends; the other ends were never opened.
@@ -364,8 +376,8 @@ function rootCause(errors: readonly unknown[]): RemoteMediaError {
 /** Runs islands in this thread (executor "main"). */
 export function localIslandRunner(runner: PipelineRunner): IslandRunner {
   return {
-    async start(spec) {
-      const island = await RunningIsland.start(runner, spec);
+    async start(spec, _endpoints, onBargeIn) {
+      const island = await RunningIsland.start(runner, spec, onBargeIn);
       return {
         done: island.done,
         abort: (reason) => island.abort(new RemoteMediaError('aborted', `Aborted: ${reason}`)),

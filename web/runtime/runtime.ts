@@ -5,7 +5,7 @@
  * channels on SharedArrayBuffer, or by MessagePorts where the page is not
  * cross-origin isolated. Control goes over comlink.
  */
-import { type Remote, transfer } from 'comlink';
+import { proxy, type Remote, transfer } from 'comlink';
 import {
   type AnyNodeDefinition,
   type ManifestSource,
@@ -254,8 +254,13 @@ export class Runtime implements PipelineTransport {
 
 export function workerIslandRunner(link: WorkerLink): IslandRunner {
   return {
-    async start(spec, endpoints) {
-      const id = await link.call(link.host.openIsland(transfer(spec, transferablesOf(endpoints))));
+    async start(spec, endpoints, onBargeIn) {
+      const id = await link.call(
+        link.host.openIsland(
+          transfer(spec, transferablesOf(endpoints)),
+          onBargeIn ? proxy(onBargeIn) : undefined,
+        ),
+      );
       return {
         done: link.call(link.host.islandDone(id)),
         abort: (reason) => {

@@ -4,7 +4,9 @@
  * channel, the gateway's credit window and the node's inbox): the runtime tells the
  * remote island, which sends the gateway's `interrupt` message now. Real Chromium,
  * real gateway, real CPython; the node's long call ends only when interrupted (or
- * after 20 s, which the test would see as "late").
+ * after 20 s, which the test would see as "late"). The same when the trigger is a
+ * node's event in another island (vad in the worker, the reply on the gateway): the
+ * island tells the runtime, which tells the gateway's island at once.
  */
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { type Manifest, RuntimeData } from '../../core/internal.ts';
@@ -55,5 +57,32 @@ describe('barge-in to a node on the gateway', async () => {
       if (output.data.kind === 'json') values.push(output.data.value);
     await closing;
     expect(values).toEqual(['after']); // not "late", none of the stale inputs
+  }, 60_000);
+
+  it("a trigger in the worker interrupts the gateway's node ahead of the data queued behind it", async () => {
+    const manifest: Manifest = {
+      version: 'v1',
+      metadata: { name: 'remote-barge-in-trigger' },
+      nodes: [
+        { id: 'vad', node_type: 'PassThrough', params: {}, executor: 'worker' },
+        { id: 'reply', node_type: 'PythonNode', params: { source: SOURCE }, remote },
+      ],
+      connections: [{ from: 'vad', to: 'reply' }],
+      bargeIn: { from: 'vad', on: 'speech_start', to: ['reply'] },
+    };
+    const session = await runtime.stream(manifest);
+    await session.sendInput(RuntimeData.json('long'));
+    expect((await session.recvOutput())?.data).toEqual(RuntimeData.json('first'));
+    for (let i = 0; i < 200; i++) await session.sendInput(RuntimeData.json(`stale ${i}`));
+    // The user speaks: vad's event, and behind it the in-band interrupt, queue behind
+    // the 200 stale inputs on their way to the gateway; only the out-of-band word overtakes.
+    await session.sendInput(RuntimeData.event('speech_start', 1_000_000));
+    await session.sendInput(RuntimeData.json('after'));
+    const closing = session.close();
+    const values: unknown[] = [];
+    for await (const output of session)
+      if (output.data.kind === 'json') values.push(output.data.value);
+    await closing;
+    expect(values).toEqual(['after']);
   }, 60_000);
 });
