@@ -73,9 +73,12 @@ export class PythonWorker {
     const link = await this.ensure();
     const control = this.control;
     return {
-      async start(spec, endpoints) {
+      async start(spec, endpoints, onBargeIn) {
         const id = await link.call(
-          link.host.openIsland(transfer(spec, transferablesOf(endpoints))),
+          link.host.openIsland(
+            transfer(spec, transferablesOf(endpoints)),
+            onBargeIn ? proxy(onBargeIn) : undefined,
+          ),
         );
         return {
           done: link.call(link.host.islandDone(id)),
@@ -86,6 +89,10 @@ export class PythonWorker {
             if (link.alive) void link.host.abortIsland(id, reason);
           },
           metrics: () => link.call(link.host.islandMetrics(id)),
+          // Read between Python calls: a running call holds the worker's thread.
+          interrupt: (timestampUs) => {
+            if (link.alive) link.host.interruptIsland(id, timestampUs).catch(() => {});
+          },
         };
       },
     };
