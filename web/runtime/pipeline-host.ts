@@ -10,6 +10,7 @@ import {
   type PipelineRunnerOptions,
   type RemoteConfig,
 } from '../core/internal.ts';
+import { type ProxyMethods, releaseProxy } from 'comlink';
 import { IslandTable, type IslandSpec, RunningIsland } from './island.ts';
 import { RemoteIsland } from './remote/remote-island.ts';
 
@@ -50,7 +51,13 @@ export class PipelineHost {
   openIsland(spec: IslandSpec, onBargeIn?: (timestampUs: number) => void): Promise<string> {
     // Through comlink it returns a promise: a page gone meanwhile is not this island's error.
     const tell = onBargeIn && ((t: number) => void Promise.resolve(onBargeIn(t)).catch(() => {}));
-    return this.islands.open(() => RunningIsland.start(this.runner, spec, tell));
+    return this.islands.open(async () => {
+      const island = await RunningIsland.start(this.runner, spec, tell);
+      // The proxy holds a MessagePort open: let it go with the island.
+      const release = (onBargeIn as Partial<ProxyMethods> | undefined)?.[releaseProxy];
+      if (release) void island.done.catch(() => {}).finally(() => release.call(onBargeIn));
+      return island;
+    });
   }
 
   /** Starts an island whose nodes run on a gateway; this thread streams its channels there. */
