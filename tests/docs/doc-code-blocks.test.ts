@@ -30,6 +30,9 @@ const DOCS: { file: string; workspace: WorkspaceKind }[] = [
   { file: 'README.md', workspace: 'checkout' },
   { file: 'docs/embedding.md', workspace: 'project' },
   { file: 'docs/gateway.md', workspace: 'checkout' },
+  { file: 'docs/manifest.md', workspace: 'checkout' },
+  { file: 'docs/python.md', workspace: 'checkout' },
+  { file: 'docs/runtime.md', workspace: 'checkout' },
   { file: 'python-packages/README.md', workspace: 'checkout' },
 ];
 
