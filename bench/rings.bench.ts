@@ -17,7 +17,7 @@ interface Results {
     frames: number[];
     postMessage: number[];
   };
-  throughput: { bytes: number; oursMs: number[]; previousMs: number[]; ringbufMs: number[] };
+  throughput: { bytes: number; oursMs: number[]; ringbufMs: number[] };
 }
 
 function percentiles(values: number[]) {
@@ -59,7 +59,6 @@ export async function benchRings(): Promise<BenchSection> {
     const frames = percentiles(results.hop.frames);
     const { bytes } = results.throughput;
     const ours = percentiles(results.throughput.oursMs);
-    const previous = percentiles(results.throughput.previousMs);
     const theirs = percentiles(results.throughput.ringbufMs);
     const runs = results.throughput.oursMs.length;
     const gbps = (ms: number) => bytes / 1e9 / (ms / 1000);
@@ -113,10 +112,6 @@ export async function benchRings(): Promise<BenchSection> {
           rows: [
             { ...throughputRow('ringbuf.js RingBuffer (baseline)', theirs), ratio: 1 },
             throughputRow('AudioRing', ours),
-            throughputRow(
-              "AudioRing before this issue's counter layout (one shared cache line, no cached counters)",
-              previous,
-            ),
           ],
           note:
             `AudioRing moves ${speedup.toFixed(2)}x the throughput of ringbuf.js ` +

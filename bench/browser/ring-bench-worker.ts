@@ -2,7 +2,6 @@
 import { RingBuffer } from 'ringbuf.js';
 import { decodeFrame, encodeFrame, type Frame, RuntimeData } from '../../web/core/internal.ts';
 import { AudioRing } from '../../web/runtime/ring/audio-ring.ts';
-import { AudioRing as PreviousAudioRing } from './audio-ring-previous.ts';
 import {
   FrameRingReader,
   FrameRingWriter,
@@ -23,13 +22,7 @@ type Job =
     }
   | { role: 'pm-ping' | 'pm-pong'; port: MessagePort; rounds: number; batch: number }
   | {
-      role:
-        | 'ours-produce'
-        | 'ours-consume'
-        | 'previous-produce'
-        | 'previous-consume'
-        | 'ringbuf-produce'
-        | 'ringbuf-consume';
+      role: 'ours-produce' | 'ours-consume' | 'ringbuf-produce' | 'ringbuf-consume';
       buffer: SharedArrayBuffer;
       blocks: number;
     };
@@ -180,31 +173,6 @@ self.onmessage = async (event: MessageEvent<Job>) => {
     }
     case 'ours-consume': {
       const ring = new AudioRing(job.buffer);
-      const block = new Float32Array(BLOCK);
-      const total = job.blocks * BLOCK;
-      const started = performance.now();
-      for (let got = 0; got < total;) {
-        const n = ring.read(block);
-        if (n === 0) idle();
-        got += n;
-      }
-      self.postMessage({ ms: performance.now() - started });
-      return;
-    }
-    case 'previous-produce': {
-      const ring = new PreviousAudioRing(job.buffer);
-      const block = new Float32Array(BLOCK).fill(0.5);
-      for (let b = 0; b < job.blocks;) {
-        if (ring.capacity - ring.available() >= BLOCK) {
-          ring.write(block);
-          b++;
-        } else idle();
-      }
-      self.postMessage({});
-      return;
-    }
-    case 'previous-consume': {
-      const ring = new PreviousAudioRing(job.buffer);
       const block = new Float32Array(BLOCK);
       const total = job.blocks * BLOCK;
       const started = performance.now();

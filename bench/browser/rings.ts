@@ -1,7 +1,6 @@
 /** The ring benchmarks' page: starts worker pairs and collects their timings. */
 import { RingBuffer } from 'ringbuf.js';
 import { createAudioRingBuffer } from '../../web/runtime/ring/audio-ring.ts';
-import { createAudioRingBuffer as createPreviousBuffer } from './audio-ring-previous.ts';
 import { createFrameRingBuffer } from '../../web/runtime/ring/frame-ring.ts';
 
 function worker(job: object, transfer: Transferable[] = []): Promise<Record<string, unknown>> {
@@ -67,7 +66,6 @@ async function framePair(kind: 'codec' | 'frame'): Promise<number[]> {
  */
 async function throughput(blocks: number) {
   const oursMs: number[] = [];
-  const previousMs: number[] = [];
   const ringbufMs: number[] = [];
   const ours = async () => {
     const buffer = createAudioRingBuffer(1 << 16);
@@ -85,26 +83,16 @@ async function throughput(blocks: number) {
     ]);
     ringbufMs.push(done.ms as number);
   };
-  const previous = async () => {
-    const buffer = createPreviousBuffer(1 << 16);
-    const [, done] = await Promise.all([
-      worker({ role: 'previous-produce', buffer, blocks }),
-      worker({ role: 'previous-consume', buffer, blocks }),
-    ]);
-    previousMs.push(done.ms as number);
-  };
   for (let run = 0; run < RUNS; run++) {
     if (run % 2 === 0) {
       await ours();
       await theirs();
-      await previous();
     } else {
-      await previous();
       await theirs();
       await ours();
     }
   }
-  return { bytes: blocks * 128 * 4, oursMs, previousMs, ringbufMs };
+  return { bytes: blocks * 128 * 4, oursMs, ringbufMs };
 }
 
 /** `parts` picks what to run (both by default; one alone while profiling), `blocks` the size. */
