@@ -23,10 +23,14 @@ const Vad = defineNode({
   type: 'TestVad',
   params: z.object({ triggerOnFlush: z.boolean().default(false) }),
   create: ({ triggerOnFlush }) => ({
-    process: (input) =>
-      input.kind === 'json' && input.value === 'barge'
-        ? RuntimeData.event('speech_start', 1)
-        : input,
+    process: (input) => {
+      if (input.kind !== 'json') return input;
+      if (input.value === 'barge') return RuntimeData.event('speech_start', 1);
+      // Triggers without a stamp: an event, and an interrupt control of its own.
+      if (input.value === 'barge unstamped') return RuntimeData.event('speech_start');
+      if (input.value === 'interrupt unstamped') return RuntimeData.control('interrupt');
+      return input;
+    },
     flush: () => (triggerOnFlush ? RuntimeData.event('speech_start', 2) : undefined),
     interrupt: () => void hooks.push('vad'),
   }),
@@ -237,6 +241,101 @@ describe('interrupt in the streaming executor', () => {
     ]);
     expect(hooks).toEqual([]);
     expect(outputs.filter((o) => o.kind === 'json')).toHaveLength(3 + 1);
+  });
+});
+
+describe('an interrupt whose in-band control never comes', () => {
+  const outOfBand = (staleLimitMs?: number) => {
+    const manifest = voiceLoop({ to: ['tts'], ...(staleLimitMs ? { staleLimitMs } : {}) });
+    manifest.nodes[2]!.params = { block: false };
+    return manifest;
+  };
+  const spoken = async (session: Awaited<ReturnType<typeof runner.createStreamSession>>) => {
+    const outputs: SessionOutput[] = [];
+    const closing = session.close();
+    for await (const output of session) outputs.push(output);
+    await closing;
+    return chunks(outputs);
+  };
+
+  it('keeps the node dropping its input only until bargeIn.staleLimitMs, not for ever', async () => {
+    // Told out of band (the gateway's `interrupt` message, PipelineHost.interruptIsland);
+    // the frame that should follow is lost: nothing ends the stale state but the limit.
+    const session = await runner.createStreamSession(outOfBand(5));
+    session.interrupt(7);
+    await new Promise((resolve) => setTimeout(resolve, 20)); // past the limit
+    await session.sendInput(RuntimeData.json('the next reply'));
+    expect(await spoken(session)).toEqual([
+      { chunk: 0, of: 'the next reply' },
+      { chunk: 1 },
+      { chunk: 2 },
+    ]);
+    const tts = (await session.metrics()).find((m) => m.nodeId === 'tts')!;
+    expect(tts).toMatchObject({ interrupts: 1, droppedOnInterrupt: 0 });
+  });
+
+  it('still drops what comes before the limit (the default: 10 s)', async () => {
+    const session = await runner.createStreamSession(outOfBand());
+    session.interrupt(7);
+    await session.sendInput(RuntimeData.json('stale'));
+    expect(await spoken(session)).toEqual([]);
+    const tts = (await session.metrics()).find((m) => m.nodeId === 'tts')!;
+    expect(tts).toMatchObject({ interrupts: 1, droppedOnInterrupt: 1 });
+  });
+
+  it('refuses a limit that is not a positive whole number of milliseconds, at its path', () => {
+    expect(() => runner.prepare(voiceLoop({ to: ['tts'], staleLimitMs: -1 }))).toThrow(
+      /bargeIn\.staleLimitMs: must be a positive number of milliseconds/,
+    );
+  });
+});
+
+describe('triggers and interrupts without a stamp', () => {
+  it('a trigger without a stamp gets one: other islands are told, its in-band copy acts once', async () => {
+    hooks.length = 0;
+    const told: number[] = [];
+    const manifest = voiceLoop({ from: 'vad', to: ['tts'] });
+    manifest.nodes[2]!.params = { block: false };
+    for (const trigger of ['barge unstamped', 'interrupt unstamped']) {
+      const session = await runner.createStreamSession(manifest, {
+        onBargeIn: (t) => told.push(t),
+      });
+      await session.sendInput(RuntimeData.json(trigger));
+      const outputs: SessionOutput[] = [];
+      const closing = session.close();
+      for await (const output of session) outputs.push(output);
+      await closing;
+      const markers = outputs.filter((o) => o.nodeId === 'transcript' && o.data.kind === 'control');
+      expect(markers).toHaveLength(1);
+      expect(markers[0]!.data.timestampUs).toBe(told.at(-1));
+    }
+    expect(told).toHaveLength(2);
+    expect(told[1]!).toBeGreaterThan(told[0]!); // each interrupt its own name
+    // The other island, told out of band and then given the in-band copy: once.
+    const island = await runner.createStreamSession(voiceLoop({ to: ['tts'] }));
+    island.interrupt(told[0]);
+    await island.sendInput({ ...RuntimeData.control('interrupt'), timestampUs: told[0]! });
+    await island.close();
+    expect((await island.metrics()).find((m) => m.nodeId === 'tts')?.interrupts).toBe(1);
+  });
+
+  it('an unstamped interrupt out of band takes the next unstamped one in band as its copy', async () => {
+    hooks.length = 0;
+    const manifest = voiceLoop({ to: ['tts'] });
+    manifest.nodes[2]!.params = { block: false };
+    const session = await runner.createStreamSession(manifest);
+    session.interrupt(); // the gateway's `interrupt` message without timestampUs
+    await session.sendInput(RuntimeData.json('stale'));
+    await session.sendInput(RuntimeData.control('interrupt')); // its frame: not a second interrupt
+    await session.sendInput(RuntimeData.json('fresh'));
+    await session.sendInput(RuntimeData.control('interrupt')); // a new one
+    const outputs: SessionOutput[] = [];
+    const closing = session.close();
+    for await (const output of session) outputs.push(output);
+    await closing;
+    expect(hooks).toEqual(['tts', 'tts']);
+    const tts = (await session.metrics()).find((m) => m.nodeId === 'tts')!;
+    expect(tts).toMatchObject({ interrupts: 2, droppedOnInterrupt: 1 });
   });
 });
 

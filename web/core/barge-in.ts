@@ -31,6 +31,12 @@ export interface BargeIn {
    * and their stale inputs end when the interrupt control comes back over the boundary.
    */
   toAcross?: string[];
+  /**
+   * The longest time an interrupt keeps a `to` node's inputs stale when its in-band
+   * control never reaches it (an out-of-band interrupt whose frame was lost or never
+   * sent); default 10 000 (interrupt-gate.ts, DEFAULT_STALE_LIMIT_MS).
+   */
+  staleLimitMs?: number;
 }
 
 /** Every node the setting interrupts in this pipeline. */

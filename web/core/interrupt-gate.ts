@@ -7,7 +7,12 @@
  *   band (its inbox may hold data for seconds): its `interrupt()` hook runs, and its
  *   gate turns stale, so that inputs it takes before the in-band `interrupt` control
  *   (which the router sends downstream of `from`, behind the trigger) are dropped,
- *   and outputs of a call that began before the interrupt are dropped too;
+ *   and outputs of a call that began before the interrupt are dropped too. Stale
+ *   is bounded: an interrupt that came out of band (the gateway's `interrupt`
+ *   message, PipelineHost.interruptIsland) and whose in-band control never follows
+ *   (a client that broke the protocol, a frame lost on the way) would otherwise wedge
+ *   the node; after `staleLimitMs` (bargeIn.staleLimitMs, default 10 s) its inputs
+ *   are taken again;
  * - nodes not listed only forward the control: interrupt flows downstream only,
  *   and cancels only what the setting names.
  *
@@ -18,11 +23,19 @@ import type { NodeContext, NodeInstance } from './node-contract.ts';
 import type { NodeMetrics } from './node-metrics.ts';
 import { RuntimeData } from './runtime-data.ts';
 
+/**
+ * How long an interrupt keeps a node's inputs stale at most when its in-band control
+ * does not come. Long, because the control travels behind the data queued in the
+ * nodes between the trigger and this one (a recognizer's backlog at 0.2x real time),
+ * and data let through before it would be the cancelled turn's.
+ */
+export const DEFAULT_STALE_LIMIT_MS = 10_000;
+
 export class InterruptGate {
   /** Counts interrupts; a call remembers the value it began with (see `current`). */
   epoch = 0;
-  /** Inputs are stale until the in-band interrupt control reaches this node. */
-  private stale = false;
+  /** When the last interrupt made inputs stale (ms, `now`); undefined: not stale. */
+  private staleSince: number | undefined;
 
   constructor(
     private readonly instance: NodeInstance,
@@ -30,12 +43,15 @@ export class InterruptGate {
     private readonly metrics: NodeMetrics,
     /** A hook that throws or rejects fails the session, like any node error. */
     private readonly onError: (cause: unknown) => void,
+    /** At most this long after an interrupt, inputs are taken again (see DEFAULT_STALE_LIMIT_MS). */
+    private readonly staleLimitMs = DEFAULT_STALE_LIMIT_MS,
+    private readonly now: () => number = () => performance.now(),
   ) {}
 
   /** Interrupts the node now (its hook runs, even while it is processing). */
   interrupt(): void {
     this.epoch++;
-    this.stale = true;
+    this.staleSince = this.now();
     this.metrics.interrupts++;
     try {
       const done = this.instance.interrupt?.(this.context);
@@ -45,14 +61,24 @@ export class InterruptGate {
     }
   }
 
-  /** An input taken from the inbox: false when it is stale data that must be dropped (counted). */
+  /**
+   * An input taken from the inbox: false when it is stale data that must be dropped
+   * (counted). Stale from an interrupt until the in-band interrupt control reaches
+   * this node, or `staleLimitMs` after the interrupt, whichever comes first.
+   */
   admit(item: RuntimeData): boolean {
     if (isInterrupt(item)) {
-      this.stale = false;
+      this.staleSince = undefined;
       return true;
     }
     // Controls and events are not work: they pass (the trigger's own event among them).
-    if (!this.stale || item.kind === 'control' || item.kind === 'event') return true;
+    if (this.staleSince === undefined || item.kind === 'control' || item.kind === 'event') {
+      return true;
+    }
+    if (this.now() - this.staleSince >= this.staleLimitMs) {
+      this.staleSince = undefined; // its in-band control never came: do not wedge the node
+      return true;
+    }
     this.metrics.droppedOnInterrupt++;
     return false;
   }
@@ -68,43 +94,57 @@ export class InterruptGate {
 export class BargeInRouter {
   /** The timestamp of the last interrupt taken as input (see `input`). */
   private lastInput: number | undefined;
+  /** Unstamped interrupts taken out of band whose in-band copy has not come yet. */
+  private unstampedAhead = 0;
+  /** The last stamp given to an unstamped trigger (see `stampOf`). */
+  private lastStamp = 0;
 
   constructor(
     private readonly setting: BargeIn | undefined,
     private readonly gates: ReadonlyMap<string, InterruptGate>,
     /** False once the session ended: nothing is left to interrupt. */
     private readonly live: () => boolean,
-    /** Told of each stamped trigger of `from` (PipelineSessionOptions.onBargeIn). */
+    /** Told of each trigger of `from`, with its stamp (PipelineSessionOptions.onBargeIn). */
     private readonly onTrigger?: (timestampUs: number) => void,
   ) {}
 
   /**
    * For each item node `nodeId` emits, before it is delivered: interrupts the
-   * setting's nodes when the item is its trigger, and returns the interrupt control
-   * to deliver after an event trigger (an interrupt control is itself the marker),
-   * stamped with the trigger's time: that names the interrupt on its way.
+   * setting's nodes when the item is its trigger, and returns what to deliver in its
+   * place — undefined: the item as it is. After an event trigger comes the interrupt
+   * control (an interrupt control trigger is itself the marker), stamped with the
+   * trigger's time: the stamp names the interrupt on its way, so that the islands
+   * told out of band (`onTrigger`) take its in-band copy once. A trigger without a
+   * stamp gets one here (an unstamped interrupt control is delivered stamped).
    */
-  emitted(nodeId: string, item: RuntimeData): RuntimeData | undefined {
+  emitted(nodeId: string, item: RuntimeData): RuntimeData[] | undefined {
     if (!this.setting || !triggersBargeIn(this.setting, nodeId, item)) return undefined;
     this.interruptTargets();
-    // Unstamped, its in-band copy could not be told from a new interrupt: in band only.
-    if (item.timestampUs !== undefined && this.live()) this.onTrigger?.(item.timestampUs);
-    if (isInterrupt(item)) return undefined;
-    const marker = RuntimeData.control('interrupt');
-    if (item.timestampUs !== undefined) marker.timestampUs = item.timestampUs;
-    return marker;
+    const stamp = this.stampOf(item);
+    if (this.live()) this.onTrigger?.(stamp);
+    const marker: RuntimeData = { kind: 'control', signal: 'interrupt', timestampUs: stamp };
+    if (!isInterrupt(item)) return [item, marker];
+    return item.timestampUs === undefined ? [marker] : undefined;
   }
 
   /**
-   * For an input given to the session: with no `from`, an interrupt control
-   * triggers it — once per interrupt: an island reached by one interrupt through
-   * two boundaries (before and after a remote node) sees the same stamp twice.
+   * For an input given to the session, in band (`outOfBand` false: a frame behind
+   * the queued input) or out of band (PipelineSession.interrupt: ahead of it). With
+   * no `from`, an interrupt control triggers it — once per interrupt: an island
+   * reached by one interrupt through two boundaries, or told of it out of band and
+   * then in band, sees the same stamp twice. An unstamped interrupt taken out of band
+   * takes the next unstamped interrupt given in band as its copy.
    */
-  input(item: RuntimeData): void {
+  input(item: RuntimeData, outOfBand = false): void {
     if (!this.setting || this.setting.from !== undefined || !isInterrupt(item)) return;
     if (item.timestampUs !== undefined) {
       if (item.timestampUs === this.lastInput) return;
       this.lastInput = item.timestampUs;
+    } else if (outOfBand) {
+      this.unstampedAhead++;
+    } else if (this.unstampedAhead > 0) {
+      this.unstampedAhead--;
+      return;
     }
     this.interruptTargets();
   }
@@ -112,5 +152,12 @@ export class BargeInRouter {
   private interruptTargets(): void {
     if (!this.live()) return;
     for (const id of bargeInTargets(this.setting!)) this.gates.get(id)?.interrupt();
+  }
+
+  /** The trigger's stamp, or a new one (µs, this thread's clock) that none before it had. */
+  private stampOf(item: RuntimeData): number {
+    if (item.timestampUs !== undefined) return item.timestampUs;
+    this.lastStamp = Math.max(Math.round(performance.now() * 1000), this.lastStamp + 1);
+    return this.lastStamp;
   }
 }

@@ -115,6 +115,11 @@ export const manifestSchema = z.looseObject({
       to: z.array(z.string()),
       // Set by placement in an island: `to` nodes reached only through another island.
       toAcross: z.array(z.string()).optional(),
+      staleLimitMs: z
+        .number()
+        .int()
+        .positive('must be a positive number of milliseconds, such as 10000')
+        .optional(),
     })
     .optional(),
 });

@@ -137,8 +137,12 @@ export class PipelineSession implements StreamSession {
       const accepts = definitions.get(id)!.accepts;
       const metrics = new NodeMetrics(id);
       const context = contexts.get(id)!;
-      const gate = new InterruptGate(instances.get(id)!, context, metrics, (cause) =>
-        this.fail(new NodeExecutionError(id, cause)),
+      const gate = new InterruptGate(
+        instances.get(id)!,
+        context,
+        metrics,
+        (cause) => this.fail(new NodeExecutionError(id, cause)),
+        bargeInOf(pipeline.manifest)?.staleLimitMs,
       );
       this.tasks.push({
         id,
@@ -320,13 +324,15 @@ export class PipelineSession implements StreamSession {
   /**
    * Barge-in from outside, ahead of the frame: as if an interrupt control stamped
    * `timestampUs` entered as input now (interrupt-gate.ts; its in-band copy, when it
-   * arrives, does not act again). Any thread the session runs on; never waits.
+   * arrives, does not act again; unstamped, the next unstamped interrupt given as
+   * input is its copy). Any thread the session runs on; never waits.
    */
   interrupt(timestampUs?: number): void {
     this.bargeIn.input(
       timestampUs === undefined
         ? { kind: 'control', signal: 'interrupt' }
         : { kind: 'control', signal: 'interrupt', timestampUs },
+      true,
     );
   }
 
@@ -487,8 +493,8 @@ export class PipelineSession implements StreamSession {
     epoch = task.gate.epoch,
   ): Promise<void> | undefined {
     if (!task.gate.current(epoch)) return undefined;
-    const marker = this.bargeIn.emitted(task.id, item);
-    const waiting = this.deliver(task.targets, item);
+    const [first, marker] = this.bargeIn.emitted(task.id, item) ?? [item];
+    const waiting = this.deliver(task.targets, first!);
     if (!marker) return waiting;
     if (!waiting) return this.deliver(task.targets, marker);
     return waiting.then(() => this.deliver(task.targets, marker));

@@ -158,7 +158,10 @@ function islandBargeIn(
     setting.from !== undefined && place.get(setting.from) === key ? setting.from : undefined;
   // The island of `from` needs the setting to send the interrupt on, even with no `to` here.
   if (here.length === 0 && from === undefined) return {};
-  const on = setting.on ? { on: setting.on } : {};
+  const on = {
+    ...(setting.on ? { on: setting.on } : {}),
+    ...(setting.staleLimitMs !== undefined ? { staleLimitMs: setting.staleLimitMs } : {}),
+  };
   if (from === undefined) return { bargeIn: { ...on, to: here } };
   const inside = reachableInside(from, connections);
   const to = here.filter((id) => inside.has(id));
