@@ -2,6 +2,9 @@
 // web/core/nodes/audio/dsp-wasm.generated.ts holding both modules as base64. Embedding
 // the bytes lets the same core load its kernels in Node, a Worker and the gateway
 // without fetching files. Neither output is committed: `npm run build` makes them.
+// Then PocketSphinx for the browser (scripts/build-pocketsphinx.sh: Debian's sources
+// with Debian's emscripten, into wasm-nodes/build/pocketsphinx/; seconds when cached).
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import asc from 'assemblyscript/asc';
 
@@ -42,3 +45,5 @@ export const DSP_WASM_BASE64 = {
 console.log(
   `wasm: dsp-simd.wasm and dsp-scalar.wasm built into web/core/nodes/audio/dsp-wasm.generated.ts`,
 );
+const pocketsphinx = spawnSync('bash', ['scripts/build-pocketsphinx.sh'], { stdio: 'inherit' });
+if (pocketsphinx.status !== 0) process.exit(pocketsphinx.status ?? 1);

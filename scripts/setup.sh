@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the project needs on a fresh Debian machine with Node and npm.
-#   scripts/setup.sh          what `npm start` and `npm run bench` need: npm packages
-#   scripts/setup.sh --test   and what `npm test` needs: Debian's Chromium
+#   scripts/setup.sh          what `npm start` and `npm run bench` need: npm packages,
+#                             bubblewrap, and what the browser's speech recognition is
+#                             built from (emscripten, bison, dpkg-dev, pocketsphinx-en-us)
+#   scripts/setup.sh --test   and what `npm test` needs: Debian's Chromium, sox, espeak-ng…
 # Idempotent and quick when everything is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,8 +34,18 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }
 
+missing=()
 # The gateway (npm start's and the tests'): client code runs sandboxed under bubblewrap.
-[ -x /usr/bin/bwrap ] || apt_install bubblewrap
+[ -x /usr/bin/bwrap ] || missing+=(bubblewrap)
+# SpeechToText in the browser (the studio's voice loop): `npm run build:wasm` compiles
+# Debian's PocketSphinx sources with Debian's emscripten (scripts/build-pocketsphinx.sh;
+# bison for its grammar parser, dpkg-dev to unpack the source packages) and serves
+# the en-us model from pocketsphinx-en-us (the gateway's speech nodes use it too).
+command -v emcc >/dev/null || missing+=(emscripten)
+command -v bison >/dev/null || missing+=(bison)
+command -v dpkg-source >/dev/null || missing+=(dpkg-dev)
+[ -d /usr/share/pocketsphinx/model/en-us/en-us ] || missing+=(pocketsphinx-en-us)
+[ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
 
 if $for_tests; then
   missing=()
@@ -44,7 +56,6 @@ if $for_tests; then
   command -v espeak-ng >/dev/null || missing+=(espeak-ng)
   # The gateway's speech nodes: PocketSphinx with its en-us model, on Debian's python3.
   /usr/bin/python3 -c 'import pocketsphinx.pocketsphinx' 2>/dev/null || missing+=(python3-pocketsphinx)
-  [ -d /usr/share/pocketsphinx/model/en-us/en-us ] || missing+=(pocketsphinx-en-us)
   # The LogMel reference is computed with Debian's numpy, on Debian's python3.
   /usr/bin/python3 -c 'import numpy' 2>/dev/null || missing+=(python3-numpy)
   # The Python SDK's gateway client (remotemedia.remote) under CPython.
