@@ -36,6 +36,27 @@ class Accumulate(Node):
         return self.total
 
 
+class LongReply(Node):
+    """A reply that stops only when interrupted (or after 20 s, which a test sees as "late")."""
+
+    def __init__(self, **config):
+        super().__init__(**config)
+        import threading  # here: only the class's source travels to the gateway
+
+        self.stop = threading.Event()
+
+    def interrupt(self):
+        self.stop.set()
+
+    def process(self, data):
+        if data != "long":
+            yield data
+            return
+        yield "first"
+        self.stop.wait(20)
+        yield "late"
+
+
 class Relay:
     """A TCP relay to the gateway whose connections a test can cut mid-stream."""
 
@@ -186,6 +207,40 @@ class RemoteTest(unittest.TestCase):
             with self.assertRaises(Exception) as unencodable:
                 [out async for out in remote.stream(["a", object()])]
             self.assertNotIsInstance(unencodable.exception, RemoteExecutionError)
+
+    async def test_interrupt_overtakes_the_inputs_queued_at_the_gateway(self):
+        # 60 inputs wait behind the long call (its inbox holds 32): the interrupt's
+        # frame waits behind them, only the gateway's `interrupt` message overtakes.
+        proxy = await RemoteProxy.open(config(), LongReply(name="reply"))
+        all_sent, go_on = asyncio.Event(), asyncio.Event()
+
+        async def inputs():
+            yield "long"
+            for i in range(60):
+                yield f"stale {i}"
+            all_sent.set()  # pulled again: the 60th went out
+            await go_on.wait()
+            yield "after"
+
+        said = []
+        try:
+            async for out in proxy.stream(inputs()):
+                if not isinstance(out, str):
+                    continue  # the interrupt control, which flows on to the sink
+                said.append(out)
+                if out == "first":
+                    await all_sent.wait()
+                    await proxy.interrupt()
+                    go_on.set()
+        finally:
+            await proxy.close()
+        self.assertEqual(said, ["first", "after"])  # not "late", none of the stale inputs
+
+    async def test_interrupt_refuses_a_stamp_that_is_not_microseconds(self):
+        proxy = RemoteProxy(config())
+        with self.assertRaises(TypeError) as caught:
+            await proxy.interrupt(1.5)
+        self.assertIn("non-negative int of microseconds", str(caught.exception))
 
     async def test_a_class_defined_inside_a_function_runs_remotely(self):
         class Whisper(Node):

@@ -8,9 +8,11 @@ from __future__ import annotations
 import asyncio
 import json
 import struct
+import time
 from typing import Any, AsyncIterable, AsyncIterator, Dict, Iterable, List, Optional, Tuple, Union
 
 from ..core.node import Node
+from ..data import RuntimeData
 from ..frame_codec import decode_frame, encode_frame
 from ..marshal import from_runtime_data, to_runtime_data
 from .config import RemoteExecutorConfig
@@ -68,6 +70,11 @@ class RemoteProxy:
         self._granted = 0
         self._credit = asyncio.Event()
         self.resumes = 0
+        #: One numbered item on the wire at a time: a frame's parts and sequence
+        #: numbers stay in order when interrupt() sends beside a running stream().
+        self._sending = asyncio.Lock()
+        #: The last stamp interrupt() gave (µs): each interrupt its own.
+        self._last_interrupt_us = 0
 
     @classmethod
     async def open(cls, config: RemoteExecutorConfig, obj: Node) -> "RemoteProxy":
@@ -77,6 +84,8 @@ class RemoteProxy:
             "metadata": {"name": f"proxy {obj.name}"},
             "nodes": [{"id": obj.name, "node_type": "PythonNode", "params": spec}],
             "connections": [],
+            # interrupt() reaches the object's interrupt() hook (and nothing without it).
+            "bargeIn": {"to": [obj.name]},
         }
         return await cls.open_island(config, manifest, [obj.name], [obj.name])
 
@@ -157,29 +166,60 @@ class RemoteProxy:
         finally:
             feeding.cancel()
 
+    async def interrupt(self, timestamp_us: Optional[int] = None) -> None:
+        """Barge-in, as the TypeScript client's interrupt(): the gateway interrupts the
+        session's `bargeIn.to` nodes now (a proxied object's interrupt() hook runs and
+        its call in flight is cancelled), ahead of the inputs already sent and still
+        queued there, which are then dropped; the interrupt control follows in band,
+        behind them (waiting for credit like any input). The stamp names the interrupt
+        so that it acts once: give the trigger's time, or one is made (µs, monotonic).
+        Any task may call it, during stream() too."""
+        if timestamp_us is None:
+            timestamp_us = max(time.monotonic_ns() // 1000, self._last_interrupt_us + 1)
+        if not isinstance(timestamp_us, int) or isinstance(timestamp_us, bool) or timestamp_us < 0:
+            raise TypeError(f"interrupt(timestamp_us) takes a non-negative int of microseconds, found {timestamp_us!r}")
+        self._last_interrupt_us = timestamp_us
+        await self._send(RuntimeData("control", timestamp_us, signal="interrupt"))
+
+    async def _interrupt_now(self, timestamp_us: Optional[float]) -> None:
+        """The gateway's `interrupt` message: unnumbered and outside credit, it
+        overtakes what waits there; its frame follows (the same stamp acts once)."""
+        if not self._live.is_set():
+            return  # the connection is down: the frame, kept for the resume, still acts
+        message: Dict[str, Any] = {"type": "interrupt", "port": 0}
+        if timestamp_us is not None:
+            message["timestampUs"] = timestamp_us
+        try:
+            await self._ws.send(json.dumps(message))
+        except Exception:
+            pass  # as above
+
     async def close(self) -> None:
         self._done = True
         if self._ws is not None:
             await self._ws.close()
 
     async def _numbered(self, make) -> None:
-        self._sequence += 1
-        messages = make(self._sequence)
-        if self._resume_key:
-            self._unacked.append((self._sequence, messages))
-        await self._live.wait()
-        try:
-            for message in messages:
-                await self._ws.send(message)
-        except Exception:
-            if not self._resume_key:
-                raise
-            # Kept in _unacked: resent when the reader resumes the session.
+        async with self._sending:
+            self._sequence += 1
+            messages = make(self._sequence)
+            if self._resume_key:
+                self._unacked.append((self._sequence, messages))
+            await self._live.wait()
+            try:
+                for message in messages:
+                    await self._ws.send(message)
+            except Exception:
+                if not self._resume_key:
+                    raise
+                # Kept in _unacked: resent when the reader resumes the session.
 
     async def _end(self) -> None:
         await self._numbered(lambda seq: [json.dumps({"type": "end", "port": 0, "seq": seq})])
 
     async def _send(self, value: Any) -> None:
+        if isinstance(value, RuntimeData) and value.kind == "control" and value.signal == "interrupt":
+            await self._interrupt_now(value.timestamp_us)  # an interrupt in stream()'s inputs too
         while self._inputs_sent - self._granted >= WINDOW:
             self._credit.clear()
             await self._credit.wait()
