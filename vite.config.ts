@@ -8,6 +8,9 @@ import { VitePWA, type VitePWAOptions } from 'vite-plugin-pwa';
 import { dropGzipTwins, precacheGzip } from './scripts/precache-gzip.ts';
 import { ASSETS_DIR, remotemediaWeb } from './web/vite/vite-plugin.ts';
 
+/** Assets folders cached on first use, not precached (workers/service-worker.ts names them too). */
+const ON_FIRST_USE = ['flite/', 'pocketsphinx/'];
+
 /** The demo as a PWA: manifest, and a service worker precaching every asset. */
 const pwaOptions: Partial<VitePWAOptions> = {
   strategies: 'injectManifest',
@@ -31,9 +34,10 @@ const pwaOptions: Partial<VitePWAOptions> = {
   },
   injectManifest: {
     globPatterns: ['**/*.{html,js,mjs,css,wasm,json,zip,onnx,wav,snapshot,precache-gz}'],
-    // TextToSpeech's flite engine (21.5 MB, 14.7 gzip'd) is for the voice loop only:
-    // cached when first used (service-worker.ts), not with every install.
-    globIgnores: ['**/node_modules/**', 'remotemedia-web/flite/**'],
+    // The voice loop's engines are cached when first used (service-worker.ts), not with
+    // every install: TextToSpeech's flite (21.5 MB, 14.7 gzip'd) and SpeechToText's
+    // PocketSphinx with its en-us model (37 MB; a grammar page fetches 5 MB gzip'd of it).
+    globIgnores: ['**/node_modules/**', ...ON_FIRST_USE.map((sub) => `${ASSETS_DIR}/${sub}**`)],
     // Pyodide's wasm is 9.6 MB and onnxruntime's 14 MB: precache them too, as their
     // gzip'd twins where there is one (scripts/precache-gzip.ts).
     maximumFileSizeToCacheInBytes: 32 << 20,
@@ -68,7 +72,7 @@ export default defineConfig({
   define: { __APP_VERSION__: JSON.stringify(appVersion) },
   // Pyodide and the Silero models served and shipped from our origin, COOP/COEP set;
   // the demo is an installable app that works offline.
-  plugins: [remotemediaWeb(), precacheGzip(ASSETS_DIR), VitePWA(pwaOptions)],
+  plugins: [remotemediaWeb(), precacheGzip(ASSETS_DIR, ON_FIRST_USE), VitePWA(pwaOptions)],
   publicDir: 'web/app/public',
   server: { host: '127.0.0.1' },
   preview: { host: '127.0.0.1', port: 4173 },

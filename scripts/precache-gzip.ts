@@ -18,7 +18,11 @@ const MIN_SAVING = 0.2;
 /** The twin's suffix; workers/service-worker.ts names it too. */
 export const TWIN = '.precache-gz';
 
-export function precacheGzip(folder: string): Plugin {
+/**
+ * `onFirstUse`: sub-folders of `folder` the service worker caches on first use, always
+ * through the twin (it cannot tell which files have one), so every file there gets one.
+ */
+export function precacheGzip(folder: string, onFirstUse: readonly string[] = []): Plugin {
   return {
     name: 'remotemedia:precache-gzip',
     apply: 'build',
@@ -27,11 +31,12 @@ export function precacheGzip(folder: string): Plugin {
       for (const [fileName, output] of Object.entries(bundle)) {
         if (output.type !== 'asset' || !fileName.startsWith(`${folder}/`)) continue;
         if (fileName.endsWith(TWIN)) continue;
+        const always = onFirstUse.some((sub) => fileName.startsWith(`${folder}/${sub}`));
         const source =
           typeof output.source === 'string' ? Buffer.from(output.source) : output.source;
-        if (source.length < MIN_BYTES) continue;
+        if (source.length < MIN_BYTES && !always) continue;
         const gzipped = gzipSync(source); // level 6: level 9 saves 0.1% for 2.5x the time
-        if (gzipped.length > source.length * (1 - MIN_SAVING)) continue;
+        if (gzipped.length > source.length * (1 - MIN_SAVING) && !always) continue;
         this.emitFile({ type: 'asset', fileName: `${fileName}${TWIN}`, source: gzipped });
       }
     },

@@ -4,8 +4,9 @@
  * list is injected by vite-plugin-pwa at build) and serves them offline with the
  * cross-origin isolation headers, so SharedArrayBuffer works with the network cut.
  * Large assets are kept gzip'd and decompressed as they are served. What only one
- * preset needs (TextToSpeech's flite engine) is cached when first used instead,
- * so an install does not download it.
+ * preset needs (the voice loop's engines: TextToSpeech's flite, SpeechToText's
+ * PocketSphinx and its model) is cached when first used instead, so an install
+ * does not download it.
  * A new version waits until the page asks it to take over (no reload mid-stream).
  */
 /// <reference lib="webworker" />
@@ -82,10 +83,11 @@ async function gunzipped(
   return gzip ? whole.pipeThrough(new DecompressionStream('gzip')) : whole;
 }
 /**
- * Assets cached on first use, as their gzip'd twins. The cache is named for the
- * build (a hash of the precache's revisions), so a new version fetches them again.
+ * Assets cached on first use, as their gzip'd twins (every file under these folders
+ * has one: scripts/precache-gzip.ts). The cache is named for the build (a hash of
+ * the precache's revisions), so a new version fetches them again.
  */
-const ON_FIRST_USE = /\/remotemedia-web\/flite\//;
+const ON_FIRST_USE = /\/remotemedia-web\/(flite|pocketsphinx)\//;
 const ON_FIRST_USE_CACHE = `remotemedia-on-first-use-${buildHash(PRECACHE)}`;
 
 /** FNV-1a over the precache's urls and revisions. */

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { TWIN } from '../../scripts/precache-gzip.ts';
@@ -11,8 +11,12 @@ import { TWIN } from '../../scripts/precache-gzip.ts';
 const DIR = 'dist-app';
 /** The offline payload measured before the Python snapshot came (33.0 MB = 31.5 MiB): no larger now. */
 const BUDGET = 33_012_708;
-/** TextToSpeech's flite engine: cached on first use by the service worker, never precached. */
-const ON_FIRST_USE = 'remotemedia-web/flite/';
+/**
+ * The voice loop's engines, cached on first use by the service worker, never precached:
+ * TextToSpeech's flite and SpeechToText's PocketSphinx with its model (each file as its twin).
+ */
+const ON_FIRST_USE = ['remotemedia-web/flite/', 'remotemedia-web/pocketsphinx/'];
+const onFirstUse = (url: string) => ON_FIRST_USE.some((folder) => url.startsWith(folder));
 
 function precached(): { url: string; bytes: number }[] {
   const worker = readFileSync(`${DIR}/service-worker.js`, 'utf8');
@@ -52,13 +56,29 @@ describe('the PWA precache', () => {
     expect([...urls].filter((u) => u.endsWith(TWIN)).length).toBeGreaterThanOrEqual(3);
   });
 
-  it('fits the offline budget; flite, cached on first use, is not in it', () => {
+  it('fits the offline budget; flite and PocketSphinx, cached on first use, are not in it', () => {
     const total = entries.reduce((sum, e) => sum + e.bytes, 0);
     console.log(
       `precache: ${entries.length} files, ${(total / 1e6).toFixed(1)} MB (budget ${(BUDGET / 1e6).toFixed(1)} MB)`,
     );
-    expect(entries.filter((e) => e.url.startsWith(ON_FIRST_USE))).toEqual([]);
-    expect(existsSync(`${DIR}/${ON_FIRST_USE}flite.wasm${TWIN}`)).toBe(true);
+    expect(entries.filter((e) => onFirstUse(e.url))).toEqual([]);
     expect(total).toBeLessThanOrEqual(BUDGET);
+  });
+
+  it('gives every file cached on first use its twin (the service worker fetches only twins there)', () => {
+    const files = readdirSync(DIR, { recursive: true, encoding: 'utf8' }).filter(
+      (file) => onFirstUse(file) && !file.endsWith(TWIN) && statSync(`${DIR}/${file}`).isFile(),
+    );
+    for (const file of ['flite/flite.wasm', 'pocketsphinx/pocketsphinx.wasm']) {
+      expect(files).toContain(`remotemedia-web/${file}`);
+    }
+    expect(files).toContain('remotemedia-web/pocketsphinx/model/en-us.lm.bin');
+    for (const file of files) {
+      expect(existsSync(`${DIR}/${file}${TWIN}`), file).toBe(true);
+      expect(
+        gunzipSync(readFileSync(`${DIR}/${file}${TWIN}`)).equals(readFileSync(`${DIR}/${file}`)),
+        file,
+      ).toBe(true);
+    }
   });
 });

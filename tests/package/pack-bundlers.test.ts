@@ -129,7 +129,7 @@ describe('the packed tarball in a project of its own, per bundler', () => {
     }, 180_000);
   }
 
-  it('ships the prebuilt folder complete: the runtime, its workers and worklets, Pyodide and its snapshot, onnxruntime, the models and flite', () => {
+  it('ships the prebuilt folder complete: the runtime, its workers and worklets, Pyodide and its snapshot, onnxruntime, the models, flite and PocketSphinx', () => {
     const listing = readFileSync(
       join(project.dir, 'node_modules/remotemedia-web/package.json'),
       'utf8',
@@ -147,6 +147,21 @@ describe('the packed tarball in a project of its own, per bundler', () => {
         'ort/ort-wasm-simd-threaded.wasm',
         'ort/ort.wasm.bundle.min.mjs',
         'pipeline-worker.js',
+        'pocketsphinx/LICENSE',
+        'pocketsphinx/model/cmudict-en-us.dict',
+        'pocketsphinx/model/en-us.lm.bin',
+        ...[
+          'README',
+          'feat.params',
+          'mdef',
+          'means',
+          'noisedict',
+          'sendump',
+          'transition_matrices',
+          'variances',
+        ].map((name) => `pocketsphinx/model/en-us/${name}`),
+        'pocketsphinx/pocketsphinx.mjs',
+        'pocketsphinx/pocketsphinx.wasm',
         'pyodide/pyodide-lock.json',
         'pyodide/pyodide.asm.mjs',
         'pyodide/pyodide.asm.wasm',

