@@ -4,6 +4,7 @@ import type { BrowserCommand } from 'vitest/node';
 import { defineConfig } from 'vitest/config';
 import { makeSpeechFixture } from './tests/audio/speech-fixture.ts';
 import { chromiumArgs, chromiumPath } from './tests/chromium.ts';
+import { gatewayFleetCommands } from './tests/browser/gateway-cluster-commands.ts';
 import { VitePWA, type VitePWAOptions } from 'vite-plugin-pwa';
 import { dropGzipTwins, precacheGzip } from './scripts/precache-gzip.ts';
 import { ASSETS_DIR, remotemediaWeb } from './web/vite/vite-plugin.ts';
@@ -120,7 +121,7 @@ export default defineConfig({
               launchOptions: { executablePath: chromiumPath, args: chromiumArgs },
             }),
             instances: [{ browser: 'chromium' }],
-            commands: { speechFixture, speechWav },
+            commands: { speechFixture, speechWav, ...gatewayFleetCommands },
           },
         },
       },

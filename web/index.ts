@@ -5,7 +5,7 @@
  */
 export * from './core/index.ts';
 export { createRuntime, type Runtime, type RuntimeOptions } from './runtime/runtime.ts';
-export type { RuntimeSession } from './runtime/runtime-session.ts';
+export type { RuntimeSession, RuntimeStreamOptions } from './runtime/runtime-session.ts';
 export type { GatewayClientOptions, RestartedEvent } from './runtime/remote/gateway-connection.ts';
 export { RemoteProxyClient, type RemoteSession } from './runtime/remote/remote-proxy-client.ts';
 export { AudioPlayback } from './runtime/audio/audio-playback.ts';

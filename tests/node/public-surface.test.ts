@@ -71,6 +71,7 @@ const BROWSER_TYPES = [
   'Runtime',
   'RuntimeOptions',
   'RuntimeSession',
+  'RuntimeStreamOptions',
 ];
 
 /** package.json export -> its source and its pinned names. */

@@ -12,7 +12,8 @@ import {
 } from '../core/internal.ts';
 import { type ProxyMethods, releaseProxy } from 'comlink';
 import { IslandTable, type IslandSpec, RunningIsland } from './island.ts';
-import { RemoteIsland } from './remote/remote-island.ts';
+import type { RestartedEvent } from './remote/gateway-connection.ts';
+import { RemoteIsland, type RemoteIslandRestart } from './remote/remote-island.ts';
 
 export class PipelineHost {
   private readonly runner: PipelineRunner;
@@ -60,9 +61,32 @@ export class PipelineHost {
     });
   }
 
-  /** Starts an island whose nodes run on a gateway; this thread streams its channels there. */
-  openRemoteIsland(spec: IslandSpec, remote: RemoteConfig, token: string): Promise<string> {
-    return this.islands.open(() => RemoteIsland.start(spec, remote, { token }));
+  /**
+   * Starts an island whose nodes run on a gateway; this thread streams its channels
+   * there. `onRestarted` (a comlink proxy) hears of each restart on another gateway.
+   */
+  openRemoteIsland(
+    spec: IslandSpec,
+    remote: RemoteConfig,
+    token: string,
+    restart: RemoteIslandRestart = {},
+    onRestarted?: (event: RestartedEvent) => void,
+  ): Promise<string> {
+    // Through comlink it returns a promise: a page gone meanwhile is not this island's error.
+    const tell =
+      onRestarted &&
+      ((event: RestartedEvent) => void Promise.resolve(onRestarted(event)).catch(() => {}));
+    return this.islands.open(async () => {
+      const island = await RemoteIsland.start(spec, remote, {
+        token,
+        ...restart,
+        onRestarted: tell,
+      });
+      // The proxy holds a MessagePort open: let it go with the island.
+      const release = (onRestarted as Partial<ProxyMethods> | undefined)?.[releaseProxy];
+      if (release) void island.done.catch(() => {}).finally(() => release.call(onRestarted));
+      return island;
+    });
   }
 
   islandDone(islandId: string): Promise<void> {

@@ -22,6 +22,7 @@ import {
   type StreamSession,
 } from '../core/internal.ts';
 import type { AudioSource } from './audio/audio-source.ts';
+import type { RestartedEvent } from './remote/gateway-connection.ts';
 import {
   type ChannelEndpoint,
   type ChannelMode,
@@ -37,11 +38,15 @@ import type { RuntimePlan } from './runtime-planner.ts';
 
 /** What a session needs to run an island in some thread. */
 export interface IslandRunner {
-  /** `onBargeIn`: told when the island's `bargeIn.from` triggers (stamped), if it can. */
+  /**
+   * `onBargeIn`: told when the island's `bargeIn.from` triggers (stamped), if it can.
+   * `onRestarted`: told when a remote island was restarted on another gateway.
+   */
   start(
     spec: IslandSpec,
     endpoints: ChannelEndpoint[],
     onBargeIn?: (timestampUs: number) => void,
+    onRestarted?: (event: RestartedEvent) => void,
   ): Promise<StartedIsland>;
 }
 
@@ -70,6 +75,27 @@ export interface RuntimeStreamOptions extends SessionOptions {
   input?: AudioSource;
   /** The token of the gateway that runs this pipeline's remote nodes (else the runtime's). */
   gatewayToken?: string;
+  /**
+   * A remote island whose gateway is lost (it died, or its session cannot be
+   * resumed) is opened again through the same URL — behind a balancer, on another
+   * gateway — and the session carries on with the next frame; each restart is a
+   * `restarted` event (RestartedEvent: the frames lost, the nodes reset). Off, such
+   * a loss ends the session with a `worker_lost` error naming the gateway. Default:
+   * each node's `remote.restart_on_loss`, else false: a restart loses node state and
+   * in-flight frames, which only the application can judge acceptable.
+   */
+  restartOnLoss?: boolean;
+  /** Restarts allowed per remote island before a loss ends the session. Default 3. */
+  maxRestarts?: number;
+  /**
+   * With `remote.reconnect`: how long a dropped connection tries to resume before
+   * the session is lost (and, with restartOnLoss, restarted). Default 20 000 ms. A
+   * browser cannot tell a balancer's 502 from a network blip, so behind nginx this
+   * is how long a dead gateway's sessions wait before restarting elsewhere.
+   */
+  reconnectWindowMs?: number;
+  /** Told of each restart, as `session.on('restarted')` is; the way to hear of them with run(). */
+  onRestarted?: (event: RestartedEvent) => void;
 }
 
 let sessionCounter = 0;
@@ -98,6 +124,7 @@ export class RuntimeSession implements StreamSession {
     private readonly inputs: readonly ChannelWriter[],
     private readonly outputs: readonly { sink: string; reader: ChannelReader }[],
     options: RuntimeSessionOptions,
+    private readonly restartLog: RestartLog,
   ) {
     this.output = new SessionOutputQueue(
       outputs.map((o) => o.sink),
@@ -148,6 +175,8 @@ export class RuntimeSession implements StreamSession {
       };
     }
     const started: StartedIsland[] = [];
+    // From the islands' start on: a restart may come before the session object exists.
+    const restartLog = new RestartLog(options.onRestarted);
     // A trigger in one island interrupts the others' `to` nodes now, out of band.
     const forward = (from: number) => (timestampUs: number) => {
       started.forEach((island, i) => {
@@ -172,7 +201,11 @@ export class RuntimeSession implements StreamSession {
         };
         const endpoints = [...inputs, ...outputs].map((e) => e.endpoint);
         const onBargeIn = island.manifest.bargeIn?.from ? forward(started.length) : undefined;
-        started.push(await runners.get(island.key)!.start(spec, endpoints, onBargeIn));
+        // The pipeline's own nodes, not the boundary PassThroughs the island adds.
+        const own = new Set(island.nodeIds);
+        const onRestarted = (event: RestartedEvent) =>
+          restartLog.add({ ...event, nodesReset: event.nodesReset.filter((id) => own.has(id)) });
+        started.push(await runners.get(island.key)!.start(spec, endpoints, onBargeIn, onRestarted));
       }
     } catch (error) {
       // Aborted islands cancel their channel ends; the other ends were never opened.
@@ -189,7 +222,7 @@ export class RuntimeSession implements StreamSession {
       sink,
       reader: openReader(channels[c]!.reader),
     }));
-    const session = new RuntimeSession(plan, started, inputs, outputs, options);
+    const session = new RuntimeSession(plan, started, inputs, outputs, options, restartLog);
     if (source) {
       session.source = source;
       if (!direct) session.relay(source);
@@ -281,6 +314,30 @@ export class RuntimeSession implements StreamSession {
     if (this.error) throw this.error;
   }
 
+  /**
+   * Every restart of a remote island on another gateway (with `restartOnLoss`), in
+   * order. Frame numbers are per input port of that island (RestartedEvent); for an
+   * island whose nodes are the pipeline's sources, frame n is the n-th sendInput.
+   */
+  get restarts(): readonly RestartedEvent[] {
+    return this.restartLog.events;
+  }
+
+  /**
+   * Told when a remote island was lost with its gateway and restarted on another
+   * (restartOnLoss); the session carries on. Called on this thread, in order.
+   */
+  on(type: 'restarted', listener: (event: RestartedEvent) => void): this {
+    if (type !== 'restarted') {
+      throw new RemoteMediaError(
+        'usage',
+        `a runtime session has no '${String(type)}' event; 'restarted' is the one`,
+      );
+    }
+    this.restartLog.on(listener);
+    return this;
+  }
+
   /** Resolves once the session has ended, however it ended. */
   whenEnded(): Promise<void> {
     return this.finished;
@@ -360,6 +417,34 @@ export class RuntimeSession implements StreamSession {
       const waiting = this.output.push(lane, data);
       if (waiting) await waiting;
     }
+  }
+}
+
+/** A session's island restarts, kept in order and told to each listener. */
+class RestartLog {
+  readonly events: RestartedEvent[] = [];
+  private readonly listeners: ((event: RestartedEvent) => void)[] = [];
+
+  constructor(first?: (event: RestartedEvent) => void) {
+    if (first) this.listeners.push(first);
+  }
+
+  add(event: RestartedEvent): void {
+    this.events.push(event);
+    for (const listener of this.listeners) {
+      // A listener's bug is the application's to see, not a reason to stop the others.
+      try {
+        listener(event);
+      } catch (error) {
+        queueMicrotask(() => {
+          throw error;
+        });
+      }
+    }
+  }
+
+  on(listener: (event: RestartedEvent) => void): void {
+    this.listeners.push(listener);
   }
 }
 

@@ -16,7 +16,6 @@ import {
   runThrough,
   type PipelineTransport,
   type RemoteConfig,
-  type SessionOptions,
   type SessionOutput,
 } from '../core/internal.ts';
 import { platform } from '../platform.ts';
@@ -37,6 +36,7 @@ import {
   type WorkerConfig,
 } from './assets.ts';
 import { defaultPipelineWorker, type PipelineWorkerApi, WorkerLink } from './worker-link.ts';
+import type { RemoteIslandRestart } from './remote/remote-island.ts';
 
 export interface RuntimeOptions {
   /** Node types for the page (executor "main"), beside the built-in nodes. */
@@ -172,7 +172,14 @@ export class Runtime implements PipelineTransport {
           `the pipeline has nodes on the gateway at ${remote.host}:${remote.port}: pass createRuntime({ gateway: { token } }) or stream(manifest, { gatewayToken })`,
         );
       }
-      runners.set(key, remoteIslandRunner(link, remote, token));
+      runners.set(
+        key,
+        remoteIslandRunner(link, remote, token, {
+          restartOnLoss: options.restartOnLoss,
+          maxRestarts: options.maxRestarts,
+          reconnectWindowMs: options.reconnectWindowMs,
+        }),
+      );
     }
     const session = await RuntimeSession.start(plan, runners, {
       ...options,
@@ -188,7 +195,7 @@ export class Runtime implements PipelineTransport {
   async run(
     manifest: ManifestSource,
     inputs: Iterable<RuntimeData> | AsyncIterable<RuntimeData>,
-    options: SessionOptions = {},
+    options: RuntimeStreamOptions = {},
   ): Promise<SessionOutput[]> {
     return runThrough(await this.stream(manifest, options), inputs);
   }
@@ -197,7 +204,7 @@ export class Runtime implements PipelineTransport {
   async execute(
     manifest: ManifestSource,
     input: RuntimeData,
-    options: SessionOptions = {},
+    options: RuntimeStreamOptions = {},
   ): Promise<RuntimeData> {
     return onlyOutput(await this.run(manifest, [input], options), 'execute', 'run or stream');
   }
@@ -276,11 +283,23 @@ export function workerIslandRunner(link: WorkerLink): IslandRunner {
 }
 
 /** A remote island: the pipeline worker streams its channels to the gateway. */
-function remoteIslandRunner(link: WorkerLink, remote: RemoteConfig, token: string): IslandRunner {
+function remoteIslandRunner(
+  link: WorkerLink,
+  remote: RemoteConfig,
+  token: string,
+  restart: RemoteIslandRestart,
+): IslandRunner {
   return {
-    async start(spec, endpoints) {
+    async start(spec, endpoints, _onBargeIn, onRestarted) {
       const id = await link.call(
-        link.host.openRemoteIsland(transfer(spec, transferablesOf(endpoints)), remote, token),
+        link.host.openRemoteIsland(
+          transfer(spec, transferablesOf(endpoints)),
+          remote,
+          token,
+          restart,
+          // A restart happens in the worker; the session hears of it here.
+          onRestarted ? proxy(onRestarted) : undefined,
+        ),
       );
       return {
         done: link.call(link.host.islandDone(id)),

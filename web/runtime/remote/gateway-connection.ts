@@ -362,9 +362,10 @@ export class GatewayConnection {
         ) {
           return;
         }
+        // Where it was lost, so that an operator can tell which gateway of a fleet died.
         const closed = new RemoteMediaError(
           'worker_lost',
-          `the gateway connection closed (${code}) before the session ended`,
+          `the gateway connection closed (${code}) before the session ended (session ${this.sessionId}${this.gatewayName ? ` on gateway ${this.gatewayName}` : ''} at ${this.url})`,
         );
         if (socket === this.socket) this.onDropped(closed);
       };

@@ -22,6 +22,12 @@ import {
   type RestartedEvent,
 } from './gateway-connection.ts';
 
+/** A runtime session's restart settings for its remote islands (RuntimeStreamOptions). */
+export type RemoteIslandRestart = Pick<
+  GatewayClientOptions,
+  'restartOnLoss' | 'maxRestarts' | 'reconnectWindowMs'
+>;
+
 export class RemoteIsland {
   readonly done: Promise<void>;
 
