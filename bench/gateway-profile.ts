@@ -2,39 +2,127 @@
  * Profiling harness for the gateway's data path: runs the capacity load generator (a
  * separate process) once against a bare `ws` echo server and once against a gateway,
  * both in this process, and prints the CPU per frame of each and their ratio.
- * `node --cpu-prof --cpu-prof-dir=/tmp/gwprof --import tsx bench/gateway-profile.ts [sessions] [gateway]`
- * then `npx tsx bench/gateway-profile-summary.ts /tmp/gwprof/<file>` for where the time went.
+ * `npx tsx bench/gateway-profile.ts [sessions] [gateway] [--profile /tmp/gw.cpuprofile]`
+ * (the profile covers the gateway's timed part only: no module loading, no session
+ * set-up), then `npx tsx bench/gateway-profile-summary.ts /tmp/gw.cpuprofile`.
  */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
+import { execFileSync, spawn } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
+import { createInterface } from 'node:readline';
 import { WebSocketServer } from 'ws';
 import { startGateway } from '../remote-gateway/gateway.ts';
+import type { LoadResult } from './gateway-load.ts';
 
 const TOKEN = 'bench-token-0123456789';
 const count = Number(process.argv[2] ?? 100);
 /** `gateway` as the second argument: the gateway alone, for a profile of it only. */
 const gatewayOnly = process.argv[3] === 'gateway';
+/** `--profile <file>`: a CPU profile of the gateway over the timed part only. */
+const profileTo = process.argv.includes('--profile')
+  ? process.argv[process.argv.indexOf('--profile') + 1]
+  : undefined;
 
-/** CPU (user + system, µs) of this process per frame while `count` sessions run. */
+/** Starts V8's sampling profiler at 'start' and writes the profile at 'stop'. */
+function profilePhase(file: string) {
+  const session = new Session();
+  session.connect();
+  const post = (method: string, params?: object) =>
+    new Promise<unknown>((resolve, reject) =>
+      session.post(method, params, (error, result) => (error ? reject(error) : resolve(result))),
+    );
+  return async (phase: 'start' | 'stop') => {
+    if (phase === 'start') {
+      await post('Profiler.enable');
+      await post('Profiler.setSamplingInterval', { interval: 200 });
+      await post('Profiler.start');
+    } else {
+      const { profile } = (await post('Profiler.stop')) as { profile: unknown };
+      writeFileSync(file, JSON.stringify(profile));
+      session.disconnect();
+    }
+  };
+}
+
+/**
+ * While a measurement runs: the load generator on core 1 and this process (the
+ * server) on core 0, when the machine has two cores or more and taskset is there
+ * ("the load generator on the other core", not left to the scheduler); this process
+ * gets all cores back after. GATEWAY_BENCH_PIN=0 leaves both unpinned.
+ */
+function pin(cores: string): boolean {
+  if (process.env.GATEWAY_BENCH_PIN === '0' || availableParallelism() < 2) return false;
+  try {
+    execFileSync('taskset', ['-a', '-p', '-c', cores, String(process.pid)], { stdio: 'ignore' });
+  } catch {
+    // A thread that ended while taskset went through them fails it; the rest are set.
+  }
+  try {
+    const status = readFileSync(`/proc/${process.pid}/status`, 'utf8');
+    return /^Cpus_allowed_list:\s*(\S+)/m.exec(status)?.[1] === cores;
+  } catch {
+    return false;
+  }
+}
+
+export interface LoadMeasurement extends LoadResult {
+  /** The server's (this process's) CPU, user + system, per timed frame, µs. */
+  us: number;
+  /** Whether the generator ran pinned to the other core. */
+  pinned: boolean;
+}
+
+/**
+ * Runs the load generator against `port` and measures this process's CPU (user +
+ * system) per frame over the timed part only (between the generator's start and stop
+ * lines): connection set-up and warm-up are not counted.
+ */
 export async function cpuPerFrame(
   port: number,
   token: string,
   sessions: number,
   frames: () => number,
-): Promise<{ us: number; p99: number }> {
-  const before = frames();
-  const cpuBefore = process.cpuUsage();
-  const { stdout } = await promisify(execFile)(
-    'npx',
-    ['tsx', 'bench/gateway-load.ts', String(port), token, String(sessions)],
-    { maxBuffer: 64 << 20 },
+  seconds = 3,
+  onPhase?: (phase: 'start' | 'stop') => void | Promise<void>,
+): Promise<LoadMeasurement> {
+  const args = [
+    '--import',
+    'tsx',
+    'bench/gateway-load.ts',
+    String(port),
+    token,
+    String(sessions),
+    String(seconds),
+  ];
+  const pinned = pin('0');
+  const child = pinned
+    ? spawn('taskset', ['-c', '1', process.execPath, ...args], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      })
+    : spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  let cpuBefore: NodeJS.CpuUsage | undefined;
+  let framesBefore = 0;
+  let us = NaN;
+  let result: LoadResult | undefined;
+  for await (const line of createInterface({ input: child.stdout! })) {
+    const message = JSON.parse(line) as { phase?: string; result?: LoadResult };
+    if (message.phase === 'start') {
+      await onPhase?.('start');
+      framesBefore = frames();
+      cpuBefore = process.cpuUsage();
+    } else if (message.phase === 'stop' && cpuBefore) {
+      const cpu = process.cpuUsage(cpuBefore);
+      us = (cpu.user + cpu.system) / Math.max(1, frames() - framesBefore);
+      await onPhase?.('stop');
+    } else if (message.result) result = message.result;
+  }
+  const code = await new Promise<number | null>((resolve) =>
+    child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', resolve),
   );
-  const cpu = process.cpuUsage(cpuBefore);
-  const lags = (JSON.parse(stdout) as number[]).sort((a, b) => a - b);
-  return {
-    us: (cpu.user + cpu.system) / (frames() - before),
-    p99: lags[Math.min(lags.length - 1, Math.floor(lags.length * 0.99))]!,
-  };
+  if (pinned) pin(`0-${availableParallelism() - 1}`);
+  if (!result) throw new Error(`the load generator gave no result (exit ${code})`);
+  return { ...result, us, pinned };
 }
 
 /** A bare ws echo server; `frames()` counts the messages it echoed. */
@@ -57,9 +145,7 @@ export async function bareEchoServer() {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const bare = await bareEchoServer();
-  const b = gatewayOnly
-    ? { us: NaN, p99: NaN }
-    : await cpuPerFrame(bare.port, 'bare', count, bare.frames);
+  const b = gatewayOnly ? undefined : await cpuPerFrame(bare.port, 'bare', count, bare.frames);
   await bare.close();
   const gateway = await startGateway({
     port: 0,
@@ -69,9 +155,18 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     maxSessions: 10_000,
     maxConnectionsPerAddress: 10_000,
   });
-  const g = await cpuPerFrame(gateway.port, TOKEN, count, () => gateway.metrics.framesIn);
+  const g = await cpuPerFrame(
+    gateway.port,
+    TOKEN,
+    count,
+    () => gateway.metrics.framesIn,
+    3,
+    profileTo ? profilePhase(profileTo) : undefined,
+  );
   await gateway.close();
+  const line = (m: LoadMeasurement) =>
+    `${m.us.toFixed(1)} µs per frame (p99 lag ${m.p99.toFixed(1)} ms, lost ${m.lost}; generator ${m.cpuUs.toFixed(1)} µs per frame, its send p99 ${m.sendP99.toFixed(1)} ms${m.failure ? `; ${m.failure}` : ''})`;
   console.log(
-    `${count} sessions: bare ws echo ${b.us.toFixed(0)} µs per frame (p99 lag ${b.p99.toFixed(1)} ms); gateway ${g.us.toFixed(0)} µs per frame (p99 lag ${g.p99.toFixed(1)} ms); ratio ${(g.us / b.us).toFixed(1)}x`,
+    `${count} sessions${g.pinned ? ' (generator pinned to core 1, server to core 0)' : ''}: bare ws echo ${gatewayOnly ? '-' : line(b!)}; gateway ${line(g)}; ratio ${(g.us / (b?.us ?? NaN)).toFixed(2)}x`,
   );
 }
