@@ -42,6 +42,7 @@ const IGNORED_IMPORT =
 for (const name of [
   'web/core/node-module.js',
   'web/nodes/silero-assets-browser.js',
+  'web/runtime/speech/pocketsphinx-module.js',
   'workers/python-worker.js',
 ]) {
   rewrite(join(DIST, name), (text) => text.replace(IGNORED_IMPORT, 'import($1)'));
