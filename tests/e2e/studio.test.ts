@@ -228,7 +228,7 @@ describe('the PWA', () => {
     }
   });
 
-  it('after one online visit, works with the network cut: segments, Python, and flite once used', async () => {
+  it('after one online visit, works with the network cut: segments, Python, and flite and PocketSphinx once used', async () => {
     const context = await browser.newContext();
     const page = await open(context);
     // Installed, precached and controlling this page.
@@ -240,21 +240,34 @@ describe('the PWA', () => {
         );
       }
     });
-    // flite (browser TextToSpeech) is not precached: its first use online keeps it.
-    const fliteBytes = () =>
-      page.evaluate(async () => {
-        const response = await fetch('remotemedia-web/flite/flite.wasm');
-        const bytes = new Uint8Array(await response.arrayBuffer());
-        return { ok: response.ok, length: bytes.length, magic: [...bytes.subarray(0, 4)] };
-      });
-    const online = await fliteBytes();
-    expect(online).toMatchObject({ ok: true, magic: [0, 0x61, 0x73, 0x6d] });
+    // flite (browser TextToSpeech) and PocketSphinx (browser SpeechToText, with its
+    // model's files, small ones too) are not precached: their first use online keeps them.
+    const ON_FIRST_USE = [
+      'remotemedia-web/flite/flite.wasm',
+      'remotemedia-web/pocketsphinx/pocketsphinx.wasm',
+      'remotemedia-web/pocketsphinx/model/en-us/feat.params',
+    ];
+    const firstUseBytes = () =>
+      page.evaluate(
+        (paths) =>
+          Promise.all(
+            paths.map(async (path) => {
+              const response = await fetch(path);
+              const bytes = new Uint8Array(await response.arrayBuffer());
+              return { ok: response.ok, length: bytes.length, magic: [...bytes.subarray(0, 4)] };
+            }),
+          ),
+        ON_FIRST_USE,
+      );
+    const online = await firstUseBytes();
+    const wasm = { ok: true, magic: [0, 0x61, 0x73, 0x6d] };
+    expect(online).toMatchObject([wasm, wasm, { ok: true, magic: [...Buffer.from('-low')] }]);
     await context.setOffline(true);
     await page.reload();
     await page.waitForSelector('#studio-run:not([disabled])', { timeout: 30_000 });
     expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
     expect(await page.evaluate(() => navigator.onLine)).toBe(false);
-    expect(await fliteBytes()).toEqual(online);
+    expect(await firstUseBytes()).toEqual(online);
     await runPreset(page, 'segmenter', false);
     expect((await page.$$('#segments li')).length).toBeGreaterThanOrEqual(2);
     await runPreset(page, 'python', false);
