@@ -11,13 +11,12 @@ import libsamplerate from '@alexanderolsen/libsamplerate-js';
 import createSpeexModule, { type SpeexModule } from '@echogarden/speex-resampler-wasm/simd';
 import { loadavg } from 'node:os';
 import { DspInstance } from '../web/core/nodes/audio/dsp-module.ts';
+import { createResampler } from '../web/core/nodes/audio/resample-cascade.ts';
 import {
   DEFAULT_RESAMPLE_QUALITY,
-  designPolyphaseFilter,
   RESAMPLE_QUALITIES,
   type ResampleQuality,
 } from '../web/core/nodes/audio/resample-filter.ts';
-import { StreamingResampler, wasmResampleKernel } from '../web/core/nodes/audio/resampler.ts';
 import { aboveNyquistNoise, rmsDb, sinePairSnrDb } from '../tests/audio/resample-quality.ts';
 import { resampleQualityMarkdown } from './audio-kernels.bench.ts';
 import type { BenchSection } from './report.ts';
@@ -121,9 +120,8 @@ function ours(quality: ResampleQuality): Candidate {
     family: 'ours',
     setting: quality,
     async make(from, to) {
-      const filter = designPolyphaseFilter(from, to, quality);
-      const kernel = wasmResampleKernel(filter, 1, await DspInstance.create('simd'));
-      const resampler = new StreamingResampler(filter, 1, kernel);
+      // What the Resample node runs: half-band stages where planned, then polyphase.
+      const resampler = createResampler(from, to, 1, await DspInstance.create('simd'), quality);
       return { push: (input) => resampler.push(input) };
     },
   };
@@ -277,7 +275,7 @@ export async function benchResamplePeers(): Promise<BenchSection> {
       .map((l) => l.toFixed(2))
       .join(', ')}.`,
     '',
-    `Signal: ${FREQS.join(' Hz + ')} Hz sines, 0.45 each (peak 0.9), mono float32, streamed in 20 ms blocks into one instance per resampler (state kept across blocks). Speed: median of ${ROUNDS} passes over ${SPEED_SECONDS} s of input (every resampler in turn in each round, after a warm-up round), timed by the process's CPU time (user + system; the machine is shared, so the wall clock would count waiting for a core), as × real time. In-band SNR: the output against the best least-squares fit of the two sines (any amplitude and phase each), over ${QUALITY_SECONDS} s less 250 ms of start-up and 50 ms at the end; everything else in the output (images, aliases, rounding) counts as noise. Noise above the new Nyquist: 200 random sines between the new and the old Nyquist, scaled to a 0.6 peak, output level relative to input level. speex: @echogarden/speex-resampler-wasm (SIMD build, process_float); libsamplerate: @alexanderolsen/libsamplerate-js (\`full\`, the streaming API, into a preallocated output). Ours: the Resample node's StreamingResampler with the WASM SIMD kernel.`,
+    `Signal: ${FREQS.join(' Hz + ')} Hz sines, 0.45 each (peak 0.9), mono float32, streamed in 20 ms blocks into one instance per resampler (state kept across blocks). Speed: median of ${ROUNDS} passes over ${SPEED_SECONDS} s of input (every resampler in turn in each round, after a warm-up round), timed by the process's CPU time (user + system; the machine is shared, so the wall clock would count waiting for a core), as × real time. In-band SNR: the output against the best least-squares fit of the two sines (any amplitude and phase each), over ${QUALITY_SECONDS} s less 250 ms of start-up and 50 ms at the end; everything else in the output (images, aliases, rounding) counts as noise. Noise above the new Nyquist: 200 random sines between the new and the old Nyquist, scaled to a 0.6 peak, output level relative to input level. speex: @echogarden/speex-resampler-wasm (SIMD build, process_float); libsamplerate: @alexanderolsen/libsamplerate-js (\`full\`, the streaming API, into a preallocated output). Ours: the Resample node's resampler (createResampler: half-band stages by 2 for ratios of 2.5 and more, then the polyphase stage) with the WASM SIMD kernels.`,
     '',
     '### Goals (issue 14): in-band SNR ≥ 130 dB at the default quality, and ≥ 1.5× the speed of the fastest speex quality that reaches the same SNR',
     '',

@@ -196,11 +196,26 @@ export function resample(
   const rowBytes = <usize>taps << 2;
   const outStep = <usize>stride << 2;
   let k = 0;
+  const step = <usize>down << 2;
   if (up == 1) {
-    const step = <usize>down << 2;
     for (; k + 4 <= count; k += 4) {
       dotQuad(table, input + (<usize>pos << 2), step, taps, output + ((<usize>k * <usize>stride) << 2), outStep);
       pos += 4 * down;
+    }
+  } else {
+    // Outputs k + r, k + r + up, k + r + 2 up, k + r + 3 up share a phase (their
+    // positions differ by up * down, so their windows by down input samples): one
+    // row load serves four outputs, as in integer decimation.
+    const group = 4 * up;
+    const groupStep = <usize>up * outStep;
+    for (; k + group <= count; k += group) {
+      for (let r = 0; r < up; r++) {
+        const p = pos + r * down;
+        const base = p / up;
+        const row = table + <usize>(p - base * up) * rowBytes;
+        dotQuad(row, input + (<usize>base << 2), step, taps, output + ((<usize>(k + r) * <usize>stride) << 2), groupStep);
+      }
+      pos += group * down;
     }
   }
   // Outputs two at a time when they share a filter row (integer decimation: up == 1)
@@ -229,6 +244,110 @@ export function resample(
     store<f32>(output + ((<usize>k * <usize>stride) << 2), y);
     pos += down;
   }
+}
+
+/**
+ * Copies every other sample of a strided channel: src[0], src[2 stride], ... to
+ * first and src[stride], src[3 stride], ... to second (n source samples). The
+ * half-band stage keeps the two phases of its input apart, so its taps read
+ * consecutive samples.
+ */
+export function splitPhases(src: usize, stride: i32, n: i32, first: usize, second: usize): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD && stride == 1) {
+    for (; i + 8 <= n; i += 8) {
+      const a = v128.load(src + (<usize>i << 2));
+      const b = v128.load(src + (<usize>i << 2), 16);
+      const o = <usize>(i >> 1) << 2;
+      v128.store(first + o, v128.shuffle<f32>(a, b, 0, 2, 4, 6));
+      v128.store(second + o, v128.shuffle<f32>(a, b, 1, 3, 5, 7));
+    }
+  }
+  const step = <usize>stride << 2;
+  for (; i + 2 <= n; i += 2) {
+    const at = src + <usize>i * step;
+    const o = <usize>(i >> 1) << 2;
+    store<f32>(first + o, load<f32>(at));
+    store<f32>(second + o, load<f32>(at + step));
+  }
+  if (i < n) store<f32>(first + (<usize>(i >> 1) << 2), load<f32>(src + <usize>i * step));
+}
+
+/**
+ * Half-band decimation by 2: output j = (sum over m of h[m] * even[j + m]) +
+ * centre * odd[j], where even and odd hold the two phases of the input
+ * (splitPhases) and odd is already offset to the centre tap. Every other tap of a
+ * half-band filter is zero but the centre, so only the even phase meets the taps:
+ * half the work of a plain filter of the same length. Writes output[j * stride].
+ *
+ * Consecutive outputs read consecutive windows, so 16 of them are computed side by
+ * side, four per vector: each tap is loaded once (splat) for 16 outputs, and no
+ * horizontal sums are needed. Each output is summed over m in order in float32, so
+ * the scalar remainder computes exactly what the vector lanes do.
+ */
+export function halfband(
+  h: usize,
+  taps: i32,
+  centre: f32,
+  even: usize,
+  odd: usize,
+  output: usize,
+  stride: i32,
+  count: i32,
+): void {
+  const outStep = <usize>stride << 2;
+  let k = 0;
+  if (ASC_FEATURE_SIMD) {
+    const c = f32x4.splat(centre);
+    for (; k + 16 <= count; k += 16) {
+      const e = even + (<usize>k << 2);
+      let a0 = f32x4.splat(0);
+      let a1 = f32x4.splat(0);
+      let a2 = f32x4.splat(0);
+      let a3 = f32x4.splat(0);
+      for (let m = 0; m < taps; m++) {
+        const hm = v128.load32_splat(h + (<usize>m << 2));
+        const at = e + (<usize>m << 2);
+        a0 = f32x4.add(a0, f32x4.mul(hm, v128.load(at)));
+        a1 = f32x4.add(a1, f32x4.mul(hm, v128.load(at, 16)));
+        a2 = f32x4.add(a2, f32x4.mul(hm, v128.load(at, 32)));
+        a3 = f32x4.add(a3, f32x4.mul(hm, v128.load(at, 48)));
+      }
+      const o = odd + (<usize>k << 2);
+      a0 = f32x4.add(a0, f32x4.mul(c, v128.load(o)));
+      a1 = f32x4.add(a1, f32x4.mul(c, v128.load(o, 16)));
+      a2 = f32x4.add(a2, f32x4.mul(c, v128.load(o, 32)));
+      a3 = f32x4.add(a3, f32x4.mul(c, v128.load(o, 48)));
+      const out = output + <usize>k * outStep;
+      if (stride == 1) {
+        v128.store(out, a0);
+        v128.store(out, a1, 16);
+        v128.store(out, a2, 32);
+        v128.store(out, a3, 48);
+      } else {
+        storeLanes(out, outStep, a0);
+        storeLanes(out + 4 * outStep, outStep, a1);
+        storeLanes(out + 8 * outStep, outStep, a2);
+        storeLanes(out + 12 * outStep, outStep, a3);
+      }
+    }
+  }
+  for (; k < count; k++) {
+    const e = even + (<usize>k << 2);
+    let y: f32 = 0;
+    for (let m = 0; m < taps; m++) y += load<f32>(h + (<usize>m << 2)) * load<f32>(e + (<usize>m << 2));
+    store<f32>(output + <usize>k * outStep, y + centre * load<f32>(odd + (<usize>k << 2)));
+  }
+}
+
+/** Stores the four lanes of v at out, out + step, out + 2 step, out + 3 step. */
+// @ts-ignore: decorator
+@inline
+function storeLanes(out: usize, step: usize, v: v128): void {
+  store<f32>(out, f32x4.extract_lane(v, 0));
+  store<f32>(out + step, f32x4.extract_lane(v, 1));
+  store<f32>(out + 2 * step, f32x4.extract_lane(v, 2));
+  store<f32>(out + 3 * step, f32x4.extract_lane(v, 3));
 }
 
 /**

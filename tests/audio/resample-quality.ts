@@ -9,11 +9,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DspInstance } from '../../web/core/nodes/audio/dsp-module.ts';
-import {
-  designPolyphaseFilter,
-  type ResampleQuality,
-} from '../../web/core/nodes/audio/resample-filter.ts';
-import { StreamingResampler, wasmResampleKernel } from '../../web/core/nodes/audio/resampler.ts';
+import { createResampler } from '../../web/core/nodes/audio/resample-cascade.ts';
+import { planResample, type ResampleQuality } from '../../web/core/nodes/audio/resample-filter.ts';
 import { readWav, writeWavFloat32 } from './wav.ts';
 
 export async function resampleWithRuntime(
@@ -22,12 +19,8 @@ export async function resampleWithRuntime(
   to: number,
   quality?: ResampleQuality,
 ): Promise<Float32Array> {
-  const filter = designPolyphaseFilter(from, to, quality);
-  const resampler = new StreamingResampler(
-    filter,
-    1,
-    wasmResampleKernel(filter, 1, await DspInstance.create()),
-  );
+  // The Resample node's path: half-band stages where the plan has them, then polyphase.
+  const resampler = createResampler(from, to, 1, await DspInstance.create(), quality);
   const head = resampler.push(input);
   const tail = resampler.flush();
   const out = new Float32Array(head.length + tail.length);
@@ -214,7 +207,7 @@ export async function sineQuality(
   to: number,
   fractions: number[],
 ): Promise<QualityRow[]> {
-  const { passbandEdge } = designPolyphaseFilter(from, to);
+  const { passbandEdge } = planResample(from, to);
   const rows: QualityRow[] = [];
   for (const fraction of fractions) {
     const freq = Math.round(fraction * passbandEdge * to);

@@ -23,6 +23,17 @@ export interface DspExports {
     down: number,
     count: number,
   ): void;
+  splitPhases(src: number, stride: number, n: number, first: number, second: number): void;
+  halfband(
+    h: number,
+    taps: number,
+    centre: number,
+    even: number,
+    odd: number,
+    output: number,
+    stride: number,
+    count: number,
+  ): void;
   gain(buffer: number, n: number, factor: number, limit: number): number;
   int16ToFloat(src: number, dst: number, n: number): void;
   floatToInt16(src: number, dst: number, n: number): number;

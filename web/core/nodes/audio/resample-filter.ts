@@ -93,3 +93,83 @@ export function designPolyphaseFilter(
   const passbandEdge = (lowerRatio * (1 - transition) * fromRate) / 2 / toRate;
   return { up, down, taps, table, passbandEdge };
 }
+
+/**
+ * A half-band low-pass for decimation by 2 (Kaiser window). Its cutoff sits at a
+ * quarter of the input rate, so every tap at an even offset from the centre is
+ * zero but the centre itself: the filter costs half its length.
+ */
+export interface HalfbandFilter {
+  /** The window spans 4 * half - 1 input samples around its centre. */
+  half: number;
+  /** The 2 * half taps at the odd offsets -(2 half - 1), ..., -1, 1, ..., 2 half - 1. */
+  taps: Float32Array;
+  /** The centre tap (about 0.5). */
+  centre: number;
+}
+
+/**
+ * The shortest half-band filter (Kaiser's estimate) that passes [0, passEdge) flat
+ * and stops [rate / 2 - passEdge, rate / 2] by attenuationDb, with passEdge as a
+ * fraction of the input rate (below 0.25): decimated by 2, what it leaves above
+ * the new Nyquist folds back above passEdge only.
+ */
+export function designHalfband(passEdge: number, attenuationDb: number): HalfbandFilter {
+  const transition = 0.5 - 2 * passEdge; // fraction of the input rate
+  const beta = 0.1102 * (attenuationDb - 8.7);
+  // Kaiser: N - 1 = (A - 8) / (2.285 * 2 pi * transition); the window's ends are at
+  // +-2 half (even offsets, whose taps are zero), so N - 1 = 4 half. Rounded up to a
+  // multiple of 4 (2 half taps, a multiple of 8: the kernel's SIMD step, no scalar
+  // tail); the longer window only widens the margin.
+  const half = 4 * Math.ceil((attenuationDb - 8) / (2.285 * 2 * Math.PI * transition) / 16);
+  const i0Beta = besselI0(beta);
+  const side = new Float64Array(half); // taps at offsets 1, 3, ..., 2 half - 1
+  for (let i = 0; i < half; i++) {
+    const n = 2 * i + 1;
+    const u = n / (2 * half);
+    const window = besselI0(beta * Math.sqrt(1 - u * u)) / i0Beta;
+    side[i] = (Math.sin((Math.PI * n) / 2) / (Math.PI * n)) * window;
+  }
+  // Unit gain at DC: centre 0.5 plus both sides.
+  const sum = 0.5 + 2 * side.reduce((a, b) => a + b, 0);
+  const taps = new Float32Array(2 * half);
+  for (let i = 0; i < half; i++) {
+    taps[half - 1 - i] = side[i]! / sum;
+    taps[half + i] = side[i]! / sum;
+  }
+  return { half, taps, centre: 0.5 / sum };
+}
+
+/**
+ * How a conversion is computed: zero or more half-band decimations by 2, then one
+ * polyphase filter. A large downsampling ratio (from >= 2.5 * to) first halves the
+ * rate with a half-band stage, as long as the rate stays even: the sharp filter
+ * then runs on half the input, so it needs half the taps per output (48 -> 16 kHz:
+ * 28 + 144 multiplies per output instead of 288), at the same stopband.
+ */
+export interface ResamplePlan {
+  fromRate: number;
+  toRate: number;
+  halfbands: HalfbandFilter[];
+  /** The last stage, from fromRate / 2^halfbands.length to toRate. */
+  filter: PolyphaseFilter;
+  /** Highest frequency passed with full accuracy, as a fraction of the output rate. */
+  passbandEdge: number;
+}
+
+export function planResample(
+  fromRate: number,
+  toRate: number,
+  quality: ResampleQuality = DEFAULT_RESAMPLE_QUALITY,
+): ResamplePlan {
+  const { attenuationDb } = RESAMPLE_QUALITIES[quality];
+  const halfbands: HalfbandFilter[] = [];
+  let rate = fromRate;
+  while (rate >= 2.5 * toRate && rate % 2 === 0) {
+    // Flat to the output's Nyquist: the last stage shapes the band edge alone.
+    halfbands.push(designHalfband(toRate / 2 / rate, attenuationDb));
+    rate /= 2;
+  }
+  const filter = designPolyphaseFilter(rate, toRate, quality);
+  return { fromRate, toRate, halfbands, filter, passbandEdge: filter.passbandEdge };
+}

@@ -1,7 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DspInstance } from './dsp-module.ts';
-import { designPolyphaseFilter } from './resample-filter.ts';
+import { createResampler } from './resample-cascade.ts';
+import {
+  designHalfband,
+  designPolyphaseFilter,
+  planResample,
+  RESAMPLE_QUALITIES,
+  type ResampleQuality,
+} from './resample-filter.ts';
 import { StreamingResampler, typescriptResampleKernel, wasmResampleKernel } from './resampler.ts';
 
 function sine(freq: number, rate: number, frames: number, phase = 0): Float32Array {
@@ -25,20 +32,30 @@ async function oneShot(
   to: number,
   input: Float32Array,
   channels = 1,
-  kernel: 'wasm' | 'ts' = 'wasm',
+  kernel: 'simd' | 'scalar' | 'ts' = 'simd',
 ) {
-  const filter = designPolyphaseFilter(from, to);
-  const k =
-    kernel === 'wasm'
-      ? wasmResampleKernel(filter, channels, await DspInstance.create())
-      : typescriptResampleKernel(filter, channels);
-  const r = new StreamingResampler(filter, channels, k);
+  const r = createResampler(
+    from,
+    to,
+    channels,
+    kernel === 'ts' ? 'typescript' : await DspInstance.create(kernel),
+  );
   const a = r.push(input);
   const b = r.flush();
   const out = new Float32Array(a.length + b.length);
   out.set(a);
   out.set(b, a.length);
   return out;
+}
+
+/** Gain in dB of the half-band filter at f (a fraction of its input rate). */
+function halfbandGainDb(filter: ReturnType<typeof designHalfband>, f: number): number {
+  let h = filter.centre;
+  for (let m = 0; m < filter.taps.length; m++) {
+    const offset = 2 * m - 2 * filter.half + 1;
+    h += filter.taps[m]! * Math.cos(2 * Math.PI * f * offset);
+  }
+  return 20 * Math.log10(Math.abs(h));
 }
 
 describe('StreamingResampler', () => {
@@ -50,14 +67,56 @@ describe('StreamingResampler', () => {
     [8000, 24000],
     [32000, 44100],
     [44100, 48000],
+    [48000, 8000],
   ];
+
+  it('plans half-band stages for large downsampling ratios only', () => {
+    const stages = (from: number, to: number) => planResample(from, to).halfbands.length;
+    expect(stages(48000, 16000)).toBe(1);
+    expect(stages(44100, 16000)).toBe(1);
+    expect(stages(48000, 8000)).toBe(2);
+    expect(stages(32000, 16000)).toBe(0);
+    expect(stages(16000, 48000)).toBe(0);
+    expect(stages(22050, 44100)).toBe(0);
+    // 48 -> 16: the sharp stage runs at 24 kHz, half the taps of the direct filter.
+    const plan = planResample(48000, 16000);
+    expect(plan.filter.taps).toBe(designPolyphaseFilter(48000, 16000).taps / 2);
+    expect(plan.passbandEdge).toBeCloseTo(designPolyphaseFilter(48000, 16000).passbandEdge, 12);
+  });
+
+  it.each(Object.keys(RESAMPLE_QUALITIES) as ResampleQuality[])(
+    '%s: the half-band stage is flat to the output Nyquist and stops what would fold below it',
+    (quality) => {
+      const { attenuationDb } = RESAMPLE_QUALITIES[quality];
+      for (const [from, to] of [
+        [48000, 16000],
+        [44100, 16000],
+      ] as const) {
+        const filter = planResample(from, to, quality).halfbands[0]!;
+        const pass = to / 2 / from;
+        let worstPass = 0;
+        let worstStop = -Infinity;
+        for (let f = 0; f <= 0.5; f += 1 / 4096) {
+          const g = halfbandGainDb(filter, f);
+          if (f <= pass) worstPass = Math.max(worstPass, Math.abs(g));
+          if (f >= 0.5 - pass) worstStop = Math.max(worstStop, g);
+        }
+        // Kaiser's length estimate lands within 2 dB of the target. Its passband ripple
+        // is about its stopband's; a linear ripple d is 8.7 d in dB.
+        expect(worstStop, `${from} -> ${to} stopband`).toBeLessThan(-(attenuationDb - 2));
+        expect(worstPass, `${from} -> ${to} passband ripple`).toBeLessThan(
+          8.7 * 10 ** (-(attenuationDb - 10) / 20),
+        );
+      }
+    },
+  );
 
   it.each(pairs)(
     '%i -> %i: in-band sines come out >= 80 dB SNR, aligned, exact length',
     async (from, to) => {
       const seconds = 0.5;
       const frames = from * seconds;
-      const { passbandEdge } = designPolyphaseFilter(from, to);
+      const { passbandEdge } = planResample(from, to);
       for (const fraction of [0.05, 0.45, 0.95]) {
         const freq = fraction * passbandEdge * to;
         const out = await oneShot(from, to, sine(freq, from, frames));
@@ -68,7 +127,7 @@ describe('StreamingResampler', () => {
     },
   );
 
-  it('the output does not depend on how the input is chunked (WASM and TS kernels)', async () => {
+  it('the output does not depend on how the input is chunked (WASM and TS kernels, one stage or the cascade)', async () => {
     const dsp = await DspInstance.create();
     await fc.assert(
       fc.asyncProperty(
@@ -76,7 +135,8 @@ describe('StreamingResampler', () => {
         fc.integer({ min: 1, max: 2 }),
         fc.array(fc.integer({ min: 0, max: 3000 }), { minLength: 1, maxLength: 8 }),
         fc.boolean(),
-        async ([from, to], channels, chunkSizes, useWasm) => {
+        fc.boolean(),
+        async ([from, to], channels, chunkSizes, useWasm, cascade) => {
           const total = chunkSizes.reduce((a, b) => a + b, 0);
           const input = Float32Array.from(
             { length: total * channels },
@@ -84,15 +144,18 @@ describe('StreamingResampler', () => {
           );
           const filter = designPolyphaseFilter(from, to);
           const make = () =>
-            new StreamingResampler(
-              filter,
-              channels,
-              useWasm
-                ? wasmResampleKernel(filter, channels, dsp)
-                : typescriptResampleKernel(filter, channels),
-            );
+            cascade
+              ? createResampler(from, to, channels, useWasm ? dsp : 'typescript')
+              : new StreamingResampler(
+                  filter,
+                  channels,
+                  useWasm
+                    ? wasmResampleKernel(filter, channels, dsp)
+                    : typescriptResampleKernel(filter, channels),
+                );
           const whole = make();
           const expected = [...whole.push(input), ...whole.flush()];
+          expect(expected.length).toBe(Math.ceil((total * to) / from) * channels);
           const chunked = make();
           const got: number[] = [];
           let at = 0;
@@ -104,34 +167,34 @@ describe('StreamingResampler', () => {
           expect(got).toEqual(expected);
         },
       ),
-      { numRuns: 40 },
+      { numRuns: 60 },
     );
   });
 
-  // 44.1 -> 16 takes the one-output path; 48 -> 16 (shared filter row) and 16 -> 48
-  // (shared input window) take the paired path of the WASM kernel; odd lengths end
-  // on a single output.
+  // 44.1 -> 16 runs a half-band stage, then the one-output path (320 phases); 48 -> 16 a
+  // half-band stage, then phase-grouped quads (24 -> 16: 2 phases); 16 -> 48 and
+  // 22.05 -> 44.1 phase-grouped quads and pairs; 48 -> 8 two half-band stages. Odd
+  // lengths end on a single output. Stereo runs the strided paths.
   it.each([
     [44100, 16000],
     [48000, 16000],
     [16000, 48000],
     [22050, 44100],
+    [48000, 8000],
   ])(
     '%i -> %i: WASM (SIMD and scalar) and the TypeScript twin agree to float32 precision',
     async (from, to) => {
-      const input = sine(1000, from, 20001);
-      const ts = await oneShot(from, to, input, 1, 'ts');
-      const wasm = await oneShot(from, to, input, 1, 'wasm');
-      const filter = designPolyphaseFilter(from, to);
-      const scalar = new StreamingResampler(
-        filter,
-        1,
-        wasmResampleKernel(filter, 1, await DspInstance.create('scalar')),
-      );
-      const s = [...scalar.push(input), ...scalar.flush()];
-      for (const other of [wasm, Float32Array.from(s)]) {
-        expect(other.length).toBe(ts.length);
-        expect(snrDb(other, ts, 0)).toBeGreaterThan(130);
+      for (const channels of [1, 2]) {
+        const mono = sine(1000, from, 20001);
+        const input = Float32Array.from({ length: mono.length * channels }, (_, i) =>
+          i % channels === 0 ? mono[i / channels]! : -0.5 * mono[(i - 1) / channels]!,
+        );
+        const ts = await oneShot(from, to, input, channels, 'ts');
+        for (const kernel of ['simd', 'scalar'] as const) {
+          const other = await oneShot(from, to, input, channels, kernel);
+          expect(other.length).toBe(ts.length);
+          expect(snrDb(other, ts, 0), `${kernel}, ${channels} ch`).toBeGreaterThan(130);
+        }
       }
     },
   );

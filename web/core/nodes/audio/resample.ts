@@ -3,17 +3,14 @@ import { defineNode } from '../../node-contract.ts';
 import type { AudioData } from '../../runtime-data.ts';
 import { assertFiniteSamples, StreamFormat } from './audio-checks.ts';
 import { DspInstance } from './dsp-module.ts';
-import {
-  DEFAULT_RESAMPLE_QUALITY,
-  designPolyphaseFilter,
-  RESAMPLE_QUALITIES,
-} from './resample-filter.ts';
-import { StreamingResampler, wasmResampleKernel } from './resampler.ts';
+import { createResampler, type Resampler } from './resample-cascade.ts';
+import { DEFAULT_RESAMPLE_QUALITY, RESAMPLE_QUALITIES } from './resample-filter.ts';
 
 const rate = z.int().min(1000).max(384_000);
 
 /**
- * Band-limited resampling (polyphase windowed sinc, WASM) between any two rates.
+ * Band-limited resampling (polyphase windowed sinc, WASM) between any two rates;
+ * large downsampling ratios first halve the rate with half-band stages.
  * Streaming: output does not depend on how the input is chunked; flush (or the end
  * of the stream) emits the tail.
  */
@@ -33,7 +30,7 @@ export const Resample = defineNode({
   create({ target_rate, source_rate, quality }) {
     let dsp: DspInstance;
     const format = new StreamFormat('Resample', source_rate);
-    let resampler: StreamingResampler | undefined;
+    let resampler: Resampler | undefined;
     let resamplerRate = 0;
     let startUs: number | undefined;
     let framesOut = 0;
@@ -66,9 +63,13 @@ export const Resample = defineNode({
             resamplerRate === audio.sampleRate &&
             resampler.channels === audio.channels;
           if (audio.sampleRate !== target_rate && !reusable) {
-            const filter = designPolyphaseFilter(audio.sampleRate, target_rate, quality);
-            const kernel = wasmResampleKernel(filter, audio.channels, dsp);
-            resampler = new StreamingResampler(filter, audio.channels, kernel);
+            resampler = createResampler(
+              audio.sampleRate,
+              target_rate,
+              audio.channels,
+              dsp,
+              quality,
+            );
             resamplerRate = audio.sampleRate;
           }
         }

@@ -66,16 +66,30 @@ export function wasmResampleKernel(
   const tablePtr = dsp.alloc(filter.table.byteLength);
   const inputPtrs = Array.from({ length: channels }, () => dsp.alloc(inputFrames * 4));
   const outputPtr = dsp.alloc(outputSamples * 4);
-  // Views are taken after every allocation: growing memory would detach them.
   dsp.f32(tablePtr, filter.table.length).set(filter.table);
-  const inputs = inputPtrs.map((ptr) => dsp.f32(ptr, inputFrames));
-  const out = dsp.f32(outputPtr, outputSamples);
+  // Growing memory (another stage allocating in the same instance) detaches views:
+  // they are taken again when the buffer has changed.
+  let buffer: ArrayBuffer | undefined;
+  let inputs!: Float32Array[];
+  let out!: Float32Array;
+  const views = () => {
+    if (buffer === dsp.exports.memory.buffer) return;
+    buffer = dsp.exports.memory.buffer;
+    inputs = inputPtrs.map((ptr) => dsp.f32(ptr, inputFrames));
+    out = dsp.f32(outputPtr, outputSamples);
+  };
   const { resample } = dsp.exports;
   const { taps, up, down } = filter;
   return {
     name: `wasm-${dsp.variant}`,
-    input: (channel) => inputs[channel]!,
-    output: () => out,
+    input: (channel) => {
+      views();
+      return inputs[channel]!;
+    },
+    output: () => {
+      views();
+      return out;
+    },
     run(channel, pos0, count, stride) {
       resample(
         tablePtr,
