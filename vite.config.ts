@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { playwright } from '@vitest/browser-playwright';
 import type { BrowserCommand } from 'vitest/node';
 import { defineConfig } from 'vitest/config';
+import { speakBase64, speechCorpus } from './tests/audio/espeak-speech.ts';
 import { makeSpeechFixture } from './tests/audio/speech-fixture.ts';
 import { chromiumArgs, chromiumPath } from './tests/chromium.ts';
 import { gatewayFleetCommands } from './tests/browser/gateway-cluster-commands.ts';
@@ -62,6 +63,14 @@ const speechWav: BrowserCommand<[rate?: number]> = (_context, rate = 16000) => {
   return { wav: readFileSync(path).toString('base64'), sampleRate: wav.sampleRate, truth };
 };
 
+/** One phrase of espeak-ng speech, 16 kHz float32 as base64 (tests/audio/espeak-speech.ts). */
+const speak: BrowserCommand<[text: string, voice?: string, padS?: number]> = (
+  _context,
+  text,
+  voice,
+  padS,
+) => speakBase64(text, voice, padS);
+
 /** Shown in the page; a build may name itself (the update test builds two versions). */
 const appVersion = process.env.REMOTEMEDIA_APP_VERSION ?? packageVersion();
 
@@ -121,7 +130,7 @@ export default defineConfig({
               launchOptions: { executablePath: chromiumPath, args: chromiumArgs },
             }),
             instances: [{ browser: 'chromium' }],
-            commands: { speechFixture, speechWav, ...gatewayFleetCommands },
+            commands: { speechFixture, speechWav, speak, speechCorpus, ...gatewayFleetCommands },
           },
         },
       },

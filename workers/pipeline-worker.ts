@@ -11,6 +11,8 @@ import type { WorkerConfig } from '../web/runtime/assets.ts';
 import { installErrorTransfer } from '../web/runtime/error-transfer.ts';
 import { PipelineHost } from '../web/runtime/pipeline-host.ts';
 import { createFliteTextToSpeech } from '../web/runtime/speech/flite-tts.ts';
+import { POCKETSPHINX, pocketSphinxEngine } from '../web/runtime/speech/pocketsphinx-stt.ts';
+import { createSpeechToText } from '../web/runtime/speech/speech-to-text-node.ts';
 
 let assetsBase: string | undefined;
 const assets = browserSileroAssets(() => {
@@ -41,4 +43,14 @@ const flite = createFliteTextToSpeech({
     return response;
   },
 });
-expose(new PipelineWorkerHost({ nodes: [createSileroVad(assets), flite] }));
+// SpeechToText's browser engine: PocketSphinx's module, wasm and model from the
+// assets folder's pocketsphinx/, fetched when the first SpeechToText starts.
+const speechToText = createSpeechToText({
+  engines: {
+    [POCKETSPHINX]: pocketSphinxEngine(() => {
+      if (assetsBase === undefined) throw new Error('the pipeline worker was not configured');
+      return { base: `${assetsBase}pocketsphinx/` };
+    }),
+  },
+});
+expose(new PipelineWorkerHost({ nodes: [createSileroVad(assets), flite, speechToText] }));

@@ -75,9 +75,12 @@ async function runVoiceLoopBench(input: Input) {
       nodes: base.nodes.map((n) =>
         n.id === 'vad'
           ? { ...n, params: { ...n.params, ...config.vad } }
-          : n.id === 'tts' && config.ttsOnGateway
+          : // SpeechToText has a browser engine now; this bench measures the gateway's.
+            n.id === 'stt'
             ? { ...n, remote: input.gateway }
-            : n,
+            : n.id === 'tts' && config.ttsOnGateway
+              ? { ...n, remote: input.gateway }
+              : n,
       ),
     };
     const session = await runtime.stream(manifest);

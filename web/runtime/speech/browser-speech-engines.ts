@@ -2,13 +2,14 @@
  * Which speech engines run in the browser's pipeline worker, by node type. The
  * planner reads this to place a speech node: in the worker when its `engine` param
  * names a browser engine (or names none and the type has one), else on a gateway.
- * Names only — the engines themselves load in the worker (flite-tts.ts).
+ * Names only — the engines themselves load in the worker (flite-tts.ts,
+ * pocketsphinx-stt.ts).
  */
 
 /** Browser engines of each speech node type; the first is the default. */
 const BROWSER_ENGINES: Readonly<Record<string, readonly string[]>> = {
   TextToSpeech: ['flite'],
-  SpeechToText: [], // PocketSphinx has no WASM build here: see docs/nodes.md
+  SpeechToText: ['pocketsphinx'],
 };
 
 export function browserEnginesFor(type: string): readonly string[] {

@@ -72,10 +72,11 @@ describe('TextToSpeech with flite in the pipeline worker', async () => {
             grammar: `#JSGF V1.0;\ngrammar g;\npublic <g> = ${SENTENCE} | stop | turn on the radio;\n`,
             endpointing: 'silence',
           },
+          // The gateway's CPython engine reads it back (the browser's has its own tests).
+          remote: gateway,
         },
       ],
       connections: [{ from: 'tts', to: 'stt' }],
-      gateway,
     };
     const outputs = await runtime.run(manifest, [RuntimeData.text(SENTENCE)]);
     const texts = outputs.flatMap((o) => (o.data.kind === 'text' ? [o.data.text] : []));
