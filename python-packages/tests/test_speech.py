@@ -257,3 +257,46 @@ class Synthesis(unittest.TestCase):
         self.assertEqual(parts.tobytes(), whole.tobytes())
         error = max(abs(whole[i] - 0.5 * math.sin(2 * math.pi * 440 * i / 16000)) for i in range(100, 15900))
         self.assertLess(error, 1e-4)
+
+
+class SynthesisBargeIn(unittest.IsolatedAsyncioTestCase):
+    """Barge-in on the pure-Python executor with the real engine: the reply stops
+    mid-way, and nothing of it comes after the interrupt."""
+
+    async def test_an_interrupt_stops_a_long_reply_and_only_the_next_reply_follows_it(self):
+        import asyncio
+
+        from remotemedia import Pipeline
+
+        def pipeline():
+            return Pipeline("speak").add_node(TextToSpeech(name="tts", sample_rate=16000, chunk_ms=100)).barge_in(["tts"])
+
+        long_reply = "This reply goes on and on, sentence after sentence. " * 20
+        alone = [out async for out in pipeline().process(_items([long_reply, "okay"]))]
+        long_chunks = len(alone) - len([out async for out in pipeline().process(_items(["okay"]))])
+        self.assertGreater(long_chunks, 100)  # tens of seconds of speech
+
+        speaking = pipeline()
+        first = asyncio.Event()
+
+        async def inputs():
+            yield long_reply
+            await first.wait()  # the user speaks once the reply is audible
+            yield RuntimeData.control("interrupt")
+            yield "okay"
+
+        outputs = []
+        async for out in speaking.process(inputs()):
+            outputs.append(out)
+            first.set()
+        cut = next(i for i, o in enumerate(outputs) if o.kind == "control")
+        before, after = outputs[:cut], outputs[cut + 1 :]
+        self.assertLess(len(before), 5)  # of more than 100: stopped mid-way
+        self.assertEqual(len(after), len(alone) - long_chunks)  # "okay", and nothing of the long reply
+        tts = speaking.metrics()[0]
+        self.assertEqual(tts["interrupts"], 1)
+
+
+async def _items(items):
+    for item in items:
+        yield item

@@ -70,11 +70,11 @@ describe('the remotemedia Python package', () => {
     // Only what needs processes or a WebSocket is skipped in Pyodide in Node, with
     // reasons (the remote tests run in Chromium: python-worker.browser.test.ts).
     // The node runner's tests (6) start CPython processes.
-    expect(summary.skipped).toHaveLength(18);
+    expect(summary.skipped).toHaveLength(20);
     expect(
       summary.skipped.filter((s) => s.includes('Pyodide cannot start processes')),
     ).toHaveLength(6);
-    expect(summary.skipped.filter((s) => s.includes('Node 20 has none'))).toHaveLength(12);
+    expect(summary.skipped.filter((s) => s.includes('Node 20 has none'))).toHaveLength(14);
     expect(summary.passed.length + summary.skipped.length).toBe(cpythonPassed);
     // The runtime path really ran: the bridge answers from inside Python.
     expect(

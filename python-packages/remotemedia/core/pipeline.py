@@ -8,6 +8,7 @@ import json
 import logging
 from typing import Any, AsyncIterator, Dict, Iterable, List, Optional, Tuple
 
+from .barge_in import BargeIn
 from .executor import PythonExecutor
 from .node import Node, SourceNode, outputs_of
 
@@ -22,6 +23,10 @@ class Pipeline:
         #: Which path the last run took ("runtime" or "python") and why.
         self.last_run: Optional[Tuple[str, str]] = None
         self._initialized = False
+        self._barge_in: Optional[BargeIn] = None
+        #: Streams running on the pure-Python executor (interrupt() reaches them).
+        self._running: List[PythonExecutor] = []
+        self._last: Optional[PythonExecutor] = None
 
     def add_node(self, node: Node) -> "Pipeline":
         if not isinstance(node, Node):
@@ -38,6 +43,32 @@ class Pipeline:
                 raise ValueError(f"connect: no node named {end!r}; nodes: {', '.join(self.nodes)}")
         self._connections.append((source, target))
         return self
+
+    def barge_in(self, to: List[str], trigger: Optional[str] = None, on: Optional[str] = None) -> "Pipeline":
+        """The manifest's `bargeIn` (docs/manifest.md, Barge-in): when node `trigger`
+        emits an event named `on` (default speech_start) or an interrupt control — or,
+        with no trigger, when an interrupt control is given as input or interrupt() is
+        called — the nodes `to` are interrupted at once, on either path."""
+        if trigger is not None and trigger not in self.nodes:
+            raise ValueError(f"barge_in: no node named {trigger!r}; nodes: {', '.join(self.nodes)}")
+        if trigger is not None and isinstance(self.nodes[trigger], SourceNode):
+            raise ValueError(f"barge_in: {trigger!r} is a source, which runs outside the pipeline; trigger with a node it feeds")
+        self._barge_in = BargeIn(to, trigger, on)
+        return self
+
+    def interrupt(self) -> None:
+        """Barge-in now, from outside (an application's button, its own VAD), on the
+        streams running on the pure-Python executor (process(), run()): the `to` nodes
+        stop their call in flight, and what was read ahead for them is dropped."""
+        if self._barge_in is None:
+            raise ValueError(f"pipeline {self.name!r} has no barge-in setting: call barge_in(to=[...]) first")
+        for executor in list(self._running):
+            executor.interrupt()
+
+    def metrics(self) -> List[Dict[str, Any]]:
+        """Per node of the last (or running) pure-Python stream: its `interrupts` and
+        `droppedOnInterrupt`, as the runtime's metrics name them."""
+        return self._last.metrics() if self._last is not None else []
 
     @property
     def connections(self) -> List[Tuple[str, str]]:
@@ -60,12 +91,21 @@ class Pipeline:
             {"from": entries[a][-1]["id"], "to": entries[b][0]["id"]}
             for a, b in self.connections if a in entries and b in entries
         ]
-        return {
+        manifest: Dict[str, Any] = {
             "version": "v1",
             "metadata": {"name": self.name},
             "nodes": [entry for chain in entries.values() for entry in chain],
             "connections": connections,
         }
+        setting = self._barge_in
+        if setting is not None:
+            # A node made of a chain: each of its entries is interrupted; the last one triggers.
+            manifest["bargeIn"] = {
+                **({"from": entries[setting.trigger][-1]["id"]} if setting.trigger is not None else {}),
+                **({"on": setting.on} if setting.on else {}),
+                "to": [entry["id"] for name in setting.to if name in entries for entry in entries[name]],
+            }
+        return manifest
 
     def serialize(self) -> str:
         """The v1 manifest as JSON text, what the runtime's execute_pipeline takes."""
@@ -109,7 +149,7 @@ class Pipeline:
             reason = f"{switch}=False"
         self.last_run = ("python", reason)
         log.info("pipeline %r: running on the pure-Python executor, because %s", self.name, reason)
-        return [out async for _, out in self._executor().stream(_aiter(items))]
+        return [out async for _, out in self._stream(_aiter(items))]
 
     async def initialize(self) -> None:
         """Initializes every node now; they stay up across process() calls until
@@ -125,11 +165,21 @@ class Pipeline:
     async def process(self, stream: AsyncIterator[Any]) -> AsyncIterator[Any]:
         """Streams outputs as inputs arrive (Python executor). Nodes are set up for
         the stream and cleaned up after it, unless initialize() was called."""
-        async for _, out in self._executor().stream(stream, teardown=not self._initialized):
+        async for _, out in self._stream(stream, teardown=not self._initialized):
             yield out
 
+    async def _stream(self, inputs: AsyncIterator[Any], teardown: bool = True) -> AsyncIterator[Tuple[str, Any]]:
+        executor = self._executor()
+        self._running.append(executor)
+        self._last = executor
+        try:
+            async for out in executor.stream(inputs, teardown=teardown):
+                yield out
+        finally:
+            self._running.remove(executor)
+
     def _executor(self) -> PythonExecutor:
-        return PythonExecutor(self.nodes, self.connections)
+        return PythonExecutor(self.nodes, self.connections, self._barge_in)
 
     def _source_names(self) -> List[str]:
         return [name for name, node in self.nodes.items() if isinstance(node, SourceNode)]
