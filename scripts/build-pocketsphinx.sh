@@ -122,6 +122,8 @@ if [ "$(cat "$CACHE/libs.done" 2>/dev/null)" != "$LIBS_KEY" ] || [ ! -f "$SB" ] 
       --disable-shared --without-python "--with-sphinxbase=$W/sb" && touch config.status &&
     logged ../ps-make.log nice -n 19 emmake make -s -j"$jobs" -C src/libpocketsphinx "${NOAUTO[@]}")
   [ -f "$SB" ] && [ -f "$PS" ] || fail "the static libraries were not made (logs in $W/)"
+  # Only the libraries, their headers and the licences are used from here on.
+  rm -rf "$W"/*.tar.* "$W/ps/model"
   echo "$LIBS_KEY" >"$CACHE/libs.done"
   libs_note="libs built in $(since "$started") s"
 fi
