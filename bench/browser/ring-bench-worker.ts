@@ -19,6 +19,8 @@ type Job =
       spin?: number;
       /** "async": readAsync/writeAsync (Atomics.waitAsync) instead of blocking calls. */
       wait?: 'sync' | 'async';
+      /** Read into a buffer of the worker's own (readInto) instead of a fresh copy (read). */
+      into?: boolean;
     }
   | { role: 'pm-ping' | 'pm-pong'; port: MessagePort; rounds: number; batch: number }
   | {
@@ -58,12 +60,16 @@ self.onmessage = async (event: MessageEvent<Job>) => {
       const frame = new Uint8Array(FRAME_BYTES);
       const hops: number[] = [];
       const async = job.wait === 'async';
+      const into = new Uint8Array(FRAME_BYTES);
       for (let r = 0; r < job.rounds; r++) {
         const started = performance.now();
         for (let i = 0; i < job.batch; i++) {
           if (async) {
             await writer.writeAsync(frame);
             await reader.readAsync();
+          } else if (job.into) {
+            writer.write(frame);
+            reader.readInto(into);
           } else {
             writer.write(frame);
             reader.read();
@@ -79,7 +85,14 @@ self.onmessage = async (event: MessageEvent<Job>) => {
       const reader = new FrameRingReader(job.in, job.spin);
       const writer = new FrameRingWriter(job.out, 'block', job.spin);
       const async = job.wait === 'async';
+      const into = new Uint8Array(FRAME_BYTES);
       for (;;) {
+        if (job.into) {
+          const length = reader.readInto(into);
+          if (length === RING_CLOSED) break;
+          writer.write(into.subarray(0, length));
+          continue;
+        }
         const frame = async ? await reader.readAsync() : reader.read();
         if (frame === RING_CLOSED) break;
         if (async) await writer.writeAsync(frame);

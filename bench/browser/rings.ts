@@ -38,7 +38,11 @@ async function hopLatency() {
 }
 
 /** A ping-pong of 512-byte frames between two workers over two FrameRings. */
-async function ringPair(options: { spin?: number; wait?: 'sync' | 'async' }): Promise<number[]> {
+async function ringPair(options: {
+  spin?: number;
+  wait?: 'sync' | 'async';
+  into?: boolean;
+}): Promise<number[]> {
   const a = createFrameRingBuffer(1 << 16);
   const b = createFrameRingBuffer(1 << 16);
   const [ping] = await Promise.all([
@@ -105,3 +109,6 @@ async function throughput(blocks: number) {
   hop: parts.includes('hop') ? await hopLatency() : undefined,
   throughput: parts.includes('throughput') ? await throughput(blocks) : undefined,
 });
+
+/** For profiling by hand: one ring ping-pong with the given options, every batch's hop in µs. */
+(window as unknown as { runHopProbe: typeof ringPair }).runHopProbe = ringPair;

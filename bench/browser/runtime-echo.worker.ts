@@ -12,9 +12,9 @@ import {
 } from '../../web/runtime/ring/frame-ring.ts';
 
 self.onmessage = async (
-  event: MessageEvent<{ input: SharedArrayBuffer; output: SharedArrayBuffer }>,
+  event: MessageEvent<{ input: SharedArrayBuffer; output: SharedArrayBuffer; spin?: number }>,
 ) => {
-  const reader = new FrameRingReader(event.data.input);
+  const reader = new FrameRingReader(event.data.input, event.data.spin);
   const writer = new FrameRingWriter(event.data.output, 'block');
   for (;;) {
     let frame = reader.tryReadFrame();

@@ -102,15 +102,18 @@ async function inProcessTimings(): Promise<Timings> {
  * Page -> echo worker -> page over two FrameRings, no session: the channel floor,
  * as round trips and as runs of every block (written ahead, read as they come).
  */
-async function ringEchoTimings(): Promise<Timings> {
+async function ringEchoTimings(
+  spin: { page?: number; worker?: number } = {},
+  parts = ['runs', 'trips'],
+): Promise<Timings> {
   const input = createFrameRingBuffer(1 << 20);
   const output = createFrameRingBuffer(1 << 20);
   const worker = new Worker(new URL('./runtime-echo.worker.ts', import.meta.url), {
     type: 'module',
   });
-  worker.postMessage({ input, output });
+  worker.postMessage({ input, output, spin: spin.worker });
   const writer = new FrameRingWriter(input, 'block');
-  const reader = new FrameRingReader(output);
+  const reader = new FrameRingReader(output, spin.page);
   let sequence = 0;
   const write = async (i: number) => {
     const frame = prepareFrame({ sequence: sequence++, data: blocks[i % BLOCKS]! });
@@ -122,15 +125,17 @@ async function ringEchoTimings(): Promise<Timings> {
     return frame;
   };
   try {
-    const timed = await runs(async () => {
-      const reading = (async () => {
-        const frames = [];
-        for (let i = 0; i < BLOCKS; i++) frames.push(await read());
-        return frames;
-      })();
-      for (let i = 0; i < BLOCKS; i++) await write(i);
-      return reading;
-    });
+    const timed = !parts.includes('runs')
+      ? { runMs: [], runCpuMs: [] }
+      : await runs(async () => {
+          const reading = (async () => {
+            const frames = [];
+            for (let i = 0; i < BLOCKS; i++) frames.push(await read());
+            return frames;
+          })();
+          for (let i = 0; i < BLOCKS; i++) await write(i);
+          return reading;
+        });
     const roundTripMs = await roundTrips(async (i) => {
       await write(i);
       await read();
@@ -154,3 +159,7 @@ async function runRuntimeBench() {
 
 (window as unknown as { runRuntimeBench: typeof runRuntimeBench }).runRuntimeBench =
   runRuntimeBench;
+/** For profiling by hand: the echo floor alone, with the rings' spins as given. */
+(window as unknown as { runEchoProbe: typeof ringEchoTimings }).runEchoProbe = ringEchoTimings;
+/** For profiling by hand: one kind of runtime channel alone. */
+(window as unknown as { runRuntimeProbe: typeof runtimeTimings }).runRuntimeProbe = runtimeTimings;

@@ -64,8 +64,16 @@ const DROPPED_BYTES = 4;
 const READ = LINE;
 const FRAMES_READ = LINE + 1;
 const CLOSED = 2 * LINE;
-/** Set while the reader (writer) sleeps in Atomics.wait, so the other side notifies only then. */
+/**
+ * Set while the reader sleeps (Atomics.wait or waitAsync), so the writer notifies
+ * only then: a reader that is awake or spinning costs the writer no notify.
+ */
 const READER_WAITING = 2 * LINE + 1;
+/**
+ * While the writer sleeps on a full ring: the room, in bytes, it waits for (0
+ * while awake). The reader notifies once that much is free, not on every frame it
+ * takes, so a writer that got ahead is woken once per batch of frames.
+ */
 const WRITER_WAITING = 2 * LINE + 2;
 /** Set by either side to end the stream abnormally: both sides stop at once. */
 const CANCELLED = 2 * LINE + 3;
@@ -73,20 +81,30 @@ const CANCELLED = 2 * LINE + 3;
 const CAPACITY = 2 * LINE + 4;
 const CONTROL_SLOTS = 3 * LINE;
 /**
- * The longest a blocking read or write spins before it sleeps, by default. Waking
- * from Atomics.wait costs a futex wake-up (a few microseconds; more on a busy
- * machine), while the other side's next frame may be a microsecond away. But on
- * a machine with more runnable threads than cores, a spin holds the core the
- * other side needs: measured in Chromium on 2 busy cores, a 512-byte ping-pong
- * took 4.3 µs a hop sleeping at once and 11 µs spinning 1 µs first, 25 µs
- * spinning 20 µs. So the spin adapts (see spinUntil): it grows while spins end
- * in data and stops as soon as one ends in sleep.
+ * The longest a wait spins before it sleeps, by default. A wake-up is what a spin
+ * saves: measured in Chromium on this project's 2-core machine, one hop between
+ * two workers took 0.4 µs spinning, 1.5-3 µs through Atomics.wait (a futex wake)
+ * and 12-20 µs through Atomics.waitAsync (a task on the woken thread's event
+ * loop). But a spin holds a core the other side may need (with more runnable
+ * threads than cores a spinning ping-pong took 26 µs a hop where sleeping took
+ * 5 µs), and it burns the core while nothing comes. So it is bounded, and each
+ * side chooses per wait (see beginWait): it keeps a running mean of its waits
+ * that spun and of those that slept at once, each from its start to its data,
+ * and spins only while spinning has been quicker and shorter than this ceiling;
+ * one wait in EXPLORE_EVERY tries the other way, so the choice follows the
+ * machine's load. An idle channel, or one fed at a real-time pace (a frame
+ * every 20 ms), does not spin but for that one wait in EXPLORE_EVERY.
  */
 export const DEFAULT_SPIN_MICROS = 50;
-/** The probe's spin, in ms: a few microseconds. */
-const PROBE_SPIN_MS = 0.004;
-/** While the spin is off, one wait in this many still tries a short one (to notice calm). */
-const PROBE_EVERY = 32;
+/** The weight of the newest wait in a running mean of waits. */
+const WAIT_MEAN_WEIGHT = 1 / 8;
+/**
+ * A wait counts as at most this many spin ceilings in the means: one stall of the
+ * machine (or an idle pause) weighs a few waits, not hundreds.
+ */
+const WAIT_CLAMP = 4;
+/** One wait in this many (a power of two) tries the way not chosen, to keep its mean current. */
+const EXPLORE_EVERY = 64;
 const CONTROL_BYTES = CONTROL_SLOTS * 4;
 /** The length field of a pad record: skip to the start of the storage. */
 const PAD = 0xffff_ffff;
@@ -179,10 +197,13 @@ abstract class RingSide {
    */
   protected seenRead: number;
   protected seenWrite: number;
-  /** The spin's ceiling, and its current length (adapted per wait). */
+  /** The spin's ceiling, and the running means of this side's waits (ms) that spun and that slept at once. */
   private readonly maxSpinMs: number;
-  private spinMs: number;
-  private waitsSinceProbe = 0;
+  private spinMeanMs = 0;
+  private sleepMeanMs = 0;
+  private waits = 0;
+  /** Whether the wait in progress spins (so noteWait knows which mean it counts in). */
+  private spinning = false;
 
   constructor(buffer: SharedArrayBuffer, spinMicros: number) {
     this.control = new Int32Array(buffer, 0, CONTROL_SLOTS);
@@ -204,7 +225,6 @@ abstract class RingSide {
       );
     }
     this.maxSpinMs = spinMicros / 1000;
-    this.spinMs = this.maxSpinMs;
     this.seenRead = Atomics.load(this.control, READ);
     this.seenWrite = Atomics.load(this.control, WRITE);
   }
@@ -214,34 +234,51 @@ abstract class RingSide {
   }
 
   /**
-   * Spins until control[slot] differs from `seen`, for the current spin length at
-   * most (the clock read once per 64 looks); true if it did. Also stops on
-   * cancel. Adaptive: a spin that ends in data doubles the next one (up to the
-   * ceiling); one that ends in sleep turns spinning off (halving it instead kept
-   * it spinning on busy cores: 7.0 µs a hop against 4.4 µs for no spin, in one
-   * run); once off, every PROBE_EVERY-th wait tries a short spin again, so a
-   * quiet machine (or a stream that speeds up) turns it back on.
+   * At the start of a wait (`startedMs`, the clock then): whether it spins, chosen
+   * as DEFAULT_SPIN_MICROS says, as the time until which it may; 0 for no spin.
+   * Allocates nothing.
    */
-  protected spinUntil(slot: number, seen: number): boolean {
-    let spinMs = this.spinMs;
-    if (spinMs === 0) {
-      if (this.maxSpinMs === 0 || ++this.waitsSinceProbe < PROBE_EVERY) return false;
-      this.waitsSinceProbe = 0;
-      spinMs = Math.min(PROBE_SPIN_MS, this.maxSpinMs);
-    }
+  protected beginWait(startedMs: number): number {
+    if (this.maxSpinMs === 0) return 0;
+    const prefer = this.spinMeanMs <= this.sleepMeanMs && this.spinMeanMs < this.maxSpinMs;
+    const explore = (++this.waits & (EXPLORE_EVERY - 1)) === 0;
+    this.spinning = prefer !== explore;
+    return this.spinning ? startedMs + this.maxSpinMs : 0;
+  }
+
+  /** At the end of a wait that began at `startedMs`: counts it in its mean. Allocates nothing. */
+  protected noteWait(startedMs: number): void {
+    if (this.maxSpinMs === 0) return;
+    const waited = Math.min(performance.now() - startedMs, WAIT_CLAMP * this.maxSpinMs);
+    if (this.spinning) this.spinMeanMs += (waited - this.spinMeanMs) * WAIT_MEAN_WEIGHT;
+    else this.sleepMeanMs += (waited - this.sleepMeanMs) * WAIT_MEAN_WEIGHT;
+  }
+
+  /**
+   * Spins until control[slot] differs from `seen`, until the clock passes `until`
+   * at most (read once per 64 looks); true if it did. Also stops on cancel.
+   * Blocks the thread for the spin: blocking waits only (workers).
+   */
+  protected spinUntil(slot: number, seen: number, until: number): boolean {
     const control = this.control;
-    const until = performance.now() + spinMs;
     for (;;) {
-      for (let i = 0; i < 64; i++) {
-        if (Atomics.load(control, slot) !== seen) {
-          this.spinMs = Math.min(this.maxSpinMs, spinMs * 2);
-          return true;
-        }
-      }
-      if (Atomics.load(control, CANCELLED) === 1 || performance.now() > until) {
-        this.spinMs = 0;
-        return false;
-      }
+      for (let i = 0; i < 64; i++) if (Atomics.load(control, slot) !== seen) return true;
+      if (Atomics.load(control, CANCELLED) === 1 || performance.now() > until) return false;
+    }
+  }
+
+  /**
+   * spinUntil for threads that must not block (the page, a worker's event loop):
+   * between looks it yields to the thread's other microtasks (a session on this
+   * thread making the next frame still runs), though not to its tasks, until
+   * `until` at most. Allocates a promise per turn of 64 looks.
+   */
+  protected async spinUntilAsync(slot: number, seen: number, until: number): Promise<boolean> {
+    const control = this.control;
+    for (;;) {
+      for (let i = 0; i < 64; i++) if (Atomics.load(control, slot) !== seen) return true;
+      if (Atomics.load(control, CANCELLED) === 1 || performance.now() > until) return false;
+      await Promise.resolve();
     }
   }
 
@@ -355,71 +392,45 @@ export class FrameRingWriter extends RingSide {
 
   /**
    * Writer thread, where blocking is allowed (a worker). Blocks while the ring is
-   * full (policy "block"), waking at least every 100 ms to look at the cancelled
-   * flag; throws on cancel, close or timeout. Allocates nothing.
+   * full (policy "block"): spins first (adaptively, see DEFAULT_SPIN_MICROS), then
+   * sleeps until the reader has freed a quarter of the ring (or the frame's room,
+   * if more), waking at least every 100 ms to look at the cancelled flag; throws
+   * on cancel, close or timeout. Allocates nothing.
    */
   write(bytes: Uint8Array, timeoutMs = Number.POSITIVE_INFINITY): void {
-    const deadline = performance.now() + timeoutMs;
-    for (;;) {
-      if (this.tryWrite(bytes)) return;
-      if (this.spinUntil(READ, Atomics.load(this.control, READ))) continue;
-      const read = this.announceWait();
-      try {
-        if (this.tryWrite(bytes)) return;
-        this.sleep(read, deadline, timeoutMs);
-      } finally {
-        this.endWait();
-      }
-    }
+    if (this.tryWrite(bytes)) return;
+    const started = performance.now();
+    const spinUntil = this.beginWait(started);
+    while (!this.tryWrite(bytes)) this.awaitRoom(bytes.length, started, spinUntil, timeoutMs);
+    this.noteWait(started);
   }
 
   /** Writer thread, a worker: writeFrame is to tryWriteFrame what write is to tryWrite. */
   writeFrame(frame: Frame, timeoutMs = Number.POSITIVE_INFINITY): void {
     const prepared = prepareFrame(frame);
-    const deadline = performance.now() + timeoutMs;
-    for (;;) {
-      if (this.tryWriteFrame(prepared)) return;
-      if (this.spinUntil(READ, Atomics.load(this.control, READ))) continue;
-      const read = this.announceWait();
-      try {
-        if (this.tryWriteFrame(prepared)) return;
-        this.sleep(read, deadline, timeoutMs);
-      } finally {
-        this.endWait();
-      }
+    if (this.tryWriteFrame(prepared)) return;
+    const started = performance.now();
+    const spinUntil = this.beginWait(started);
+    while (!this.tryWriteFrame(prepared)) {
+      this.awaitRoom(prepared.length, started, spinUntil, timeoutMs);
     }
+    this.noteWait(started);
   }
 
   /**
    * Writer thread, any thread kind (the page too). Waits without blocking the
-   * thread while the ring is full; allocates a promise per wait.
+   * thread while the ring is full, until a quarter of it is free (as write, with
+   * no spin: a writer that got ahead of its reader has nothing to hurry for);
+   * allocates a promise per wait.
    */
   async writeAsync(bytes: Uint8Array): Promise<void> {
-    for (;;) {
-      if (this.tryWrite(bytes)) return;
-      const read = this.announceWait();
-      try {
-        if (this.tryWrite(bytes)) return;
-        await this.sleepAsync(read);
-      } finally {
-        this.endWait();
-      }
-    }
+    while (!this.tryWrite(bytes)) await this.awaitRoomAsync(bytes.length);
   }
 
   /** Writer thread, anywhere: writeFrameAsync is to tryWriteFrame what writeAsync is to tryWrite. */
   async writeFrameAsync(frame: Frame | PreparedFrame): Promise<void> {
     const prepared = 'writeInto' in frame ? frame : prepareFrame(frame);
-    for (;;) {
-      if (this.tryWriteFrame(prepared)) return;
-      const read = this.announceWait();
-      try {
-        if (this.tryWriteFrame(prepared)) return;
-        await this.sleepAsync(read);
-      } finally {
-        this.endWait();
-      }
-    }
+    while (!this.tryWriteFrame(prepared)) await this.awaitRoomAsync(prepared.length);
   }
 
   /**
@@ -431,30 +442,67 @@ export class FrameRingWriter extends RingSide {
     Atomics.notify(this.control, WRITE);
   }
 
+  /** The room a sleeping writer waits for: a quarter of the ring, or the record if larger. */
+  private wantedRoom(length: number): number {
+    return Math.max(record(length), this.capacity >>> 2);
+  }
+
   /**
-   * Announces the wait before the last look at the index: either the reader sees
-   * the flag and notifies, or the writer's last try sees its new index (seq-cst).
+   * Once the last write found no room: waits (spin, then sleep) until the read
+   * index moves on, or returns at once if it did meanwhile; throws past the
+   * deadline. The futex protocol: the wanted room is announced before the sleep,
+   * and Atomics.wait sleeps only while the read index is still the one loaded
+   * before the failed write's last look, so the reader either sees the
+   * announcement (and notifies once that much is free) or has moved the index
+   * (and the wait returns at once): no wake-up can be lost.
    */
-  private announceWait(): number {
-    Atomics.store(this.control, WRITER_WAITING, 1);
-    return Atomics.load(this.control, READ);
-  }
-
-  private endWait(): void {
-    Atomics.store(this.control, WRITER_WAITING, 0);
-  }
-
-  /** Sleeps until the read index leaves `read`, 100 ms at most; throws past the deadline. */
-  private sleep(read: number, deadline: number, timeoutMs: number): void {
-    const left = deadline - performance.now();
+  private awaitRoom(length: number, startedMs: number, spinUntil: number, timeoutMs: number): void {
+    const read = Atomics.load(this.control, READ);
+    const wanted = this.wantedRoom(length);
+    if (this.spinForRoom(wanted, spinUntil)) return;
+    const left = startedMs + timeoutMs - performance.now();
     if (left <= 0)
       throw new RemoteMediaError('aborted', `ring write timed out after ${timeoutMs} ms`);
-    Atomics.wait(this.control, READ, read, Math.min(left, CANCEL_CHECK_MS));
+    Atomics.store(this.control, WRITER_WAITING, wanted);
+    try {
+      if (this.fitsNow(length)) return; // the reader moved before it saw the flag
+      Atomics.wait(this.control, READ, read, Math.min(left, CANCEL_CHECK_MS));
+    } finally {
+      Atomics.store(this.control, WRITER_WAITING, 0);
+    }
   }
 
-  private async sleepAsync(read: number): Promise<void> {
-    const waiting = Atomics.waitAsync(this.control, READ, read, CANCEL_CHECK_MS);
-    if (waiting.async) await waiting.value;
+  private async awaitRoomAsync(length: number): Promise<void> {
+    const read = Atomics.load(this.control, READ);
+    Atomics.store(this.control, WRITER_WAITING, this.wantedRoom(length));
+    try {
+      if (this.fitsNow(length)) return;
+      const waiting = Atomics.waitAsync(this.control, READ, read, CANCEL_CHECK_MS);
+      if (waiting.async) await waiting.value;
+    } finally {
+      Atomics.store(this.control, WRITER_WAITING, 0);
+    }
+  }
+
+  /** Whether reserve would find room for what comes first now (a pad, or the record). */
+  private fitsNow(length: number): boolean {
+    const write = Atomics.load(this.control, WRITE);
+    const tail = this.tailFrom(write);
+    const needed = record(length);
+    return this.room() >= (needed > tail ? tail : needed);
+  }
+
+  /** Free bytes now (loads both counters). */
+  private room(): number {
+    return this.capacity - this.used();
+  }
+
+  /** Spins until `wanted` bytes are free, until the clock passes `until` at most; true if they are. */
+  private spinForRoom(wanted: number, until: number): boolean {
+    for (;;) {
+      for (let i = 0; i < 64; i++) if (this.room() >= wanted) return true;
+      if (this.cancelled || performance.now() > until) return false;
+    }
   }
 
   /**
@@ -542,6 +590,8 @@ export class FrameRingWriter extends RingSide {
 
 /** Returned by reads once the writer closed the ring and every frame was read. */
 export const RING_CLOSED: unique symbol = Symbol('ring closed');
+/** What readInto's copy returns for a record longer than the target (left in the ring). */
+const TOO_SMALL: unique symbol = Symbol('record longer than the target');
 
 /**
  * The reading side: one thread only. tryRead/tryReadFrame never block;
@@ -560,6 +610,14 @@ export class FrameRingReader extends RingSide {
   private readonly copyOut = (at: number, length: number) => this.data.slice(at, at + length);
   private readonly decodeAt = (at: number, length: number) =>
     decodeFrame(this.data.subarray(at, at + length), RING_FRAME_CODEC);
+  /** readInto's target, for copyInto (a field, so that no closure is made per read). */
+  private target: Uint8Array = new Uint8Array(0);
+  private readonly copyInto = (at: number, length: number): number | typeof TOO_SMALL => {
+    const target = this.target;
+    if (length > target.length) return TOO_SMALL;
+    target.set(this.data.subarray(at, at + length));
+    return length;
+  };
 
   /**
    * Reader thread. The next record's bytes (a fresh copy: the only allocation),
@@ -567,6 +625,17 @@ export class FrameRingReader extends RingSide {
    */
   tryRead(): Uint8Array | undefined | typeof RING_CLOSED {
     return this.take(this.copyOut);
+  }
+
+  /**
+   * Reader thread. Copies the next record's bytes into the start of `target` and
+   * returns their number; undefined if none is there yet, or RING_CLOSED. A
+   * record longer than `target` stays in the ring and a `usage` error says how
+   * long it is. Never blocks; allocates only a view of the ring (no buffer).
+   */
+  tryReadInto(target: Uint8Array): number | undefined | typeof RING_CLOSED {
+    this.target = target;
+    return this.checkFits(this.take(this.copyInto), target);
   }
 
   /**
@@ -581,11 +650,18 @@ export class FrameRingReader extends RingSide {
 
   /**
    * Reader thread, where blocking is allowed (a worker). Blocks until a record (or
-   * the end) is there, waking at least every 100 ms to look at the cancelled flag;
-   * throws on cancel or timeout. Allocates the returned copy.
+   * the end) is there: spins first (adaptively, see DEFAULT_SPIN_MICROS), then
+   * sleeps in Atomics.wait, waking at least every 100 ms to look at the cancelled
+   * flag; throws on cancel or timeout. Allocates the returned copy.
    */
   read(timeoutMs = Number.POSITIVE_INFINITY): Uint8Array | typeof RING_CLOSED {
     return this.waitFor(this.copyOut, timeoutMs);
+  }
+
+  /** Reader thread, a worker: readInto is to tryReadInto what read is to tryRead. */
+  readInto(target: Uint8Array, timeoutMs = Number.POSITIVE_INFINITY): number | typeof RING_CLOSED {
+    this.target = target;
+    return this.checkFits(this.waitFor(this.copyInto, timeoutMs), target);
   }
 
   /** Reader thread, a worker: readFrame is to tryReadFrame what read is to tryRead. */
@@ -595,7 +671,9 @@ export class FrameRingReader extends RingSide {
 
   /**
    * Reader thread, any thread kind (the page too). Waits without blocking the
-   * thread; allocates the returned copy and a promise per wait.
+   * thread: spins first (adaptively, yielding to the thread's microtasks between
+   * looks), then waits with Atomics.waitAsync. Allocates the returned copy and a
+   * promise per wait.
    */
   readAsync(): Promise<Uint8Array | typeof RING_CLOSED> {
     return this.waitForAsync(this.copyOut);
@@ -606,10 +684,20 @@ export class FrameRingReader extends RingSide {
     return this.waitForAsync(this.decodeAt);
   }
 
+  private checkFits<T>(got: T | typeof TOO_SMALL, target: Uint8Array): T {
+    if (got !== TOO_SMALL) return got;
+    const length = this.view.getUint32(Atomics.load(this.control, READ) & this.mask, true);
+    throw new RemoteMediaError(
+      'usage',
+      `the next ring record is ${length} bytes; readInto's target holds only ${target.length}`,
+    );
+  }
+
   /**
-   * Takes the next record with `open` (which must not keep a view of the ring).
-   * Every turn of the loop looks at the cancelled flag, and a turn repeats only
-   * after progress: a pad skipped, or the read index moved by a drop-oldest writer.
+   * Takes the next record with `open` (which must not keep a view of the ring); an
+   * open that returns TOO_SMALL leaves the record where it is. Every turn of the
+   * loop looks at the cancelled flag, and a turn repeats only after progress: a
+   * pad skipped, or the read index moved by a drop-oldest writer.
    */
   private take<T>(open: (at: number, length: number) => T): T | undefined | typeof RING_CLOSED {
     for (;;) {
@@ -631,7 +719,9 @@ export class FrameRingReader extends RingSide {
       if (length === undefined) continue;
       if (length === PAD) {
         const next = (read + this.tailFrom(read)) | 0;
-        if (Atomics.compareExchange(this.control, READ, read, next) === read) this.notifyWriter();
+        if (Atomics.compareExchange(this.control, READ, read, next) === read) {
+          this.notifyWriter(next);
+        }
         continue;
       }
       let result: T;
@@ -643,73 +733,90 @@ export class FrameRingReader extends RingSide {
         if (!this.commit(read, length)) continue;
         throw error;
       }
+      if (result === TOO_SMALL) {
+        if (Atomics.load(this.control, READ) !== read) continue; // dropped meanwhile
+        return result;
+      }
       // Commit; fails only if a drop-oldest writer took this record meanwhile.
       if (this.commit(read, length)) return result;
     }
   }
 
   private commit(read: number, length: number): boolean {
-    if (Atomics.compareExchange(this.control, READ, read, (read + record(length)) | 0) !== read) {
-      return false;
-    }
+    const next = (read + record(length)) | 0;
+    if (Atomics.compareExchange(this.control, READ, read, next) !== read) return false;
     Atomics.add(this.control, FRAMES_READ, 1);
-    this.notifyWriter();
+    this.notifyWriter(next);
     return true;
   }
 
-  private notifyWriter(): void {
-    if (Atomics.load(this.control, WRITER_WAITING) === 1) Atomics.notify(this.control, READ);
+  /** Wakes a sleeping writer once the room it waits for is free (read index now `read`). */
+  private notifyWriter(read: number): void {
+    const wanted = Atomics.load(this.control, WRITER_WAITING);
+    if (wanted === 0) return;
+    const used = (Atomics.load(this.control, WRITE) - read) >>> 0;
+    if (this.capacity - used >= wanted) Atomics.notify(this.control, READ);
   }
 
+  /**
+   * The futex protocol, as FrameRingWriter.awaitRoom: the write index is loaded
+   * before the look that found the ring empty, the reader announces itself
+   * (READER_WAITING) before it sleeps, and Atomics.wait sleeps only while the
+   * write index is still that value; the writer notifies whenever it sees the
+   * announcement after a commit. So either the writer sees the flag, or this
+   * side's wait sees the moved index: no wake-up is lost, and a reader that is
+   * awake or spinning costs the writer no notify.
+   */
   private waitFor<T>(
     open: (at: number, length: number) => T,
     timeoutMs: number,
   ): T | typeof RING_CLOSED {
-    const deadline = performance.now() + timeoutMs;
+    const first = this.take(open);
+    if (first !== undefined) return first;
+    const started = performance.now();
+    const spinUntil = this.beginWait(started);
     for (;;) {
-      const got = this.take(open);
-      if (got !== undefined) return got;
-      // A short spin first: waking from Atomics.wait costs the OS's wake-up latency
-      // (tens of microseconds), while a frame is often only microseconds away.
-      if (this.spinUntil(WRITE, Atomics.load(this.control, WRITE))) continue;
-      // Announce the wait, then look once more (see FrameRingWriter.write).
-      Atomics.store(this.control, READER_WAITING, 1);
       const write = Atomics.load(this.control, WRITE);
-      let again: T | undefined | typeof RING_CLOSED;
+      const got = this.take(open);
+      if (got !== undefined) {
+        this.noteWait(started);
+        return got;
+      }
+      if (this.spinUntil(WRITE, write, spinUntil)) continue;
+      const left = started + timeoutMs - performance.now();
+      if (left <= 0)
+        throw new RemoteMediaError('aborted', `ring read timed out after ${timeoutMs} ms`);
+      Atomics.store(this.control, READER_WAITING, 1);
       try {
-        again = this.take(open);
-        const left = deadline - performance.now();
-        if (again === undefined && left > 0) {
-          Atomics.wait(this.control, WRITE, write, Math.min(left, CANCEL_CHECK_MS));
-        } else if (again === undefined) {
-          throw new RemoteMediaError('aborted', `ring read timed out after ${timeoutMs} ms`);
-        }
+        Atomics.wait(this.control, WRITE, write, Math.min(left, CANCEL_CHECK_MS));
       } finally {
         Atomics.store(this.control, READER_WAITING, 0);
       }
-      if (again !== undefined) return again;
     }
   }
 
   private async waitForAsync<T>(
     open: (at: number, length: number) => T,
   ): Promise<T | typeof RING_CLOSED> {
+    const first = this.take(open);
+    if (first !== undefined) return first;
+    const started = performance.now();
+    const spinUntil = this.beginWait(started);
     for (;;) {
-      const got = this.take(open);
-      if (got !== undefined) return got;
-      Atomics.store(this.control, READER_WAITING, 1);
       const write = Atomics.load(this.control, WRITE);
-      let again: T | undefined | typeof RING_CLOSED;
+      const got = this.take(open);
+      if (got !== undefined) {
+        this.noteWait(started);
+        return got;
+      }
+      if (await this.spinUntilAsync(WRITE, write, spinUntil)) continue;
+      Atomics.store(this.control, READER_WAITING, 1);
       try {
-        again = this.take(open);
-        if (again === undefined) {
-          const waiting = Atomics.waitAsync(this.control, WRITE, write, CANCEL_CHECK_MS);
-          if (waiting.async) await waiting.value;
-        }
+        const waiting = Atomics.waitAsync(this.control, WRITE, write, CANCEL_CHECK_MS);
+        if (waiting.async) await waiting.value;
       } finally {
         Atomics.store(this.control, READER_WAITING, 0);
       }
-      if (again !== undefined) return again;
     }
   }
 }
