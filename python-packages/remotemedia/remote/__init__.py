@@ -5,8 +5,9 @@ RemoteObjectExecutionNode for pipelines. Speaks the gateway protocol v2
 browser's WebSocket under Pyodide."""
 
 from .client import RemoteExecutorConfig, RemoteProxy, RemoteProxyClient
-from .errors import LimitError, ProtocolError, RemoteExecutionError, UnauthorizedError
+from .errors import LimitError, ProtocolError, RemoteExecutionError, UnauthorizedError, WorkerLostError
 from .node import RemoteObjectExecutionNode
+from .restart import RestartedEvent
 
 __all__ = [
     "LimitError",
@@ -16,5 +17,7 @@ __all__ = [
     "RemoteObjectExecutionNode",
     "RemoteProxy",
     "RemoteProxyClient",
+    "RestartedEvent",
     "UnauthorizedError",
+    "WorkerLostError",
 ]

@@ -1,25 +1,30 @@
 """The gateway client: one gateway session per proxied object (run there as a
 PythonNode) or per whole pipeline (remotemedia_runtime's gateway path), speaking
 protocol v2: numbered frames and controls, credit, acks and resume. How an object
-travels is node_spec.py; how the socket is made, sockets.py."""
+travels is node_spec.py; how the socket is made, sockets.py; what a restart on
+another gateway reports (restart_on_loss), restart.py."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import struct
 import time
-from typing import Any, AsyncIterable, AsyncIterator, Dict, Iterable, List, Optional, Tuple, Union
+from typing import Any, AsyncIterable, AsyncIterator, Callable, Dict, Iterable, List, Optional, Tuple, Union
 
 from ..core.node import Node
 from ..data import RuntimeData
 from ..frame_codec import decode_frame, encode_frame
 from ..marshal import from_runtime_data, to_runtime_data
 from .config import RemoteExecutorConfig
-from .errors import RemoteExecutionError, protocol_error, remote_error
+from .errors import RemoteExecutionError, protocol_error, remote_error, worker_lost
 from .node_spec import class_source, node_spec
 from .protocol import ACK_EVERY, MORE_PARTS, PORT_MASK, PROTOCOL_VERSION, WINDOW
+from .restart import FrameLedger, RestartedEvent, island_node_ids
 from .sockets import closed_errors, connect
+
+_log = logging.getLogger("remotemedia.remote")
 
 __all__ = ["RemoteExecutionError", "RemoteExecutorConfig", "RemoteProxy", "RemoteProxyClient", "class_source", "node_spec"]
 
@@ -49,7 +54,12 @@ class RemoteProxy:
 
     With `reconnect`, a dropped connection is resumed (protocol v2): what the gateway
     has not acknowledged is kept and resent, repeats are dropped, so every frame
-    arrives exactly once each way."""
+    arrives exactly once each way.
+
+    With `restart_on_loss`, a session whose gateway is lost is opened again through
+    the same address and carries on with the next input; `restarts` and
+    on_restarted() say which inputs were lost (RestartedEvent). Without it, such a
+    loss ends the session with a WorkerLostError naming the session and gateway."""
 
     def __init__(self, config: RemoteExecutorConfig) -> None:
         self._config = config
@@ -75,6 +85,15 @@ class RemoteProxy:
         self._sending = asyncio.Lock()
         #: The last stamp interrupt() gave (µs): each interrupt its own.
         self._last_interrupt_us = 0
+        #: Every restart of this session on another gateway (restart_on_loss), in order.
+        self.restarts: List[RestartedEvent] = []
+        self._restart_listeners: List[Callable[[RestartedEvent], Any]] = []
+        #: What opens the session again on a restart, and the nodes a restart resets.
+        self._open_message: Dict[str, Any] = {}
+        self._nodes: List[str] = []
+        self._frames = FrameLedger(1)
+        #: The input's `end` was sent: a restart repeats it to the new gateway.
+        self._input_ended = False
 
     @classmethod
     async def open(cls, config: RemoteExecutorConfig, obj: Node) -> "RemoteProxy":
@@ -96,12 +115,15 @@ class RemoteProxy:
         """A session running `manifest` on the gateway: port 0 feeds `sources`, and
         the outputs of every sink come back (in the order they arrive)."""
         proxy = cls(config)
-        reply = await proxy._connect({
+        proxy._open_message = {
             "type": "open", "version": PROTOCOL_VERSION, "token": config.token,
             "island": {"manifest": manifest, "inputs": [{"sources": sources}], "outputs": [{"sink": s} for s in sinks]},
             "maxMessageSize": config.max_message_size,
             "resume": bool(config.reconnect),
-        })
+        }
+        proxy._nodes = island_node_ids(manifest)
+        proxy._frames = FrameLedger(len(sinks))
+        reply = await proxy._connect(proxy._open_message)
         proxy._session_id = reply["sessionId"]
         proxy._resume_key = reply.get("resumeKey")
         proxy.gateway = reply.get("gateway")
@@ -194,36 +216,54 @@ class RemoteProxy:
         except Exception:
             pass  # as above
 
+    def on_restarted(self, listener: Callable[[RestartedEvent], Any]) -> "RemoteProxy":
+        """Calls `listener(event)` after each restart on another gateway
+        (restart_on_loss), in the reader's task; returns the proxy."""
+        self._restart_listeners.append(listener)
+        return self
+
     async def close(self) -> None:
         self._done = True
         if self._ws is not None:
             await self._ws.close()
 
-    async def _numbered(self, make) -> None:
+    async def _numbered(self, make, frame: bool = False, end: bool = False) -> None:
+        """Sends one numbered item; a `frame` (an input) also waits for credit. The
+        count of frames sent, credit and numbering are taken only once the connection
+        is live: an input that waited out a resume or a restart goes where the
+        session runs now, and is not counted as sent to the gateway that was lost."""
         async with self._sending:
+            while not self._live.is_set() or (frame and self._inputs_sent - self._granted >= WINDOW):
+                if not self._live.is_set():
+                    await self._live.wait()
+                else:
+                    self._credit.clear()
+                    await self._credit.wait()
+            ws = self._ws  # every part of one item to one socket, even if a restart swaps it
+            if end:
+                self._input_ended = True
+            if frame:
+                self._inputs_sent += 1
+                self._frames.frame_sent()
             self._sequence += 1
             messages = make(self._sequence)
             if self._resume_key:
                 self._unacked.append((self._sequence, messages))
-            await self._live.wait()
             try:
                 for message in messages:
-                    await self._ws.send(message)
+                    await ws.send(message)
             except Exception:
-                if not self._resume_key:
+                if not (self._resume_key or self._config.restart_on_loss):
                     raise
-                # Kept in _unacked: resent when the reader resumes the session.
+                # Kept in _unacked: resent when the reader resumes the session. Or the
+                # session is lost: the reader restarts it, and this input counts as lost.
 
     async def _end(self) -> None:
-        await self._numbered(lambda seq: [json.dumps({"type": "end", "port": 0, "seq": seq})])
+        await self._numbered(lambda seq: [json.dumps({"type": "end", "port": 0, "seq": seq})], end=True)
 
     async def _send(self, value: Any) -> None:
         if isinstance(value, RuntimeData) and value.kind == "control" and value.signal == "interrupt":
             await self._interrupt_now(value.timestamp_us)  # an interrupt in stream()'s inputs too
-        while self._inputs_sent - self._granted >= WINDOW:
-            self._credit.clear()
-            await self._credit.wait()
-        self._inputs_sent += 1
         room = self._config.max_message_size - 2
 
         def parts(seq: int) -> List[bytes]:
@@ -233,7 +273,7 @@ class RemoteProxy:
                 for at in range(0, max(len(frame), 1), room)
             ]
 
-        await self._numbered(parts)
+        await self._numbered(parts, frame=True)
 
     def _take(self, seq: int) -> bool:
         """A numbered item from the gateway: True when new; repeats after a resume are dropped."""
@@ -257,11 +297,11 @@ class RemoteProxy:
         while True:
             try:
                 message = await self._ws.recv()
-            except closed:
-                if not self._resume_key or self._done:
+            except closed as error:
+                if self._done:
                     raise
                 parts = {}
-                await self._resume()
+                await self._recover(error)
                 continue
             if isinstance(message, bytes):
                 if len(message) < 2:
@@ -275,6 +315,7 @@ class RemoteProxy:
                 del parts[header & PORT_MASK]
                 sequence, data = decode_frame(frame)
                 if self._take(sequence):
+                    self._frames.output(header & PORT_MASK)
                     await self._ack()
                     yield from_runtime_data(data)
                 continue
@@ -293,6 +334,94 @@ class RemoteProxy:
                 self._take(control["seq"])
             elif kind == "draining":
                 pass  # the gateway shuts down once its sessions end: this one carries on
+
+    def _where(self) -> str:
+        gateway = f" on gateway {self.gateway}" if self.gateway else ""
+        return f"session {self._session_id}{gateway} at {self._config.url}"
+
+    async def _recover(self, closed: Exception) -> None:
+        """The connection dropped mid-session: resume it (reconnect); a session that
+        cannot be resumed is lost — restarted elsewhere with restart_on_loss, else
+        ended with the error that says so."""
+        lost: Exception = worker_lost(f"the gateway connection closed ({closed}) before the session ended ({self._where()})")
+        if self._resume_key:
+            try:
+                await self._resume()
+                return
+            except RemoteExecutionError as error:  # it cannot resume, or the balancer says it is gone
+                lost = error
+            except OSError as error:  # no answer within the reconnect window
+                lost = worker_lost(
+                    f"the gateway connection closed ({closed}), and resuming ({self._where()}) did not succeed "
+                    f"within {self._config.reconnect_window_s} s ({error})"
+                )
+        if not self._config.restart_on_loss:
+            raise lost
+        await self._restart(lost)
+
+    async def _restart(self, lost: Exception) -> None:
+        """The session is lost with its gateway: open it again through the same
+        address (a balancer picks a live gateway), carry on with the next input, and
+        say what was lost. Raises WorkerLostError when it cannot."""
+        config = self._config
+        if len(self.restarts) >= config.max_restarts:
+            raise worker_lost(
+                f"{lost}; not restarted: this session was restarted {len(self.restarts)} times already "
+                f"(max_restarts {config.max_restarts})"
+            ) from lost
+        self._live.clear()
+        accounts = self._frames.lost_frames()
+        lost_gateway, lost_session = self.gateway, self._session_id
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + config.reconnect_window_s
+        delay = 0.05
+        while True:
+            # A new session: numbering, credit and what the old gateway owed start again.
+            self._sequence = self._received = self._inputs_sent = self._granted = 0
+            self._unacked = []
+            self._resume_key = None
+            self.gateway = None
+            try:
+                reply = await self._connect(self._open_message)
+                break
+            except RemoteExecutionError as error:
+                raise worker_lost(f"{lost}; restarting the session failed: {error}") from error
+            except OSError as error:  # nothing answered: try again within the window
+                if loop.time() > deadline:
+                    raise worker_lost(
+                        f"{lost}; restarting the session found no gateway at {config.url} "
+                        f"within {config.reconnect_window_s} s ({error})"
+                    ) from error
+            await asyncio.sleep(delay)
+            delay = min(1.0, delay * 2)
+        self._session_id = reply["sessionId"]
+        self._resume_key = reply.get("resumeKey")
+        self.gateway = reply.get("gateway")
+        self._frames.moved()
+        event = RestartedEvent(
+            reason=str(lost), lost_gateway=lost_gateway, lost_session_id=lost_session,
+            gateway=self.gateway, session_id=self._session_id, nodes_reset=list(self._nodes),
+            restarts=len(self.restarts) + 1, **accounts,
+        )
+        if self._input_ended:  # what the application already ended stays ended
+            self._sequence += 1
+            message = json.dumps({"type": "end", "port": 0, "seq": self._sequence})
+            if self._resume_key:
+                self._unacked.append((self._sequence, [message]))
+            await self._ws.send(message)
+        self.restarts.append(event)
+        _log.warning(
+            "gateway session %s%s lost (%s): restarted as %s%s, inputs lost: %s",
+            lost_session, f" on {lost_gateway}" if lost_gateway else "", lost,
+            self._session_id, f" on {self.gateway}" if self.gateway else "", event.lost[0]["frames"],
+        )
+        for listener in self._restart_listeners:
+            try:
+                listener(event)
+            except Exception:  # the listener's bug, not a reason to end the session
+                _log.exception("a restarted listener failed")
+        self._credit.set()
+        self._live.set()
 
     async def _resume(self) -> None:
         """Reconnects with backoff until the gateway resumes the session, then resends."""
@@ -326,11 +455,26 @@ class RemoteProxy:
 
 
 class RemoteProxyClient:
-    """`async with RemoteProxyClient(config) as client: remote = await client.create_proxy(obj)`."""
+    """`async with RemoteProxyClient(config) as client: remote = await client.create_proxy(obj)`.
 
-    def __init__(self, config: RemoteExecutorConfig) -> None:
+    With `config.restart_on_loss`, `on_restarted(event)` is called after each restart
+    of one of its sessions on another gateway, and `restarts` lists them in order."""
+
+    def __init__(
+        self, config: RemoteExecutorConfig, on_restarted: Optional[Callable[[RestartedEvent], Any]] = None
+    ) -> None:
         self.config = config
         self._proxies: List[RemoteProxy] = []
+        self.restarts: List[RestartedEvent] = []
+        self._on_restarted = on_restarted
+
+    def _restarted(self, event: RestartedEvent) -> None:
+        self.restarts.append(event)
+        if self._on_restarted is not None:
+            self._on_restarted(event)
+
+    async def _open(self, obj: Node) -> RemoteProxy:
+        return (await RemoteProxy.open(self.config, obj)).on_restarted(self._restarted)
 
     async def __aenter__(self) -> "RemoteProxyClient":
         return self
@@ -352,7 +496,7 @@ class _ProxyFactory:
         self._obj = obj
 
     async def process(self, data: Any) -> Any:
-        proxy = await RemoteProxy.open(self._client.config, self._obj)
+        proxy = await self._client._open(self._obj)
         try:
             return await proxy.process(data)
         finally:
@@ -363,7 +507,7 @@ class _ProxyFactory:
         return self._stream(inputs)
 
     async def _stream(self, inputs: Inputs) -> AsyncIterator[Any]:
-        proxy = await RemoteProxy.open(self._client.config, self._obj)
+        proxy = await self._client._open(self._obj)
         try:
             async for out in proxy.stream(inputs):
                 yield out

@@ -20,8 +20,18 @@ class RemoteExecutorConfig:
     token: Optional[str] = None
     #: For ssl_enabled with a private CA or a self-signed certificate.
     ssl_context: Optional[ssl.SSLContext] = None
-    #: With reconnect: how long to keep trying to resume a dropped session.
+    #: With reconnect: how long to keep trying to resume a dropped session (and, with
+    #: restart_on_loss, to find a gateway that opens it again).
     reconnect_window_s: float = 20.0
+    #: When the session's gateway is lost (it died, or its session cannot be resumed;
+    #: without reconnect, any dropped connection), open the session again through the
+    #: same address — behind a balancer, on another gateway — and carry on with the
+    #: next input, reporting what was lost (remote/restart.py RestartedEvent), instead
+    #: of ending with a WorkerLostError. Off by default: a restart loses node state and
+    #: in-flight inputs, which only the application can judge acceptable.
+    restart_on_loss: bool = False
+    #: Restarts allowed in one session before a loss ends it.
+    max_restarts: int = 3
     #: How an object travels: "reference" (its class by module path or by source, with
     #: its params) or "pickle" (its whole state; the gateway must be started with
     #: --allow-pickle, and its class must be importable there).

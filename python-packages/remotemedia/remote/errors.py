@@ -41,7 +41,14 @@ class ProtocolError(RemoteExecutionError):
     kind = "protocol"
 
 
-_BY_KIND = {cls.kind: cls for cls in (UnauthorizedError, LimitError, ProtocolError)}
+class WorkerLostError(RemoteExecutionError):
+    """The session was lost with its gateway (it died, or the session could not be
+    resumed or restarted); the message names the session and the gateway."""
+
+    kind = "worker_lost"
+
+
+_BY_KIND = {cls.kind: cls for cls in (UnauthorizedError, LimitError, ProtocolError, WorkerLostError)}
 
 
 def remote_error(error: Dict[str, Any]) -> RemoteExecutionError:
@@ -53,3 +60,7 @@ def remote_error(error: Dict[str, Any]) -> RemoteExecutionError:
 
 def protocol_error(message: str) -> ProtocolError:
     return ProtocolError({"kind": "protocol", "message": message})
+
+
+def worker_lost(message: str) -> WorkerLostError:
+    return WorkerLostError({"kind": "worker_lost", "message": message})

@@ -1,0 +1,162 @@
+/**
+ * The Python client's restart_on_loss, for real: Debian's CPython runs 12 resumable
+ * sessions (remote-gateway/testing/python_restart_client.py) through nginx in front
+ * of 3 gateway processes (testing/gateway-fleet.ts, what `npm run gateway:cluster`
+ * starts). Mid-stream the test stops one gateway (SIGSTOP: what is sent to it then
+ * is in flight), lets each session send 10 more numbers, and kills it (SIGKILL).
+ * Each of its sessions that asked for restart_on_loss carries on on another gateway
+ * with one RestartedEvent naming exactly the numbers lost (received + lost = sent,
+ * none twice); each of the others ends with a WorkerLostError naming the gateway;
+ * the sessions elsewhere lose nothing. The script and the test take turns over
+ * stdin/stdout, so nothing depends on timing; the timeout is a hang detector.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type GatewayFleet, GatewayFleet as Fleet, NGINX } from './testing/gateway-fleet.ts';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const TOKEN = 'python-restart-token-0123456789';
+const SESSIONS = 12;
+const FRAMES = 120;
+const ANSWERED = 40;
+const INTO_STOPPED = 10;
+
+interface Result {
+  gateway: string;
+  restart: boolean;
+  received: number[];
+  error: { type: string; kind: string | null; message: string } | null;
+  restarts: {
+    type: string;
+    reason: string;
+    lostGateway: string | null;
+    gateway: string | null;
+    lost: { port: number; frames: number[] }[];
+    sent: { port: number; first: number; last: number }[];
+    received: number[];
+    nodesReset: string[];
+    restarts: number;
+  }[];
+  heard: number;
+}
+
+describe.skipIf(!existsSync(NGINX))(
+  'the Python client when its gateway dies (3 gateways behind nginx)',
+  () => {
+    let fleet: GatewayFleet;
+    beforeAll(async () => {
+      fleet = await Fleet.start(3, ['--token', TOKEN]);
+    }, 60_000);
+    afterAll(() => fleet?.stop());
+
+    it('restart_on_loss sessions carry on elsewhere naming exactly the frames lost; the others end with WorkerLostError', async () => {
+      const python = spawn(
+        '/usr/bin/python3',
+        [
+          join(ROOT, 'remote-gateway/testing/python_restart_client.py'),
+          String(fleet.port),
+          TOKEN,
+          String(SESSIONS),
+          String(FRAMES),
+          String(ANSWERED),
+          String(INTO_STOPPED),
+        ],
+        {
+          cwd: ROOT,
+          env: { ...process.env, PYTHONPATH: join(ROOT, 'python-packages') },
+          stdio: ['pipe', 'pipe', 'pipe'],
+        },
+      );
+      let out = '';
+      let err = '';
+      python.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString()));
+      const exited = new Promise<number | null>((resolve) => python.once('exit', resolve));
+      const lookers = new Set<() => void>();
+      python.stdout!.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        for (const look of lookers) look();
+      });
+      /** The first line matching `pattern` (from all that was printed). */
+      const line = (pattern: RegExp) =>
+        new Promise<RegExpExecArray>((resolve, reject) => {
+          const look = () => {
+            const found = pattern.exec(out);
+            if (!found) return;
+            lookers.delete(look);
+            resolve(found);
+          };
+          lookers.add(look);
+          void exited.then(() => reject(new Error(`the client exited first:\n${out}\n${err}`)));
+          look();
+        });
+
+      // 1. Every session has its first 40 back: stop a gateway that holds both kinds.
+      const placed = JSON.parse((await line(/^paused (.*)$/m))[1]!) as {
+        gateway: string;
+        restart: boolean;
+      }[];
+      const both = fleet.members.find(
+        (m) =>
+          placed.some((p) => p.gateway === m.name && p.restart) &&
+          placed.some((p) => p.gateway === m.name && !p.restart),
+      );
+      expect(both, JSON.stringify(placed)).toBeDefined();
+      const victim = both!;
+      fleet.freeze(victim);
+      python.stdin!.write('go\n');
+      // 2. Each session sent 10 more: the stopped gateway holds its sessions' unanswered.
+      await line(/^sent$/m);
+      await fleet.kill(victim);
+      python.stdin!.write('go\n');
+      expect(await exited, err).toBe(0);
+      const results = JSON.parse(out.trim().split('\n').pop()!) as Result[];
+
+      const every = Array.from({ length: FRAMES }, (_, i) => i + 1);
+      const hit = results.filter((r) => r.gateway === victim.name);
+      expect(hit.length).toBe(placed.filter((p) => p.gateway === victim.name).length);
+      for (const result of hit.filter((r) => !r.restart)) {
+        expect(result.error).toMatchObject({ type: 'WorkerLostError', kind: 'worker_lost' });
+        expect(result.error!.message).toContain(`gateway ${victim.name}`);
+        expect(result.restarts).toEqual([]);
+      }
+      let lostFrames = 0;
+      for (const result of hit.filter((r) => r.restart)) {
+        expect(result.error).toBeNull();
+        expect(result.restarts).toHaveLength(1);
+        expect(result.heard).toBe(1);
+        const event = result.restarts[0]!;
+        expect(event).toMatchObject({
+          type: 'restarted',
+          lostGateway: victim.name,
+          nodesReset: ['in'],
+          received: [ANSWERED],
+          restarts: 1,
+        });
+        expect(fleet.members.map((m) => m.name)).toContain(event.gateway);
+        expect(event.reason).toContain(`gateway ${victim.name}`);
+        expect(event.sent).toEqual([{ port: 0, first: 1, last: event.sent[0]!.last }]);
+        // The 10 sent into the stopped gateway at least; none answered after the 40.
+        expect(event.sent[0]!.last).toBeGreaterThanOrEqual(ANSWERED + INTO_STOPPED);
+        const lost = event.lost[0]!.frames;
+        expect(lost).toEqual(
+          Array.from({ length: event.sent[0]!.last - ANSWERED }, (_, k) => ANSWERED + 1 + k),
+        );
+        // Exact: every frame came back once or is named lost, never both, none missing.
+        expect([...result.received, ...lost].sort((a, b) => a - b)).toEqual(every);
+        expect(result.received.at(-1)).toBe(FRAMES);
+        lostFrames += lost.length;
+      }
+      for (const result of results.filter((r) => r.gateway !== victim.name)) {
+        expect(result.error).toBeNull();
+        expect(result.restarts).toEqual([]);
+        expect(result.received).toEqual(every);
+      }
+      console.log(
+        `kill -9 ${victim.name}: ${hit.length} of ${SESSIONS} Python sessions hit, ${hit.filter((r) => r.restart).length} restarted, ${lostFrames} frames lost in all; the others: ${hit.find((r) => !r.restart)!.error!.message}`,
+      );
+    }, 120_000);
+  },
+);
