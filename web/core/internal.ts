@@ -73,6 +73,7 @@ export {
   planPlacement,
 } from './placement.ts';
 export { PipelineSession, type PipelineSessionOptions, type SinkPort } from './pipeline-session.ts';
+export { StaleWindow } from './interrupt-gate.ts';
 export { SessionOutputQueue, type SessionOutputQueueOptions } from './session-output-queue.ts';
 export {
   assertValidRuntimeData,

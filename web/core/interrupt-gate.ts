@@ -31,11 +31,48 @@ import { RuntimeData } from './runtime-data.ts';
  */
 export const DEFAULT_STALE_LIMIT_MS = 10_000;
 
+/**
+ * From an interrupt until its in-band `interrupt` control passes, or at most
+ * `limitMs`: the items that pass meanwhile are the cancelled turn's. Controls and
+ * events are never stale. Single-threaded; never waits.
+ */
+export class StaleWindow {
+  /** When the last interrupt began it (ms, `now`); undefined: not stale. */
+  private since: number | undefined;
+  /** The stamp of the last interrupt control that passed: its late out-of-band copy is no new one. */
+  private lastPassed: number | undefined;
+
+  constructor(
+    private readonly limitMs = DEFAULT_STALE_LIMIT_MS,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
+
+  /** An interrupt, stamped `timestampUs` if known: stale from now (unless its control already passed). */
+  open(timestampUs?: number): void {
+    if (timestampUs !== undefined && timestampUs === this.lastPassed) return;
+    this.since = this.now();
+  }
+
+  /** Whether `item` passes: false while stale, for data. */
+  admit(item: RuntimeData): boolean {
+    if (isInterrupt(item)) {
+      this.since = undefined;
+      this.lastPassed = item.timestampUs;
+      return true;
+    }
+    if (this.since === undefined || item.kind === 'control' || item.kind === 'event') return true;
+    if (this.now() - this.since >= this.limitMs) {
+      this.since = undefined; // its in-band control never came: do not wedge
+      return true;
+    }
+    return false;
+  }
+}
+
 export class InterruptGate {
   /** Counts interrupts; a call remembers the value it began with (see `current`). */
   epoch = 0;
-  /** When the last interrupt made inputs stale (ms, `now`); undefined: not stale. */
-  private staleSince: number | undefined;
+  private readonly stale: StaleWindow;
 
   constructor(
     private readonly instance: NodeInstance,
@@ -44,14 +81,15 @@ export class InterruptGate {
     /** A hook that throws or rejects fails the session, like any node error. */
     private readonly onError: (cause: unknown) => void,
     /** At most this long after an interrupt, inputs are taken again (see DEFAULT_STALE_LIMIT_MS). */
-    private readonly staleLimitMs = DEFAULT_STALE_LIMIT_MS,
-    private readonly now: () => number = () => performance.now(),
-  ) {}
+    staleLimitMs = DEFAULT_STALE_LIMIT_MS,
+  ) {
+    this.stale = new StaleWindow(staleLimitMs);
+  }
 
   /** Interrupts the node now (its hook runs, even while it is processing). */
   interrupt(): void {
     this.epoch++;
-    this.staleSince = this.now();
+    this.stale.open();
     this.metrics.interrupts++;
     try {
       const done = this.instance.interrupt?.(this.context);
@@ -67,18 +105,8 @@ export class InterruptGate {
    * this node, or `staleLimitMs` after the interrupt, whichever comes first.
    */
   admit(item: RuntimeData): boolean {
-    if (isInterrupt(item)) {
-      this.staleSince = undefined;
-      return true;
-    }
     // Controls and events are not work: they pass (the trigger's own event among them).
-    if (this.staleSince === undefined || item.kind === 'control' || item.kind === 'event') {
-      return true;
-    }
-    if (this.now() - this.staleSince >= this.staleLimitMs) {
-      this.staleSince = undefined; // its in-band control never came: do not wedge the node
-      return true;
-    }
+    if (this.stale.admit(item)) return true;
     this.metrics.droppedOnInterrupt++;
     return false;
   }

@@ -19,6 +19,7 @@ import {
   type SessionOptions,
   type SessionOutput,
   SessionOutputQueue,
+  StaleWindow,
   type StreamSession,
 } from '../core/internal.ts';
 import type { AudioSource } from './audio/audio-source.ts';
@@ -117,6 +118,8 @@ export class RuntimeSession implements StreamSession {
   private source: AudioSource | undefined;
   /** The stamp of the last interrupt given as input (see interruptNow). */
   private lastInterruptStamp = 0;
+  /** Outputs of `bargeIn.to` sinks dropped on interrupt, by sink (see readOutput). */
+  private readonly droppedOutputs = new Map<string, number>();
 
   private constructor(
     private readonly plan: RuntimePlan,
@@ -125,6 +128,12 @@ export class RuntimeSession implements StreamSession {
     private readonly outputs: readonly { sink: string; reader: ChannelReader }[],
     options: RuntimeSessionOptions,
     private readonly restartLog: RestartLog,
+    /**
+     * For each sink in `bargeIn.to`: what it emitted before an interrupt may still be
+     * in its channel or the output queue when the interrupt comes; the reader drops it
+     * until the sink's interrupt control comes through (or the stale limit passes).
+     */
+    private readonly staleOutputs: ReadonlyMap<string, StaleWindow>,
   ) {
     this.output = new SessionOutputQueue(
       outputs.map((o) => o.sink),
@@ -177,11 +186,18 @@ export class RuntimeSession implements StreamSession {
     const started: StartedIsland[] = [];
     // From the islands' start on: a restart may come before the session object exists.
     const restartLog = new RestartLog(options.onRestarted);
+    const bargeIn = plan.pipeline.manifest.bargeIn;
+    const staleOutputs = new Map(
+      [...placement.outputChannels.keys()]
+        .filter((sink) => bargeIn?.to.includes(sink))
+        .map((sink) => [sink, new StaleWindow(bargeIn!.staleLimitMs)]),
+    );
     // A trigger in one island interrupts the others' `to` nodes now, out of band.
     const forward = (from: number) => (timestampUs: number) => {
       started.forEach((island, i) => {
         if (i !== from) island.interrupt?.(timestampUs);
       });
+      for (const window of staleOutputs.values()) window.open(timestampUs);
     };
     try {
       for (const island of placement.islands) {
@@ -222,7 +238,15 @@ export class RuntimeSession implements StreamSession {
       sink,
       reader: openReader(channels[c]!.reader),
     }));
-    const session = new RuntimeSession(plan, started, inputs, outputs, options, restartLog);
+    const session = new RuntimeSession(
+      plan,
+      started,
+      inputs,
+      outputs,
+      options,
+      restartLog,
+      staleOutputs,
+    );
     if (source) {
       session.source = source;
       if (!direct) session.relay(source);
@@ -290,15 +314,26 @@ export class RuntimeSession implements StreamSession {
     }
     this.lastInterruptStamp = stamp;
     for (const island of this.islands) island.interrupt?.(stamp);
+    for (const window of this.staleOutputs.values()) window.open(stamp);
     return data;
   }
 
-  recvOutput(): Promise<SessionOutput | undefined> {
-    return this.output.next();
+  /** The next output the caller gets: none of a `bargeIn.to` sink's cancelled turn. */
+  async recvOutput(): Promise<SessionOutput | undefined> {
+    for (;;) {
+      const output = await this.output.next();
+      const window = output && this.staleOutputs.get(output.nodeId);
+      if (!window || window.admit(output!.data)) return output;
+      this.droppedOutputs.set(output!.nodeId, (this.droppedOutputs.get(output!.nodeId) ?? 0) + 1);
+    }
   }
 
-  [Symbol.asyncIterator](): AsyncIterator<SessionOutput> {
-    return this.output[Symbol.asyncIterator]();
+  async *[Symbol.asyncIterator](): AsyncGenerator<SessionOutput, void, undefined> {
+    for (;;) {
+      const output = await this.recvOutput();
+      if (output === undefined) return;
+      yield output;
+    }
   }
 
   async close(): Promise<void> {
@@ -358,7 +393,13 @@ export class RuntimeSession implements StreamSession {
       this.islands.map(async (island, i) => {
         const own = new Set(this.plan.placement.islands[i]!.nodeIds);
         const metrics = await island.metrics().catch(() => []);
-        return metrics.filter((m) => own.has(m.nodeId));
+        return metrics
+          .filter((m) => own.has(m.nodeId))
+          .map((m) => {
+            // A sink's outputs dropped here, on their way to the caller, count as its own.
+            const dropped = this.droppedOutputs.get(m.nodeId);
+            return dropped ? { ...m, droppedOnInterrupt: m.droppedOnInterrupt + dropped } : m;
+          });
       }),
     );
     return all.flat();
