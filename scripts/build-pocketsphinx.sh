@@ -22,7 +22,8 @@
 # $POCKETSPHINX_CACHE), so a change to glue.c only relinks (seconds); nothing is
 # done when the outputs are newer than glue.c and this script. From scratch about
 # 2 minutes on 2 cores. The system's apt configuration is not touched: the source
-# packages come through a private deb-src list in the cache folder.
+# packages come through a private deb-src list in the cache folder (from
+# deb.debian.org, or $POCKETSPHINX_DEBIAN_MIRROR: a Debian mirror's URL).
 set -euo pipefail
 SELF=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
 cd "$(dirname "$SELF")/.."
