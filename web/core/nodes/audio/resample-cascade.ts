@@ -34,14 +34,21 @@ export class Resampler {
     const frames = samples.length / this.channels;
     this.framesIn += frames;
     if (this.halfbands.length === 0) return this.count(this.last.push(samples));
+    if (frames <= MAX_CHUNK_FRAMES) return this.count(this.last.push(this.decimate(samples)));
     const pieces: Float32Array[] = [];
     for (let start = 0; start < frames; start += MAX_CHUNK_FRAMES) {
       const end = Math.min(frames, start + MAX_CHUNK_FRAMES);
-      let x = samples.subarray(start * this.channels, end * this.channels);
-      for (const stage of this.halfbands) x = stage.push(x);
-      pieces.push(this.last.push(x));
+      const piece = samples.subarray(start * this.channels, end * this.channels);
+      pieces.push(this.last.push(this.decimate(piece)));
     }
-    return this.count(pieces.length === 1 ? pieces[0]! : concat(pieces));
+    return this.count(concat(pieces));
+  }
+
+  /** Runs at most MAX_CHUNK_FRAMES frames through the half-band stages. */
+  private decimate(piece: Float32Array): Float32Array {
+    let x = piece;
+    for (const stage of this.halfbands) x = stage.push(x);
+    return x;
   }
 
   /** Emits the remaining outputs (the input padded with silence) and starts afresh. */

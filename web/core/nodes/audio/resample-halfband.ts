@@ -102,7 +102,11 @@ export function wasmHalfbandKernel(
       // One copy of the interleaved piece into linear memory serves every channel
       // (HalfbandDecimator writes channel 0 first).
       views();
-      if (channel === 0) staging.set(samples.subarray(0, frames * stride));
+      if (channel === 0) {
+        staging.set(
+          samples.length === frames * stride ? samples : samples.subarray(0, frames * stride),
+        );
+      }
       const src = stagingPtr + channel * 4;
       const even = evenPtrs[channel]!;
       const odd = oddPtrs[channel]!;
