@@ -7,7 +7,7 @@
  * set-up), then `npx tsx bench/gateway-profile-summary.ts /tmp/gw.cpuprofile`.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { availableParallelism } from 'node:os';
+import { cpus } from 'node:os';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { createInterface } from 'node:readline';
@@ -45,6 +45,9 @@ function profilePhase(file: string) {
   };
 }
 
+/** The machine's cores (availableParallelism() counts only those this process may use). */
+const CORES = cpus().length;
+
 /**
  * While a measurement runs: the load generator on core 1 and this process (the
  * server) on core 0, when the machine has two cores or more and taskset is there
@@ -52,7 +55,7 @@ function profilePhase(file: string) {
  * gets all cores back after. GATEWAY_BENCH_PIN=0 leaves both unpinned.
  */
 function pin(cores: string): boolean {
-  if (process.env.GATEWAY_BENCH_PIN === '0' || availableParallelism() < 2) return false;
+  if (process.env.GATEWAY_BENCH_PIN === '0' || CORES < 2) return false;
   try {
     execFileSync('taskset', ['-a', '-p', '-c', cores, String(process.pid)], { stdio: 'ignore' });
   } catch {
@@ -60,7 +63,9 @@ function pin(cores: string): boolean {
   }
   try {
     const status = readFileSync(`/proc/${process.pid}/status`, 'utf8');
-    return /^Cpus_allowed_list:\s*(\S+)/m.exec(status)?.[1] === cores;
+    const allowed = /^Cpus_allowed_list:\s*(\S+)/m.exec(status)?.[1];
+    if (allowed !== cores) process.stderr.write(`pin ${cores}: affinity is ${allowed}\n`);
+    return allowed === cores;
   } catch {
     return false;
   }
@@ -120,7 +125,7 @@ export async function cpuPerFrame(
   const code = await new Promise<number | null>((resolve) =>
     child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', resolve),
   );
-  if (pinned) pin(`0-${availableParallelism() - 1}`);
+  if (pinned) pin(`0-${CORES - 1}`);
   if (!result) throw new Error(`the load generator gave no result (exit ${code})`);
   return { ...result, us, pinned };
 }

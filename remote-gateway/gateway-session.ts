@@ -20,12 +20,14 @@ import { crc32 as zlibCrc32 } from 'node:zlib';
 import type WebSocket from 'ws';
 import {
   decodeFrame,
+  type Frame,
   FrameAssembler,
   GATEWAY_ACK_EVERY,
   GATEWAY_WINDOW,
   type GatewayMessage,
   type NodeMetricsSnapshot,
   packFrameOf,
+  prepareFrame,
   protocolError,
   type PipelineRunner,
   type PipelineSession,
@@ -43,6 +45,22 @@ import type { GatewayMetrics } from './metrics.ts';
 // Every frame in and out is checked or sealed with a CRC-32: Node's own (zlib's) is
 // about 10x the speed of the codec's table loop, the largest JS cost per frame.
 if (typeof zlibCrc32 === 'function') useNativeCrc32(zlibCrc32);
+
+/**
+ * packFrameOf (one frame, its port header, in as many messages as it needs), with a
+ * frame that fits one message encoded straight into a Buffer from Node's pool: a
+ * `new Uint8Array` per frame was an ArrayBuffer of its own (zeroed, tracked, swept),
+ * a pooled Buffer is a slice of an 8 KiB block. Every byte of it is written.
+ */
+function dataMessages(port: number, frame: Frame, maxMessageSize: number): Uint8Array[] {
+  const prepared = prepareFrame(frame);
+  if (prepared.length + 2 > maxMessageSize) return packFrameOf(port, frame, maxMessageSize);
+  const message = Buffer.allocUnsafe(2 + prepared.length);
+  message[0] = port & 0xff;
+  message[1] = port >> 8;
+  prepared.writeInto(message, 2);
+  return [message];
+}
 
 /** Bytes queued on the socket before a sink waits. */
 const SEND_HIGH_WATER = 4 << 20;
@@ -77,7 +95,10 @@ export class GatewaySession {
   private session: PipelineSession | undefined;
   private socket: WebSocket | undefined;
   private assembler: FrameAssembler;
-  private chain: Promise<void> = Promise.resolve();
+  /** The input queue (enqueue): step and `after` pairs, run one at a time from `next`. */
+  private readonly links: ((() => unknown) | undefined)[] = [];
+  private next = 0;
+  private pumping = false;
   /** Per port: inputs taken since the last credit message. */
   private readonly credit: number[];
   private readonly taken: number[];
@@ -250,17 +271,39 @@ export class GatewaySession {
         `input of over ${maxHeld} bytes is queued and not yet taken (the pipeline is slower than the client sends; maxHeldBytes, set by the gateway's operator)`,
       );
     }
-    // In order, one at a time: the session's own backpressure paces the client.
-    this.enqueue(async () => {
-      for (const source of input.sources) await this.session!.sendInputTo(source, decoded.data);
-      this.heldBytes -= bytes;
-      this.taken[port]!++;
-      if (++this.credit[port]! >= GATEWAY_WINDOW / 2) {
-        this.granted[port]! += this.credit[port]!;
-        this.control({ type: 'credit', port, frames: this.credit[port]! });
-        this.credit[port] = 0;
-      }
-    });
+    // In order, one at a time: the session's own backpressure paces the client. An
+    // island port with one source (the usual case) is one call and no async function.
+    const { sources } = input;
+    this.enqueue(
+      sources.length === 1
+        ? () => this.session!.sendInputTo(sources[0]!, decoded.data)
+        : async () => {
+            for (const source of sources) await this.session!.sendInputTo(source, decoded.data);
+          },
+      () => {
+        this.heldBytes -= bytes;
+        this.taken[port]!++;
+        if (++this.credit[port]! >= GATEWAY_WINDOW / 2) {
+          this.granted[port]! += this.credit[port]!;
+          this.sendCredit(port, this.credit[port]!);
+          this.credit[port] = 0;
+        }
+      },
+    );
+  }
+
+  /** Credit messages by port and count: the same few texts, made once. */
+  private readonly creditTexts = new Map<number, string>();
+
+  private sendCredit(port: number, frames: number): void {
+    if (!this.connected) return;
+    const key = port * 65536 + frames;
+    let text = this.creditTexts.get(key);
+    if (text === undefined) {
+      text = JSON.stringify({ type: 'credit', port, frames } satisfies GatewayMessage);
+      if (this.creditTexts.size < 64) this.creditTexts.set(key, text);
+    }
+    this.socket!.send(text);
   }
 
   private takeControl(message: GatewayMessage): void {
@@ -320,13 +363,58 @@ export class GatewaySession {
    * The next link of the input chain. Its failure fails this session (and only it);
    * once the session is over, links still queued do nothing.
    */
-  private enqueue(step: () => Promise<unknown> | unknown): void {
-    this.chain = this.chain
-      .then(() => (this.finished ? undefined : step()))
-      .then(
-        () => undefined,
-        (error: unknown) => this.fail(error),
-      );
+  private enqueue(step: () => Promise<unknown> | unknown, after?: () => void): void {
+    this.links.push(step, after);
+    if (!this.pumping) this.pump();
+  }
+
+  /**
+   * Runs the queued links in order: each step, then its `after` once the step's
+   * promise (when it returns one) settles; a step that does not wait is followed by
+   * the next at once. Per input frame that is one call and one `then`, where a chain
+   * of promises cost five promises and as many microtask turns.
+   */
+  private pump(): void {
+    this.pumping = true;
+    while (this.next < this.links.length) {
+      if (this.finished) break;
+      const step = this.links[this.next++] as () => Promise<unknown> | unknown;
+      const after = this.links[this.next++] as (() => void) | undefined;
+      try {
+        const result = step();
+        if (result instanceof Promise) {
+          result.then(
+            () => this.stepDone(after, false),
+            (error: unknown) => this.stepDone(undefined, true, error),
+          );
+          return;
+        }
+        after?.();
+      } catch (error) {
+        this.fail(error);
+      }
+    }
+    // Drained (or the session is over: what is left does nothing).
+    this.links.length = 0;
+    this.next = 0;
+    this.pumping = false;
+  }
+
+  private stepDone(after: (() => void) | undefined, failed: boolean, error?: unknown): void {
+    if (failed) this.fail(error);
+    else if (!this.finished) {
+      try {
+        after?.();
+      } catch (failure) {
+        this.fail(failure);
+      }
+    }
+    // What ran is dropped now and then, so a queue that never drains stays small.
+    if (this.next >= 1024) {
+      this.links.splice(0, this.next);
+      this.next = 0;
+    }
+    this.pump();
   }
 
   /**
@@ -470,7 +558,7 @@ export class GatewaySession {
       return Promise.reject(new RemoteMediaError('aborted', 'the client connection closed'));
     }
     const parts = this.sent.next(this.resumable, (sequence) =>
-      packFrameOf(port, { sequence, data }, this.clientMaxMessage),
+      dataMessages(port, { sequence, data }, this.clientMaxMessage),
     );
     if (this.connected) {
       for (const part of parts) {
