@@ -99,6 +99,9 @@ if [ "$(cat "$CACHE/libs.done" 2>/dev/null)" != "$LIBS_KEY" ] || [ ! -f "$SB" ] 
   rm -rf "$CACHE"
   mkdir -p "$CACHE/apt/lists/partial" "$CACHE/apt/cache/archives/partial"
   W=$(cd "$CACHE" && pwd)
+  # configure runs its test programs as emscripten's .js under node; inside this repo
+  # node would take them for ES modules (package.json "type": "module") and fail.
+  echo '{ "type": "commonjs" }' >"$W/package.json"
   echo "deb-src $MIRROR bookworm main" >"$W/apt/sources.list"
   APT=(-o "Dir::Etc::SourceList=$W/apt/sources.list" -o Dir::Etc::SourceParts=/dev/null
     -o "Dir::State::Lists=$W/apt/lists" -o "Dir::Cache=$W/apt/cache")
