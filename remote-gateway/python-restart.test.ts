@@ -7,15 +7,20 @@
  * Each of its sessions that asked for restart_on_loss carries on on another gateway
  * with one RestartedEvent naming exactly the numbers lost (received + lost = sent,
  * none twice); each of the others ends with a WorkerLostError naming the gateway;
- * the sessions elsewhere lose nothing. The script and the test take turns over
- * stdin/stdout, so nothing depends on timing; the timeout is a hang detector.
+ * the sessions elsewhere lose nothing. Through a TCP relay between two gateways
+ * (testing/python_relay_client.py), the other ways a session is lost: a resume the
+ * other gateway refuses, a drop without reconnect, and one loss more than
+ * max_restarts allows. The scripts and the test take turns over stdin/stdout, so
+ * nothing depends on timing; the timeout is a hang detector.
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Gateway, startGateway } from './gateway.ts';
 import { type GatewayFleet, GatewayFleet as Fleet, NGINX } from './testing/gateway-fleet.ts';
+import { Relay } from './testing/tcp-relay.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const TOKEN = 'python-restart-token-0123456789';
@@ -24,23 +29,75 @@ const FRAMES = 120;
 const ANSWERED = 40;
 const INTO_STOPPED = 10;
 
-interface Result {
-  gateway: string;
-  restart: boolean;
+/** RestartedEvent.to_json(): the TypeScript event's shape. */
+interface Restart {
+  type: string;
+  reason: string;
+  lostGateway: string | null;
+  gateway: string | null;
+  lost: { port: number; frames: number[] }[];
+  sent: { port: number; first: number; last: number }[];
+  received: number[];
+  nodesReset: string[];
+  restarts: number;
+}
+
+/** What a script reports of one session. */
+interface Outcome {
   received: number[];
   error: { type: string; kind: string | null; message: string } | null;
-  restarts: {
-    type: string;
-    reason: string;
-    lostGateway: string | null;
-    gateway: string | null;
-    lost: { port: number; frames: number[] }[];
-    sent: { port: number; first: number; last: number }[];
-    received: number[];
-    nodesReset: string[];
-    restarts: number;
-  }[];
-  heard: number;
+  restarts: Restart[];
+}
+
+/** A Python script of testing/ the test talks to over stdin/stdout. */
+function script(name: string, args: (string | number)[]) {
+  const python = spawn(
+    '/usr/bin/python3',
+    [join(ROOT, 'remote-gateway/testing', name), ...args.map(String)],
+    {
+      cwd: ROOT,
+      env: { ...process.env, PYTHONPATH: join(ROOT, 'python-packages') },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    },
+  );
+  let out = '';
+  let err = '';
+  python.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => python.once('exit', resolve));
+  const lookers = new Set<() => void>();
+  python.stdout!.on('data', (chunk: Buffer) => {
+    out += chunk.toString();
+    for (const look of lookers) look();
+  });
+  return {
+    /** The first line matching `pattern`, of all it printed. */
+    line: (pattern: RegExp) =>
+      new Promise<RegExpExecArray>((resolve, reject) => {
+        const look = () => {
+          const found = pattern.exec(out);
+          if (!found) return;
+          lookers.delete(look);
+          resolve(found);
+        };
+        lookers.add(look);
+        void exited.then(() => reject(new Error(`the client exited first:\n${out}\n${err}`)));
+        look();
+      }),
+    go: () => python.stdin!.write('go\n'),
+    /** Waits for its exit (status 0) and gives its last line, JSON. */
+    result: async <T>(): Promise<T> => {
+      python.stdin!.end();
+      expect(await exited, err).toBe(0);
+      return JSON.parse(out.trim().split('\n').pop()!) as T;
+    },
+  };
+}
+
+/** Exact: every frame came back once or is named lost, never both, none missing. */
+function expectExact(received: number[], restarts: Restart[], frames: number): void {
+  expect(
+    [...received, ...restarts.flatMap((r) => r.lost[0]!.frames)].sort((a, b) => a - b),
+  ).toEqual(Array.from({ length: frames }, (_, i) => i + 1));
 }
 
 describe.skipIf(!existsSync(NGINX))(
@@ -53,48 +110,16 @@ describe.skipIf(!existsSync(NGINX))(
     afterAll(() => fleet?.stop());
 
     it('restart_on_loss sessions carry on elsewhere naming exactly the frames lost; the others end with WorkerLostError', async () => {
-      const python = spawn(
-        '/usr/bin/python3',
-        [
-          join(ROOT, 'remote-gateway/testing/python_restart_client.py'),
-          String(fleet.port),
-          TOKEN,
-          String(SESSIONS),
-          String(FRAMES),
-          String(ANSWERED),
-          String(INTO_STOPPED),
-        ],
-        {
-          cwd: ROOT,
-          env: { ...process.env, PYTHONPATH: join(ROOT, 'python-packages') },
-          stdio: ['pipe', 'pipe', 'pipe'],
-        },
-      );
-      let out = '';
-      let err = '';
-      python.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString()));
-      const exited = new Promise<number | null>((resolve) => python.once('exit', resolve));
-      const lookers = new Set<() => void>();
-      python.stdout!.on('data', (chunk: Buffer) => {
-        out += chunk.toString();
-        for (const look of lookers) look();
-      });
-      /** The first line matching `pattern` (from all that was printed). */
-      const line = (pattern: RegExp) =>
-        new Promise<RegExpExecArray>((resolve, reject) => {
-          const look = () => {
-            const found = pattern.exec(out);
-            if (!found) return;
-            lookers.delete(look);
-            resolve(found);
-          };
-          lookers.add(look);
-          void exited.then(() => reject(new Error(`the client exited first:\n${out}\n${err}`)));
-          look();
-        });
-
+      const client = script('python_restart_client.py', [
+        fleet.port,
+        TOKEN,
+        SESSIONS,
+        FRAMES,
+        ANSWERED,
+        INTO_STOPPED,
+      ]);
       // 1. Every session has its first 40 back: stop a gateway that holds both kinds.
-      const placed = JSON.parse((await line(/^paused (.*)$/m))[1]!) as {
+      const placed = JSON.parse((await client.line(/^paused (.*)$/m))[1]!) as {
         gateway: string;
         restart: boolean;
       }[];
@@ -106,13 +131,13 @@ describe.skipIf(!existsSync(NGINX))(
       expect(both, JSON.stringify(placed)).toBeDefined();
       const victim = both!;
       fleet.freeze(victim);
-      python.stdin!.write('go\n');
+      client.go();
       // 2. Each session sent 10 more: the stopped gateway holds its sessions' unanswered.
-      await line(/^sent$/m);
+      await client.line(/^sent$/m);
       await fleet.kill(victim);
-      python.stdin!.write('go\n');
-      expect(await exited, err).toBe(0);
-      const results = JSON.parse(out.trim().split('\n').pop()!) as Result[];
+      client.go();
+      const results =
+        await client.result<(Outcome & { gateway: string; restart: boolean; heard: number })[]>();
 
       const every = Array.from({ length: FRAMES }, (_, i) => i + 1);
       const hit = results.filter((r) => r.gateway === victim.name);
@@ -144,8 +169,7 @@ describe.skipIf(!existsSync(NGINX))(
         expect(lost).toEqual(
           Array.from({ length: event.sent[0]!.last - ANSWERED }, (_, k) => ANSWERED + 1 + k),
         );
-        // Exact: every frame came back once or is named lost, never both, none missing.
-        expect([...result.received, ...lost].sort((a, b) => a - b)).toEqual(every);
+        expectExact(result.received, result.restarts, FRAMES);
         expect(result.received.at(-1)).toBe(FRAMES);
         lostFrames += lost.length;
       }
@@ -160,3 +184,81 @@ describe.skipIf(!existsSync(NGINX))(
     }, 120_000);
   },
 );
+
+describe('the Python client through a relay between two gateways', () => {
+  let first: Gateway;
+  let second: Gateway;
+  beforeAll(async () => {
+    first = await startGateway({ port: 0, tokens: [TOKEN], name: 'first', containers: false });
+    second = await startGateway({ port: 0, tokens: [TOKEN], name: 'second', containers: false });
+  });
+  afterAll(async () => {
+    await first?.close();
+    await second?.close();
+  });
+
+  it('a resume the other gateway refuses restarts there; one loss past max_restarts is a WorkerLostError', async () => {
+    const relay = await Relay.start(first.port);
+    try {
+      // reconnect on, max_restarts 1, pauses before 31 and 61.
+      const client = script('python_relay_client.py', [relay.port, TOKEN, 90, 1, 1, '31,61']);
+      await client.line(/^paused 31$/m);
+      relay.target = second.port; // the balancer's next pick, which never had the session
+      relay.cut();
+      client.go();
+      await client.line(/^paused 61$/m);
+      relay.target = first.port;
+      relay.cut();
+      client.go();
+      const { received, error, restarts } = await client.result<Outcome>();
+      expect(restarts).toHaveLength(1);
+      expect(restarts[0]).toMatchObject({
+        lostGateway: 'first',
+        gateway: 'second',
+        nodesReset: ['in'],
+        received: [30],
+        restarts: 1,
+        sent: [{ port: 0, first: 1 }],
+      });
+      expect(restarts[0]!.reason).toMatch(/cannot be resumed/);
+      // Up to 60 everything is accounted for; the second loss ended the session.
+      expectExact(
+        received.filter((n) => n <= 60),
+        restarts,
+        60,
+      );
+      expect(error).toMatchObject({ type: 'WorkerLostError', kind: 'worker_lost' });
+      expect(error!.message).toContain(
+        'not restarted: this session was restarted 1 times already (max_restarts 1)',
+      );
+    } finally {
+      await relay.close();
+    }
+  }, 60_000);
+
+  it('without reconnect, a dropped connection restarts at once and the session carries on', async () => {
+    const relay = await Relay.start(first.port);
+    try {
+      const client = script('python_relay_client.py', [relay.port, TOKEN, 60, 0, 3, '21']);
+      await client.line(/^paused 21$/m);
+      relay.target = second.port;
+      relay.cut();
+      client.go();
+      const { received, error, restarts } = await client.result<Outcome>();
+      expect(error).toBeNull();
+      expect(restarts).toHaveLength(1);
+      expect(restarts[0]).toMatchObject({
+        lostGateway: 'first',
+        gateway: 'second',
+        received: [20],
+      });
+      expect(restarts[0]!.reason).toMatch(
+        /^the gateway connection closed .* before the session ended \(session \S+ on gateway first at ws:/,
+      );
+      expectExact(received, restarts, 60);
+      expect(received.at(-1)).toBe(60);
+    } finally {
+      await relay.close();
+    }
+  }, 60_000);
+});

@@ -94,6 +94,8 @@ class RemoteProxy:
         self._frames = FrameLedger(1)
         #: The input's `end` was sent: a restart repeats it to the new gateway.
         self._input_ended = False
+        #: Restarts so far: a send that failed knows whether its item was replayed.
+        self._epoch = 0
 
     @classmethod
     async def open(cls, config: RemoteExecutorConfig, obj: Node) -> "RemoteProxy":
@@ -147,9 +149,9 @@ class RemoteProxy:
 
     async def process(self, data: Any) -> Any:
         """One input, its outputs: a single value, a list when the node gave several."""
-        await self._send(data)
-        await self._end()
-        outputs = [out async for out in self._outputs()]
+        # Fed beside the reader, as stream() is: a send that finds the connection gone
+        # waits for the reader's resume or restart.
+        outputs = [out async for out in self.stream([data])]
         return outputs[0] if len(outputs) == 1 else outputs
 
     async def stream(self, inputs: Inputs) -> AsyncIterator[Any]:
@@ -228,35 +230,43 @@ class RemoteProxy:
             await self._ws.close()
 
     async def _numbered(self, make, frame: bool = False, end: bool = False) -> None:
-        """Sends one numbered item; a `frame` (an input) also waits for credit. The
-        count of frames sent, credit and numbering are taken only once the connection
-        is live: an input that waited out a resume or a restart goes where the
-        session runs now, and is not counted as sent to the gateway that was lost."""
+        """Sends one numbered item; a `frame` (an input) also waits for credit. It is
+        counted as sent (credit, RestartedEvent's numbers) once written to a live
+        connection: an input that waited out a resume or a restart went where the
+        session runs now. A write that finds the connection gone holds every later
+        item back until the reader has resumed the session (which replays this item
+        with what the gateway lacks) or restarted it (a new session: sent again there)."""
         async with self._sending:
-            while not self._live.is_set() or (frame and self._inputs_sent - self._granted >= WINDOW):
-                if not self._live.is_set():
+            while True:
+                while not self._live.is_set() or (frame and self._inputs_sent - self._granted >= WINDOW):
+                    if not self._live.is_set():
+                        await self._live.wait()
+                    else:
+                        self._credit.clear()
+                        await self._credit.wait()
+                ws, epoch = self._ws, self._epoch  # every part to one socket, even if a restart swaps it
+                self._sequence += 1
+                messages = make(self._sequence)
+                if self._resume_key:
+                    self._unacked.append((self._sequence, messages))
+                try:
+                    for message in messages:
+                        await ws.send(message)
+                except Exception:
+                    if not (self._resume_key or self._config.restart_on_loss):
+                        raise
+                    if ws is self._ws:
+                        self._live.clear()  # known gone: wait for the reader's recovery
                     await self._live.wait()
-                else:
-                    self._credit.clear()
-                    await self._credit.wait()
-            ws = self._ws  # every part of one item to one socket, even if a restart swaps it
-            if end:
-                self._input_ended = True
-            if frame:
-                self._inputs_sent += 1
-                self._frames.frame_sent()
-            self._sequence += 1
-            messages = make(self._sequence)
-            if self._resume_key:
-                self._unacked.append((self._sequence, messages))
-            try:
-                for message in messages:
-                    await ws.send(message)
-            except Exception:
-                if not (self._resume_key or self._config.restart_on_loss):
-                    raise
-                # Kept in _unacked: resent when the reader resumes the session. Or the
-                # session is lost: the reader restarts it, and this input counts as lost.
+                    if not (self._epoch == epoch and self._resume_key):
+                        continue  # restarted: this item never reached a gateway; send it there
+                    # resumed: replayed from _unacked
+                if end:
+                    self._input_ended = True
+                if frame:
+                    self._inputs_sent += 1
+                    self._frames.frame_sent()
+                return
 
     async def _end(self) -> None:
         await self._numbered(lambda seq: [json.dumps({"type": "end", "port": 0, "seq": seq})], end=True)
@@ -370,7 +380,6 @@ class RemoteProxy:
                 f"(max_restarts {config.max_restarts})"
             ) from lost
         self._live.clear()
-        accounts = self._frames.lost_frames()
         lost_gateway, lost_session = self.gateway, self._session_id
         loop = asyncio.get_running_loop()
         deadline = loop.time() + config.reconnect_window_s
@@ -397,7 +406,10 @@ class RemoteProxy:
         self._session_id = reply["sessionId"]
         self._resume_key = reply.get("resumeKey")
         self.gateway = reply.get("gateway")
+        # Taken now, not at the loss: a write to the old socket under way then has ended.
+        accounts = self._frames.lost_frames()
         self._frames.moved()
+        self._epoch += 1
         event = RestartedEvent(
             reason=str(lost), lost_gateway=lost_gateway, lost_session_id=lost_session,
             gateway=self.gateway, session_id=self._session_id, nodes_reset=list(self._nodes),
