@@ -26,6 +26,29 @@ class NodeSpecError(ValueError):
     """A spec that does not name a usable Node class; says what would be valid."""
 
 
+class Interrupted(BaseException):
+    """Raised inside a running call that barge-in cancelled (see install_barge_in).
+    A BaseException, like KeyboardInterrupt: a node's `except Exception` lets it pass."""
+
+
+#: The signal the page writes into Pyodide's interrupt buffer for barge-in (SIGUSR1;
+#: SIGINT, 2, stays the deadline's KeyboardInterrupt). web/python/python-control.ts.
+BARGE_IN_SIGNAL = 10
+
+
+def install_barge_in(check: Any) -> None:
+    """Pyodide: on BARGE_IN_SIGNAL, asks `check()` (the worker's JavaScript, which
+    interrupts the island the page named) whether the running call was among those
+    interrupted, and if so raises Interrupted in it, wherever it is."""
+    import signal
+
+    def on_signal(_signum: int, _frame: Any) -> None:
+        if check():
+            raise Interrupted()
+
+    signal.signal(BARGE_IN_SIGNAL, on_signal)
+
+
 def _load_class(spec: Dict[str, Any]) -> type:
     source: Optional[str] = spec.get("source")
     class_name: Optional[str] = spec.get("class")

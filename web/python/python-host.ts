@@ -6,7 +6,7 @@
 import type { PyodideInterface } from 'pyodide';
 import { type AnyNodeDefinition, PipelineRunner, RemoteMediaError } from '../core/internal.ts';
 import { PythonControl } from './python-control.ts';
-import { definePythonNode, type LivePythonNodes } from './python-node.ts';
+import { definePythonNode, type LivePythonNodes, type PythonCallInFlight } from './python-node.ts';
 import { pythonNodeParams } from './python-node-params.ts';
 import {
   type PyodideSnapshotOptions,
@@ -28,6 +28,13 @@ export class PythonHost {
   /** The node types this side adds to its host's registry: PythonNode. */
   readonly nodes: readonly AnyNodeDefinition[];
   private readonly python: PythonState;
+  /**
+   * Barge-in for island number `island` taken inside a running Python call (the
+   * page's PythonControl.requestBargeIn): the host interrupts that island now, so
+   * that its nodes' hooks run — the running PythonNode's among them, if it is one of
+   * its `to` nodes, which then stops. Set by the host of islands (python-worker-host.ts).
+   */
+  onBargeInSignal: ((island: number, timestampUs: number) => void) | undefined;
 
   /**
    * `snapshot` says where memory snapshots are kept (asked once, at the start):
@@ -38,6 +45,15 @@ export class PythonHost {
     files: Record<string, string>,
     snapshot?: () => Promise<PythonSnapshotOptions | undefined>,
   ) {
+    const inFlight: PythonCallInFlight = { node: undefined, interrupted: false };
+    // Runs in the signal handler, inside the running call: true stops that call.
+    const bargeInCheck = (): boolean => {
+      const control = python.control;
+      if (!control) return false;
+      const { island, timestampUs } = control.bargeIn();
+      this.onBargeInSignal?.(island, timestampUs);
+      return inFlight.node !== undefined && inFlight.interrupted;
+    };
     const python: PythonState = {
       listeners: [],
       // Started once, by warm() or by the first PythonNode to initialize.
@@ -53,6 +69,12 @@ export class PythonHost {
             snapshot: await snapshot?.(),
           }))().then((runtime) => {
           if (python.control) runtime.pyodide.setInterruptBuffer(python.control.interrupt);
+          const host = runtime.pyodide.pyimport('remotemedia.node_host');
+          try {
+            host.install_barge_in(bargeInCheck);
+          } finally {
+            host.destroy();
+          }
           return runtime;
         });
         return python.started;
@@ -64,6 +86,7 @@ export class PythonHost {
         () => python.start(),
         () => python.control,
         live,
+        inFlight,
       ),
     ];
     this.python = python;

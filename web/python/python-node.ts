@@ -20,7 +20,24 @@ interface HostedNode extends PyProxy {
   initialize(): Promise<void>;
   process(frame: Uint8Array): PyProxy;
   flush(): PyProxy;
+  interrupt(): void;
   cleanup(): Promise<void>;
+}
+
+/**
+ * The PythonNode call running now in this worker, if any, and whether barge-in
+ * interrupted it: its interrupt() hook, run from inside the call (the barge-in
+ * signal handler, python-host.ts), says so, and the handler then raises
+ * remotemedia.node_host.Interrupted in it.
+ */
+export interface PythonCallInFlight {
+  node: object | undefined;
+  interrupted: boolean;
+}
+
+/** Whether a call failed because barge-in raised Interrupted in it. */
+function isBargeIn(error: unknown): boolean {
+  return (error as { type?: unknown } | undefined)?.type === 'Interrupted';
 }
 
 /** A Python coroutine's proxy is awaitable; a list's is not. */
@@ -40,6 +57,7 @@ export function definePythonNode(
   runtime: () => Promise<PythonRuntime>,
   control: () => PythonControl | undefined = () => undefined,
   live: LivePythonNodes = new Map(),
+  inFlight: PythonCallInFlight = { node: undefined, interrupted: false },
 ) {
   return defineNode({
     type: 'PythonNode',
@@ -47,8 +65,13 @@ export function definePythonNode(
     params: pythonNodeParams,
     create(params, { nodeId }) {
       let hosted: HostedNode | undefined;
+      /** This instance, as inFlight names it. */
+      const self = {};
       const call = async (work: () => PyProxy): Promise<RuntimeData[]> => {
         control()?.enter();
+        const outer = inFlight.node;
+        inFlight.node = self;
+        inFlight.interrupted = false;
         let result: PyProxy | undefined;
         try {
           result = work();
@@ -59,7 +82,12 @@ export function definePythonNode(
           }
           const frames = result.toJs() as Uint8Array[];
           return frames.map((bytes) => decodeFrame(bytes).data);
+        } catch (error) {
+          // Barge-in stopped it mid-way: what it made is the cancelled turn's.
+          if (isBargeIn(error)) return [];
+          throw error;
         } finally {
+          inFlight.node = outer;
           control()?.leave();
           result?.destroy();
         }
@@ -101,6 +129,14 @@ export function definePythonNode(
         },
         process: (input) => call(() => hosted!.process(encodeFrame({ sequence: 0, data: input }))),
         flush: () => call(() => hosted!.flush()),
+        /**
+         * Barge-in: the Python object's own interrupt() runs; from inside this node's
+         * running call (the barge-in signal), the call is marked to be stopped.
+         */
+        interrupt() {
+          if (inFlight.node === self) inFlight.interrupted = true;
+          hosted?.interrupt();
+        },
         async cleanup() {
           live.get(nodeId)?.delete(swap);
           if (live.get(nodeId)?.size === 0) live.delete(nodeId);

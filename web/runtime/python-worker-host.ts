@@ -16,8 +16,22 @@ import { PipelineHost } from './pipeline-host.ts';
  * it extends), bound to it. Forwarding every method, not a list, so a method added
  * on the Python side reaches the page without a change here.
  */
+/** The host's id of island number `n` (IslandTable's `island-<n>`; islandNumber is its inverse). */
+export function islandId(n: number): string {
+  return `island-${n}`;
+}
+
+/** The number PythonControl carries for an island id of this host; -1 if it has none. */
+export function islandNumber(id: string): number {
+  const match = /^island-(\d+)$/.exec(id);
+  return match ? Number(match[1]) : -1;
+}
+
 export function pythonWorkerHost<P extends PythonHost>(python: P): PipelineHost & P {
   const host = new PipelineHost({ nodes: python.nodes });
+  // Barge-in taken inside a running Python call: the island the page named, now.
+  python.onBargeInSignal = (island, timestampUs) =>
+    host.interruptIsland(islandId(island), timestampUs);
   for (
     let proto: object | null = Object.getPrototypeOf(python) as object;
     proto !== null && proto !== Object.prototype;

@@ -13,6 +13,7 @@ import type { PythonLoadStage } from '../python/python-runtime.ts';
 import { definePythonNode } from '../python/python-node.ts';
 import { prebuiltFile, type WorkerConfig } from './assets.ts';
 import { transferablesOf } from './channel/channel.ts';
+import { islandNumber } from './python-worker-host.ts';
 import type { IslandRunner } from './runtime-session.ts';
 import { WorkerLink } from './worker-link.ts';
 
@@ -89,8 +90,13 @@ export class PythonWorker {
             if (link.alive) void link.host.abortIsland(id, reason);
           },
           metrics: () => link.call(link.host.islandMetrics(id)),
-          // Read between Python calls: a running call holds the worker's thread.
+          // The message is read between Python calls (a running call holds the
+          // worker's thread); the shared flag reaches the running call itself, whose
+          // signal handler interrupts this island at once (the message then does
+          // not act again: same stamp).
           interrupt: (timestampUs) => {
+            if (control && control.busyMs() > 0)
+              control.requestBargeIn(islandNumber(id), timestampUs);
             if (link.alive) link.host.interruptIsland(id, timestampUs).catch(() => {});
           },
         };
