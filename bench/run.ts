@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- names...]`: runs every benchmark (or the named ones: core,
- * audio, resample, rings, runtime, silero, python, gateway, voice-loop), prints the tables and updates docs/BENCHMARKS.md.
+ * audio, resample, rings, runtime, silero, python, gateway, voice-loop, speech-recognition), prints the tables and updates docs/BENCHMARKS.md.
  */
 import { benchAudioKernels } from './audio-kernels.bench.ts';
 import { benchCorePipeline } from './core-pipeline.bench.ts';
@@ -11,6 +11,7 @@ import { benchResamplePeers } from './resample-peers.bench.ts';
 import { benchRings } from './rings.bench.ts';
 import { benchRuntime } from './runtime.bench.ts';
 import { benchSileroVad } from './silero-vad.bench.ts';
+import { benchSpeechRecognition } from './speech-recognition.bench.ts';
 import { benchVoiceLoop } from './voice-loop.bench.ts';
 
 const benchmarks: Record<string, () => Promise<BenchSection>> = {
@@ -23,6 +24,7 @@ const benchmarks: Record<string, () => Promise<BenchSection>> = {
   python: benchPython,
   gateway: benchGateway,
   'voice-loop': benchVoiceLoop,
+  'speech-recognition': benchSpeechRecognition,
 };
 
 const wanted = process.argv.slice(2);
