@@ -88,6 +88,23 @@ describe('StreamingResampler', () => {
     expect(plan.passbandEdge).toBeCloseTo(designPolyphaseFilter(48000, 16000).passbandEdge, 12);
   });
 
+  it.each([
+    [48000, 16000],
+    [48000, 8000],
+    [44100, 16000],
+  ])(
+    '%i -> %i: a few frames through the half-band cascade come out at the exact length',
+    (from, to) => {
+      for (const frames of [0, 1, 2, 3, 5, 7, 11]) {
+        const r = createResampler(from, to, 2, 'typescript');
+        const out = [...r.push(new Float32Array(frames * 2).fill(0.5)), ...r.flush()];
+        expect(out.length, `${frames} frames`).toBe(Math.ceil((frames * to) / from) * 2);
+        // A stream after flush starts afresh: the same input gives the same output.
+        expect([...r.push(new Float32Array(frames * 2).fill(0.5)), ...r.flush()]).toEqual(out);
+      }
+    },
+  );
+
   it.each(['high', 'best'] as ResampleQuality[])(
     '%s: the half-band stage is flat to the output Nyquist and stops what would fold below it',
     (quality) => {
