@@ -3,17 +3,15 @@
  * PythonHost on comlink. Pyodide is imported at run time from `pyodide/` in the
  * runtime's assets folder (the page says where, with `configure`), so no bundler
  * has to handle it; the package's Python sources are bundled into this worker.
- * It starts from a memory snapshot when one is current: first one made on an
- * earlier run (IndexedDB), then the one the build ships in the assets folder.
+ * It starts from a memory snapshot when one is current: first the raw copy an
+ * earlier run kept (OPFS, else IndexedDB), then the one the build ships in the
+ * assets folder.
  */
 import { expose } from 'comlink';
 import type { PyodideInterface } from 'pyodide';
 import { PythonHost } from '../web/python/python-host.ts';
 import type { PyodideSnapshotOptions } from '../web/python/python-runtime.ts';
-import {
-  indexedDbSnapshotStore,
-  shippedSnapshotStore,
-} from '../web/python/python-snapshot-browser.ts';
+import { browserSnapshotStores } from '../web/python/python-snapshot-browser.ts';
 import { pythonSources } from '../web/python/python-sources.ts';
 import type { WorkerConfig } from '../web/runtime/assets.ts';
 import { installErrorTransfer } from '../web/runtime/error-transfer.ts';
@@ -57,7 +55,7 @@ expose(
   pythonWorkerHost(
     new PythonWorkerHost(loadPyodide, pythonSources, async () => ({
       pyodideVersion: (await pyodideModule()).version,
-      stores: [indexedDbSnapshotStore(), shippedSnapshotStore(assetsBase!)],
+      stores: browserSnapshotStores(assetsBase!),
     })),
   ),
 );

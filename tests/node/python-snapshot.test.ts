@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadPyodide, version } from 'pyodide';
@@ -6,11 +6,16 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { PipelineRunner } from '../../web/core/internal.ts';
 import { PYTHON_IMPORTS, startPythonRuntime } from '../../web/python/python-runtime.ts';
 import {
+  decodeSnapshot,
   encodeSnapshot,
   snapshotKey,
   type SnapshotStore,
 } from '../../web/python/python-snapshot.ts';
-import { fileSnapshotStore } from '../../web/python/python-snapshot-node.ts';
+import {
+  fileSnapshotStore,
+  nodeSnapshotStores,
+  userCacheDir,
+} from '../../web/python/python-snapshot-node.ts';
 import { pythonPackageFiles } from '../python-files.ts';
 import { pythonNodeOutputs } from '../python-snapshot-cases.ts';
 
@@ -106,10 +111,21 @@ describe('Python from a memory snapshot (Node)', () => {
   it('a corrupt snapshot falls back to the plain start, whatever is wrong with it', async () => {
     const key = snapshotKey(version, files, PYTHON_IMPORTS);
     const good = new Uint8Array(readFileSync(path));
+    const decoded = await decodeSnapshot(good, key);
+    if (!decoded.ok) throw new Error(decoded.reason);
+    const raw = await encodeSnapshot(key, decoded.snapshot, false);
+    const oldFormat = new Uint8Array(64);
+    oldFormat.set(new TextEncoder().encode('RMPYSNAP'));
     const cases: [string, Uint8Array, RegExp][] = [
-      ['not gzip', new TextEncoder().encode('hello'), /not a gzip file/],
-      ['cut short', good.subarray(0, good.length >> 1), /not a gzip file/],
+      [
+        'not gzip',
+        new TextEncoder().encode('hello'),
+        /not a RemoteMedia Python snapshot \(neither gzip'd nor ours/,
+      ],
+      ['cut short', good.subarray(0, good.length >> 1), /a broken gzip file|cut short/],
+      ['raw, cut short', raw.subarray(0, raw.length >> 1), /it is cut short/],
       ['not ours', await gzip(new Uint8Array(64)), /not a RemoteMedia Python snapshot/],
+      ['an older format', oldFormat, /stale: an older snapshot format/],
       // Our header and the right key over a heap that is not Pyodide's.
       [
         'a heap Pyodide refuses',
@@ -126,6 +142,62 @@ describe('Python from a memory snapshot (Node)', () => {
       expect(log, name).toHaveLength(1);
       expect(log[0], name).toMatch(reason);
       expect(await pythonNodeOutputs(runtime), name).toEqual(plain);
+    }
+  }, 240_000);
+});
+
+describe('the per-user cache (Node)', () => {
+  const shipped = join(dir, 'remotemedia.snapshot.gz');
+  const cacheDir = join(dir, 'user-cache');
+  const cached = join(cacheDir, 'python.snapshot');
+  const stores = () => nodeSnapshotStores({ shipped, cacheDir });
+
+  it('is $XDG_CACHE_HOME/remotemedia-web, else ~/.cache/remotemedia-web', () => {
+    expect(userCacheDir({ XDG_CACHE_HOME: '/x' })).toBe(join('/x', 'remotemedia-web'));
+    expect(userCacheDir({})).toMatch(/[/\\]\.cache[/\\]remotemedia-web$/);
+  });
+
+  it('a first start comes from the shipped file and keeps a raw copy; the next comes from the copy', async () => {
+    rmSync(cacheDir, { recursive: true, force: true });
+    const log: string[] = [];
+    const first = await start(stores(), log);
+    expect(first.snapshotFrom).toBe(shipped);
+    await first.snapshotKept;
+    expect(log.at(-1)).toMatch(/^Python snapshot kept in .*python\.snapshot \(.* raw, pyodide-/);
+    // Written beside and renamed: only the whole file is left.
+    expect(readdirSync(cacheDir)).toEqual(['python.snapshot']);
+    const second = await start(stores(), log);
+    expect(second.snapshotFrom).toBe(cached);
+    expect(second.snapshotKept).toBeUndefined();
+    expect(await pythonNodeOutputs(second)).toEqual(await pythonNodeOutputs(first));
+  }, 120_000);
+
+  it('a stale or corrupt copy is passed over with one log line, the shipped file used and the copy replaced', async () => {
+    const key = snapshotKey(version, files, PYTHON_IMPORTS);
+    const other = snapshotKey(version, { ...files, 'remotemedia/x.py': '' }, PYTHON_IMPORTS);
+    const whole = new Uint8Array(readFileSync(cached));
+    const cases: [string, Uint8Array, RegExp][] = [
+      ['stale', await encodeSnapshot(other, new Uint8Array(1 << 16), false), /stale: made for/],
+      ['cut short', whole.subarray(0, whole.length >> 1), /it is cut short/],
+      [
+        'garbage',
+        new Uint8Array(4096).fill(7),
+        /not a RemoteMedia Python snapshot \(neither gzip'd nor ours/,
+      ],
+    ];
+    for (const [name, bytes, reason] of cases) {
+      writeFileSync(cached, bytes);
+      const log: string[] = [];
+      const runtime = await start(stores(), log);
+      expect(runtime.snapshotFrom, name).toBe(shipped);
+      await runtime.snapshotKept;
+      expect(log, name).toEqual([
+        expect.stringMatching(new RegExp(`python\\.snapshot not used: ${reason.source}`)),
+        expect.stringMatching(/^Python started from the .* snapshot/),
+        expect.stringMatching(/^Python snapshot kept in .*python\.snapshot \(.* raw/),
+      ]);
+      const decoded = await decodeSnapshot(new Uint8Array(readFileSync(cached)), key);
+      expect(decoded.ok, name).toBe(true);
     }
   }, 240_000);
 });

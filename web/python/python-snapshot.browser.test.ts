@@ -12,12 +12,16 @@ import {
   snapshotKey,
   type SnapshotStore,
 } from './python-snapshot.ts';
-import { indexedDbSnapshotStore, shippedSnapshotStore } from './python-snapshot-browser.ts';
+import {
+  indexedDbSnapshotStore,
+  opfsSnapshotStore,
+  shippedSnapshotStore,
+} from './python-snapshot-browser.ts';
 import { pythonSources } from './python-sources.ts';
 
 /**
  * Pyodide in Chromium from a memory snapshot: the one `npm run build` ships (made
- * in Node), and one made on first run and kept in IndexedDB; each gives the same
+ * in Node), and one made on first run and kept in OPFS or IndexedDB; each gives the same
  * PythonNode outputs as the plain start, and a stale or corrupt one is passed over
  * with a log line.
  */
@@ -41,13 +45,62 @@ async function clearIndexedDb(): Promise<void> {
   });
 }
 
+async function clearOpfs(): Promise<void> {
+  const dir = await navigator.storage.getDirectory();
+  await dir.removeEntry('remotemedia-python.snapshot').catch(() => {});
+}
+
 describe('Python from a memory snapshot (Chromium)', () => {
   let plain: unknown[];
   beforeAll(async () => {
     await clearIndexedDb();
+    await clearOpfs();
     plain = await pythonNodeOutputs(await start(undefined));
   }, 120_000);
-  afterAll(clearIndexedDb);
+  afterAll(async () => {
+    await clearIndexedDb();
+    await clearOpfs();
+  });
+
+  it('first run keeps one in OPFS; the next start comes from it with the same outputs', async () => {
+    const log: string[] = [];
+    const first = await start([opfsSnapshotStore()], log);
+    expect(first.snapshotFrom).toBeUndefined();
+    await first.snapshotKept;
+    expect(log).toEqual([expect.stringMatching(/^Python snapshot kept in OPFS \(\d.* raw/)]);
+    const second = await start([opfsSnapshotStore()], log);
+    expect(second.snapshotFrom).toBe('OPFS');
+    expect(await pythonNodeOutputs(second)).toEqual(plain);
+  }, 120_000);
+
+  it('a stale or cut short OPFS snapshot falls back to the plain start, with one log line', async () => {
+    const other = snapshotKey(
+      version,
+      { ...pythonSources, 'remotemedia/x.py': '' },
+      PYTHON_IMPORTS,
+    );
+    const store = opfsSnapshotStore();
+    const whole = await decodeSnapshot((await store.get(key))!, key);
+    if (!whole.ok) throw new Error(whole.reason);
+    const raw = await encodeSnapshot(key, whole.snapshot, false);
+    const cases: [Uint8Array, RegExp][] = [
+      [await encodeSnapshot(other, new Uint8Array(64), false), /stale: made for .* plain start$/],
+      [raw.subarray(0, raw.length >> 1), /it is cut short/],
+    ];
+    for (const [bytes, reason] of cases) {
+      await store.put!(key, bytes);
+      const log: string[] = [];
+      const runtime = await start([store], log);
+      expect(runtime.snapshotFrom).toBeUndefined();
+      await runtime.snapshotKept;
+      expect(log).toEqual([
+        expect.stringMatching(/^Python snapshot from OPFS not used: /),
+        expect.stringMatching(/^Python snapshot kept in OPFS/),
+      ]);
+      expect(log[0]).toMatch(reason);
+      expect(await pythonNodeOutputs(runtime)).toEqual(plain);
+    }
+  }, 240_000);
 
   it('first run keeps one in IndexedDB; the next start comes from it with the same outputs', async () => {
     const log: string[] = [];
@@ -85,13 +138,16 @@ describe('Python from a memory snapshot (Chromium)', () => {
     const runtime = await start([garbage], log);
     expect(runtime.snapshotFrom).toBeUndefined();
     expect(log).toEqual([
-      expect.stringMatching(/^Python snapshot from shipped not used: not a gzip file/),
+      expect.stringMatching(
+        /^Python snapshot from shipped not used: not a RemoteMedia Python snapshot \(neither gzip'd nor ours/,
+      ),
     ]);
     expect(await pythonNodeOutputs(runtime)).toEqual(plain);
   }, 120_000);
 
-  it('the Python worker starts from the shipped snapshot (or, if that is stale, plain), then from its raw copy in IndexedDB', async () => {
+  it('the Python worker starts from the shipped snapshot (or, if that is stale, plain), then from its raw copy in OPFS', async () => {
     await clearIndexedDb();
+    await clearOpfs();
     const shipped = await shippedSnapshotStore(assetsBase).get(key);
     // Current when this build's sources are those of the dev server: `npm test` builds first.
     const current = shipped !== undefined && (await decodeSnapshot(shipped, key)).ok;
@@ -113,7 +169,7 @@ describe('Python from a memory snapshot (Chromium)', () => {
     console.info(
       `Python worker starts: ${starts.join(', ')} (shipped snapshot ${current ? 'current' : 'missing or stale'})`,
     );
-    // From the shipped one, which is copied raw to IndexedDB; or plain, keeping one there.
-    expect(starts).toEqual([current ? 'shipped' : undefined, 'IndexedDB']);
+    // From the shipped one, which is copied raw to OPFS; or plain, keeping one there.
+    expect(starts).toEqual([current ? 'shipped' : undefined, 'OPFS']);
   }, 120_000);
 });
