@@ -31,14 +31,14 @@ afterAll(async () => {
   await gateway?.close();
 });
 
-function pythonIsland(source: string): ReturnType<typeof islandOf> {
+function pythonIsland(source: string, staleLimitMs?: number): ReturnType<typeof islandOf> {
   dir = mkdtempSync(join(tmpdir(), 'attack-interrupt-'));
   const manifest: Manifest = {
     version: 'v1',
     metadata: { name: 'attack-interrupt' },
     nodes: [{ id: 'py', node_type: 'PythonNode', params: { source, params: { dir } } }],
     connections: [],
-    bargeIn: { to: ['py'] },
+    bargeIn: { to: ['py'], ...(staleLimitMs ? { staleLimitMs } : {}) },
   };
   return islandOf(manifest, 'py', 'py');
 }
@@ -236,6 +236,33 @@ class Echo(Node):
       const { message, code } = await client.ending();
       expect(message?.type).toBe('done');
       expect(code).toBe(1000);
+    } finally {
+      client.terminate();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  // interrupt-gate.ts: the node's input stayed stale until an in-band interrupt that
+  // this client never sends, so the session answered nothing ever again.
+  it("an 'interrupt' message whose frame never follows does not wedge the node: bargeIn.staleLimitMs bounds it", async () => {
+    const island = pythonIsland(
+      `
+from remotemedia import Node
+class Echo(Node):
+    def process(self, data):
+        return data
+`,
+      300,
+    );
+    const client = await RawClient.open(gateway.url, TOKEN, island);
+    try {
+      client.sendFrame(0, 1, RuntimeData.json('before'));
+      await client.waitFor(jsonOut('before'));
+      client.send({ type: 'interrupt', port: 0, timestampUs: 42 }); // and no frame, ever
+      client.sendFrame(0, 2, RuntimeData.json('during'));
+      await new Promise((resolve) => setTimeout(resolve, 400)); // past the limit
+      client.sendFrame(0, 3, RuntimeData.json('after'));
+      expect(await client.waitFor(jsonOut('after'))).toBeDefined();
     } finally {
       client.terminate();
       rmSync(dir, { recursive: true, force: true });
