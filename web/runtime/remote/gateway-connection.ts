@@ -227,7 +227,14 @@ export class GatewayConnection {
     if (data.kind === 'control' && data.signal === 'interrupt')
       this.interrupt(port, data.timestampUs);
     // While resuming or restarting, wait: a frame then goes where the session lives.
-    if (this.recovering || this.sentPerPort[port]! - this.granted[port]! >= GATEWAY_WINDOW) {
+    // So too once the socket is closing or closed (its close event is on its way):
+    // written now, the frame would be dropped and counted lost.
+    const closing = this.socket.readyState > SOCKET_OPEN && !this.ended && !this.finishing;
+    if (
+      this.recovering ||
+      closing ||
+      this.sentPerPort[port]! - this.granted[port]! >= GATEWAY_WINDOW
+    ) {
       return new Promise<void>((resolve) => this.waiting[port]!.push(resolve)).then(() =>
         this.send(port, data),
       );
@@ -604,6 +611,9 @@ export class GatewayConnection {
     this.settle.reject(error);
   }
 }
+
+/** WebSocket.OPEN, the same in browsers and the ws package (no global needed). */
+const SOCKET_OPEN = 1;
 
 /** The ids of the nodes an island runs (all of them are reset by a restart). */
 function islandNodeIds(island: RemoteIslandSpec): string[] {
