@@ -359,8 +359,11 @@ describe('the voice loop (studio preset) with a real gateway', () => {
       await page.waitForSelector('#studio-run:not([disabled])');
       await page.fill('#gateway-address', `127.0.0.1:${gateway.port}`);
       await page.selectOption('#preset', 'voice');
-      expect(await page.isChecked('#placement input[data-node="stt"]')).toBe(true);
-      expect(await page.isDisabled('#placement input[data-node="stt"]')).toBe(true);
+      // SpeechToText runs in the browser by default (PocketSphinx WASM); switched here
+      // to the gateway's (the test below runs the loop with no gateway at all).
+      expect(await page.isChecked('#placement input[data-node="stt"]')).toBe(false);
+      expect(await page.isDisabled('#placement input[data-node="stt"]')).toBe(false);
+      await page.setChecked('#placement input[data-node="stt"]', true);
       expect(await page.isDisabled('#placement input[data-node="speaker"]')).toBe(true);
       await page.selectOption('#input', 'file');
       await page.setInputFiles('#file', wav);
@@ -411,6 +414,43 @@ describe('the voice loop (studio preset) with a real gateway', () => {
     } finally {
       await context.close();
       await gateway.close();
+    }
+  }, 240_000);
+});
+
+describe('the voice loop with no gateway (SpeechToText and TextToSpeech in the browser)', () => {
+  it('hears the commands and answers them by voice', async () => {
+    const wav = spokenTurns([
+      { text: 'what time is it', pauseAfterS: 3 },
+      { text: 'stop', pauseAfterS: 3 },
+    ]);
+    const context = await browser.newContext();
+    try {
+      const page = await open(context);
+      await page.selectOption('#preset', 'voice');
+      await page.selectOption('#input', 'file');
+      await page.setInputFiles('#file', wav);
+      await page.setChecked('#realtime', false);
+      // No gateway address or token: every node runs in the page and its workers.
+      await page.evaluate(() => delete document.body.dataset.studio);
+      await page.click('#studio-run');
+      await page.waitForSelector('body[data-studio]', { timeout: 120_000 });
+      expect(
+        await page.getAttribute('body', 'data-studio'),
+        (await page.textContent('#studio-status')) ?? '',
+      ).toBe('done');
+      const lines = await page.$$eval('#transcript li', (items) =>
+        items.map((i) => ({
+          who: (i as HTMLElement).dataset.who,
+          text: i.querySelector('span')!.textContent!,
+        })),
+      );
+      const said = (who: string) => lines.filter((l) => l.who === who).map((l) => l.text);
+      expect(said('user'), JSON.stringify(lines)).toEqual(['🗣 what time is it', '🗣 stop']);
+      expect(said('reply')[0]).toMatch(/^🔊 It is \d\d \d\d\.$/);
+      expect(said('reply')[1]).toBe('🔊 Okay.');
+    } finally {
+      await context.close();
     }
   }, 240_000);
 });

@@ -7,10 +7,11 @@ import type { Manifest, RemoteConfig } from '../../index.ts';
 
 /**
  * Node types the gateway cannot run (SileroVAD needs onnxruntime-web; Speaker is the
- * page's audio output), and those that run only there (PocketSphinx has no browser build).
+ * page's audio output), and those that run only there (none now: SpeechToText and
+ * TextToSpeech have browser engines, PocketSphinx and flite, and run in either place).
  */
 const BROWSER_ONLY = new Set(['SileroVAD', 'Speaker']);
-const GATEWAY_ONLY = new Set(['SpeechToText']);
+const GATEWAY_ONLY = new Set<string>();
 
 export interface GatewaySettings {
   address: string;

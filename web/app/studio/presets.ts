@@ -95,7 +95,7 @@ export const PRESETS: readonly Preset[] = [
     id: 'voice',
     title: 'Voice loop',
     description:
-      'Speak → Resample → Silero VAD → SpeechToText (gateway) → a Python reply (Pyodide) → TextToSpeech → speaker; speak over a reply to interrupt it.',
+      'Speak → Resample → Silero VAD → SpeechToText (PocketSphinx, in the browser or on the gateway) → a Python reply (Pyodide) → TextToSpeech → speaker; speak over a reply to interrupt it.',
     manifest: voiceLoopManifest(DEFAULT_REPLY_SOURCE, 'commands'),
   },
 ];

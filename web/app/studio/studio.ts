@@ -94,7 +94,8 @@ export async function startStudio(runtime: Runtime, speaker: Speaker): Promise<v
       id === 'python'
         ? pythonManifest(state.pythonSource)
         : id === 'voice'
-          ? // SpeechToText runs on a gateway only: the manifest's "gateway" takes it there.
+          ? // The manifest's "gateway" is where nodes with a gateway-only engine would go;
+            // SpeechToText and TextToSpeech run in the browser unless switched (below).
             {
               ...voiceLoopManifest(state.replySource, transcript.recognition.value as Recognition),
               ...(gatewayToken.value.trim() ? { gateway } : {}),

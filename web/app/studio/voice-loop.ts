@@ -1,7 +1,7 @@
 /**
  * The studio's voice loop: microphone (or a file, or the bundled sample) → Resample
- * → SileroVAD → SpeechToText (PocketSphinx on the gateway: the command grammar, or
- * dictation) → a Python reply node (Pyodide, editable) → TextToSpeech (flite in the
+ * → SileroVAD → SpeechToText (PocketSphinx: the command grammar, or dictation; in the
+ * browser's pipeline worker, or on the gateway when switched) → a Python reply node (Pyodide, editable) → TextToSpeech (flite in the
  * browser, or espeak-ng on the gateway) → the speaker, with barge-in as a manifest
  * setting: speech while a reply plays cancels the synthesis and the speaker's queue.
  */
@@ -61,7 +61,7 @@ class Reply(Node):
         return RuntimeData.text_data(answer(data.strip().lower()))
 `;
 
-/** The voice loop as a manifest; `gateway` is where SpeechToText goes. */
+/** The voice loop as a manifest; every node runs in the browser until switched to a gateway. */
 export function voiceLoopManifest(replySource: string, recognition: Recognition): Manifest {
   return {
     version: 'v1',

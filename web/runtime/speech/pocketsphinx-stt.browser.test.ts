@@ -354,5 +354,16 @@ describe('SpeechToText in the pipeline worker, through createRuntime', async () 
     expect(texts(data)).toEqual(['what time is it']);
     expect(transcripts(data)[0]).toMatchObject({ text: 'what time is it', mode: 'grammar' });
     expect(outputs.every((o) => o.nodeId === 'stt')).toBe(true);
+    // Not on a gateway (this runtime has none) nor on the page (its stand-in throws):
+    // the worker ran it. Its grammar is checked there, the path kept across the boundary.
+    const error = await runtime
+      .validate(recognise({ grammar: '#JSGF V1.0;\ngrammar g;\npublic <g> = stop |;\n' }))
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ kind: 'manifest_invalid' });
+    const issue = (error as { issues: { path: string; message: string }[] }).issues[0]!;
+    expect([issue.path, issue.message.slice(0, 15)]).toEqual([
+      'nodes[0].params.grammar',
+      'grammar line 3:',
+    ]);
   }, 90_000);
 });
