@@ -62,6 +62,18 @@ function dataMessages(port: number, frame: Frame, maxMessageSize: number): Uint8
   return [message];
 }
 
+/**
+ * Input payloads are copied into Node's Buffer pool (8-aligned slices of 8 KiB
+ * blocks) rather than an ArrayBuffer each; handed on as plain Uint8Arrays, so that
+ * a node's `slice()` still copies, as it would for any decoded frame.
+ */
+const POOLED = {
+  allocate(length: number): Uint8Array<ArrayBuffer> {
+    const pooled = Buffer.allocUnsafe(length);
+    return new Uint8Array(pooled.buffer, pooled.byteOffset, length);
+  },
+};
+
 /** Bytes queued on the socket before a sink waits. */
 const SEND_HIGH_WATER = 4 << 20;
 /** Unacknowledged outputs of a resumable session before a sink waits. */
@@ -252,7 +264,7 @@ export class GatewaySession {
     if (!whole) return;
     const { port, frame } = whole;
     const input = this.spec.inputs[port]!; // the assembler refuses other ports
-    const decoded = decodeFrame(frame);
+    const decoded = decodeFrame(frame, POOLED);
     if (!this.take(decoded.sequence)) return;
     if (this.closedByClient) throw protocolError(`frame ${decoded.sequence} after 'close'`);
     if (this.endedPorts.has(port)) {

@@ -151,6 +151,40 @@ describe('frame codec', () => {
     expect(decodeFrame(view).data).toEqual(frame.data);
   });
 
+  it('decodes payloads into what `allocate` gives when it is aligned and exact, else into a fresh buffer', () => {
+    const payloadOf = (data: RuntimeData) =>
+      data.kind === 'audio'
+        ? data.samples
+        : data.kind === 'tensor' || data.kind === 'video'
+          ? data.data
+          : data.kind === 'binary'
+            ? data.bytes
+            : undefined;
+    fc.assert(
+      fc.property(frame, (f) => {
+        const bytes = encodeFrame(f);
+        // A shared block handed out in 8-aligned slices, as Node's Buffer pool does.
+        const block = new ArrayBuffer(bytes.length + 64);
+        const pooled = decodeFrame(bytes, { allocate: (n) => new Uint8Array(block, 8, n) });
+        expect(encodeFrame(pooled)).toEqual(bytes);
+        if (f.data.kind !== 'json' && f.data.kind !== 'event') expect(pooled.data).toEqual(f.data);
+        const payload = payloadOf(pooled.data);
+        if (payload) expect([payload.buffer, payload.byteOffset]).toEqual([block, 8]);
+        // Unaligned, or not the length asked for: not used.
+        for (const allocate of [
+          (n: number) => new Uint8Array(block, 4, n),
+          (n: number) => new Uint8Array(n + 1),
+        ]) {
+          const decoded = decodeFrame(bytes, { allocate });
+          expect(encodeFrame(decoded)).toEqual(bytes);
+          const array = payloadOf(decoded.data);
+          if (array) expect([array.buffer === block, array.byteOffset]).toEqual([false, 0]);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('keeps a leading U+FEFF in text: it is what the sender wrote', () => {
     const frame: Frame = { sequence: 1, data: { kind: 'text', text: '\ufeffx' } };
     expect(decodeFrame(encodeFrame(frame)).data).toEqual({ kind: 'text', text: '\ufeffx' });

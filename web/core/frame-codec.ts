@@ -61,6 +61,16 @@ export interface CodecOptions {
    * nothing, and on a ring round trip it was a quarter of each thread's busy time.
    */
   readonly checksum?: boolean;
+  /**
+   * Decoding: where a payload (audio samples, tensor data, bytes, pixels) is copied
+   * to. It must return exactly `length` bytes that start 8-aligned in their buffer
+   * and that nobody else writes; the decoded frame's arrays are views of them (so
+   * `array.buffer` may be larger than the array: use byteOffset). Default: a fresh
+   * ArrayBuffer per payload. On Node, Buffer.allocUnsafe qualifies (Node aligns its
+   * pool to 8) and costs a slice of a pooled block instead of an ArrayBuffer of its
+   * own per frame; a result that is not aligned or not that length is not used.
+   */
+  readonly allocate?: (length: number) => Uint8Array<ArrayBuffer>;
 }
 
 /** A RuntimeData with its position in a stream. */
@@ -434,7 +444,7 @@ export function decodeFrame(bytes: Uint8Array, options?: CodecOptions): Frame {
   if (!(flags & FLAG_TIMESTAMP) && view.getFloat64(16, true) !== 0) {
     throw codecError('bytes 16-23', 'timestamp must be zero when its flag is clear');
   }
-  const body = new BodyReader(bytes, view, FRAME_HEADER_BYTES, bodyLength);
+  const body = new BodyReader(bytes, view, FRAME_HEADER_BYTES, bodyLength, options?.allocate);
   const data = decodeBody(kind, body, (flags & FLAG_OPTIONAL) !== 0);
   body.expectEnd();
   if (timestamp !== undefined) data.timestampUs = timestamp;
@@ -460,6 +470,7 @@ class BodyReader {
     private readonly view: DataView,
     start: number,
     length: number,
+    private readonly allocate?: (length: number) => Uint8Array<ArrayBuffer>,
   ) {
     this.at = start;
     this.end = start + length;
@@ -490,11 +501,16 @@ class BodyReader {
   u32(what: string): number {
     return this.view.getUint32(this.need(4, what), true);
   }
-  /** A copy of the next n bytes, in a fresh (so 8-aligned, never shared) ArrayBuffer. */
+  /**
+   * A copy of the next n bytes, 8-aligned and never shared: in a fresh ArrayBuffer,
+   * or in what the decoder's `allocate` gave.
+   */
   copy(n: number, what: string): Uint8Array<ArrayBuffer> {
     const at = this.need(n, what);
+    const given = this.allocate?.(n);
     // Not bytes.slice(): a subclass may make it a view (Node's Buffer does).
-    const out = new Uint8Array(n);
+    const out =
+      given && given.length === n && given.byteOffset % 8 === 0 ? given : new Uint8Array(n);
     out.set(this.bytes.subarray(at, at + n));
     return out;
   }
@@ -537,7 +553,8 @@ function decodeBody(kind: RuntimeDataKind, body: BodyReader, optional: boolean):
           `${body.remaining} bytes is not a whole number of float32 samples`,
         );
       }
-      const samples = new Float32Array(body.rest('samples').buffer);
+      const raw = body.rest('samples');
+      const samples = new Float32Array(raw.buffer, raw.byteOffset, raw.length / 4);
       return { kind, samples, sampleRate, channels };
     }
     case 'text':
@@ -567,7 +584,12 @@ function decodeBody(kind: RuntimeDataKind, body: BodyReader, optional: boolean):
       if (body.remaining % ArrayType.BYTES_PER_ELEMENT !== 0) {
         throw codecError('body.data', `${body.remaining} bytes is not a whole number of ${dtype}`);
       }
-      const data = new ArrayType(body.rest('data').buffer);
+      const raw = body.rest('data');
+      const data = new ArrayType(
+        raw.buffer,
+        raw.byteOffset,
+        raw.length / ArrayType.BYTES_PER_ELEMENT,
+      );
       return { kind, dtype, shape, data } as TensorData;
     }
     case 'video': {
