@@ -159,6 +159,9 @@ export const gatewayMessageSchemas = {
    * is on its way on `port` (its frame follows in order). The gateway interrupts its
    * island's `bargeIn.to` nodes now, not when the frame's turn comes behind queued
    * input. `timestampUs`, the frame's own stamp, names the interrupt: it acts once.
+   * Without it, the next unstamped interrupt control on the port is its copy. A frame
+   * that never follows leaves the nodes' input stale for `bargeIn.staleLimitMs` at
+   * most (interrupt-gate.ts), not for ever.
    */
   interrupt: z.object({
     type: z.literal('interrupt'),
