@@ -21,6 +21,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Gateway, startGateway } from './gateway.ts';
 import { type GatewayFleet, GatewayFleet as Fleet, NGINX } from './testing/gateway-fleet.ts';
 import { Relay } from './testing/tcp-relay.ts';
+import type { RestartedEvent } from '../web/runtime/remote/gateway-connection.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const TOKEN = 'python-restart-token-0123456789';
@@ -41,6 +42,24 @@ interface Restart {
   nodesReset: string[];
   restarts: number;
 }
+
+/**
+ * The TypeScript event's fields, checked by tsc against RestartedEvent (none
+ * missing, none extra): Python's to_json() must give exactly these.
+ */
+const TS_FIELDS: Record<keyof RestartedEvent, true> = {
+  type: true,
+  reason: true,
+  lostGateway: true,
+  lostSessionId: true,
+  gateway: true,
+  sessionId: true,
+  lost: true,
+  sent: true,
+  received: true,
+  nodesReset: true,
+  restarts: true,
+};
 
 /** What a script reports of one session. */
 interface Outcome {
@@ -153,6 +172,7 @@ describe.skipIf(!existsSync(NGINX))(
         expect(result.restarts).toHaveLength(1);
         expect(result.heard).toBe(1);
         const event = result.restarts[0]!;
+        expect(Object.keys(event).sort()).toEqual(Object.keys(TS_FIELDS).sort());
         expect(event).toMatchObject({
           type: 'restarted',
           lostGateway: victim.name,

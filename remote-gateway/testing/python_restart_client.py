@@ -1,7 +1,7 @@
 """The Python client through a fleet whose gateway dies, for
 remote-gateway/python-restart.test.ts: SESSIONS resumable sessions
 (remotemedia.remote.RemoteProxy, PassThrough on the gateway) at ws://127.0.0.1:PORT,
-every other one with restart_on_loss, each streaming FRAMES numbers. The test
+half of them with restart_on_loss, each streaming FRAMES numbers. The test
 drives it over stdin/stdout, so the loss happens at known points without timing:
 
 1. once every session has had its first ANSWERED numbers back, it prints
@@ -58,7 +58,9 @@ async def main(port: int, token: str, sessions: int, frames: int, answered: int,
             host="127.0.0.1", port=port, token=token, reconnect=True, restart_on_loss=restart, reconnect_window_s=5.0
         )
 
-    asks = [i % 2 == 1 for i in range(sessions)]
+    # Half ask, in runs of 3: nginx spreads new sessions over the 3 gateways in turn
+    # (least_conn), so each gateway gets some of both.
+    asks = [(i // 3) % 2 == 1 for i in range(sessions)]
     proxies = [await RemoteProxy.open_island(config(ask), PIPELINE, ["in"], ["in"]) for ask in asks]
     first_gateway = [p.gateway for p in proxies]
     received = [[] for _ in proxies]
