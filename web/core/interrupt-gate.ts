@@ -124,6 +124,13 @@ export class BargeInRouter {
   private lastInput: number | undefined;
   /** Unstamped interrupts taken out of band whose in-band copy has not come yet. */
   private unstampedAhead = 0;
+  /**
+   * When the last of them came (ms, performance.now()). Past the stale limit their
+   * copies count as lost (the frame never followed), so the next unstamped in-band
+   * interrupt is a new one: a lost frame, or a flood of bare `interrupt` messages,
+   * must not swallow the genuine barge-ins that come later.
+   */
+  private unstampedAt = 0;
   /** The last stamp given to an unstamped trigger (see `stampOf`). */
   private lastStamp = 0;
 
@@ -170,9 +177,14 @@ export class BargeInRouter {
       this.lastInput = item.timestampUs;
     } else if (outOfBand) {
       this.unstampedAhead++;
+      this.unstampedAt = performance.now();
     } else if (this.unstampedAhead > 0) {
-      this.unstampedAhead--;
-      return;
+      const limit = this.setting.staleLimitMs ?? DEFAULT_STALE_LIMIT_MS;
+      if (performance.now() - this.unstampedAt < limit) {
+        this.unstampedAhead--;
+        return;
+      }
+      this.unstampedAhead = 0; // their copies were lost: this one is new
     }
     this.interruptTargets();
   }

@@ -1,0 +1,147 @@
+/**
+ * The gateway's pooled output messages (each frame encoded straight into a
+ * Buffer.allocUnsafe slice, input payloads copied into Node's pool) against clients
+ * that read slowly: two sessions at once, each reading in bursts with its socket
+ * paused between them (so the gateway's socket buffers and its high-water wait are
+ * exercised), frames of four sizes (inside one pool slice, over half a pool block,
+ * over the client's message size so sent in parts), every sample a function of its
+ * session, frame and index. Each frame is assembled from its parts and decoded with
+ * the CRC checked (a decode error fails the test, nothing is skipped), then compared
+ * with what was sent, value by value. Real gateway on loopback, real ws sockets.
+ */
+import WebSocket from 'ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  decodeFrame,
+  encodeFrame,
+  FrameAssembler,
+  GATEWAY_PROTOCOL_VERSION,
+  GATEWAY_WINDOW,
+  type Manifest,
+  packFrame,
+  RuntimeData,
+} from '../web/core/internal.ts';
+import { type Gateway, startGateway } from './gateway.ts';
+import { islandOf } from './testing/raw-client.ts';
+
+const TOKEN = 'attack-pooled-output-token-0123456789';
+/** The client's largest message: frames above it come in parts. */
+const CLIENT_MAX = 64 << 10;
+/** Sample counts: 16 B, 400 B (one pool slice), 12 KB (own buffer), 160 KB (parts). */
+const SIZES = [4, 100, 3000, 40_000];
+const FRAMES = 240;
+
+let gateway: Gateway;
+beforeAll(async () => {
+  gateway = await startGateway({ port: 0, tokens: [TOKEN], containers: false });
+});
+afterAll(async () => {
+  await gateway?.close();
+});
+
+function samplesOf(session: number, sequence: number): Float32Array {
+  const n = SIZES[sequence % SIZES.length]!;
+  // Integers exactly representable in float32: equality is byte equality.
+  return new Float32Array(n).map((_, i) => session * 1_000_000 + sequence * 1000 + (i % 997));
+}
+
+const manifest: Manifest = {
+  version: 'v1',
+  metadata: { name: 'attack-pooled-output' },
+  nodes: [{ id: 'pass', node_type: 'PassThrough', params: {} }],
+  connections: [],
+};
+
+/**
+ * One session: sends FRAMES frames within its credit, reads in bursts (paused for
+ * `pauseMs` after every `burst` messages), returns what it decoded, in order.
+ */
+async function slowSession(
+  session: number,
+  burst: number,
+  pauseMs: number,
+): Promise<{ sequence: number; samples: Float32Array }[]> {
+  const ws = new WebSocket(gateway.url, { maxPayload: 1 << 30 });
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', resolve);
+    ws.once('error', reject);
+  });
+  const assembler = new FrameAssembler(1 << 24);
+  const got: { sequence: number; samples: Float32Array }[] = [];
+  const problems: string[] = [];
+  let credit = GATEWAY_WINDOW;
+  let sent = 0;
+  let messages = 0;
+  let finished!: (why: string) => void;
+  const over = new Promise<string>((resolve) => (finished = resolve));
+  const pump = () => {
+    while (sent < FRAMES && sent < credit) {
+      sent++;
+      const data = RuntimeData.audio(samplesOf(session, sent), 16000, 1);
+      for (const part of packFrame(0, encodeFrame({ sequence: sent, data }), 1 << 30)) {
+        ws.send(part);
+      }
+      if (sent === FRAMES) ws.send(JSON.stringify({ type: 'end', port: 0, seq: FRAMES + 1 }));
+    }
+  };
+  ws.on('message', (raw, isBinary) => {
+    const bytes = raw as Buffer;
+    if (++messages % burst === 0) {
+      // A slow reader: stop reading for a while; TCP fills, the gateway buffers.
+      ws.pause();
+      setTimeout(() => ws.resume(), pauseMs);
+    }
+    if (!isBinary) {
+      const message = JSON.parse(bytes.toString('utf8')) as Record<string, unknown>;
+      if (message.type === 'opened') pump();
+      else if (message.type === 'credit') {
+        credit += Number(message.frames);
+        pump();
+      } else if (message.type === 'done') finished('done');
+      else if (message.type === 'error') finished(`error ${JSON.stringify(message.error)}`);
+      return;
+    }
+    try {
+      const whole = assembler.push(new Uint8Array(bytes));
+      if (!whole) return;
+      const frame = decodeFrame(whole.frame); // the CRC is checked here
+      if (frame.data.kind !== 'audio') throw new Error(`kind ${frame.data.kind}`);
+      got.push({ sequence: frame.sequence, samples: frame.data.samples });
+    } catch (error) {
+      problems.push(String(error));
+    }
+  });
+  ws.on('close', (code) => finished(`closed ${code}`));
+  ws.send(
+    JSON.stringify({
+      type: 'open',
+      version: GATEWAY_PROTOCOL_VERSION,
+      token: TOKEN,
+      island: islandOf(manifest, 'pass', 'pass'),
+      maxMessageSize: CLIENT_MAX,
+    }),
+  );
+  const why = await over;
+  ws.terminate();
+  expect(problems).toEqual([]);
+  expect(why).toBe('done');
+  return got;
+}
+
+describe('pooled output buffers with slow readers', () => {
+  it('two sessions reading in bursts get every frame byte for byte, CRC checked', async () => {
+    const [a, b] = await Promise.all([slowSession(1, 7, 40), slowSession(2, 3, 25)]);
+    for (const [session, got] of [
+      [1, a],
+      [2, b],
+    ] as const) {
+      expect(got.map((f) => f.sequence)).toEqual(Array.from({ length: FRAMES }, (_, i) => i + 1));
+      for (const { sequence, samples } of got) {
+        const want = samplesOf(session, sequence);
+        if (samples.length !== want.length || samples.some((v, i) => v !== want[i])) {
+          throw new Error(`session ${session} frame ${sequence}: bytes differ from what was sent`);
+        }
+      }
+    }
+  }, 120_000);
+});

@@ -1,0 +1,152 @@
+/**
+ * Barge-in as a hostile (or unlucky) client drives the core: unstamped out-of-band
+ * interrupts whose in-band frame never comes, floods of them, stamps far in the
+ * future, far in the past, negative and huge, and staleLimitMs at its edges.
+ * Each test names the bug it caught.
+ */
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import type { ManifestValidationError } from './errors.ts';
+import type { Manifest } from './manifest.ts';
+import { defineNode } from './node-contract.ts';
+import { PipelineRunner } from './pipeline-runner.ts';
+import { RuntimeData } from './runtime-data.ts';
+import type { SessionOutput } from './transport.ts';
+
+/** Passes everything on, counting its interrupt() hook runs. */
+let hooks = 0;
+const Reply = defineNode({
+  type: 'AttackReply',
+  params: z.object({}),
+  create: () => ({
+    process: (input) => input,
+    interrupt: () => void hooks++,
+  }),
+});
+const runner = new PipelineRunner({ nodes: [Reply] });
+
+function island(bargeIn: Record<string, unknown> = {}): Manifest {
+  return {
+    version: 'v1',
+    metadata: { name: 'attack-barge-in' },
+    nodes: [{ id: 'tts', node_type: 'AttackReply', params: {} }],
+    connections: [],
+    bargeIn: { to: ['tts'], ...bargeIn },
+  } as Manifest;
+}
+
+async function drain(session: Awaited<ReturnType<typeof runner.createStreamSession>>) {
+  const outputs: SessionOutput[] = [];
+  const closing = session.close();
+  for await (const output of session) outputs.push(output);
+  await closing;
+  return outputs.filter((o) => o.data.kind === 'json').map((o) => o.data);
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('unstamped out-of-band interrupts whose frame never comes', () => {
+  // BargeInRouter counted unstamped out-of-band interrupts (unstampedAhead) with no
+  // bound: one whose frame was lost (the case staleLimitMs exists for) made the
+  // session take the NEXT genuine unstamped interrupt, minutes later, as its copy,
+  // so that barge-in did nothing (no hook, nothing dropped) — and a flood of N made
+  // the next N interrupts do nothing.
+  it('a lost frame does not swallow the next genuine interrupt once the stale limit passed', async () => {
+    hooks = 0;
+    const session = await runner.createStreamSession(island({ staleLimitMs: 5 }));
+    session.interrupt(); // the gateway's `interrupt` message; its frame is lost
+    await sleep(20); // past the limit: that interrupt is over
+    await session.sendInput(RuntimeData.json('reply one'));
+    await session.sendInput(RuntimeData.control('interrupt')); // a new barge-in
+    await drain(session);
+    expect(hooks).toBe(2);
+    const tts = (await session.metrics()).find((m) => m.nodeId === 'tts')!;
+    expect(tts.interrupts).toBe(2);
+  });
+
+  it('a flood of 10,000 lost unstamped interrupts does not swallow the next ones', async () => {
+    hooks = 0;
+    const session = await runner.createStreamSession(island({ staleLimitMs: 5 }));
+    for (let i = 0; i < 10_000; i++) session.interrupt();
+    await sleep(20);
+    for (let i = 0; i < 3; i++) {
+      await session.sendInput(RuntimeData.json(`reply ${i}`));
+      await session.sendInput(RuntimeData.control('interrupt'));
+    }
+    await drain(session);
+    expect(hooks).toBe(10_000 + 3);
+  });
+
+  it('within the limit, the in-band copy of an unstamped interrupt still acts once', async () => {
+    hooks = 0;
+    const session = await runner.createStreamSession(island());
+    session.interrupt();
+    await session.sendInput(RuntimeData.json('stale'));
+    await session.sendInput(RuntimeData.control('interrupt')); // its copy
+    await session.sendInput(RuntimeData.json('fresh'));
+    const out = await drain(session);
+    expect(hooks).toBe(1);
+    expect(out).toEqual([RuntimeData.json('fresh')]);
+  });
+});
+
+describe('interrupt stamps at the edges', () => {
+  it('stamps far in the future, far in the past, negative, zero, -0 and huge each act once', async () => {
+    hooks = 0;
+    const session = await runner.createStreamSession(island());
+    const stamps = [1e18, 1, -5, 0, Number.MAX_SAFE_INTEGER, 2 ** 60, -1e18];
+    for (const stamp of stamps) {
+      session.interrupt(stamp); // out of band
+      await session.sendInput({ ...RuntimeData.control('interrupt'), timestampUs: stamp }); // its copy
+      await session.sendInput(RuntimeData.json(`after ${stamp}`));
+    }
+    // -0 is 0's copy (the same stamp): no new interrupt.
+    await session.sendInput({ ...RuntimeData.control('interrupt'), timestampUs: -0 });
+    const out = await drain(session);
+    // Each stamp acts once (its in-band copy does not act again); the last -0 is a
+    // new interrupt here, because the stamp before it was -1e18, not 0.
+    expect(hooks).toBe(stamps.length + 1);
+    expect(out).toHaveLength(stamps.length);
+  });
+
+  it('NaN and infinite stamps are refused as input with a typed error naming timestampUs', async () => {
+    const session = await runner.createStreamSession(island());
+    for (const stamp of [Number.NaN, Infinity, -Infinity]) {
+      await expect(
+        session.sendInput({ ...RuntimeData.control('interrupt'), timestampUs: stamp }),
+      ).rejects.toThrow(/timestampUs/);
+    }
+    await session.sendInput(RuntimeData.json('still alive'));
+    expect(await drain(session)).toEqual([RuntimeData.json('still alive')]);
+  });
+});
+
+describe('bargeIn.staleLimitMs at its edges', () => {
+  const problems = (staleLimitMs: unknown) => {
+    try {
+      runner.prepare(island({ staleLimitMs }));
+    } catch (error) {
+      return (error as ManifestValidationError).issues.map((i) => `${i.path}: ${i.message}`);
+    }
+    return [];
+  };
+
+  it('0, negative, fractions, NaN-like strings, null, Infinity: a manifest error at the path', () => {
+    for (const bad of [0, -1, 1.5, '100', null, true, [], {}, Infinity, Number.NaN]) {
+      const found = problems(bad);
+      expect(found.length, `staleLimitMs ${JSON.stringify(bad)}`).toBeGreaterThan(0);
+      expect(found.join('\n')).toMatch(/^bargeIn\.staleLimitMs: /m);
+    }
+  });
+
+  it('1 ms and a huge limit are taken; the huge one keeps dropping stale input', async () => {
+    expect(problems(1)).toEqual([]);
+    expect(problems(Number.MAX_SAFE_INTEGER)).toEqual([]);
+    const session = await runner.createStreamSession(
+      island({ staleLimitMs: Number.MAX_SAFE_INTEGER }),
+    );
+    session.interrupt(42);
+    await session.sendInput(RuntimeData.json('stale'));
+    expect(await drain(session)).toEqual([]);
+  });
+});
