@@ -41,7 +41,7 @@ describe('speech nodes under CPython (python-packages/tests/test_speech.py)', ()
       },
     ).catch((error: { stdout: string; stderr: string }) => error);
     const report = `${stdout}\n${stderr}`;
-    expect(report).toMatch(/Ran 12 tests/);
+    expect(report).toMatch(/Ran 13 tests/);
     expect(report).toMatch(/\nOK\n/);
     const accuracy = /commands: (\d+)\/(\d+) exact/.exec(report);
     expect(accuracy, report).not.toBeNull();
