@@ -40,6 +40,7 @@ import {
   type SinkPort,
 } from '../web/core/internal.ts';
 import { useNativeCrc32 } from '../web/core/crc32.ts';
+import { slabBytes } from './buffer-slab.ts';
 import type { GatewayMetrics } from './metrics.ts';
 
 // Every frame in and out is checked or sealed with a CRC-32: Node's own (zlib's) is
@@ -48,31 +49,21 @@ if (typeof zlibCrc32 === 'function') useNativeCrc32(zlibCrc32);
 
 /**
  * packFrameOf (one frame, its port header, in as many messages as it needs), with a
- * frame that fits one message encoded straight into a Buffer from Node's pool: a
- * `new Uint8Array` per frame was an ArrayBuffer of its own (zeroed, tracked, swept),
- * a pooled Buffer is a slice of an 8 KiB block. Every byte of it is written.
+ * frame that fits one message encoded straight into slab memory (buffer-slab.ts)
+ * rather than an ArrayBuffer of its own per frame.
  */
 function dataMessages(port: number, frame: Frame, maxMessageSize: number): Uint8Array[] {
   const prepared = prepareFrame(frame);
   if (prepared.length + 2 > maxMessageSize) return packFrameOf(port, frame, maxMessageSize);
-  const message = Buffer.allocUnsafe(2 + prepared.length);
+  const message = slabBytes(2 + prepared.length);
   message[0] = port & 0xff;
   message[1] = port >> 8;
   prepared.writeInto(message, 2);
   return [message];
 }
 
-/**
- * Input payloads are copied into Node's Buffer pool (8-aligned slices of 8 KiB
- * blocks) rather than an ArrayBuffer each; handed on as plain Uint8Arrays, so that
- * a node's `slice()` still copies, as it would for any decoded frame.
- */
-const POOLED = {
-  allocate(length: number): Uint8Array<ArrayBuffer> {
-    const pooled = Buffer.allocUnsafe(length);
-    return new Uint8Array(pooled.buffer, pooled.byteOffset, length);
-  },
-};
+/** Input payloads are copied into slab memory too (plain Uint8Arrays: a node's slice() copies). */
+const POOLED = { allocate: slabBytes };
 
 /** Bytes queued on the socket before a sink waits. */
 const SEND_HIGH_WATER = 4 << 20;
