@@ -297,9 +297,13 @@ export class GatewayConnection {
 
   /**
    * A new socket: sends `first` once open and resolves with the answer (opened or
-   * resumed); rejects on an error answer or a connection that fails before it.
+   * resumed); rejects on an error answer or a connection that fails before it, or,
+   * given `withinMs`, one that has not answered by then: a stopped gateway's kernel
+   * still accepts the connection, and without a deadline a resume or restart waited
+   * on it for ever, past its reconnect window (the socket is dropped, and the
+   * rejection is `unreachable`, so the caller's loop tries again until its window).
    */
-  private connect(first: GatewayMessage): Promise<Reply> {
+  private connect(first: GatewayMessage, withinMs?: number): Promise<Reply> {
     const Socket = this.options.WebSocket ?? globalThis.WebSocket;
     if (typeof Socket !== 'function') {
       throw new RemoteMediaError(
@@ -319,12 +323,30 @@ export class GatewayConnection {
     this.assembler = new FrameAssembler(64 << 20);
     return new Promise<Reply>((resolve, reject) => {
       let answered = false;
+      let deadline: ReturnType<typeof setTimeout> | undefined;
       const answer = (outcome: () => void) => {
         if (answered) return false;
         answered = true;
+        clearTimeout(deadline);
         outcome();
         return true;
       };
+      if (withinMs !== undefined) {
+        deadline = setTimeout(
+          () => {
+            const silent = unreachable(
+              `the gateway at ${this.url} did not answer within ${Math.round(withinMs)} ms`,
+            );
+            if (!answer(() => reject(silent))) return;
+            // ws's terminate() lets go at once; close() on an open socket waits for the
+            // peer's close frame, which a stopped gateway never sends.
+            const ws = socket as WebSocket & { terminate?: () => void };
+            if (typeof ws.terminate === 'function') ws.terminate();
+            else socket.close();
+          },
+          Math.max(1, withinMs),
+        );
+      }
       socket.onopen = () => socket.send(JSON.stringify(first));
       socket.onmessage = (event: MessageEvent) => {
         if (socket !== this.socket) return;
@@ -468,15 +490,18 @@ export class GatewayConnection {
       await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 50 * 2 ** attempt)));
       if (this.failure) return;
       try {
-        const reply = await this.connect({
-          type: 'resume',
-          version: GATEWAY_PROTOCOL_VERSION,
-          token: this.options.token,
-          sessionId: this.sessionId,
-          resumeKey: this.resumeKey!,
-          received: this.received.last,
-          maxMessageSize: this.localMax,
-        });
+        const reply = await this.connect(
+          {
+            type: 'resume',
+            version: GATEWAY_PROTOCOL_VERSION,
+            token: this.options.token,
+            sessionId: this.sessionId,
+            resumeKey: this.resumeKey!,
+            received: this.received.last,
+            maxMessageSize: this.localMax,
+          },
+          deadline - Date.now(),
+        );
         if (reply.type !== 'resumed') throw new RemoteMediaError('usage', 'expected "resumed"');
         this.maxMessageSize = Math.min(this.localMax, reply.maxMessageSize);
         reply.taken.forEach((taken, port) => (this.granted[port] = taken));
@@ -552,7 +577,7 @@ export class GatewayConnection {
       this.resumeKey = undefined;
       this.gatewayName = undefined;
       try {
-        this.opened(await this.connect(this.openMessage()));
+        this.opened(await this.connect(this.openMessage(), deadline - Date.now()));
       } catch (error) {
         if (error instanceof RemoteMediaError && notReached.has(error)) continue;
         return this.fail(

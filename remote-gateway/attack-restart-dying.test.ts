@@ -1,0 +1,167 @@
+/**
+ * restartOnLoss when the gateway it restarts on dies during the restart itself: the
+ * TCP connection is taken and never answered (a SIGSTOPped gateway: the kernel still
+ * accepts), or the WebSocket is upgraded and cut at the `open`. Real gateway on
+ * loopback behind a TCP relay the test moves and cuts (testing/tcp-relay.ts). The
+ * restart must end with a typed worker_lost within its reconnect window (a generous
+ * bound stands for "no hang"), and leave no socket or timer of its own behind
+ * (process.getActiveResourcesInfo, counted before and after).
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket, { WebSocketServer } from 'ws';
+import { type Manifest, RemoteMediaError, RuntimeData } from '../web/core/internal.ts';
+import { RemoteProxyClient } from '../web/runtime/remote/remote-proxy-client.ts';
+import { type Gateway, startGateway } from './gateway.ts';
+import { Relay } from './testing/tcp-relay.ts';
+
+const TOKEN = 'attack-restart-dying-token-0123456789';
+const manifest: Manifest = {
+  version: 'v1',
+  metadata: { name: 'attack-restart-dying' },
+  nodes: [{ id: 'in', node_type: 'PassThrough', params: {} }],
+  connections: [],
+};
+const ws = WebSocket as unknown as typeof globalThis.WebSocket;
+
+let gateway: Gateway;
+beforeAll(async () => {
+  gateway = await startGateway({ port: 0, tokens: [TOKEN], containers: false });
+});
+afterAll(async () => {
+  await gateway?.close();
+});
+
+/** A server that takes TCP connections and never says a word (a stopped process). */
+async function blackHole(): Promise<{ server: Server; port: number; held: Set<Socket> }> {
+  const held = new Set<Socket>();
+  const server = createServer((socket) => {
+    held.add(socket);
+    socket.resume(); // reads (and drops) what comes, so that its end is seen
+    socket.on('error', () => {});
+    socket.on('close', () => held.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, port: (server.address() as { port: number }).port, held };
+}
+
+/** Active handles by type (Timeout, TCPSocketWrap, ...). */
+function resources(): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const name of process.getActiveResourcesInfo()) counts[name] = (counts[name] ?? 0) + 1;
+  return counts;
+}
+
+async function settleOrHang(promise: Promise<unknown>, boundMs: number): Promise<unknown> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const hung = new Promise((resolve) => (timer = setTimeout(() => resolve('hung'), boundMs)));
+  try {
+    return await Promise.race([
+      promise.then(
+        () => 'resolved',
+        (e: unknown) => e,
+      ),
+      hung,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function until(check: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 400 && !check(); i++) await new Promise((r) => setTimeout(r, 25));
+  if (!check()) throw new Error(`never: ${what}`);
+}
+
+describe('restartOnLoss when the restart itself meets a dying gateway', () => {
+  // GatewayConnection.connect had no deadline of its own: a restart (or resume, or
+  // open) whose TCP connection was accepted and never answered waited for ever,
+  // past reconnectWindowMs, and the session never ended.
+  it('a gateway that accepts the connection and never answers: worker_lost within the window', async () => {
+    const relay = await Relay.start(gateway.port);
+    const hole = await blackHole();
+    try {
+      const client = new RemoteProxyClient(
+        { host: '127.0.0.1', port: relay.port },
+        { token: TOKEN, WebSocket: ws, restartOnLoss: true, reconnectWindowMs: 1500 },
+      );
+      const session = await client.stream(manifest);
+      await session.sendInput(RuntimeData.json(1));
+      const before = resources();
+      relay.target = hole.port; // the restart lands on a stopped gateway
+      relay.cut();
+      const error = await settleOrHang(session.close(), 20_000);
+      expect(error).toBeInstanceOf(RemoteMediaError);
+      expect((error as RemoteMediaError).kind).toBe('worker_lost');
+      expect((error as RemoteMediaError).message).toMatch(/within 1500 ms/);
+      await until(() => hole.held.size === 0, 'the restart let go of the silent connection');
+      await until(() => relay.sockets.size === 0, 'no relayed socket left');
+      const after = resources();
+      expect(after.Timeout ?? 0).toBeLessThanOrEqual(before.Timeout ?? 0);
+      expect(after.TCPSocketWrap ?? 0).toBeLessThanOrEqual(before.TCPSocketWrap ?? 0);
+    } finally {
+      await relay.close();
+      for (const socket of hole.held) socket.destroy();
+      await new Promise<void>((resolve) => hole.server.close(() => resolve()));
+    }
+  }, 60_000);
+
+  it('a gateway that upgrades and is cut at the open: tried within the window, then worker_lost', async () => {
+    const relay = await Relay.start(gateway.port);
+    // Upgrades, then dies as the `open` arrives (killed mid-restart).
+    const dying = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    await new Promise<void>((resolve) => dying.once('listening', () => resolve()));
+    let opens = 0;
+    dying.on('connection', (socket) =>
+      socket.on('message', () => {
+        opens++;
+        socket.terminate();
+      }),
+    );
+    try {
+      const client = new RemoteProxyClient(
+        { host: '127.0.0.1', port: relay.port },
+        { token: TOKEN, WebSocket: ws, restartOnLoss: true, reconnectWindowMs: 1500 },
+      );
+      const session = await client.stream(manifest);
+      await session.sendInput(RuntimeData.json(1));
+      const before = resources();
+      relay.target = (dying.address() as { port: number }).port;
+      relay.cut();
+      const error = await settleOrHang(session.close(), 20_000);
+      expect(error).toBeInstanceOf(RemoteMediaError);
+      expect((error as RemoteMediaError).kind).toBe('worker_lost');
+      expect(opens).toBeGreaterThan(0);
+      expect(opens).toBeLessThanOrEqual(10); // backed off, not a storm
+      await until(() => relay.sockets.size === 0, 'no relayed socket left');
+      const after = resources();
+      expect(after.Timeout ?? 0).toBeLessThanOrEqual(before.Timeout ?? 0);
+      expect(after.TCPSocketWrap ?? 0).toBeLessThanOrEqual(before.TCPSocketWrap ?? 0);
+      await until(() => gateway.metrics.sessionsActive === 0, 'every session ended');
+    } finally {
+      await relay.close();
+      await new Promise<void>((resolve) => dying.close(() => resolve()));
+    }
+  }, 60_000);
+
+  it('maxRestarts 0: the first loss is a worker_lost naming the limit, nothing reopened', async () => {
+    const relay = await Relay.start(gateway.port);
+    let connections = 0;
+    relay.server.on('connection', () => connections++);
+    try {
+      const client = new RemoteProxyClient(
+        { host: '127.0.0.1', port: relay.port },
+        { token: TOKEN, WebSocket: ws, restartOnLoss: true, maxRestarts: 0 },
+      );
+      const session = await client.stream(manifest);
+      await session.sendInput(RuntimeData.json(1));
+      relay.cut();
+      const error = await settleOrHang(session.close(), 20_000);
+      expect((error as RemoteMediaError).kind).toBe('worker_lost');
+      expect((error as RemoteMediaError).message).toMatch(/maxRestarts 0/);
+      expect(connections).toBe(1);
+    } finally {
+      await relay.close();
+    }
+  }, 60_000);
+});
