@@ -3,6 +3,7 @@
  * our config): hop latency of one 512-byte frame between two workers, FrameRing vs
  * postMessage; and throughput of 128-sample float32 blocks, AudioRing vs ringbuf.js.
  */
+import { cpus, loadavg } from 'node:os';
 import { createServer } from 'vite';
 import { launchChromium } from '../tests/chromium.ts';
 import type { BenchSection } from './report.ts';
@@ -11,7 +12,9 @@ interface Results {
   crossOriginIsolated: boolean;
   hop: {
     ring: number[];
+    into: number[];
     noSpin: number[];
+    floor: { spin: number[]; wait: number[]; waitAsync: number[] };
     waitAsync: number[];
     codec: number[];
     frames: number[];
@@ -39,6 +42,7 @@ export async function benchRings(): Promise<BenchSection> {
   });
   await server.listen();
   const browser = await launchChromium();
+  const load = loadavg()[0]!;
   try {
     const page = await browser.newPage();
     await page.goto(`${server.resolvedUrls!.local[0]}bench/browser/rings.html`);
@@ -55,6 +59,9 @@ export async function benchRings(): Promise<BenchSection> {
       return { name, p50: us(p50), p99: us(p99), samples: hops.length, ratio: p50 / pm.p50 };
     };
     const ring = percentiles(results.hop.ring);
+    const into = percentiles(results.hop.into);
+    const floorWait = percentiles(results.hop.floor.wait);
+    const floorSpin = percentiles(results.hop.floor.spin);
     const codec = percentiles(results.hop.codec);
     const frames = percentiles(results.hop.frames);
     const { bytes } = results.throughput;
@@ -81,16 +88,32 @@ export async function benchRings(): Promise<BenchSection> {
               ratio: 1,
             },
             hopRow(
-              'FrameRing, blocking read/write (adaptive spin, then Atomics.wait)',
+              'FrameRing, blocking write/read (adaptive spin, then Atomics.wait; read allocates its copy)',
               results.hop.ring,
             ),
             hopRow(
-              'FrameRing, Atomics.wait at once (no spin): the wake-up cost',
+              'FrameRing, blocking write/readInto (as above, read into a buffer of its own: no allocation)',
+              results.hop.into,
+            ),
+            hopRow(
+              'FrameRing, write/readInto with no spin (Atomics.wait at once): the wake-up cost',
               results.hop.noSpin,
             ),
             hopRow(
-              'FrameRing, readAsync/writeAsync (Atomics.waitAsync, no spin)',
+              'FrameRing, writeAsync/readAsync (adaptive spin yielding to microtasks, then Atomics.waitAsync)',
               results.hop.waitAsync,
+            ),
+            hopRow(
+              'floor: a bare counter, both workers spinning (a cache line moved between cores)',
+              results.hop.floor.spin,
+            ),
+            hopRow(
+              'floor: a bare counter, Atomics.wait at once and Atomics.notify (one futex wake-up)',
+              results.hop.floor.wait,
+            ),
+            hopRow(
+              'floor: a bare counter, Atomics.waitAsync and Atomics.notify (one event-loop wake-up)',
+              results.hop.floor.waitAsync,
             ),
             hopRow(
               'FrameRing, a codec audio frame staged: encodeFrame, copy in, copy out, decodeFrame',
@@ -102,8 +125,12 @@ export async function benchRings(): Promise<BenchSection> {
             ),
           ],
           note:
-            `Ring hop latency is ${(pm.p50 / ring.p50).toFixed(1)}x lower than postMessage at p50 ` +
-            `(goal: at least 10x: ${pm.p50 / ring.p50 >= 10 ? 'met' : 'MISSED'}); ` +
+            `Load average ${load.toFixed(1)} on ${cpus().length} cores when the run started (\`uptime\`). ` +
+            `Ring hop latency is ${(pm.p50 / ring.p50).toFixed(1)}x lower than postMessage at p50 with read() ` +
+            `and ${(pm.p50 / into.p50).toFixed(1)}x with readInto() ` +
+            `(goal: at least 10x: ${pm.p50 / Math.min(ring.p50, into.p50) >= 10 ? 'met' : 'MISSED'}); ` +
+            `the machine's floors in the same run: ${floorSpin.p50.toFixed(2)} µs a hop spinning, ` +
+            `${floorWait.p50.toFixed(2)} µs through one futex wake-up; ` +
             `a codec frame straight in and out ${(codec.p50 / frames.p50).toFixed(2)}x quicker than staged. ` +
             'The codec frame is 120 float32 samples (480 bytes) plus 36 bytes of header, CRC and record length.',
         },

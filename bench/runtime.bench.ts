@@ -4,6 +4,7 @@
  * them the two parts of a round trip measured alone (bench/browser/runtime.ts):
  * the channel floor and the session machinery on one thread.
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { createServer } from 'vite';
 import { launchChromium } from '../tests/chromium.ts';
@@ -19,6 +20,8 @@ interface Results {
   crossOriginIsolated: boolean;
   audioSeconds: number;
   results: Record<'messages' | 'rings' | 'inProcess' | 'ringEcho', Timings>;
+  /** Renderer CPU ms per second with a session open and idle (page: no session). */
+  idle: { page: number; messages: number; rings: number };
 }
 
 function percentiles(values: number[]) {
@@ -39,6 +42,19 @@ function rowsOf(cases: [name: string, values: number[]][]): BenchRow[] {
 
 const µs = (ms: number) => `${(ms * 1000).toFixed(0)} µs`;
 
+/** Adds each thread of process `pid` and the seconds it has run (/proc schedstat, ns); false off Linux. */
+function threadRunSeconds(pid: number, into: Record<string, number>): boolean {
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const ns = Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+      into[`${pid}/${tid}`] = ns / 1e9;
+    }
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The page, once Vite has settled: a first visit may reload it when Vite optimizes a dependency. */
 async function openBenchPage(browser: Awaited<ReturnType<typeof launchChromium>>, url: string) {
   const page = await browser.newPage();
@@ -50,6 +66,18 @@ async function openBenchPage(browser: Awaited<ReturnType<typeof launchChromium>>
       processInfo: { type: string; cpuTime: number }[];
     };
     return processInfo.filter((p) => p.type === 'renderer').reduce((sum, p) => sum + p.cpuTime, 0);
+  });
+  // Run time per thread where Linux tells (cpuTime steps by 10 ms, too coarse for
+  // an idle channel): "pid/tid" -> seconds, for every thread of the renderers.
+  await page.exposeFunction('rendererThreadSeconds', async () => {
+    const { processInfo } = (await cdp.send('SystemInfo.getProcessInfo')) as {
+      processInfo: { type: string; id: number }[];
+    };
+    const threads: Record<string, number> = {};
+    for (const { id } of processInfo.filter((p) => p.type === 'renderer')) {
+      if (!threadRunSeconds(id, threads)) return undefined;
+    }
+    return threads;
   });
   for (let attempt = 1; ; attempt++) {
     try {
@@ -87,13 +115,26 @@ Profiled with Chromium's CPU profiler over CDP (the Profiler domain on the page 
 - Goals (round trip at least 3x quicker with rings than postMessage at p50; 60 s at 1,000x real time or more): both missed, see the notes under the tables.`;
 }
 
+/** What an open session costs while nothing flows, beside the page alone. */
+function idleNote(idle: Results['idle']): string {
+  const ms = (v: number) => `${v.toFixed(2)} ms`;
+  const over = (v: number) => `${((v - idle.page) / 10).toFixed(2)}% of a core over the page alone`;
+  return (
+    `Idle CPU (run time per second of every thread of the renderer, page and workers, from /proc schedstat, over 5 s with a session open and no input after one block): ` +
+    `the page alone ${ms(idle.page)}; a postMessage session ${ms(idle.messages)} (${over(idle.messages)}); ` +
+    `a ring session ${ms(idle.rings)} (${over(idle.rings)}). An idle ring reader does not spin: its wait ` +
+    `spins only while its recent waits were short, and otherwise sleeps in Atomics.waitAsync, waking every ` +
+    `100 ms to look at the cancel flag.`
+  );
+}
+
 export async function benchRuntime(): Promise<BenchSection> {
   const server = await createServer({ server: { port: 0 }, logLevel: 'silent' });
   await server.listen();
   const browser = await launchChromium();
   const load = loadavg()[0]!;
   try {
-    const { crossOriginIsolated, audioSeconds, results } = await openBenchPage(
+    const { crossOriginIsolated, audioSeconds, results, idle } = await openBenchPage(
       browser,
       `${server.resolvedUrls!.local[0]}bench/browser/runtime.html`,
     );
@@ -163,6 +204,7 @@ export async function benchRuntime(): Promise<BenchSection> {
       ],
       extra: [
         `Load average when the run started: ${load.toFixed(1)} on ${cpus().length} cores (\`uptime\`); the machine is shared, so compare rows within one run, and the CPU-time table more than the clock. Reproduce this section alone: \`npx tsx bench/run.ts runtime\`.`,
+        idleNote(idle),
         whereTheTimeGoes({
           ringsTrip,
           floor,

@@ -21,20 +21,67 @@ const BATCH = 50;
 const BLOCKS = 1 << 18;
 const RUNS = 21;
 
+/**
+ * Every hop case, postMessage (the baseline) measured first and last and its two
+ * runs pooled, so that a change in the machine's load during the minute falls on
+ * the baseline as on the rings.
+ */
 async function hopLatency() {
+  const before = await postMessageHops();
   const ring = await ringPair({});
+  const into = await ringPair({ into: true });
   // What the wait and wake cost: no spinning (Atomics.wait at once), and the
-  // non-blocking wait (Atomics.waitAsync, no spinning either) that the page uses.
-  const noSpin = await ringPair({ spin: 0 });
+  // non-blocking wait (Atomics.waitAsync) that the page uses.
+  const noSpin = await ringPair({ spin: 0, into: true });
   const waitAsync = await ringPair({ wait: 'async' });
+  const floor = {
+    spin: await wakeFloor('spin'),
+    wait: await wakeFloor('wait'),
+    waitAsync: await wakeFloor('waitAsync'),
+  };
   const codec = await framePair('codec');
   const frames = await framePair('frame');
+  const after = await postMessageHops();
+  return {
+    ring,
+    into,
+    noSpin,
+    waitAsync,
+    floor,
+    codec,
+    frames,
+    postMessage: [...before, ...after],
+  };
+}
+
+/** A ping-pong of the same 512 bytes between two workers over a MessageChannel. */
+async function postMessageHops(): Promise<number[]> {
   const channel = new MessageChannel();
   const [pm] = await Promise.all([
-    worker({ role: 'pm-ping', port: channel.port1, rounds: ROUNDS, batch: BATCH }, [channel.port1]),
+    worker({ role: 'pm-ping', port: channel.port1, rounds: ROUNDS / 2, batch: BATCH }, [
+      channel.port1,
+    ]),
     worker({ role: 'pm-pong', port: channel.port2 }, [channel.port2]),
   ]);
-  return { ring, noSpin, waitAsync, codec, frames, postMessage: pm.hops as number[] };
+  return pm.hops as number[];
+}
+
+/** The machine's floor under a hop: a bare counter passed between two workers (wake-floor.worker.ts). */
+async function wakeFloor(mode: 'spin' | 'wait' | 'waitAsync'): Promise<number[]> {
+  const buffer = new SharedArrayBuffer(128);
+  const start = (side: 0 | 1) => {
+    const w = new Worker(new URL('./wake-floor.worker.ts', import.meta.url), { type: 'module' });
+    return new Promise<number[]>((resolve, reject) => {
+      w.onmessage = (event) => {
+        resolve((event.data as { hops: number[] }).hops);
+        w.terminate();
+      };
+      w.onerror = (event) => reject(new Error(event.message));
+      w.postMessage({ buffer, side, mode, rounds: ROUNDS, batch: BATCH });
+    });
+  };
+  const [hops] = await Promise.all([start(0), start(1)]);
+  return hops;
 }
 
 /** A ping-pong of 512-byte frames between two workers over two FrameRings. */

@@ -40,6 +40,22 @@ interface Timings {
 /** Set by the benchmark driver (bench/runtime.bench.ts): the renderer's CPU seconds so far. */
 const rendererCpuSeconds = (window as unknown as { rendererCpuSeconds?: () => Promise<number> })
   .rendererCpuSeconds;
+/** Run time per renderer thread ("pid/tid" -> s), where the driver can tell (Linux). */
+const rendererThreadSeconds = (
+  window as unknown as {
+    rendererThreadSeconds?: () => Promise<Record<string, number> | undefined>;
+  }
+).rendererThreadSeconds;
+
+/** Seconds the renderer's threads ran between two readings, over the threads in both. */
+function ranBetween(before: Record<string, number>, after: Record<string, number>): number {
+  let sum = 0;
+  for (const [thread, seconds] of Object.entries(after)) {
+    const was = before[thread];
+    if (was !== undefined) sum += seconds - was;
+  }
+  return sum;
+}
 
 async function roundTrips(trip: (i: number) => Promise<unknown>): Promise<number[]> {
   for (let i = 0; i < WARM_UP; i++) await trip(i);
@@ -147,14 +163,97 @@ async function ringEchoTimings(
   }
 }
 
-async function runRuntimeBench() {
-  const results = {
-    messages: await runtimeTimings('messages'),
-    rings: await runtimeTimings('rings'),
-    inProcess: await inProcessTimings(),
-    ringEcho: await ringEchoTimings(),
+/** Two halves of a case's timings, measured apart, as one. */
+function pooled(a: Timings, b: Timings): Timings {
+  return {
+    runMs: [...a.runMs, ...b.runMs],
+    runCpuMs: [...a.runCpuMs, ...b.runCpuMs],
+    roundTripMs: [...a.roundTripMs, ...b.roundTripMs],
   };
-  return { crossOriginIsolated, results, audioSeconds: (BLOCKS * BLOCK) / RATE };
+}
+
+const IDLE_SECONDS = 5;
+
+/**
+ * The renderer's CPU time (page and workers) per second while a session is open
+ * and nothing flows: what an idle channel costs (its waits' wake-ups every 100 ms
+ * to look at the cancel flag, any spinning). `open` undefined: the page alone.
+ */
+async function idleCpuMsPerSecond(
+  channels?: 'messages' | 'rings' | 'echo',
+  spin?: number,
+): Promise<number> {
+  const runtime = channels && channels !== 'echo' ? await createRuntime({ channels }) : undefined;
+  let echo: { close(): void } | undefined;
+  try {
+    const session = runtime ? await runtime.stream(manifest) : undefined;
+    if (channels === 'echo') echo = await idleEcho(spin);
+    // One block through first, so that both sides have waited at least once.
+    if (session) {
+      await session.sendInput(blocks[0]!);
+      await session.recvOutput();
+    }
+    const threadsBefore = await rendererThreadSeconds?.();
+    const before = await rendererCpuSeconds?.();
+    await new Promise((resolve) => setTimeout(resolve, IDLE_SECONDS * 1000));
+    const threadsAfter = await rendererThreadSeconds?.();
+    const after = await rendererCpuSeconds?.();
+    await session?.close();
+    if (threadsBefore && threadsAfter) {
+      return (ranBetween(threadsBefore, threadsAfter) * 1000) / IDLE_SECONDS;
+    }
+    if (before === undefined || after === undefined) return Number.NaN;
+    return ((after - before) * 1000) / IDLE_SECONDS;
+  } finally {
+    runtime?.dispose();
+    echo?.close();
+  }
+}
+
+/** The echo worker's rings with one frame through and both readers waiting: a bare idle channel. */
+async function idleEcho(spin?: number): Promise<{ close(): void }> {
+  const input = createFrameRingBuffer(1 << 20);
+  const output = createFrameRingBuffer(1 << 20);
+  const worker = new Worker(new URL('./runtime-echo.worker.ts', import.meta.url), {
+    type: 'module',
+  });
+  worker.postMessage({ input, output, spin });
+  const writer = new FrameRingWriter(input, 'block');
+  const reader = new FrameRingReader(output, spin);
+  writer.tryWriteFrame(prepareFrame({ sequence: 0, data: blocks[0]! }));
+  await reader.readFrameAsync();
+  const waiting = reader.readFrameAsync();
+  return {
+    close() {
+      writer.close();
+      worker.terminate();
+      reader.cancel();
+      waiting.catch(() => {});
+    },
+  };
+}
+
+async function runRuntimeBench() {
+  // Each channel kind measured twice, in the order M R ... R M, and pooled: a change
+  // in the shared machine's load during the run falls on both alike.
+  const messagesFirst = await runtimeTimings('messages');
+  const ringsFirst = await runtimeTimings('rings');
+  const inProcess = await inProcessTimings();
+  const ringEcho = await ringEchoTimings();
+  const ringsLast = await runtimeTimings('rings');
+  const messagesLast = await runtimeTimings('messages');
+  const idle = {
+    page: await idleCpuMsPerSecond(),
+    messages: await idleCpuMsPerSecond('messages'),
+    rings: await idleCpuMsPerSecond('rings'),
+  };
+  const results = {
+    messages: pooled(messagesFirst, messagesLast),
+    rings: pooled(ringsFirst, ringsLast),
+    inProcess,
+    ringEcho,
+  };
+  return { crossOriginIsolated, results, idle, audioSeconds: (BLOCKS * BLOCK) / RATE };
 }
 
 (window as unknown as { runRuntimeBench: typeof runRuntimeBench }).runRuntimeBench =
@@ -163,3 +262,6 @@ async function runRuntimeBench() {
 (window as unknown as { runEchoProbe: typeof ringEchoTimings }).runEchoProbe = ringEchoTimings;
 /** For profiling by hand: one kind of runtime channel alone. */
 (window as unknown as { runRuntimeProbe: typeof runtimeTimings }).runRuntimeProbe = runtimeTimings;
+/** For profiling by hand: the idle CPU of one kind of session (none: the page alone). */
+(window as unknown as { runIdleProbe: typeof idleCpuMsPerSecond }).runIdleProbe =
+  idleCpuMsPerSecond;

@@ -133,6 +133,20 @@ describe('FrameRing waits on one thread', () => {
     expect(() => writer.write(bytesOf(60, 2), 5)).toThrow(/ring write timed out after 5 ms/);
   });
 
+  it('close ends a pending async read, after the frames before it', async () => {
+    const buffer = createFrameRingBuffer(64);
+    const writer = new FrameRingWriter(buffer);
+    const reader = new FrameRingReader(buffer);
+    const first = reader.readAsync();
+    await nextTask();
+    writer.tryWrite(bytesOf(4, 5));
+    expect(await first).toEqual(bytesOf(4, 5));
+    const second = reader.readAsync();
+    await nextTask();
+    writer.close();
+    expect(await second).toBe(RING_CLOSED);
+  });
+
   it('a cancelled ring ends a pending async read', async () => {
     const buffer = createFrameRingBuffer(64);
     const reader = new FrameRingReader(buffer);

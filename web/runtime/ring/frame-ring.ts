@@ -25,9 +25,13 @@
  * compareExchange and the reader commits a read with compareExchange too (and
  * retries if the writer dropped the frame meanwhile). Nothing is ever lost
  * silently: every dropped frame is counted. A side notifies the other only when
- * it announced that it sleeps, so a steady stream costs no Atomics.notify per
- * frame. Every loop looks at the cancelled flag on each turn, and a record length
- * that cannot be right (with the read index not moving) is an error, not a retry.
+ * it announced that it sleeps (a writer that waits for room, only once a quarter
+ * of the ring is free), so a steady stream costs no Atomics.notify per frame; a
+ * waiting side first spins for a bounded time when spinning has lately been
+ * quicker than sleeping (DEFAULT_SPIN_MICROS). Sleeps are on wake words that
+ * data, close and cancel all change, so no wake-up is lost. Every loop looks at
+ * the cancelled flag on each turn, and a record length that cannot be right
+ * (with the read index not moving) is an error, not a retry.
  *
  * Frames skip the CRC here (RING_FRAME_CODEC): the ring is shared memory inside one
  * process, not a wire, so a CRC guards against nothing, and computing and checking
@@ -79,6 +83,14 @@ const WRITER_WAITING = 2 * LINE + 2;
 const CANCELLED = 2 * LINE + 3;
 /** The capacity asked for, in bytes (the storage may be larger). */
 const CAPACITY = 2 * LINE + 4;
+/**
+ * The words a sleeping reader (writer) waits on: bumped by the other side when it
+ * finds the sleeper announced (READER_WAITING, WRITER_WAITING) and by close and
+ * cancel. Waiting on a word that close and cancel change too (not on the data
+ * counter) is what keeps their wake-up from being lost: see waitFor.
+ */
+const READER_WAKE = 2 * LINE + 5;
+const WRITER_WAKE = 2 * LINE + 6;
 const CONTROL_SLOTS = 3 * LINE;
 /**
  * The longest a wait spins before it sleeps, by default. A wake-up is what a spin
@@ -105,6 +117,15 @@ const WAIT_MEAN_WEIGHT = 1 / 8;
 const WAIT_CLAMP = 4;
 /** One wait in this many (a power of two) tries the way not chosen, to keep its mean current. */
 const EXPLORE_EVERY = 64;
+/**
+ * One wait in this many (a power of two; explorations too) is timed for the means.
+ * performance.now() costs about 0.5 µs in Chromium (measured on the page of this
+ * machine), a third of a futex wake-up: timing every wait would cost more than
+ * what the choice saves.
+ */
+const MEASURE_EVERY = 4;
+/** Looks at the counter between two readings of the clock while spinning (a few µs). */
+const SPIN_LOOKS = 1024;
 const CONTROL_BYTES = CONTROL_SLOTS * 4;
 /** The length field of a pad record: skip to the start of the storage. */
 const PAD = 0xffff_ffff;
@@ -112,11 +133,13 @@ const PAD = 0xffff_ffff;
 const NO_ROOM = -1;
 const DROPPED = -2;
 /**
- * Longest sleep between looks at the cancelled flag. cancel() notifies, but a side
- * that checked the flag just before it was set may sleep past that notify; this
- * bounds how late it notices. Sleeps end sooner whenever data moves.
+ * Longest sleep, a safety net only: no wake-up is lost (see the wake words), so a
+ * sleep ends when data, room, close or cancel comes. Each such wake-up of an idle
+ * side costs CPU (measured on the page of this 2-core machine under load: with
+ * 100 ms here an idle ring echo took 3-4 ms of CPU a second more than the page
+ * alone; with 1 s, none measurable).
  */
-const CANCEL_CHECK_MS = 100;
+const SAFETY_WAKE_MS = 1000;
 
 export interface RingStats {
   capacity: number;
@@ -136,6 +159,16 @@ export interface FrameRingOptions {
    * e.g. just below 2^32 so that a short test crosses the counters' wrap. Default 0.
    */
   initialCounter?: number;
+}
+
+/** A wait's deadline on performance.now()'s clock; read only for a finite timeout. */
+function deadlineAfter(timeoutMs: number): number {
+  return timeoutMs === Number.POSITIVE_INFINITY ? timeoutMs : performance.now() + timeoutMs;
+}
+
+/** Milliseconds to `deadline`; the clock is read only for a finite one. */
+function timeLeft(deadline: number): number {
+  return deadline === Number.POSITIVE_INFINITY ? deadline : deadline - performance.now();
 }
 
 function record(length: number): number {
@@ -202,8 +235,12 @@ abstract class RingSide {
   private spinMeanMs = 0;
   private sleepMeanMs = 0;
   private waits = 0;
-  /** Whether the wait in progress spins (so noteWait knows which mean it counts in). */
+  /** The wait in progress: whether it spins (and so which mean it counts in), and still may. */
   private spinning = false;
+  private spinLeft = false;
+  /** When it started, if it is timed (else NaN); when its spin ends (NaN until it first looks). */
+  private waitStartedMs = Number.NaN;
+  private spinEndMs = Number.NaN;
 
   constructor(buffer: SharedArrayBuffer, spinMicros: number) {
     this.control = new Int32Array(buffer, 0, CONTROL_SLOTS);
@@ -234,52 +271,82 @@ abstract class RingSide {
   }
 
   /**
-   * At the start of a wait (`startedMs`, the clock then): whether it spins, chosen
-   * as DEFAULT_SPIN_MICROS says, as the time until which it may; 0 for no spin.
-   * Allocates nothing.
+   * At the start of a wait: chooses whether it spins (as DEFAULT_SPIN_MICROS says)
+   * and whether it is timed. Allocates nothing.
    */
-  protected beginWait(startedMs: number): number {
-    if (this.maxSpinMs === 0) return 0;
+  protected beginWait(): void {
+    if (this.maxSpinMs === 0) {
+      this.spinning = this.spinLeft = false;
+      return;
+    }
     const prefer = this.spinMeanMs <= this.sleepMeanMs && this.spinMeanMs < this.maxSpinMs;
-    const explore = (++this.waits & (EXPLORE_EVERY - 1)) === 0;
-    this.spinning = prefer !== explore;
-    return this.spinning ? startedMs + this.maxSpinMs : 0;
+    const turn = ++this.waits;
+    const explore = (turn & (EXPLORE_EVERY - 1)) === 0;
+    this.spinning = this.spinLeft = prefer !== explore;
+    this.spinEndMs = Number.NaN;
+    this.waitStartedMs =
+      explore || (turn & (MEASURE_EVERY - 1)) === 0 ? performance.now() : Number.NaN;
   }
 
-  /** At the end of a wait that began at `startedMs`: counts it in its mean. Allocates nothing. */
-  protected noteWait(startedMs: number): void {
-    if (this.maxSpinMs === 0) return;
-    const waited = Math.min(performance.now() - startedMs, WAIT_CLAMP * this.maxSpinMs);
+  /** At the end of a wait: counts it in its mean, if it was timed. Allocates nothing. */
+  protected endWait(): void {
+    if (Number.isNaN(this.waitStartedMs)) return;
+    const waited = Math.min(performance.now() - this.waitStartedMs, WAIT_CLAMP * this.maxSpinMs);
     if (this.spinning) this.spinMeanMs += (waited - this.spinMeanMs) * WAIT_MEAN_WEIGHT;
     else this.sleepMeanMs += (waited - this.sleepMeanMs) * WAIT_MEAN_WEIGHT;
   }
 
   /**
-   * Spins until control[slot] differs from `seen`, until the clock passes `until`
-   * at most (read once per 64 looks); true if it did. Also stops on cancel.
-   * Blocks the thread for the spin: blocking waits only (workers).
+   * Whether the wait in progress may go on spinning: reads the clock (once per
+   * SPIN_LOOKS looks), and ends the spin past its ceiling or on cancel.
    */
-  protected spinUntil(slot: number, seen: number, until: number): boolean {
-    const control = this.control;
-    for (;;) {
-      for (let i = 0; i < 64; i++) if (Atomics.load(control, slot) !== seen) return true;
-      if (Atomics.load(control, CANCELLED) === 1 || performance.now() > until) return false;
+  private spinOn(): boolean {
+    const now = performance.now();
+    if (Number.isNaN(this.spinEndMs)) {
+      this.spinEndMs =
+        (Number.isNaN(this.waitStartedMs) ? now : this.waitStartedMs) + this.maxSpinMs;
     }
+    if (now > this.spinEndMs || Atomics.load(this.control, CANCELLED) === 1) this.spinLeft = false;
+    return this.spinLeft;
+  }
+
+  /**
+   * Spins until control[slot] differs from `seen`, if the wait in progress spins
+   * and until its spin ends; true if it did. Blocks the thread for the spin:
+   * blocking waits only (workers). Allocates nothing.
+   */
+  protected spinUntil(slot: number, seen: number): boolean {
+    if (!this.spinLeft) return false;
+    const control = this.control;
+    do {
+      for (let i = 0; i < SPIN_LOOKS; i++) if (Atomics.load(control, slot) !== seen) return true;
+    } while (this.spinOn());
+    return false;
   }
 
   /**
    * spinUntil for threads that must not block (the page, a worker's event loop):
-   * between looks it yields to the thread's other microtasks (a session on this
-   * thread making the next frame still runs), though not to its tasks, until
-   * `until` at most. Allocates a promise per turn of 64 looks.
+   * between turns of SPIN_LOOKS looks it yields to the thread's other microtasks
+   * (a session on this thread making the next frame still runs), though not to
+   * its tasks. Allocates a promise per turn.
    */
-  protected async spinUntilAsync(slot: number, seen: number, until: number): Promise<boolean> {
+  protected async spinUntilAsync(slot: number, seen: number): Promise<boolean> {
+    if (!this.spinLeft) return false;
     const control = this.control;
-    for (;;) {
-      for (let i = 0; i < 64; i++) if (Atomics.load(control, slot) !== seen) return true;
-      if (Atomics.load(control, CANCELLED) === 1 || performance.now() > until) return false;
+    do {
+      for (let i = 0; i < SPIN_LOOKS; i++) if (Atomics.load(control, slot) !== seen) return true;
       await Promise.resolve();
-    }
+    } while (this.spinOn());
+    return false;
+  }
+
+  /** FrameRingWriter's spin: until `wanted` bytes are free, as spinUntil. */
+  protected spinForRoom(wanted: number): boolean {
+    if (!this.spinLeft) return false;
+    do {
+      for (let i = 0; i < SPIN_LOOKS; i++) if (this.capacity - this.used() >= wanted) return true;
+    } while (this.spinOn());
+    return false;
   }
 
   /**
@@ -313,8 +380,14 @@ abstract class RingSide {
    */
   cancel(): void {
     Atomics.store(this.control, CANCELLED, 1);
-    Atomics.notify(this.control, WRITE);
-    Atomics.notify(this.control, READ);
+    this.wake(READER_WAKE);
+    this.wake(WRITER_WAKE);
+  }
+
+  /** Wakes whoever sleeps on `word` (READER_WAKE or WRITER_WAKE). Allocates nothing. */
+  protected wake(word: number): void {
+    Atomics.add(this.control, word, 1);
+    Atomics.notify(this.control, word);
   }
 
   /** Either side, any thread. Allocates nothing. */
@@ -394,27 +467,25 @@ export class FrameRingWriter extends RingSide {
    * Writer thread, where blocking is allowed (a worker). Blocks while the ring is
    * full (policy "block"): spins first (adaptively, see DEFAULT_SPIN_MICROS), then
    * sleeps until the reader has freed a quarter of the ring (or the frame's room,
-   * if more), waking at least every 100 ms to look at the cancelled flag; throws
-   * on cancel, close or timeout. Allocates nothing.
+   * if more), or close or cancel; throws on cancel, close or timeout. Allocates
+   * nothing.
    */
   write(bytes: Uint8Array, timeoutMs = Number.POSITIVE_INFINITY): void {
     if (this.tryWrite(bytes)) return;
-    const started = performance.now();
-    const spinUntil = this.beginWait(started);
-    while (!this.tryWrite(bytes)) this.awaitRoom(bytes.length, started, spinUntil, timeoutMs);
-    this.noteWait(started);
+    const deadline = deadlineAfter(timeoutMs);
+    this.beginWait();
+    while (!this.tryWrite(bytes)) this.awaitRoom(bytes.length, deadline, timeoutMs);
+    this.endWait();
   }
 
   /** Writer thread, a worker: writeFrame is to tryWriteFrame what write is to tryWrite. */
   writeFrame(frame: Frame, timeoutMs = Number.POSITIVE_INFINITY): void {
     const prepared = prepareFrame(frame);
     if (this.tryWriteFrame(prepared)) return;
-    const started = performance.now();
-    const spinUntil = this.beginWait(started);
-    while (!this.tryWriteFrame(prepared)) {
-      this.awaitRoom(prepared.length, started, spinUntil, timeoutMs);
-    }
-    this.noteWait(started);
+    const deadline = deadlineAfter(timeoutMs);
+    this.beginWait();
+    while (!this.tryWriteFrame(prepared)) this.awaitRoom(prepared.length, deadline, timeoutMs);
+    this.endWait();
   }
 
   /**
@@ -439,7 +510,7 @@ export class FrameRingWriter extends RingSide {
    */
   close(): void {
     Atomics.store(this.control, CLOSED, 1);
-    Atomics.notify(this.control, WRITE);
+    this.wake(READER_WAKE);
   }
 
   /** The room a sleeping writer waits for: a quarter of the ring, or the record if larger. */
@@ -448,36 +519,35 @@ export class FrameRingWriter extends RingSide {
   }
 
   /**
-   * Once the last write found no room: waits (spin, then sleep) until the read
-   * index moves on, or returns at once if it did meanwhile; throws past the
-   * deadline. The futex protocol: the wanted room is announced before the sleep,
-   * and Atomics.wait sleeps only while the read index is still the one loaded
-   * before the failed write's last look, so the reader either sees the
-   * announcement (and notifies once that much is free) or has moved the index
-   * (and the wait returns at once): no wake-up can be lost.
+   * Once the last write found no room: waits (spin, then sleep) until there is,
+   * or returns at once if there is meanwhile; throws past the deadline. The futex
+   * protocol, as FrameRingReader.waitFor: the wake word is loaded first, the
+   * wanted room announced, the room looked at once more, and the sleep lasts only
+   * while the wake word is unchanged; the reader bumps it once it frees the
+   * wanted room after seeing the announcement, as do close and cancel.
    */
-  private awaitRoom(length: number, startedMs: number, spinUntil: number, timeoutMs: number): void {
-    const read = Atomics.load(this.control, READ);
+  private awaitRoom(length: number, deadline: number, timeoutMs: number): void {
+    const wake = Atomics.load(this.control, WRITER_WAKE);
     const wanted = this.wantedRoom(length);
-    if (this.spinForRoom(wanted, spinUntil)) return;
-    const left = startedMs + timeoutMs - performance.now();
+    if (this.spinForRoom(wanted)) return;
+    const left = timeLeft(deadline);
     if (left <= 0)
       throw new RemoteMediaError('aborted', `ring write timed out after ${timeoutMs} ms`);
     Atomics.store(this.control, WRITER_WAITING, wanted);
     try {
       if (this.fitsNow(length)) return; // the reader moved before it saw the flag
-      Atomics.wait(this.control, READ, read, Math.min(left, CANCEL_CHECK_MS));
+      Atomics.wait(this.control, WRITER_WAKE, wake, Math.min(left, SAFETY_WAKE_MS));
     } finally {
       Atomics.store(this.control, WRITER_WAITING, 0);
     }
   }
 
   private async awaitRoomAsync(length: number): Promise<void> {
-    const read = Atomics.load(this.control, READ);
+    const wake = Atomics.load(this.control, WRITER_WAKE);
     Atomics.store(this.control, WRITER_WAITING, this.wantedRoom(length));
     try {
       if (this.fitsNow(length)) return;
-      const waiting = Atomics.waitAsync(this.control, READ, read, CANCEL_CHECK_MS);
+      const waiting = Atomics.waitAsync(this.control, WRITER_WAKE, wake, SAFETY_WAKE_MS);
       if (waiting.async) await waiting.value;
     } finally {
       Atomics.store(this.control, WRITER_WAITING, 0);
@@ -495,14 +565,6 @@ export class FrameRingWriter extends RingSide {
   /** Free bytes now (loads both counters). */
   private room(): number {
     return this.capacity - this.used();
-  }
-
-  /** Spins until `wanted` bytes are free, until the clock passes `until` at most; true if they are. */
-  private spinForRoom(wanted: number, until: number): boolean {
-    for (;;) {
-      for (let i = 0; i < 64; i++) if (this.room() >= wanted) return true;
-      if (this.cancelled || performance.now() > until) return false;
-    }
   }
 
   /**
@@ -567,7 +629,7 @@ export class FrameRingWriter extends RingSide {
       const fill = (next - this.seenRead) >>> 0;
       if (fill > highWater) Atomics.store(control, HIGH_WATER, fill);
     }
-    if (Atomics.load(control, READER_WAITING) === 1) Atomics.notify(control, WRITE);
+    if (Atomics.load(control, READER_WAITING) === 1) this.wake(READER_WAKE);
   }
 
   private countDrop(bytes: number): void {
@@ -651,8 +713,8 @@ export class FrameRingReader extends RingSide {
   /**
    * Reader thread, where blocking is allowed (a worker). Blocks until a record (or
    * the end) is there: spins first (adaptively, see DEFAULT_SPIN_MICROS), then
-   * sleeps in Atomics.wait, waking at least every 100 ms to look at the cancelled
-   * flag; throws on cancel or timeout. Allocates the returned copy.
+   * sleeps in Atomics.wait until a frame, close or cancel comes; throws on cancel
+   * or timeout. Allocates the returned copy.
    */
   read(timeoutMs = Number.POSITIVE_INFINITY): Uint8Array | typeof RING_CLOSED {
     return this.waitFor(this.copyOut, timeoutMs);
@@ -755,17 +817,18 @@ export class FrameRingReader extends RingSide {
     const wanted = Atomics.load(this.control, WRITER_WAITING);
     if (wanted === 0) return;
     const used = (Atomics.load(this.control, WRITE) - read) >>> 0;
-    if (this.capacity - used >= wanted) Atomics.notify(this.control, READ);
+    if (this.capacity - used >= wanted) this.wake(WRITER_WAKE);
   }
 
   /**
-   * The futex protocol, as FrameRingWriter.awaitRoom: the write index is loaded
-   * before the look that found the ring empty, the reader announces itself
-   * (READER_WAITING) before it sleeps, and Atomics.wait sleeps only while the
-   * write index is still that value; the writer notifies whenever it sees the
-   * announcement after a commit. So either the writer sees the flag, or this
-   * side's wait sees the moved index: no wake-up is lost, and a reader that is
-   * awake or spinning costs the writer no notify.
+   * The futex protocol (the writer's awaitRoom is its mirror): the wake word is
+   * loaded first; after the spin the reader announces itself (READER_WAITING),
+   * looks once more, and sleeps only while the wake word is unchanged. The writer
+   * bumps the word after a commit that finds the announcement; close and cancel
+   * bump it after setting their flag. In the one order of seq-cst atomics, either
+   * the last look sees the frame (or the flag), or the bump comes after the word
+   * was loaded and the sleep ends at once: no wake-up is lost, and a reader that
+   * is awake or spinning costs the writer no notify.
    */
   private waitFor<T>(
     open: (at: number, length: number) => T,
@@ -773,22 +836,28 @@ export class FrameRingReader extends RingSide {
   ): T | typeof RING_CLOSED {
     const first = this.take(open);
     if (first !== undefined) return first;
-    const started = performance.now();
-    const spinUntil = this.beginWait(started);
+    const deadline = deadlineAfter(timeoutMs);
+    this.beginWait();
     for (;;) {
+      const wake = Atomics.load(this.control, READER_WAKE);
       const write = Atomics.load(this.control, WRITE);
       const got = this.take(open);
       if (got !== undefined) {
-        this.noteWait(started);
+        this.endWait();
         return got;
       }
-      if (this.spinUntil(WRITE, write, spinUntil)) continue;
-      const left = started + timeoutMs - performance.now();
+      if (this.spinUntil(WRITE, write)) continue;
+      const left = timeLeft(deadline);
       if (left <= 0)
         throw new RemoteMediaError('aborted', `ring read timed out after ${timeoutMs} ms`);
       Atomics.store(this.control, READER_WAITING, 1);
       try {
-        Atomics.wait(this.control, WRITE, write, Math.min(left, CANCEL_CHECK_MS));
+        const again = this.take(open);
+        if (again !== undefined) {
+          this.endWait();
+          return again;
+        }
+        Atomics.wait(this.control, READER_WAKE, wake, Math.min(left, SAFETY_WAKE_MS));
       } finally {
         Atomics.store(this.control, READER_WAITING, 0);
       }
@@ -800,19 +869,24 @@ export class FrameRingReader extends RingSide {
   ): Promise<T | typeof RING_CLOSED> {
     const first = this.take(open);
     if (first !== undefined) return first;
-    const started = performance.now();
-    const spinUntil = this.beginWait(started);
+    this.beginWait();
     for (;;) {
+      const wake = Atomics.load(this.control, READER_WAKE);
       const write = Atomics.load(this.control, WRITE);
       const got = this.take(open);
       if (got !== undefined) {
-        this.noteWait(started);
+        this.endWait();
         return got;
       }
-      if (await this.spinUntilAsync(WRITE, write, spinUntil)) continue;
+      if (await this.spinUntilAsync(WRITE, write)) continue;
       Atomics.store(this.control, READER_WAITING, 1);
       try {
-        const waiting = Atomics.waitAsync(this.control, WRITE, write, CANCEL_CHECK_MS);
+        const again = this.take(open);
+        if (again !== undefined) {
+          this.endWait();
+          return again;
+        }
+        const waiting = Atomics.waitAsync(this.control, READER_WAKE, wake, SAFETY_WAKE_MS);
         if (waiting.async) await waiting.value;
       } finally {
         Atomics.store(this.control, READER_WAITING, 0);
