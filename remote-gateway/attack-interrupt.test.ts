@@ -255,6 +255,7 @@ class Echo(Node):
       300,
     );
     const client = await RawClient.open(gateway.url, TOKEN, island);
+    const counted = gateway.metrics.interruptsTotal;
     try {
       client.sendFrame(0, 1, RuntimeData.json('before'));
       await client.waitFor(jsonOut('before'));
@@ -263,6 +264,7 @@ class Echo(Node):
       await new Promise((resolve) => setTimeout(resolve, 400)); // past the limit
       client.sendFrame(0, 3, RuntimeData.json('after'));
       expect(await client.waitFor(jsonOut('after'))).toBeDefined();
+      expect(gateway.metrics.interruptsTotal - counted).toBe(1); // /metrics: remotemedia_interrupts_total
     } finally {
       client.terminate();
       rmSync(dir, { recursive: true, force: true });

@@ -353,6 +353,7 @@ export class GatewaySession {
           );
         }
         // At once: the in-band frame may wait behind queued input for its turn.
+        this.counters.interruptsTotal++;
         this.session?.interrupt(message.timestampUs);
         return;
       default:

@@ -44,6 +44,8 @@ export class GatewayMetrics {
   /** Upgrades and sessions refused (auth, origin, limits); by reason in `refusals`. */
   refusedTotal = 0;
   resumedTotal = 0;
+  /** Barge-in `interrupt` messages taken from clients (each interrupts its session's `bargeIn.to` nodes). */
+  interruptsTotal = 0;
   /** Worker processes (CPython, containers) that died or were killed under a session. */
   workersLost = 0;
   /** Faults that escaped every session and reached the last-resort handler (last-resort.ts): a bug. */
@@ -117,6 +119,12 @@ export class GatewayMetrics {
     metric('remotemedia_connections', 'gauge', 'TCP connections open now.', [
       ['', gauges.connections],
     ]);
+    metric(
+      'remotemedia_interrupts_total',
+      'counter',
+      "Barge-in 'interrupt' messages taken from clients.",
+      [['', this.interruptsTotal]],
+    );
     metric('remotemedia_resumed_total', 'counter', 'Sessions resumed after a dropped connection.', [
       ['', this.resumedTotal],
     ]);
