@@ -59,6 +59,9 @@ function tokens(text: string, firstLine: number): Token[] {
   return out;
 }
 
+/** '(' and '[' inside one another at most (grammar.py's MAX_NESTING). */
+const MAX_NESTING = 100;
+
 export function parseJsgf(text: string): CheckedGrammar {
   if (!text.trim()) {
     throw new GrammarError(
@@ -117,8 +120,12 @@ export function parseJsgf(text: string): CheckedGrammar {
   const references: { name: string; line: number }[] = [];
   const words: { word: string; line: number }[] = [];
 
-  /** Alternatives of sequences, up to `closer` (';', ')' or ']'), which is consumed. */
-  const expansion = (closer: string): void => {
+  /**
+   * Alternatives of sequences, up to `closer` (';', ')' or ']'), which is consumed.
+   * `depth` counts the '(' and '[' it is inside: past MAX_NESTING a grammar is
+   * refused at its line (each level is a call here: 10,000 overflowed the stack).
+   */
+  const expansion = (closer: string, depth: number): void => {
     let items = 0;
     for (;;) {
       const { kind, value, line } = at(i);
@@ -148,8 +155,14 @@ export function parseJsgf(text: string): CheckedGrammar {
         continue;
       }
       if (value === '(' || value === '[') {
+        if (depth >= MAX_NESTING) {
+          throw new GrammarError(
+            line,
+            `'${value}' nested more than ${MAX_NESTING} deep: write the inner part as a rule of its own`,
+          );
+        }
         i++;
-        expansion(value === '(' ? ')' : ']');
+        expansion(value === '(' ? ')' : ']', depth + 1);
       } else if (kind === 'rule') {
         references.push({ name: value.slice(1, -1), line });
         i++;
@@ -188,7 +201,7 @@ export function parseJsgf(text: string): CheckedGrammar {
     if (isPublic) publicRules.push(name);
     i++;
     expect('=');
-    expansion(';');
+    expansion(';', 0);
   }
   if (publicRules.length === 0) {
     throw new GrammarError(

@@ -53,6 +53,10 @@ def _tokens(text: str, first_line: int) -> List[Tuple[str, str, int]]:
     return out
 
 
+#: '(' and '[' inside one another at most (jsgf-grammar.ts's MAX_NESTING).
+MAX_NESTING = 100
+
+
 def parse_jsgf(text: str) -> Grammar:
     if not isinstance(text, str) or not text.strip():
         raise GrammarError(1, "the grammar is empty; it needs '#JSGF V1.0;', 'grammar <name>;' and a public rule")
@@ -96,8 +100,11 @@ def parse_jsgf(text: str) -> Grammar:
     references: List[Tuple[str, int]] = []
     words: List[Tuple[str, int]] = []
 
-    def expansion(closer: str) -> None:
-        """Alternatives of sequences, up to `closer` (';', ')' or ']'), which is consumed."""
+    def expansion(closer: str, depth: int) -> None:
+        """Alternatives of sequences, up to `closer` (';', ')' or ']'), which is consumed.
+        `depth` counts the '(' and '[' it is inside: past MAX_NESTING a grammar is
+        refused at its line (each level is a call here: past Python's recursion
+        limit it was a RecursionError)."""
         nonlocal i
         items = 0
         while True:
@@ -121,8 +128,12 @@ def parse_jsgf(text: str) -> Grammar:
                 i += 1
                 continue
             if value in ("(", "["):
+                if depth >= MAX_NESTING:
+                    raise GrammarError(
+                        line, f"'{value}' nested more than {MAX_NESTING} deep: write the inner part as a rule of its own"
+                    )
                 i += 1
-                expansion(")" if value == "(" else "]")
+                expansion(")" if value == "(" else "]", depth + 1)
             elif kind == "rule":
                 references.append((value[1:-1], line))
                 i += 1
@@ -152,7 +163,7 @@ def parse_jsgf(text: str) -> Grammar:
             public.append(name)
         i += 1
         expect("=")
-        expansion(";")
+        expansion(";", 0)
     if not public:
         raise GrammarError(len(lines), "no public rule: mark the rule to recognise 'public <name> = ...;'")
     special = {"NULL", "VOID"}
