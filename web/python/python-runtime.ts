@@ -225,6 +225,13 @@ function keepSnapshot(
   return storeSnapshot(key, heap, stores, log);
 }
 
+/**
+ * How long after a start its snapshot is written. Encoding it and handing 15 MB to
+ * a store hold the thread for some 150 ms (measured in Chromium, OPFS): done at
+ * once, that fell on the first block. A session's first blocks come within this.
+ */
+const KEEP_AFTER_MS = 1000;
+
 /** Hands a heap to each store, as each wants it (gzip'd or raw), in the background. */
 function storeSnapshot(
   key: string,
@@ -233,6 +240,7 @@ function storeSnapshot(
   log: (line: string) => void,
 ): Promise<void> {
   return (async () => {
+    await new Promise((resolve) => setTimeout(resolve, KEEP_AFTER_MS));
     const files = new Map<boolean, Promise<Uint8Array>>();
     for (const store of stores) {
       const raw = store.raw ?? false;
