@@ -202,6 +202,35 @@ describe.skipIf(!existsSync(NGINX))(
         `kill -9 ${victim.name}: ${hit.length} of ${SESSIONS} Python sessions hit, ${hit.filter((r) => r.restart).length} restarted, ${lostFrames} frames lost in all; the others: ${hit.find((r) => !r.restart)!.error!.message}`,
       );
     }, 120_000);
+
+    it('a gateway that stops answering (SIGSTOP, never killed) does not hold the session: it restarts elsewhere', async () => {
+      await fleet.idle();
+      // Straight to nginx: reconnect on, max_restarts 3, a pause before 21; more frames
+      // than the credit window lets into the stopped gateway.
+      const client = script('python_relay_client.py', [fleet.port, TOKEN, 150, 1, 3, '21']);
+      await client.line(/^paused 21$/m);
+      const stuck = await fleet.busy();
+      fleet.freeze(stuck);
+      client.go();
+      // The connection stays up and silent: websockets' keepalive ping finds it dead
+      // (about 40 s), its resume to the stopped gateway gets no answer within
+      // reconnect_window_s, and the restart opens on a live one. What the stopped one
+      // took meanwhile (up to its credit) is lost; the rest goes to the new gateway.
+      const { received, error, restarts } = await client.result<Outcome>();
+      expect(error).toBeNull();
+      expect(restarts).toHaveLength(1);
+      expect(restarts[0]).toMatchObject({ lostGateway: stuck.name, received: [20] });
+      expect(restarts[0]!.gateway).not.toBe(stuck.name);
+      expect(restarts[0]!.reason).toMatch(/did not answer within/);
+      const { first, last } = restarts[0]!.sent[0]!;
+      expect(first).toBe(1);
+      expect(restarts[0]!.lost[0]!.frames).toEqual(
+        Array.from({ length: last - 20 }, (_, k) => 21 + k),
+      );
+      expect(last).toBeLessThan(150);
+      expectExact(received, restarts, 150);
+      expect(received.at(-1)).toBe(150);
+    }, 120_000);
   },
 );
 

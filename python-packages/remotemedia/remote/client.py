@@ -22,7 +22,7 @@ from .errors import RemoteExecutionError, protocol_error, remote_error, worker_l
 from .node_spec import class_source, node_spec
 from .protocol import ACK_EVERY, MORE_PARTS, PORT_MASK, PROTOCOL_VERSION, WINDOW
 from .restart import FrameLedger, RestartedEvent, island_node_ids
-from .sockets import closed_errors, connect
+from .sockets import ConnectionLost, closed_errors, connect
 
 _log = logging.getLogger("remotemedia.remote")
 
@@ -132,14 +132,35 @@ class RemoteProxy:
         proxy._live.set()
         return proxy
 
-    async def _connect(self, first: Dict[str, Any]) -> Dict[str, Any]:
+    async def _connect(self, first: Dict[str, Any], within_s: Optional[float] = None) -> Dict[str, Any]:
+        """A new connection that sends `first` and returns the answer (opened or
+        resumed). Given `within_s` (a resume or restart), a gateway that has not
+        answered by then is not reached (ConnectionLost, so the caller tries again
+        within its window): a stopped gateway's kernel still accepts connections,
+        and without it the wait would have no end."""
+        if within_s is None:
+            return await self._handshake(first)
+        try:
+            return await asyncio.wait_for(self._handshake(first), max(within_s, 0.001))
+        except asyncio.TimeoutError as error:
+            raise ConnectionLost(f"the gateway at {self._config.url} did not answer within {within_s:.1f} s") from error
+
+    async def _handshake(self, first: Dict[str, Any]) -> Dict[str, Any]:
         config = self._config
         ws = await connect(config, self.gateway if first["type"] == "resume" else None)
-        await ws.send(json.dumps(first))
         try:
+            await ws.send(json.dumps(first))
             reply = json.loads(await ws.recv())
         except closed_errors() as error:
-            raise protocol_error(f"the gateway at {config.url} closed the connection before answering ({error})") from error
+            # No answer, as when nothing was reached: a resume or restart tries again.
+            raise ConnectionLost(f"the gateway at {config.url} closed the connection before answering ({error})") from error
+        except asyncio.CancelledError:  # _connect's deadline: let the socket go now
+            transport = getattr(ws, "transport", None)
+            if transport is not None:
+                transport.abort()
+            else:
+                await ws.close()
+            raise
         if not isinstance(reply, dict) or reply.get("type") not in ("opened", "resumed"):
             await ws.close()
             error = reply.get("error") if isinstance(reply, dict) else None
@@ -391,7 +412,7 @@ class RemoteProxy:
             self._resume_key = None
             self.gateway = None
             try:
-                reply = await self._connect(self._open_message)
+                reply = await self._connect(self._open_message, within_s=deadline - loop.time())
                 break
             except RemoteExecutionError as error:
                 raise worker_lost(f"{lost}; restarting the session failed: {error}") from error
@@ -448,7 +469,7 @@ class RemoteProxy:
                     "type": "resume", "version": PROTOCOL_VERSION, "token": self._config.token,
                     "sessionId": self._session_id, "resumeKey": self._resume_key,
                     "received": self._received, "maxMessageSize": self._config.max_message_size,
-                })
+                }, within_s=deadline - asyncio.get_running_loop().time())
                 break
             except RemoteExecutionError:
                 raise  # the gateway answered: it cannot resume this session
