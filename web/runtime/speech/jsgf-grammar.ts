@@ -231,7 +231,7 @@ export function keywordsGrammar(keywords: readonly string[]): string {
     if (!phrase.trim() || !PHRASE.test(phrase)) {
       throw new GrammarError(
         1,
-        `keywords[${at}] must be words (letters, digits, apostrophes, hyphens), found ${JSON.stringify(phrase)}`,
+        `keywords[${at}] must be words (letters, digits, apostrophes, hyphens), found '${phrase}'`,
       );
     }
     return phrase.toLowerCase().split(/\s+/).filter(Boolean).join(' ');
