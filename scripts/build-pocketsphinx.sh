@@ -58,6 +58,12 @@ logged() {
   }
 }
 
+# One build at a time (npm test, a helper's relink and the tests may start it at once):
+# a second run waits, then finds the first one's outputs up to date.
+mkdir -p "$OUT"
+exec 9>"$OUT/.lock"
+flock 9
+
 [ -d "$MODEL/en-us" ] || fail "$MODEL/en-us not found: install Debian's pocketsphinx-en-us"
 [ -f "$GLUE" ] || fail "$GLUE not found"
 [ -f "$PRE" ] || fail "$PRE not found"
@@ -139,9 +145,8 @@ exported=$(sed -nE 's/^EMSCRIPTEN_KEEPALIVE[^(]*[ *]([A-Za-z_][A-Za-z0-9_]*)\(.*
 RUNTIME="FS,ccall,cwrap,UTF8ToString,stringToUTF8,lengthBytesUTF8,HEAP8,HEAPU8,HEAP16,HEAP32,HEAPF32"
 
 linked=$(now)
-TMP=$OUT/.link
-rm -rf "$TMP"
-mkdir -p "$TMP"
+TMP=$(mktemp -d "$OUT/.link-XXXXXX")
+trap 'rm -rf "$TMP"' EXIT
 logged "$CACHE/link.log" nice -n 19 emcc -O3 "$GLUE" \
   -I"$CACHE/ps/include" -I"$CACHE/sb/include" -I"$CACHE/sb/include/sphinxbase" "$PS" "$SB" \
   -sEXPORT_ES6=1 -sMODULARIZE=1 -sEXPORT_NAME=createPocketSphinx \
@@ -153,7 +158,6 @@ cat "$CACHE/ps/LICENSE" >"$TMP/LICENSE"
 printf '\n--- SphinxBase ---\n\n' >>"$TMP/LICENSE"
 cat "$CACHE/sb/LICENSE" >>"$TMP/LICENSE"
 mv -f "$TMP/pocketsphinx.wasm" "$TMP/pocketsphinx.mjs" "$TMP/LICENSE" "$OUT/"
-rmdir "$TMP"
 
 wasm=$(stat -c %s "$OUT/pocketsphinx.wasm")
 wasm_gz=$(gzip -c "$OUT/pocketsphinx.wasm" | wc -c)
