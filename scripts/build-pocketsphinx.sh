@@ -94,6 +94,11 @@ need apt-get apt
 # Debian's emscripten 3.1.6 under a Node that is not Debian's: it finds node-acorn
 # only through NODE_PATH, and its loader's fetch() of file paths fails under Node >= 18.
 export NODE_PATH=/usr/share/nodejs${NODE_PATH:+:$NODE_PATH}
+# Under npm, PATH starts with node_modules/.bin, where npm's binaryen (wasm-opt and
+# friends, a newer version) would stand in for Debian's: the module it links then
+# fails to instantiate (LinkError). Debian's tools only.
+PATH=$(printf '%s' "$PATH" | tr ':' '\n' | grep -v '/node_modules/\.bin$' | paste -sd: -)
+export PATH
 export NODE_OPTIONS="--no-experimental-fetch${NODE_OPTIONS:+ $NODE_OPTIONS}"
 
 started=$(now)

@@ -10,7 +10,7 @@ import {
   symlinkSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -155,17 +155,9 @@ describe('scripts/build-pocketsphinx.sh', () => {
 
   it('says which Debian package to install when a tool is missing', async () => {
     // A checkout of its own (nothing built yet) and a PATH with everything but emscripten.
-    const root = mkdtempSync(join(tmpdir(), 'ps-build-'));
+    const root = checkoutCopy();
     try {
-      for (const dir of ['scripts', 'wasm-nodes/pocketsphinx', 'bin'])
-        mkdirSync(join(root, dir), { recursive: true });
-      for (const file of [
-        SCRIPT,
-        'scripts/build-pocketsphinx.pre.js',
-        'wasm-nodes/pocketsphinx/glue.c',
-      ]) {
-        copyFileSync(file, join(root, file));
-      }
+      mkdirSync(join(root, 'bin'));
       for (const name of readdirSync('/usr/bin')) {
         if (!name.startsWith('em')) symlinkSync(join('/usr/bin', name), join(root, 'bin', name));
       }
@@ -178,4 +170,42 @@ describe('scripts/build-pocketsphinx.sh', () => {
       rmSync(root, { recursive: true, force: true });
     }
   });
+
+  it("links a module that loads when run by npm (node_modules/.bin, with npm's binaryen, first on PATH)", async () => {
+    // A checkout of its own linking against this one's libraries, as `npm run build:wasm` would.
+    const root = checkoutCopy();
+    try {
+      await run('bash', [join(root, SCRIPT)], {
+        env: {
+          ...process.env,
+          PATH: `${resolve('node_modules/.bin')}:${process.env.PATH ?? ''}`,
+          POCKETSPHINX_CACHE: resolve('wasm-nodes/build/pocketsphinx-src'),
+        },
+      });
+      const built = join(root, 'wasm-nodes/build/pocketsphinx/pocketsphinx.mjs');
+      const { default: create } = (await import(pathToFileURL(built).href)) as {
+        default: (options: { printErr(line: string): void }) => Promise<PocketSphinxModule>;
+      };
+      const module = await create({ printErr: () => {} });
+      expect(typeof module._malloc).toBe('function');
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  }, 300_000);
 });
+
+/** The build script's inputs in a folder of their own under os.tmpdir(). */
+function checkoutCopy(): string {
+  const root = mkdtempSync(join(tmpdir(), 'ps-build-'));
+  for (const dir of ['scripts', 'wasm-nodes/pocketsphinx']) {
+    mkdirSync(join(root, dir), { recursive: true });
+  }
+  for (const file of [
+    SCRIPT,
+    'scripts/build-pocketsphinx.pre.js',
+    'wasm-nodes/pocketsphinx/glue.c',
+  ]) {
+    copyFileSync(file, join(root, file));
+  }
+  return root;
+}
