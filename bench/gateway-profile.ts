@@ -52,10 +52,13 @@ const CORES = cpus().length;
  * While a measurement runs: the load generator on core 1 and this process (the
  * server) on core 0, when the machine has two cores or more and taskset is there
  * ("the load generator on the other core", not left to the scheduler); this process
- * gets all cores back after. GATEWAY_BENCH_PIN=0 leaves both unpinned.
+ * gets all cores back after. GATEWAY_BENCH_PIN=generator pins the generator only (the
+ * server's GC and I/O threads may then use core 1 too); GATEWAY_BENCH_PIN=0 neither.
  */
+const PIN_MODE = process.env.GATEWAY_BENCH_PIN ?? 'both';
+
+/** Sets this process's (every thread's) affinity; true when the main thread has it. */
 function pin(cores: string): boolean {
-  if (process.env.GATEWAY_BENCH_PIN === '0' || CORES < 2) return false;
   try {
     execFileSync('taskset', ['-a', '-p', '-c', cores, String(process.pid)], { stdio: 'ignore' });
   } catch {
@@ -71,11 +74,21 @@ function pin(cores: string): boolean {
   }
 }
 
+/** Whether taskset can run here at all. */
+const hasTaskset = (() => {
+  try {
+    execFileSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
 export interface LoadMeasurement extends LoadResult {
   /** The server's (this process's) CPU, user + system, per timed frame, µs. */
   us: number;
-  /** Whether the generator ran pinned to the other core. */
-  pinned: boolean;
+  /** What ran pinned: both (server core 0, generator core 1), the generator only, or none. */
+  pinned: 'both' | 'generator' | 'none';
 }
 
 /**
@@ -100,8 +113,10 @@ export async function cpuPerFrame(
     String(sessions),
     String(seconds),
   ];
-  const pinned = pin('0');
-  const child = pinned
+  const pinnable = hasTaskset && CORES >= 2 && PIN_MODE !== '0';
+  const serverPinned = pinnable && PIN_MODE !== 'generator' && pin('0');
+  const pinned = !pinnable ? 'none' : serverPinned ? 'both' : 'generator';
+  const child = pinnable
     ? spawn('taskset', ['-c', '1', process.execPath, ...args], {
         stdio: ['ignore', 'pipe', 'inherit'],
       })
@@ -125,7 +140,7 @@ export async function cpuPerFrame(
   const code = await new Promise<number | null>((resolve) =>
     child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', resolve),
   );
-  if (pinned) pin(`0-${CORES - 1}`);
+  if (serverPinned) pin(`0-${CORES - 1}`);
   if (!result) throw new Error(`the load generator gave no result (exit ${code})`);
   return { ...result, us, pinned };
 }
@@ -147,6 +162,13 @@ export async function bareEchoServer() {
     close: () => new Promise((resolve) => server.close(resolve)),
   };
 }
+
+/** How each pinning reads in a report. */
+export const PINNED = {
+  both: 'generator pinned to core 1, server to core 0',
+  generator: 'generator pinned to core 1, server unpinned',
+  none: 'unpinned',
+} as const;
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const bare = await bareEchoServer();
@@ -172,6 +194,6 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const line = (m: LoadMeasurement) =>
     `${m.us.toFixed(1)} µs per frame (p99 lag ${m.p99.toFixed(1)} ms, lost ${m.lost}; generator ${m.cpuUs.toFixed(1)} µs per frame, its send p99 ${m.sendP99.toFixed(1)} ms${m.failure ? `; ${m.failure}` : ''})`;
   console.log(
-    `${count} sessions${g.pinned ? ' (generator pinned to core 1, server to core 0)' : ''}: bare ws echo ${gatewayOnly ? '-' : line(b!)}; gateway ${line(g)}; ratio ${(g.us / (b?.us ?? NaN)).toFixed(2)}x`,
+    `${count} sessions (${PINNED[g.pinned]}): bare ws echo ${gatewayOnly ? '-' : line(b!)}; gateway ${line(g)}; ratio ${(g.us / (b?.us ?? NaN)).toFixed(2)}x`,
   );
 }

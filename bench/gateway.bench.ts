@@ -9,7 +9,7 @@ import WebSocket, { WebSocketServer } from 'ws';
 import { type Manifest, RuntimeData } from '../web/core/internal.ts';
 import { RemoteProxyClient } from '../web/runtime/remote/remote-proxy-client.ts';
 import { startGateway } from '../remote-gateway/gateway.ts';
-import { bareEchoServer, cpuPerFrame } from './gateway-profile.ts';
+import { bareEchoServer, cpuPerFrame, PINNED } from './gateway-profile.ts';
 import type { BenchRow, BenchSection } from './report.ts';
 
 const TOKEN = 'bench-token-0123456789';
@@ -101,7 +101,7 @@ export async function benchGateway(): Promise<BenchSection> {
     ];
     let held = 0;
     let cpuPerFrameUs = 0;
-    let pinned = false;
+    let pinned: keyof typeof PINNED = 'none';
     for (const count of COUNTS) {
       const echo = await bareEchoServer();
       const baseline = await cpuPerFrame(echo.port, 'bare', count, echo.frames);
@@ -135,7 +135,7 @@ export async function benchGateway(): Promise<BenchSection> {
           note: `Gateway p50 ${(g.p50 * 1000).toFixed(0)} µs, p99 ${g.p99.toFixed(2)} ms (goal: p50 <= 1 ms, p99 <= 5 ms).`,
         },
       ],
-      extra: `Concurrent real-time sessions (Gain, a 20 ms frame every 20 ms each, 3 s, clients in a separate process${pinned ? ' pinned to core 1, the server to core 0' : ', unpinned'}; load average ${loadBefore.map((l) => l.toFixed(1)).join(' / ')} before, ${loadAfter.map((l) => l.toFixed(1)).join(' / ')} after). CPU per frame is the server process's user + system time over the timed part divided by the frames it took in and answered; ratio is the gateway's against the bare ws echo's at the same count, measured just before it:\n\n${capacity.join('\n')}\n\nHeld without falling behind: ${held} sessions (goal: at least 300; CPU goal: within 3x the bare echo). From the gateway's own CPU time per frame (at 300 sessions), one core would serve about ${perCore} such sessions.\n`,
+      extra: `Concurrent real-time sessions (Gain, a 20 ms frame every 20 ms each, 3 s, clients in a separate process, ${PINNED[pinned]}; load average ${loadBefore.map((l) => l.toFixed(1)).join(' / ')} before, ${loadAfter.map((l) => l.toFixed(1)).join(' / ')} after). CPU per frame is the server process's user + system time over the timed part divided by the frames it took in and answered; ratio is the gateway's against the bare ws echo's at the same count, measured just before it:\n\n${capacity.join('\n')}\n\nHeld without falling behind: ${held} sessions (goal: at least 300; CPU goal: within 3x the bare echo). From the gateway's own CPU time per frame (at 300 sessions), one core would serve about ${perCore} such sessions.\n`,
     };
   } finally {
     await gateway.close();
