@@ -116,6 +116,18 @@ class AudioNodesMatchTheRuntime(RuntimeConfigured):
         for python in pythons:
             self.assertSameAudio(runtime, python, RESAMPLE_TOLERANCE)
 
+    async def test_resample_cascades_with_half_band_stages_match(self):
+        # 48k -> 8k at best: two half-band stages; 44.1k -> 16k stereo: one, then 320/441;
+        # 96k -> 16k: two, then 2/3 (resample-filter.ts's planResample).
+        for rate, target, channels, quality in ((48000, 8000, 1, "best"), (44100, 16000, 2, "high"),
+                                                (96000, 16000, 2, "high")):
+            with self.subTest(rate=rate, target=target, quality=quality):
+                runtime, pythons = await self.both(lambda: [Resample(target_rate=target, quality=quality)],
+                                                   tone(rate, rate // 10, channels, 611))
+                self.assertEqual(sum(len(o.samples) for o in runtime), -(-rate // 10 * target // rate) * channels)
+                for python in pythons:
+                    self.assertSameAudio(runtime, python, RESAMPLE_TOLERANCE)
+
     async def test_gain_with_and_without_clip_matches_exactly(self):
         for clip in (True, False):
             runtime, pythons = await self.both(lambda: [Gain(gain_db=9.5, clip=clip)], tone(16000, 1000))
@@ -281,6 +293,27 @@ class WhatDoesNotRunInPython(unittest.TestCase):
         with self.assertRaises(ValueError) as caught:
             node.process(RuntimeData.audio(array("f", [0.0] * 4), 8000))
         self.assertIn("a stream keeps one format", str(caught.exception))
+
+    def test_a_cascade_is_the_same_however_its_input_is_chunked(self):
+        # Half-band stages then the polyphase one (48k -> 8k: two stages), on both paths.
+        whole = tone(48000, 4001, 2, 4001)[0]
+        for numpy in (True, False):
+            previous = use_numpy(numpy)
+            try:
+                node = Resample(target_rate=8000, quality="best")
+                expected = array("f", node.process(whole).samples)
+                expected.extend(node.flush().samples)
+                for chunk in (1, 97, 1000):
+                    node, got = Resample(target_rate=8000, quality="best"), array("f")
+                    for piece in tone(48000, 4001, 2, chunk):
+                        out = node.process(piece)
+                        if out is not None:
+                            got.extend(out.samples)
+                    got.extend(node.flush().samples)
+                    self.assertEqual((numpy, chunk, got), (numpy, chunk, expected))
+                self.assertEqual(len(expected), 2 * 667)
+            finally:
+                use_numpy(previous)
 
     def test_the_package_imports_and_runs_without_numpy(self):
         code = (

@@ -1,8 +1,9 @@
-"""Resample: band-limited polyphase windowed-sinc resampling, the same filter and
-the same streaming arithmetic as web/core/nodes/audio/resample-filter.ts and
-resampler.ts, so a stream resampled here matches the runtime's (to float32
-rounding), however its input is chunked. numpy computes the filter when present;
-plain Python does otherwise."""
+"""Resample: band-limited polyphase windowed-sinc resampling, the same filters, stages
+and streaming arithmetic as web/core/nodes/audio/resample-filter.ts, resampler.ts and
+resample-cascade.ts (large downsampling ratios at the 140 dB qualities first halve the
+rate with half-band stages, resample_halfband.py), so a stream resampled here matches
+the runtime's (to float32 rounding), however its input is chunked. numpy computes the
+filters when present; plain Python does otherwise."""
 
 from __future__ import annotations
 
@@ -10,11 +11,12 @@ import math
 from array import array
 from functools import lru_cache
 from operator import mul
-from typing import Any, List, Optional
+from typing import Any, List, Optional, Tuple
 
 from ...core.node import Node
 from ...data import RuntimeData
 from ._support import raw, StreamFormat, assert_finite, audio_in, check_number, numpy_or_none
+from .resample_halfband import HalfbandDecimator, HalfbandFilter, bessel_i0, design_halfband
 
 #: zero crossings, stopband attenuation in dB: web/core/nodes/audio/resample-filter.ts's
 #: RESAMPLE_QUALITIES (tests/node/python-audio-constants.test.ts checks they agree).
@@ -25,18 +27,10 @@ QUALITIES = {
     "best": (64, 140),
 }
 DEFAULT_QUALITY = "high"
+#: resample-filter.ts's HALFBAND_MIN_ATTENUATION_DB: half-band stages only at the 140 dB
+#: qualities (at 60/80 dB a rational last stage's images fold back in band, audibly).
+HALFBAND_MIN_ATTENUATION_DB = 120
 _BLOCK = 2048  # outputs per numpy block: bounds the gather matrix's memory
-
-
-def _bessel_i0(x: float) -> float:
-    total = term = 1.0
-    q = x * x / 4
-    k = 1
-    while term > total * 1e-17:
-        term *= q / (k * k)
-        total += term
-        k += 1
-    return total
 
 
 class PolyphaseFilter:
@@ -73,14 +67,14 @@ def _design(from_rate: int, to_rate: int, quality: str, with_numpy: bool) -> Pol
         rows = cutoff * np.sinc(cutoff * t) * window
         f.table = array("f", (rows / rows.sum(axis=1, keepdims=True)).astype(np.float32).tobytes())
         return f
-    i0_beta = _bessel_i0(beta)
+    i0_beta = bessel_i0(beta)
     table = array("f")
     for phase in range(f.up):
         row = []
         for k in range(taps):
             t = phase / f.up + half - 1 - k
             u = t / half
-            window = 0.0 if abs(u) >= 1 else _bessel_i0(beta * math.sqrt(1 - u * u)) / i0_beta
+            window = 0.0 if abs(u) >= 1 else bessel_i0(beta * math.sqrt(1 - u * u)) / i0_beta
             x = cutoff * t
             sinc = 1.0 if x == 0 else math.sin(math.pi * x) / (math.pi * x)
             row.append(cutoff * sinc * window)
@@ -176,6 +170,56 @@ class StreamingResampler:
         return array("f", out.tobytes())
 
 
+def plan_resample(from_rate: int, to_rate: int, quality: str = DEFAULT_QUALITY) -> Tuple[List[HalfbandFilter], PolyphaseFilter]:
+    """resample-filter.ts's planResample: at the 140 dB qualities, while the rate is at
+    least 2.5 times the target and even, a half-band stage halves it (flat to the
+    output's Nyquist: the last stage shapes the band edge alone); then one polyphase
+    filter from what is left to to_rate."""
+    attenuation = QUALITIES[quality][1]
+    halfbands: List[HalfbandFilter] = []
+    rate = from_rate
+    while attenuation >= HALFBAND_MIN_ATTENUATION_DB and rate >= 2.5 * to_rate and rate % 2 == 0:
+        halfbands.append(design_halfband(to_rate / 2 / rate, attenuation))
+        rate //= 2
+    return halfbands, PolyphaseFilter(rate, to_rate, quality)
+
+
+class Resampler:
+    """resample-cascade.ts's Resampler: the half-band decimators, then the polyphase
+    stage; ceil(frames in * to_rate / from_rate) outputs in all, however chunked."""
+
+    def __init__(self, from_rate: int, to_rate: int, channels: int, quality: str = DEFAULT_QUALITY) -> None:
+        self.from_rate, self.to_rate, self.channels = from_rate, to_rate, channels
+        halfbands, last = plan_resample(from_rate, to_rate, quality)
+        self._halfbands = [HalfbandDecimator(f, channels) for f in halfbands]
+        self._last = StreamingResampler(last, channels)
+        self._frames_in = self._frames_out = 0
+
+    def push(self, samples: Any) -> array:
+        self._frames_in += len(samples) // self.channels
+        for stage in self._halfbands:
+            samples = stage.push(samples)
+        return self._count(self._last.push(samples))
+
+    def flush(self) -> array:
+        expected = -(-self._frames_in * self.to_rate // self.from_rate)
+        tail = array("f")
+        for i, stage in enumerate(self._halfbands):
+            # The tail of stage i goes through the stages after it before they flush.
+            x = stage.flush()
+            for later in self._halfbands[i + 1 :]:
+                x = later.push(x)
+            tail.extend(self._last.push(x))
+        tail.extend(self._last.flush())
+        del tail[max(0, expected - self._frames_out) * self.channels :]
+        self._frames_in = self._frames_out = 0
+        return tail
+
+    def _count(self, out: array) -> array:
+        self._frames_out += len(out) // self.channels
+        return out
+
+
 class Resample(Node):
     """Converts audio to target_rate; with source_rate, input at any other rate is an error."""
 
@@ -192,7 +236,7 @@ class Resample(Node):
         super().__init__(name, target_rate=target_rate, quality=quality, **given)
         self.target_rate, self.quality = target_rate, quality
         self._format = StreamFormat("Resample", source_rate)
-        self._resampler: Optional[StreamingResampler] = None
+        self._resampler: Optional[Resampler] = None
         self._resampler_rate = 0
         self._start_us: Optional[float] = None
         self._frames_out = 0
@@ -205,9 +249,7 @@ class Resample(Node):
             r = self._resampler
             reusable = r is not None and self._resampler_rate == audio.sample_rate and r.channels == audio.channels
             if audio.sample_rate != self.target_rate and not reusable:
-                self._resampler = StreamingResampler(
-                    PolyphaseFilter(audio.sample_rate, self.target_rate, self.quality), audio.channels
-                )
+                self._resampler = Resampler(audio.sample_rate, self.target_rate, audio.channels, self.quality)
                 self._resampler_rate = audio.sample_rate
         if audio.sample_rate == self.target_rate:
             return audio
