@@ -84,7 +84,23 @@ class PocketSphinxRecognizer implements Recognizer {
     private readonly module: PocketSphinxModule,
     private handle: number,
     private readonly frameRate: number,
+    private readonly nodeId: string,
   ) {}
+
+  /**
+   * The live decoder's handle. After close() it is 0, and a call with it would run
+   * on in C with a null decoder (undefined behaviour in the shared module's heap).
+   */
+  private live(): number {
+    if (this.handle === 0) {
+      throw new RemoteMediaError(
+        'usage',
+        `${this.nodeId}: the pocketsphinx recognizer was closed; make a new one`,
+        { nodeId: this.nodeId },
+      );
+    }
+    return this.handle;
+  }
 
   static async create(loaded: LoadedPocketSphinx, options: RecognizerOptions): Promise<Recognizer> {
     const { module } = loaded;
@@ -109,6 +125,7 @@ class PocketSphinxRecognizer implements Recognizer {
       module,
       handle,
       call('psw_frame_rate', 'number', ['number'], [handle]) as number,
+      nodeId,
     );
     try {
       const threshold = engineOptions.kws_threshold as number | undefined;
@@ -202,6 +219,7 @@ class PocketSphinxRecognizer implements Recognizer {
   }
 
   accept(pcm16: Int16Array): void {
+    const handle = this.live();
     if (pcm16.length === 0) return;
     if (pcm16.length > this.bufferLength) {
       if (this.buffer !== 0) this.module._free(this.buffer);
@@ -214,7 +232,7 @@ class PocketSphinxRecognizer implements Recognizer {
       'psw_process',
       'number',
       ['number', 'number', 'number'],
-      [this.handle, this.buffer, pcm16.length],
+      [handle, this.buffer, pcm16.length],
     );
   }
 
@@ -227,6 +245,7 @@ class PocketSphinxRecognizer implements Recognizer {
   }
 
   finish(): Transcript {
+    this.live();
     if (!this.inUtterance) return { text: '', words: [] };
     this.call('psw_end');
     this.inUtterance = false;
@@ -263,10 +282,10 @@ class PocketSphinxRecognizer implements Recognizer {
   }
 
   private hyp(): string {
-    return String(this.module.ccall('psw_hyp', 'string', ['number'], [this.handle]));
+    return String(this.module.ccall('psw_hyp', 'string', ['number'], [this.live()]));
   }
 
   private call(name: string): number {
-    return this.module.ccall(name, 'number', ['number'], [this.handle]) as number;
+    return this.module.ccall(name, 'number', ['number'], [this.live()]) as number;
   }
 }
