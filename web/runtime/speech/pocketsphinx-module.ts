@@ -32,6 +32,7 @@ export interface PocketSphinxModule {
   FS: {
     mkdirTree(path: string): void;
     writeFile(path: string, data: Uint8Array | string): void;
+    unlink(path: string): void;
     analyzePath(path: string): { exists: boolean };
   };
   ccall(
@@ -41,6 +42,7 @@ export interface PocketSphinxModule {
     values: unknown[],
   ): unknown;
   HEAP16: Int16Array;
+  HEAPU8: Uint8Array;
   _malloc(bytes: number): number;
   _free(pointer: number): void;
 }

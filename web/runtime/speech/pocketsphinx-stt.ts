@@ -148,6 +148,7 @@ class PocketSphinxRecognizer implements Recognizer {
           ['number', 'string', 'string'],
           [handle, 'kws', keyfile],
         ) as number;
+        module.FS.unlink(keyfile); // read by ps_set_kws, not needed after
       } else if (grammar !== undefined) {
         const checked = parseJsgf(grammar); // the node checked it; here for its words' lines
         recognizer.checkWords(
@@ -155,11 +156,8 @@ class PocketSphinxRecognizer implements Recognizer {
           nodeId,
           keywords === undefined ? 'grammar' : 'keywords',
         );
-        rc = call(
-          'psw_set_jsgf',
-          'number',
-          ['number', 'string', 'string'],
-          [handle, 'grammar', grammar],
+        rc = withHeapString(module, grammar, nodeId, (text) =>
+          call('psw_set_jsgf', 'number', ['number', 'string', 'number'], [handle, 'grammar', text]),
         ) as number;
       } else {
         const path = await loaded.languageModel();
@@ -287,5 +285,35 @@ class PocketSphinxRecognizer implements Recognizer {
 
   private call(name: string): number {
     return this.module.ccall(name, 'number', ['number'], [this.live()]) as number;
+  }
+}
+
+/**
+ * Calls `use` with `text` as a NUL-terminated string in the module's heap. ccall would
+ * put a string argument on the module's 5 MB stack, which a megabytes-long grammar
+ * overruns into the heap; malloc'd, a grammar too big for memory is a typed error.
+ */
+function withHeapString<T>(
+  module: PocketSphinxModule,
+  text: string,
+  nodeId: string,
+  use: (pointer: number) => T,
+): T {
+  const bytes = new TextEncoder().encode(text);
+  const pointer = module._malloc(bytes.length + 1);
+  if (pointer === 0) {
+    throw new RemoteMediaError(
+      'limit',
+      `${nodeId}: params.grammar (${bytes.length} bytes) does not fit in the recognizer's memory`,
+      { nodeId, path: 'params.grammar' },
+    );
+  }
+  try {
+    // HEAPU8 is read after malloc: the memory may have grown.
+    module.HEAPU8.set(bytes, pointer);
+    module.HEAPU8[pointer + bytes.length] = 0;
+    return use(pointer);
+  } finally {
+    module._free(pointer);
   }
 }

@@ -92,6 +92,8 @@ class SpeechToTextInstance {
   private readonly partials: boolean;
   private readonly transcriptEvents: boolean;
   private readonly mode: 'grammar' | 'dictation';
+  private readonly keywords: readonly string[] | undefined;
+  private readonly engineOptions: Readonly<Record<string, unknown>>;
   /** Stream time of the next sample, seconds. */
   private clockS = 0;
   /** Stream time where the open utterance began (endpointing "silence"). */
@@ -113,10 +115,6 @@ class SpeechToTextInstance {
     this.engineOptions = params.engine_options ?? {};
     this.keywords = params.keywords;
   }
-
-  private readonly keywords: readonly string[] | undefined;
-
-  private readonly engineOptions: Readonly<Record<string, unknown>>;
 
   async initialize(): Promise<void> {
     this.recognizer = await this.factory({
