@@ -146,7 +146,10 @@ function connectClient(index: number): Promise<Client> {
       else if (parsed.type === 'credit') {
         client.granted += parsed.frames!;
         releaseHeld(client, index);
-      } else if (parsed.type === 'error') failure ??= `session ${index}: ${parsed.error?.message}`;
+      } else if (parsed.type === 'error') {
+        failure ??= `session ${index}: ${parsed.error?.message}`;
+        giveUp(failure);
+      }
     },
     control(opcode, payload) {
       if (opcode === OP_PING) client.socket.write(clientFrame(OP_PONG, payload, MASK));
@@ -159,6 +162,7 @@ function connectClient(index: number): Promise<Client> {
   return connectWire(port, bare ? '/' : '/v1', reader, () => {
     if (!client.closed && timedReplies < count * perSession) {
       failure ??= `session ${index}: the connection closed`;
+      giveUp(failure);
       allIn?.();
     }
     client.closed = true;
@@ -238,6 +242,37 @@ const emit = (line: unknown) =>
     process.stdout.write(`${JSON.stringify(line)}\n`, () => resolve()),
   );
 
+/**
+ * A failure before the clock starts (a refused open, a closed connection, set-up not
+ * done in time) ends the run at once with why, as its result.
+ */
+function giveUp(why: string): void {
+  if (start !== Infinity || gaveUp) return;
+  gaveUp = true;
+  process.stderr.write(`gateway-load: ${why}\n`);
+  const result: LoadResult = {
+    sessions: count,
+    frames: 0,
+    lost: count * perSession,
+    p50: NaN,
+    p99: NaN,
+    max: NaN,
+    sendP99: NaN,
+    cpuUs: NaN,
+    failure: why,
+  };
+  void emit({ result }).then(() => process.exit(1));
+}
+let gaveUp = false;
+const SETUP_MS = 60_000;
+const setup = setTimeout(
+  () =>
+    giveUp(
+      `set-up did not finish within ${SETUP_MS} ms (${clients.length} of ${count} sessions open, ${warmCount} warmed up)`,
+    ),
+  SETUP_MS,
+);
+
 // Connect in batches: a flood of simultaneous handshakes only measures the accept queue.
 for (let i = 0; i < count; i += 50) {
   const batch = Array.from({ length: Math.min(50, count - i) }, (_, k) => connectClient(i + k));
@@ -248,6 +283,7 @@ await new Promise<void>((resolve) => {
   warmed = resolve;
   for (const client of clients) post(client);
 });
+clearTimeout(setup);
 await emit({ phase: 'start' });
 const cpuBefore = process.cpuUsage();
 start = performance.now() + 100;
