@@ -6,7 +6,7 @@
  * string argument on the WASM stack), audio at the wrong rate, stereo, NaN samples,
  * 200 utterances (the module's heap must stop growing) and one 10-minute utterance.
  */
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { commands } from 'vitest/browser';
 import {
   type Manifest,
@@ -15,6 +15,7 @@ import {
   RuntimeData,
 } from '../../core/internal.ts';
 import { resolveAssetsBase } from '../assets.ts';
+import { createRuntime } from '../runtime.ts';
 import { loadPocketSphinx } from './pocketsphinx-module.ts';
 import { POCKETSPHINX, pocketSphinxEngine } from './pocketsphinx-stt.ts';
 import type { Recognizer } from './speech-recognizer.ts';
@@ -201,4 +202,46 @@ describe('PocketSphinx in the browser under attack', () => {
     expect(once(check, pcm16(await speech('go')))).toBe('go');
     check.close();
   }, 300_000);
+});
+
+describe('two SpeechToText nodes in one pipeline worker', async () => {
+  const runtime = await createRuntime();
+  afterAll(() => runtime.dispose());
+  const twoRecognizers = (second: Record<string, unknown>): Manifest => ({
+    version: 'v1',
+    metadata: { name: 'attack-stt-two' },
+    nodes: [
+      { id: 'mic', node_type: 'PassThrough', params: {} },
+      { id: 'a', node_type: 'SpeechToText', params: { grammar: GRAMMAR } },
+      { id: 'b', node_type: 'SpeechToText', params: second },
+    ],
+    connections: [
+      { from: 'mic', to: 'a' },
+      { from: 'mic', to: 'b' },
+    ],
+  });
+  const textsOf = (outputs: { nodeId: string; data: RuntimeData }[], id: string) =>
+    outputs.flatMap((o) => (o.nodeId === id && o.data.kind === 'text' ? [o.data.text] : []));
+
+  it('each hears with its own grammar, session after session; an OOV keyword fails only its session', async () => {
+    const audio = [await speech('turn on the light'), await speech('go')];
+    const second = { keywords: ['go', 'light'] };
+    for (let round = 0; round < 3; round++) {
+      const outputs = await runtime.run(
+        twoRecognizers(second),
+        audio.map((a) => RuntimeData.audio(a, 16000, 1)),
+      );
+      expect(textsOf(outputs, 'a')).toEqual(['turn on the light', 'go']);
+      // "turn on the light" through a grammar of only "go | light": not the phrase.
+      expect(textsOf(outputs, 'b').at(-1)).toBe('go');
+      if (round === 1) {
+        const error = await runtime
+          .run(twoRecognizers({ keywords: ['go', 'flurbington'] }), [])
+          .catch((e: unknown) => e);
+        expect(String((error as Error).message)).toMatch(
+          /params\.keywords: .*'flurbington' is not in the pronunciation dictionary/,
+        );
+      }
+    }
+  }, 120_000);
 });
