@@ -366,4 +366,27 @@ describe('SpeechToText in the pipeline worker, through createRuntime', async () 
       'grammar line 3:',
     ]);
   }, 90_000);
+
+  it("flite's speech, synthesized in the worker, is read back there with the sentence as grammar", async () => {
+    const sentence = 'what time is it';
+    const manifest: Manifest = {
+      version: 'v1',
+      metadata: { name: 'speak-and-hear-offline' },
+      nodes: [
+        { id: 'tts', node_type: 'TextToSpeech', params: { sample_rate: 16000 } },
+        {
+          id: 'stt',
+          node_type: 'SpeechToText',
+          // The chunks are one stream: the engine's detector finds the utterance in it.
+          params: {
+            grammar: `#JSGF V1.0;\ngrammar g;\npublic <g> = ${sentence} | stop | turn on the radio;\n`,
+            endpointing: 'silence',
+          },
+        },
+      ],
+      connections: [{ from: 'tts', to: 'stt' }],
+    };
+    const outputs = await runtime.run(manifest, [RuntimeData.text(sentence)]);
+    expect(texts(outputs.map((o) => o.data))).toEqual([sentence]);
+  }, 90_000);
 });
