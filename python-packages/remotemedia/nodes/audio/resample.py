@@ -170,7 +170,9 @@ class StreamingResampler:
         return array("f", out.tobytes())
 
 
-def plan_resample(from_rate: int, to_rate: int, quality: str = DEFAULT_QUALITY) -> Tuple[List[HalfbandFilter], PolyphaseFilter]:
+def plan_resample(
+    from_rate: int, to_rate: int, quality: str = DEFAULT_QUALITY
+) -> Tuple[List[HalfbandFilter], PolyphaseFilter]:
     """resample-filter.ts's planResample: at the 140 dB qualities, while the rate is at
     least 2.5 times the target and even, a half-band stage halves it (flat to the
     output's Nyquist: the last stage shapes the band edge alone); then one polyphase
