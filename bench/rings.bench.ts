@@ -31,6 +31,30 @@ function percentiles(values: number[]) {
   };
 }
 
+/** Issue 14's hop findings, with this run's figures (µs, p50). */
+function hopFindings(f: {
+  pm: number;
+  ring: number;
+  into: number;
+  noSpin: number;
+  spin: number;
+  wait: number;
+  waitAsync: number;
+  load: number;
+}): string {
+  const us = (v: number) => `${v.toFixed(2)} µs`;
+  return [
+    '### Hop latency: where a hop goes, and what the 10x goal needs',
+    '',
+    `The three "floor" rows pass a bare counter between the same two workers (bench/browser/wake-floor.worker.ts: no ring, no copy, no allocation): what this machine gives at best. In this run (load ${f.load.toFixed(1)}): spinning ${us(f.spin)} a hop (a cache line moved between cores), one futex wake-up (Atomics.wait at once, Atomics.notify) ${us(f.wait)}, one event-loop wake-up (Atomics.waitAsync) ${us(f.waitAsync)}; postMessage ${us(f.pm)}. The 10x goal is a hop of ${us(f.pm / 10)} at most.`,
+    '',
+    "- A FrameRing hop is a floor hop plus the ring's own work: the write (a 512-byte copy into shared memory, 3 atomics) and the read (a copy out). Measured on one Chromium thread (write then read in a loop, load 17): write + readInto 1.0-1.6 µs, write + read 5.3-6.5 µs; read() allocates a fresh 512-byte ArrayBuffer each time, and allocating one costs 4-5 µs there (Node: 1.5 µs for 3,840 bytes), which is why readInto (into a buffer of the caller's, no allocation) is new. And performance.now() costs 0.5-1 µs in Chromium (page thread, under load), a third of a futex wake-up: the waits now time one wait in four and read the clock once per 1,024 looks while spinning (they read it 2-3 times a wait before).",
+    `- So a sleeping hop cannot go below the futex floor plus the ring's work: ${us(f.wait)} + about 1 µs here, ${us(f.noSpin)} measured (no-spin row), against the ${us(f.pm / 10)} the goal needs. Only a spinning hop can meet it (floor ${us(f.spin)} + about 1 µs), and a spin is quick only while each worker has a core: with more runnable threads than cores the spinning side holds the core the other needs (in one probe at load 15, both sides spinning up to 50 µs gave 26 µs a hop where sleeping at once gave 5 µs).`,
+    '- The waits (DEFAULT_SPIN_MICROS in web/runtime/ring/frame-ring.ts) therefore choose per wait: each side keeps running means of its waits that spun (bounded, 50 µs) and of those that slept at once, each from its start to its data, and spins only while spinning has been quicker and shorter than the bound; one wait in 64 tries the other way so that the choice follows the load. On a quiet machine the blocking rows spin (a hop near the spin floor); on a loaded one they sleep at once (the no-spin row). The sleep itself is the classic futex protocol: the reader announces itself (READER_WAITING) before sleeping on a wake word, looks once more, and the writer bumps the word and notifies only when it sees the announcement, so a reader that is awake or spinning costs the writer nothing; close and cancel bump the same word, so no wake-up is lost and the 100 ms wake-ups that looked for a missed cancel are gone (now a 1 s safety net). A writer that waits for room is woken once a quarter of the ring is free, not once per frame read.',
+    "- The async row (writeAsync/readAsync, what the page must use) spins too, yielding to the thread's microtasks between looks, and otherwise wakes through the event loop: near the waitAsync floor when it sleeps.",
+  ].join('\n');
+}
+
 export async function benchRings(): Promise<BenchSection> {
   // ringbuf.js bundled up front: found only when the workers import it, it would
   // make Vite reload the page in the middle of the run.
@@ -164,11 +188,16 @@ export async function benchRings(): Promise<BenchSection> {
           'consistent difference from the new layout (it came out ahead in some runs, behind in others), so the lead over ' +
           'ringbuf.js comes from fewer index loads per call and no `%`, not measurably from the separate cache lines.',
         '',
-        'Hop latency: the blocking calls spin adaptively before Atomics.wait (DEFAULT_SPIN_MICROS, 50 µs at most; off as soon as a ' +
-          'spin ends in sleep, probed every 32 waits). On 2 busy cores every spin costs: in one sweep a hop took 4.3 µs with no spin, ' +
-          '11 µs spinning 1 µs first and 25 µs spinning 20 µs, so the no-spin row is the floor here: one futex wake and one ' +
-          'context switch per hop. Atomics.waitAsync wakes through the event loop and costs about what postMessage costs. ' +
-          'The 10x goal needs both workers on cores of their own, which this shared machine did not give.',
+        hopFindings({
+          pm: pm.p50,
+          ring: ring.p50,
+          into: into.p50,
+          noSpin: percentiles(results.hop.noSpin).p50,
+          spin: floorSpin.p50,
+          wait: floorWait.p50,
+          waitAsync: percentiles(results.hop.floor.waitAsync).p50,
+          load,
+        }),
       ].join('\n'),
     };
   } finally {

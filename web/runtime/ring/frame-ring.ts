@@ -115,8 +115,13 @@ const WAIT_MEAN_WEIGHT = 1 / 8;
  * machine (or an idle pause) weighs a few waits, not hundreds.
  */
 const WAIT_CLAMP = 4;
-/** One wait in this many (a power of two) tries the way not chosen, to keep its mean current. */
+/**
+ * One wait in this many (a power of two) tries the way not chosen, to keep its
+ * mean current; a spin so tried lasts at most twice the mean sleeping wait, and
+ * at least this long (ms).
+ */
 const EXPLORE_EVERY = 64;
+const EXPLORE_SPIN_MIN_MS = 0.005;
 /**
  * One wait in this many (a power of two; explorations too) is timed for the means.
  * performance.now() costs about 0.5 µs in Chromium (measured on the page of this
@@ -241,6 +246,8 @@ abstract class RingSide {
   /** When it started, if it is timed (else NaN); when its spin ends (NaN until it first looks). */
   private waitStartedMs = Number.NaN;
   private spinEndMs = Number.NaN;
+  /** How long the wait in progress may spin: the ceiling, or less when it explores. */
+  private spinBudgetMs = 0;
 
   constructor(buffer: SharedArrayBuffer, spinMicros: number) {
     this.control = new Int32Array(buffer, 0, CONTROL_SLOTS);
@@ -283,6 +290,11 @@ abstract class RingSide {
     const turn = ++this.waits;
     const explore = (turn & (EXPLORE_EVERY - 1)) === 0;
     this.spinning = this.spinLeft = prefer !== explore;
+    // A spin tried while sleeping is the choice lasts twice a typical sleeping
+    // wait at most (5 µs at least): trying costs little beside what it may save.
+    this.spinBudgetMs = prefer
+      ? this.maxSpinMs
+      : Math.min(this.maxSpinMs, Math.max(2 * this.sleepMeanMs, EXPLORE_SPIN_MIN_MS));
     this.spinEndMs = Number.NaN;
     this.waitStartedMs =
       explore || (turn & (MEASURE_EVERY - 1)) === 0 ? performance.now() : Number.NaN;
@@ -304,7 +316,7 @@ abstract class RingSide {
     const now = performance.now();
     if (Number.isNaN(this.spinEndMs)) {
       this.spinEndMs =
-        (Number.isNaN(this.waitStartedMs) ? now : this.waitStartedMs) + this.maxSpinMs;
+        (Number.isNaN(this.waitStartedMs) ? now : this.waitStartedMs) + this.spinBudgetMs;
     }
     if (now > this.spinEndMs || Atomics.load(this.control, CANCELLED) === 1) this.spinLeft = false;
     return this.spinLeft;
