@@ -231,9 +231,9 @@ describe('the remotemedia package suite inside Pyodide in Chromium', () => {
     };
     expect(summary.failed).toEqual([]);
     expect(summary.passed.length).toBeGreaterThanOrEqual(20);
-    // Remote execution from Pyodide ran against the gateways; only the relay cut
+    // Remote execution from Pyodide ran against the gateways (interrupt() included); only the relay cut
     // (needs TCP sockets) and what needs processes are left out.
-    expect(summary.passed.filter((t) => t.includes('test_remote'))).toHaveLength(13);
+    expect(summary.passed.filter((t) => t.includes('test_remote'))).toHaveLength(15);
     // The node runner's tests (6) start CPython processes; the relay cut and
     // remotemedia_runtime's gateway path (CPython's: Pyodide has the core) are the 4 others.
     const processes = summary.skipped.filter((s) => s.includes('Pyodide cannot start processes'));
