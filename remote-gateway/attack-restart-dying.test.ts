@@ -144,6 +144,60 @@ describe('restartOnLoss when the restart itself meets a dying gateway', () => {
     }
   }, 60_000);
 
+  // The deadline is for reaching a live gateway, not for its answer: an island whose
+  // nodes take longer to initialise than the window still restarts (a model loading).
+  it('a restart on a gateway slow to open the island (init 2.5 s, window 1.5 s) succeeds', async () => {
+    const relay = await Relay.start(gateway.port);
+    const slowOpen: Manifest = {
+      version: 'v1',
+      metadata: { name: 'attack-restart-slow-open' },
+      nodes: [
+        {
+          id: 'py',
+          node_type: 'PythonNode',
+          params: {
+            source: `
+import time
+from remotemedia import Node
+class SlowStart(Node):
+    def __init__(self, **config):
+        super().__init__(**config)
+        time.sleep(2.5)
+    def process(self, data):
+        return data
+`,
+          },
+        },
+      ],
+      connections: [],
+    };
+    try {
+      const client = new RemoteProxyClient(
+        { host: '127.0.0.1', port: relay.port },
+        { token: TOKEN, WebSocket: ws, restartOnLoss: true, reconnectWindowMs: 1500 },
+      );
+      const session = await client.stream(slowOpen);
+      let restarted = 0;
+      const once = new Promise<void>((resolve) =>
+        session.on('restarted', () => {
+          restarted++;
+          resolve();
+        }),
+      );
+      await session.sendInput(RuntimeData.json(1));
+      await session.recvOutput();
+      relay.cut();
+      await once; // an input written before the client saw the cut would be lost (by design)
+      await session.sendInput(RuntimeData.json(2));
+      const next = await session.recvOutput();
+      expect(next?.data).toEqual(RuntimeData.json(2));
+      expect(restarted).toBe(1);
+      await session.close();
+    } finally {
+      await relay.close();
+    }
+  }, 60_000);
+
   it('maxRestarts 0: the first loss is a worker_lost naming the limit, nothing reopened', async () => {
     const relay = await Relay.start(gateway.port);
     let connections = 0;

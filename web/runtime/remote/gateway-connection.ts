@@ -298,10 +298,12 @@ export class GatewayConnection {
   /**
    * A new socket: sends `first` once open and resolves with the answer (opened or
    * resumed); rejects on an error answer or a connection that fails before it, or,
-   * given `withinMs`, one that has not answered by then: a stopped gateway's kernel
-   * still accepts the connection, and without a deadline a resume or restart waited
-   * on it for ever, past its reconnect window (the socket is dropped, and the
+   * given `withinMs`, one whose WebSocket is not open by then: a stopped gateway's
+   * kernel still accepts the connection, and without a deadline a resume or restart
+   * waited on it for ever, past its reconnect window (the socket is dropped, and the
    * rejection is `unreachable`, so the caller's loop tries again until its window).
+   * Once upgraded, the gateway is alive: its answer may take as long as opening the
+   * island does (its nodes initialise first, models load), so it is not timed.
    */
   private connect(first: GatewayMessage, withinMs?: number): Promise<Reply> {
     const Socket = this.options.WebSocket ?? globalThis.WebSocket;
@@ -347,7 +349,10 @@ export class GatewayConnection {
           Math.max(1, withinMs),
         );
       }
-      socket.onopen = () => socket.send(JSON.stringify(first));
+      socket.onopen = () => {
+        clearTimeout(deadline);
+        socket.send(JSON.stringify(first));
+      };
       socket.onmessage = (event: MessageEvent) => {
         if (socket !== this.socket) return;
         try {

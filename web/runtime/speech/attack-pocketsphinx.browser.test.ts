@@ -171,7 +171,7 @@ describe('PocketSphinx in the browser under attack', () => {
       .executeBatch(recognise({ grammar: GRAMMAR }), [RuntimeData.audio(nan, 16000, 1)])
       .catch((e: unknown) => e);
     if (outcome instanceof Error) expect(outcome).toBeInstanceOf(RemoteMediaError);
-    else expect(outcome.filter((d) => d.kind === 'text')).toEqual([]);
+    else expect((outcome as RuntimeData[]).filter((d) => d.kind === 'text')).toEqual([]);
   }, 60_000);
 
   it('200 utterances on one recognizer: the heap stops growing', async () => {
