@@ -198,6 +198,24 @@ class SlowStart(Node):
     }
   }, 60_000);
 
+  // The first open had no deadline either: stream() on a stopped gateway never settled.
+  it('opening a session on a gateway that takes the connection and never answers is a typed error', async () => {
+    const hole = await blackHole();
+    try {
+      const client = new RemoteProxyClient(
+        { host: '127.0.0.1', port: hole.port },
+        { token: TOKEN, WebSocket: ws, reconnectWindowMs: 1000 },
+      );
+      const error = await settleOrHang(client.stream(manifest), 20_000);
+      expect(error).toBeInstanceOf(RemoteMediaError);
+      expect((error as RemoteMediaError).message).toMatch(/did not answer within 1000 ms/);
+      await until(() => hole.held.size === 0, 'the open let go of the silent connection');
+    } finally {
+      for (const socket of hole.held) socket.destroy();
+      await new Promise<void>((resolve) => hole.server.close(() => resolve()));
+    }
+  }, 60_000);
+
   it('maxRestarts 0: the first loss is a worker_lost naming the limit, nothing reopened', async () => {
     const relay = await Relay.start(gateway.port);
     let connections = 0;

@@ -39,7 +39,11 @@ export interface GatewayClientOptions {
   token: string;
   /** A WebSocket class, where there is no global one (Node 20: the ws package). */
   WebSocket?: typeof WebSocket;
-  /** With `remote.reconnect`: how long to keep trying to resume. Default 20 s. */
+  /**
+   * With `remote.reconnect`: how long to keep trying to resume. Default 20 s. Also
+   * how long any connection may take to be accepted by a live gateway (its
+   * WebSocket open; the answer itself is not timed).
+   */
   reconnectWindowMs?: number;
   /**
    * When the session's gateway is lost (it died, or its session cannot be resumed),
@@ -171,7 +175,11 @@ export class GatewayConnection {
   ): Promise<GatewayConnection> {
     const connection = new GatewayConnection(remote, island, handlers, options);
     try {
-      connection.opened(await connection.connect(connection.openMessage()));
+      // Bounded until the socket is open, as a resume is: a stopped gateway's kernel
+      // takes the connection and nothing ever answers.
+      connection.opened(
+        await connection.connect(connection.openMessage(), options.reconnectWindowMs ?? 20_000),
+      );
     } catch (error) {
       connection.fail(asError(error));
       throw error;
