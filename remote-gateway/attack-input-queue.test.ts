@@ -6,7 +6,7 @@
  * Real gateway on loopback, real CPython node runner for the slow step.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Manifest, RuntimeData } from '../web/core/internal.ts';
+import { GATEWAY_PROTOCOL_VERSION, type Manifest, RuntimeData } from '../web/core/internal.ts';
 import { type Gateway, startGateway } from './gateway.ts';
 import { islandOf, RawClient, type Received } from './testing/raw-client.ts';
 
@@ -136,5 +136,25 @@ describe("the gateway's input queue in hostile orders", () => {
         client.terminate();
       }
     }
+  }, 30_000);
+
+  // One WebSocket is one session: a second 'open' on it must not start another
+  // session sharing the connection (and its pooled output messages).
+  it("a second 'open' on a session's connection is a protocol error; the first session ends", async () => {
+    const client = await RawClient.open(gateway.url, TOKEN, slow());
+    try {
+      client.send({
+        type: 'open',
+        version: GATEWAY_PROTOCOL_VERSION,
+        token: TOKEN,
+        island: slow(),
+      });
+      const { message, code } = await client.ending();
+      expect(code).toBe(1008);
+      expect(JSON.stringify(message)).toMatch(/open/);
+    } finally {
+      client.terminate();
+    }
+    await until(() => gateway.metrics.sessionsActive === 0, 'no session left');
   }, 30_000);
 });
