@@ -1,6 +1,6 @@
 /**
  * FrameRing's waits on one thread (Node): readInto copies into the caller's buffer
- * and leaves a record that does not fit; an async reader that spins and then
+ * and leaves a record that does not fit; an async reader that
  * sleeps gets frames written by a later task; a writer that waits on a full ring
  * until a quarter of it is free gets every frame through, in order, whether the
  * reader takes one frame at a time or drains; a reader's timeout still fires.
@@ -70,7 +70,7 @@ describe('FrameRingReader.readInto', () => {
 });
 
 describe('FrameRing waits on one thread', () => {
-  it('an async reader (spin, then Atomics.waitAsync) gets frames written by later tasks', async () => {
+  it('an async reader (Atomics.waitAsync) gets frames written by later tasks', async () => {
     const buffer = createFrameRingBuffer(1024);
     const writer = new FrameRingWriter(buffer);
     const reader = new FrameRingReader(buffer);
