@@ -111,10 +111,22 @@ export default defineConfig({
             'remote-gateway/**/*.test.ts',
             'tests/node/**/*.test.ts',
             'tests/docs/**/*.test.ts',
-            'tests/e2e/**/*.test.ts',
             'tests/package/**/*.test.ts',
           ],
           exclude: ['**/*.browser.test.ts', 'node_modules/**'],
+        },
+      },
+      {
+        // End-to-end runs play audio in real time (fake capture device, Silero in a
+        // worker, speech out): they run after the other projects, one file at a time,
+        // so no other suite takes the CPU their real-time paths need.
+        extends: true,
+        test: {
+          name: 'e2e',
+          environment: 'node',
+          include: ['tests/e2e/**/*.test.ts'],
+          fileParallelism: false,
+          sequence: { groupOrder: 1 },
         },
       },
       {
