@@ -37,7 +37,8 @@ describe('the PWA precache', () => {
     expect(snapshot).toBeDefined();
     const bytes = readFileSync(`${DIR}/${snapshot!.url}`);
     expect([bytes[0], bytes[1]]).toEqual([0x1f, 0x8b]);
-    expect(gunzipSync(bytes).length).toBeGreaterThan(4 * bytes.length);
+    // Format 2 leaves the heap's zero pages out: about 15 MB raw, 6.4 MB gzip'd.
+    expect(gunzipSync(bytes).length).toBeGreaterThan(2 * bytes.length);
   });
 
   it('keeps large assets that gzip well as their twins, never both, and each twin is its file', () => {
