@@ -144,4 +144,86 @@ describe('pooled output buffers with slow readers', () => {
       }
     }
   }, 120_000);
+
+  // Past the gateway's high water (4 MiB queued on the socket, SEND_HIGH_WATER): the
+  // sink waits while ws holds thousands of pooled messages; none may change meanwhile.
+  it('a client that stops reading while a node makes 30 MB of small items gets each byte-exact', async () => {
+    const ws = new WebSocket(gateway.url, { maxPayload: 1 << 30 });
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', resolve);
+      ws.once('error', reject);
+    });
+    const items = 10_000;
+    const flood: Manifest = {
+      version: 'v1',
+      metadata: { name: 'attack-pooled-flood' },
+      nodes: [
+        {
+          id: 'py',
+          node_type: 'PythonNode',
+          params: {
+            source: `
+from remotemedia import Node
+class Flood(Node):
+    def process(self, data):
+        ring = bytes(range(256)) * 13
+        for i in range(${items}):
+            yield ring[i % 256 : i % 256 + 3000]
+`,
+          },
+        },
+      ],
+      connections: [],
+    };
+    const assembler = new FrameAssembler(1 << 24);
+    const got: Uint8Array[] = [];
+    const problems: string[] = [];
+    let finished!: (why: string) => void;
+    const over = new Promise<string>((resolve) => (finished = resolve));
+    ws.on('message', (raw, isBinary) => {
+      const bytes = raw as Buffer;
+      if (!isBinary) {
+        const message = JSON.parse(bytes.toString('utf8')) as Record<string, unknown>;
+        if (message.type === 'opened') {
+          ws.send(
+            packFrame(0, encodeFrame({ sequence: 1, data: RuntimeData.json('go') }), 1 << 30)[0]!,
+          );
+          ws.send(JSON.stringify({ type: 'end', port: 0, seq: 2 }));
+          ws.pause(); // and read nothing for a while: the gateway's socket fills
+          setTimeout(() => ws.resume(), 3000);
+        } else if (message.type === 'done') finished('done');
+        else if (message.type === 'error') finished(`error ${JSON.stringify(message.error)}`);
+        return;
+      }
+      try {
+        const whole = assembler.push(new Uint8Array(bytes));
+        if (!whole) return;
+        const frame = decodeFrame(whole.frame); // CRC checked
+        if (frame.data.kind !== 'binary') throw new Error(`kind ${frame.data.kind}`);
+        got.push(frame.data.bytes);
+      } catch (error) {
+        problems.push(String(error));
+      }
+    });
+    ws.on('close', (code) => finished(`closed ${code}`));
+    ws.send(
+      JSON.stringify({
+        type: 'open',
+        version: GATEWAY_PROTOCOL_VERSION,
+        token: TOKEN,
+        island: islandOf(flood, 'py', 'py'),
+        maxMessageSize: CLIENT_MAX,
+      }),
+    );
+    const why = await over;
+    ws.terminate();
+    expect(problems).toEqual([]);
+    expect(why).toBe('done');
+    expect(got).toHaveLength(items);
+    got.forEach((bytes, i) => {
+      if (bytes.length !== 3000 || bytes.some((b, k) => b !== ((i + k) & 0xff))) {
+        throw new Error(`item ${i}: bytes differ from what the node made`);
+      }
+    });
+  }, 120_000);
 });
