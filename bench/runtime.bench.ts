@@ -124,9 +124,8 @@ function idleNote(idle: Results['idle']): string {
   return (
     `Idle CPU (run time per second of every thread of the renderer, page and workers, from /proc schedstat, over 5 s with a session open, 1 s after its last input of 200): ` +
     `the page alone ${ms(idle.page)}; a postMessage session ${ms(idle.messages)} (${over(idle.messages)}); ` +
-    `a ring session ${ms(idle.rings)} (${over(idle.rings)}). An idle ring reader does not spin: a wait ` +
-    `spins (50 µs at most) only while spinning has lately been quicker than sleeping, then sleeps in ` +
-    `Atomics.waitAsync until a frame, close or cancel bumps its wake word (a safety wake-up once a second).`
+    `a ring session ${ms(idle.rings)} (${over(idle.rings)}). An idle ring reader does not spin: it ` +
+    `sleeps in Atomics.waitAsync until a frame, close or cancel bumps its wake word (a safety wake-up once a second).`
   );
 }
 
