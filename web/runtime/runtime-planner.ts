@@ -25,7 +25,11 @@ import {
   validateManifest,
 } from '../core/internal.ts';
 import { type PythonClassNodeType, SPEECH_NODE_TYPES } from '../core/nodes/speech/speech-nodes.ts';
-import { browserEngineOf, browserEnginesFor } from './speech/browser-speech-engines.ts';
+import {
+  type AddedEngines,
+  browserEngineOf,
+  browserEnginesFor,
+} from './speech/browser-speech-engines.ts';
 
 export const MAIN = 'main';
 export const WORKER = 'worker';
@@ -60,6 +64,8 @@ export class RuntimePlanner {
     private readonly validateInWorker: (manifest: Manifest) => Promise<void>,
     /** PythonNode's definition: its params are checked here, before any Pyodide starts. */
     pythonNode: AnyNodeDefinition,
+    /** Speech engines the worker's node modules added, by node type (it reports them). */
+    private readonly addedEngines: AddedEngines = {},
   ) {
     this.registry = main.registry.clone();
     if (!this.registry.has(pythonNode.type)) this.registry.register(pythonNode);
@@ -169,7 +175,9 @@ export class RuntimePlanner {
   /** A speech node the worker has no engine for (by its `engine` param) runs on a gateway. */
   private runsOnlyOnGateway(type: string, params: unknown): boolean {
     if (!SPEECH_NODE_TYPES.some((t) => t.type === type)) return false;
-    return !this.workerNames.has(type) || browserEngineOf(type, params) === undefined;
+    return (
+      !this.workerNames.has(type) || browserEngineOf(type, params, this.addedEngines) === undefined
+    );
   }
 
   private placeOf(node: ManifestNode, index: number, issues: ManifestIssue[]): string {
@@ -198,7 +206,7 @@ export class RuntimePlanner {
       return issue(
         `node '${node.id}' (${node.node_type}${typeof engine === 'string' ? `, engine "${engine}"` : ''}) runs on a gateway, and the manifest names none: ` +
           `give the node "remote": {"host": "127.0.0.1", "port": 8765}, or the manifest "gateway": {"host", "port"}` +
-          browserHint(node.node_type),
+          browserHint(node.node_type, this.addedEngines),
         executor === 'auto' ? 'remote' : 'executor',
       );
     }
@@ -241,8 +249,8 @@ const gatewaySchema = z.looseObject({
 });
 
 /** How to run the node in the browser instead, where it has a browser engine. */
-function browserHint(type: string): string {
-  const engines = browserEnginesFor(type);
+function browserHint(type: string, added: AddedEngines): string {
+  const engines = browserEnginesFor(type, added);
   return engines.length > 0
     ? `; or run it in the browser with "engine": ${engines.map((e) => `"${e}"`).join(' or ')}`
     : ' (it has no browser engine)';

@@ -23,6 +23,7 @@ import { type ChannelMode, type ChannelOptions, transferablesOf } from './channe
 import type { PythonLoadStage } from '../python/python-runtime.ts';
 import { PYTHON_NODE, PythonWorker } from './python-worker-link.ts';
 import { MAIN, PYTHON, RuntimePlanner, WORKER } from './runtime-planner.ts';
+import type { AddedEngines } from './speech/browser-speech-engines.ts';
 import {
   type IslandRunner,
   localIslandRunner,
@@ -234,8 +235,9 @@ export class Runtime implements PipelineTransport {
       const worker =
         this.options.createWorker?.() ?? defaultPipelineWorker(this.workerConfig.assetsBase);
       const link = await WorkerLink.start(worker, 'pipeline');
+      let addedEngines: AddedEngines | void;
       try {
-        await link.call(
+        addedEngines = await link.call<AddedEngines | void>(
           (link.host as unknown as Remote<PipelineWorkerApi>).configure(this.workerConfig),
         );
       } catch (error) {
@@ -249,6 +251,7 @@ export class Runtime implements PipelineTransport {
         names,
         (m) => link.call(link.host.validate(m)),
         PYTHON_NODE,
+        addedEngines ?? {},
       );
       this.link = link;
       return link;

@@ -9,10 +9,12 @@ import { RemoteMediaError } from '../core/internal.ts';
 import { prebuiltFile, resolveAssetsBase, type WorkerConfig } from './assets.ts';
 import { installErrorTransfer } from './error-transfer.ts';
 import type { PipelineHost } from './pipeline-host.ts';
+import type { AddedEngines } from './speech/browser-speech-engines.ts';
 
 /** What the pipeline worker (workers/pipeline-worker.ts) exposes. */
 export interface PipelineWorkerApi extends PipelineHost {
-  configure(config: WorkerConfig): Promise<void>;
+  /** Answers the speech engines the node modules added, by node type (a custom worker may answer nothing). */
+  configure(config: WorkerConfig): Promise<AddedEngines | void>;
 }
 
 /**

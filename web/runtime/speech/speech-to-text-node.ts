@@ -59,18 +59,22 @@ const params = SpeechToText.params.superRefine((raw, issues) => {
 }) as unknown as z.ZodType<Params>;
 
 export interface SpeechToTextOptions {
-  /** Recognition engines by name; the first is the default (when `engine` is not given). */
+  /**
+   * Recognition engines by name; the first is the default (when `engine` is not
+   * given). Read when each node is created, so engines added to this object later
+   * (the pipeline worker adds its node modules' `speechToTextEngines`) are used.
+   */
   engines: Readonly<Record<string, RecognizerFactory>>;
 }
 
 export function createSpeechToText({ engines }: SpeechToTextOptions) {
-  const names = Object.keys(engines);
   return defineNode<Params>({
     type: SpeechToText.type,
-    description: `${SpeechToText.description} In the browser: ${names.join(', ')}.`,
+    description: `${SpeechToText.description} In the browser: ${Object.keys(engines).join(', ')}.`,
     params,
     accepts: ['audio'],
     create(p, context) {
+      const names = Object.keys(engines);
       const engine = p.engine ?? names[0];
       const factory = engine === undefined ? undefined : engines[engine];
       if (factory === undefined) {
