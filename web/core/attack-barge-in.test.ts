@@ -43,6 +43,14 @@ async function drain(session: Awaited<ReturnType<typeof runner.createStreamSessi
   return outputs.filter((o) => o.data.kind === 'json').map((o) => o.data);
 }
 
+/** The next json output (the interrupt controls flow out too). */
+async function nextJson(session: Awaited<ReturnType<typeof runner.createStreamSession>>) {
+  for (;;) {
+    const output = await session.recvOutput();
+    if (!output || output.data.kind === 'json') return output?.data;
+  }
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('unstamped out-of-band interrupts whose frame never comes', () => {
@@ -57,6 +65,7 @@ describe('unstamped out-of-band interrupts whose frame never comes', () => {
     session.interrupt(); // the gateway's `interrupt` message; its frame is lost
     await sleep(20); // past the limit: that interrupt is over
     await session.sendInput(RuntimeData.json('reply one'));
+    expect(await nextJson(session)).toEqual(RuntimeData.json('reply one')); // a new turn
     await session.sendInput(RuntimeData.control('interrupt')); // a new barge-in
     await drain(session);
     expect(hooks).toBe(2);
@@ -64,17 +73,23 @@ describe('unstamped out-of-band interrupts whose frame never comes', () => {
     expect(tts.interrupts).toBe(2);
   });
 
-  it('a flood of 10,000 lost unstamped interrupts does not swallow the next ones', async () => {
+  // The flood itself ran the hook 10,000 times (once per message): it is one turn's
+  // interrupt, coalesced into one hook run; the three genuine turns after it run theirs.
+  it('a flood of 10,000 lost unstamped interrupts runs the hook once and swallows none of the next', async () => {
     hooks = 0;
     const session = await runner.createStreamSession(island({ staleLimitMs: 5 }));
     for (let i = 0; i < 10_000; i++) session.interrupt();
+    expect(hooks).toBe(1);
     await sleep(20);
     for (let i = 0; i < 3; i++) {
       await session.sendInput(RuntimeData.json(`reply ${i}`));
+      expect(await nextJson(session)).toEqual(RuntimeData.json(`reply ${i}`));
       await session.sendInput(RuntimeData.control('interrupt'));
     }
     await drain(session);
-    expect(hooks).toBe(10_000 + 3);
+    expect(hooks).toBe(1 + 3);
+    const tts = (await session.metrics()).find((m) => m.nodeId === 'tts')!;
+    expect(tts.interrupts).toBe(10_000 + 3); // every interrupt that arrived is counted
   });
 
   it('within the limit, the in-band copy of an unstamped interrupt still acts once', async () => {
@@ -87,6 +102,59 @@ describe('unstamped out-of-band interrupts whose frame never comes', () => {
     const out = await drain(session);
     expect(hooks).toBe(1);
     expect(out).toEqual([RuntimeData.json('fresh')]);
+  });
+});
+
+describe('a flood of interrupts while an async hook runs', () => {
+  /** Its hook runs until the test releases it (a subprocess being stopped). */
+  let runs = 0;
+  let releaseHook: (() => void) | undefined;
+  const Slow = defineNode({
+    type: 'AttackSlowHook',
+    params: z.object({}),
+    create: () => ({
+      process: (input) => input,
+      interrupt: () => {
+        runs++;
+        return new Promise<void>((resolve) => (releaseHook = resolve));
+      },
+    }),
+  });
+  const slowRunner = new PipelineRunner({ nodes: [Slow] });
+  const slowIsland = () =>
+    ({
+      ...island(),
+      nodes: [{ id: 'tts', node_type: 'AttackSlowHook', params: {} }],
+    }) as Manifest;
+
+  it('10,000 stamped interrupts start no hook while one runs, and one more after it', async () => {
+    runs = 0;
+    const session = await slowRunner.createStreamSession(slowIsland());
+    for (let i = 1; i <= 10_000; i++) session.interrupt(i);
+    expect(runs).toBe(1); // the others came while it ran
+    releaseHook!();
+    await Promise.resolve(); // the hook's settling
+    await Promise.resolve();
+    expect(runs).toBe(2); // the later turns, coalesced into one run
+    releaseHook!();
+    await drain(session);
+    expect(runs).toBe(2);
+    const tts = (await session.metrics()).find((m) => m.nodeId === 'tts')!;
+    expect(tts.interrupts).toBe(10_000);
+  });
+
+  it('two interrupts for two separate turns run the hook twice', async () => {
+    runs = 0;
+    const session = await slowRunner.createStreamSession(slowIsland());
+    session.interrupt(1);
+    releaseHook!();
+    await session.sendInput({ ...RuntimeData.control('interrupt'), timestampUs: 1 }); // its copy
+    await session.sendInput(RuntimeData.json('turn two'));
+    expect(await nextJson(session)).toEqual(RuntimeData.json('turn two'));
+    session.interrupt(); // unstamped, but the node took a new turn's data since
+    expect(runs).toBe(2);
+    releaseHook!();
+    await drain(session);
   });
 });
 

@@ -69,10 +69,29 @@ export class StaleWindow {
   }
 }
 
+/**
+ * One node's interrupts. The hook runs once per turn, not once per message: a flood
+ * of out-of-band interrupts (10 000 `interrupt` messages from a hostile or looping
+ * client) must not run 10 000 hooks. An interrupt is coalesced — counted in
+ * `interrupts`, its inputs made stale, its hook not run — when
+ * - the hook of an earlier one is still running (an async hook): it is run once more
+ *   when that one settles, if a coalesced interrupt was a new turn;
+ * - or it is no new turn: the node took no data since the hook last ran, and the
+ *   interrupt bears no stamp other than that hook's (the turn it would cancel is the
+ *   one already cancelled; data queued but not yet taken is dropped as stale anyway).
+ */
 export class InterruptGate {
   /** Counts interrupts; a call remembers the value it began with (see `current`). */
   epoch = 0;
   private readonly stale: StaleWindow;
+  /** Whether the node took data since its hook last ran (false before any hook: see `interrupt`). */
+  private workSinceHook = true;
+  /** The stamp of the interrupt whose hook ran last. */
+  private hookedStamp: number | undefined;
+  /** Whether an async hook is still running. */
+  private hookRunning = false;
+  /** A new turn's interrupt came while the hook ran: run it again when it settles. */
+  private rerun: { stamp: number | undefined } | undefined;
 
   constructor(
     private readonly instance: NodeInstance,
@@ -86,14 +105,44 @@ export class InterruptGate {
     this.stale = new StaleWindow(staleLimitMs);
   }
 
-  /** Interrupts the node now (its hook runs, even while it is processing). */
-  interrupt(): void {
+  /**
+   * Interrupts the node now, stamped `timestampUs` if known: its hook runs (even
+   * while it is processing) unless the interrupt is coalesced (see the class).
+   */
+  interrupt(timestampUs?: number): void {
     this.epoch++;
     this.stale.open();
     this.metrics.interrupts++;
+    const newTurn =
+      this.workSinceHook || (timestampUs !== undefined && timestampUs !== this.hookedStamp);
+    if (!newTurn) return;
+    if (this.hookRunning) {
+      this.rerun = { stamp: timestampUs };
+      return;
+    }
+    this.runHook(timestampUs);
+  }
+
+  private runHook(timestampUs: number | undefined): void {
+    this.workSinceHook = false;
+    this.hookedStamp = timestampUs;
     try {
       const done = this.instance.interrupt?.(this.context);
-      if (done instanceof Promise) done.catch(this.onError);
+      if (!(done instanceof Promise)) return;
+      this.hookRunning = true;
+      done.then(
+        () => {
+          this.hookRunning = false;
+          const again = this.rerun;
+          this.rerun = undefined;
+          if (again) this.runHook(again.stamp);
+        },
+        (cause: unknown) => {
+          this.hookRunning = false;
+          this.rerun = undefined;
+          this.onError(cause);
+        },
+      );
     } catch (cause) {
       this.onError(cause);
     }
@@ -106,7 +155,10 @@ export class InterruptGate {
    */
   admit(item: RuntimeData): boolean {
     // Controls and events are not work: they pass (the trigger's own event among them).
-    if (this.stale.admit(item)) return true;
+    if (this.stale.admit(item)) {
+      if (item.kind !== 'control' && item.kind !== 'event') this.workSinceHook = true;
+      return true;
+    }
     this.metrics.droppedOnInterrupt++;
     return false;
   }
@@ -154,8 +206,8 @@ export class BargeInRouter {
    */
   emitted(nodeId: string, item: RuntimeData): RuntimeData[] | undefined {
     if (!this.setting || !triggersBargeIn(this.setting, nodeId, item)) return undefined;
-    this.interruptTargets();
     const stamp = this.stampOf(item);
+    this.interruptTargets(stamp);
     if (this.live()) this.onTrigger?.(stamp);
     const marker: RuntimeData = { kind: 'control', signal: 'interrupt', timestampUs: stamp };
     if (!isInterrupt(item)) return [item, marker];
@@ -186,12 +238,12 @@ export class BargeInRouter {
       }
       this.unstampedAhead = 0; // their copies were lost: this one is new
     }
-    this.interruptTargets();
+    this.interruptTargets(item.timestampUs);
   }
 
-  private interruptTargets(): void {
+  private interruptTargets(timestampUs: number | undefined): void {
     if (!this.live()) return;
-    for (const id of bargeInTargets(this.setting!)) this.gates.get(id)?.interrupt();
+    for (const id of bargeInTargets(this.setting!)) this.gates.get(id)?.interrupt(timestampUs);
   }
 
   /** The trigger's stamp, or a new one (µs, this thread's clock) that none before it had. */
