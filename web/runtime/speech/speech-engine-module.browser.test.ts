@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { RuntimeData } from '../../core/index.ts';
 import { createRuntime, type Runtime } from '../runtime.ts';
+import nodesDoc from '../../../docs/nodes.md?raw';
 
 /**
  * A node module that brings a recognition engine (`speechToTextEngines`): the
@@ -61,6 +62,16 @@ describe('a node module that brings a SpeechToText engine', () => {
     });
     // The module adds an engine, not a node type: SpeechToText is still the shipped one.
     expect((await runtime.nodeTypes()).filter((t) => t === 'SpeechToText')).toHaveLength(1);
+  });
+
+  it("docs/nodes.md's example engine module runs as written", async () => {
+    const block = /#### Bring your own engine[\s\S]*?```js\n([\s\S]*?)```/.exec(nodesDoc)?.[1];
+    expect(block).toContain('export const speechToTextEngines');
+    const runtime = await createRuntime({ nodeModules: [moduleUrl(block!)] });
+    runtimes.push(runtime);
+    const audio = RuntimeData.audio(new Float32Array(1600), 16000, 1);
+    const out = await runtime.execute(stt({ engine: 'my-whisper' }), audio);
+    expect(out).toMatchObject({ kind: 'text', text: 'hello' });
   });
 
   it('an engine nobody has is still a clear error, naming the engines the browser has', async () => {

@@ -5,8 +5,8 @@
  * dictation; the node does the rest (cutting audio into pieces, endpointing,
  * partials, times on the stream's clock, the transcript events). PocketSphinx
  * ships (pocketsphinx-stt.ts); a user who brings Whisper or Vosk weights writes
- * one factory and gives it to createSpeechToText({ engines }) in a node module
- * (see docs/nodes.md).
+ * one factory and exports it from a node module as `speechToTextEngines` (the
+ * pipeline worker adds it; see docs/nodes.md, "Bring your own engine").
  */
 
 /** One recognised word; times in seconds from the start of the utterance's audio. */
