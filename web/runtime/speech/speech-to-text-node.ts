@@ -139,7 +139,14 @@ class SpeechToTextInstance {
 
   process(input: RuntimeData): Iterable<RuntimeData> {
     const recognizer = this.recognizer;
-    if (recognizer === undefined) throw new Error('SpeechToText: process before initialize');
+    if (recognizer === undefined) {
+      // Its recognizer is closed (cleanup) or not made yet: a typed error, as the engine's own.
+      throw new RemoteMediaError(
+        'usage',
+        `${this.context.nodeId}: SpeechToText was cleaned up (or not initialized); make a new node instance`,
+        { nodeId: this.context.nodeId },
+      );
+    }
     if (input.kind !== 'audio') return [];
     this.checkAudio(input, recognizer.sampleRate);
     if (input.timestampUs !== undefined) this.clockS = input.timestampUs / 1e6;
