@@ -87,6 +87,20 @@ describe('a node module that brings a SpeechToText engine', () => {
     );
   });
 
+  it("a manifest's gateway does not move a module's engine, and takes the engines nobody in the browser has", async () => {
+    const runtime = await createRuntime({ nodeModules: [moduleUrl(TEST_ENGINE_MODULE)] });
+    runtimes.push(runtime);
+    // No token and nothing on port 1: a node placed there fails at the gateway step, not planning.
+    const gateway = { host: '127.0.0.1', port: 1 };
+    const audio = () => RuntimeData.audio(new Float32Array(160), 16000, 1);
+    const here = { ...stt({ engine: 'test-fixed-transcript' }), gateway };
+    expect(await runtime.execute(here, audio())).toMatchObject({ kind: 'text' });
+    const there = { ...stt({ engine: 'whisper-nobody-brought' }), gateway };
+    const error = await runtime.execute(there, audio()).catch((e: unknown) => e);
+    expect(String(error)).toMatch(/nodes on the gateway at 127\.0\.0\.1:1/);
+    expect(String(error)).not.toMatch(/runs on a gateway, and the manifest names none/);
+  });
+
   it('a wrong export shape fails createRuntime with a typed error naming the module', async () => {
     const notAFunction = moduleUrl(
       `export const speechToTextEngines = { 'my-whisper': 'weights.bin' };`,
