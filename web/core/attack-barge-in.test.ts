@@ -143,6 +143,24 @@ describe('a flood of interrupts while an async hook runs', () => {
     expect(tts.interrupts).toBe(10_000);
   });
 
+  // Coalescing while a hook runs must not let a hook that never settles (a node bug)
+  // cancel every later turn's hook for the rest of the session.
+  it('a hook that never settles holds back no new turn past the stale limit', async () => {
+    runs = 0;
+    const session = await slowRunner.createStreamSession({
+      ...slowIsland(),
+      bargeIn: { to: ['tts'], staleLimitMs: 5 },
+    } as Manifest);
+    session.interrupt(1); // its hook never settles
+    await sleep(20);
+    await session.sendInput(RuntimeData.json('turn two'));
+    expect(await nextJson(session)).toEqual(RuntimeData.json('turn two'));
+    session.interrupt(2);
+    expect(runs).toBe(2);
+    releaseHook!();
+    await drain(session);
+  });
+
   it('two interrupts for two separate turns run the hook twice', async () => {
     runs = 0;
     const session = await slowRunner.createStreamSession(slowIsland());

@@ -75,7 +75,8 @@ export class StaleWindow {
  * client) must not run 10 000 hooks. An interrupt is coalesced — counted in
  * `interrupts`, its inputs made stale, its hook not run — when
  * - the hook of an earlier one is still running (an async hook): it is run once more
- *   when that one settles, if a coalesced interrupt was a new turn;
+ *   when that one settles, if a coalesced interrupt was a new turn (a hook still
+ *   running after `staleLimitMs` no longer holds the next turn's back);
  * - or it is no new turn: the node took no data since the hook last ran, and the
  *   interrupt bears no stamp other than that hook's (the turn it would cancel is the
  *   one already cancelled; data queued but not yet taken is dropped as stale anyway).
@@ -90,6 +91,10 @@ export class InterruptGate {
   private hookedStamp: number | undefined;
   /** Whether an async hook is still running. */
   private hookRunning = false;
+  /** When it began (ms, performance.now()): one that hangs past the stale limit no longer holds the others back. */
+  private hookStartedAt = 0;
+  /** Counts hook runs: a settling hook that a later one replaced changes nothing. */
+  private hookRuns = 0;
   /** A new turn's interrupt came while the hook ran: run it again when it settles. */
   private rerun: { stamp: number | undefined } | undefined;
 
@@ -100,7 +105,7 @@ export class InterruptGate {
     /** A hook that throws or rejects fails the session, like any node error. */
     private readonly onError: (cause: unknown) => void,
     /** At most this long after an interrupt, inputs are taken again (see DEFAULT_STALE_LIMIT_MS). */
-    staleLimitMs = DEFAULT_STALE_LIMIT_MS,
+    private readonly staleLimitMs = DEFAULT_STALE_LIMIT_MS,
   ) {
     this.stale = new StaleWindow(staleLimitMs);
   }
@@ -116,30 +121,38 @@ export class InterruptGate {
     const newTurn =
       this.workSinceHook || (timestampUs !== undefined && timestampUs !== this.hookedStamp);
     if (!newTurn) return;
-    if (this.hookRunning) {
+    // A hook that never settles (a node bug) must not cancel every later turn's hook.
+    if (this.hookRunning && performance.now() - this.hookStartedAt < this.staleLimitMs) {
       this.rerun = { stamp: timestampUs };
       return;
     }
+    this.rerun = undefined;
     this.runHook(timestampUs);
   }
 
   private runHook(timestampUs: number | undefined): void {
+    const run = ++this.hookRuns;
+    this.hookRunning = false;
     this.workSinceHook = false;
     this.hookedStamp = timestampUs;
     try {
       const done = this.instance.interrupt?.(this.context);
       if (!(done instanceof Promise)) return;
       this.hookRunning = true;
+      this.hookStartedAt = performance.now();
       done.then(
         () => {
+          if (run !== this.hookRuns) return; // a later hook replaced it
           this.hookRunning = false;
           const again = this.rerun;
           this.rerun = undefined;
           if (again) this.runHook(again.stamp);
         },
         (cause: unknown) => {
-          this.hookRunning = false;
-          this.rerun = undefined;
+          if (run === this.hookRuns) {
+            this.hookRunning = false;
+            this.rerun = undefined;
+          }
           this.onError(cause);
         },
       );
