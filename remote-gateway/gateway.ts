@@ -41,6 +41,7 @@ import {
   sessionCeilings,
 } from './gateway-limits.ts';
 import { GatewaySession } from './gateway-session.ts';
+import { startIdleHeartbeat } from './idle-heartbeat.ts';
 import { type GatewayAuthority, gatewayAuthenticator } from './gateway-tokens.ts';
 import { gatewayLogger, type Logger, type LogOptions, tokenFingerprint } from './log.ts';
 import { SPEECH_NODE_TYPES } from '../web/core/nodes/speech/speech-nodes.ts';
@@ -467,6 +468,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         maxMessageSize,
         resumeKey: opened.resumeKey,
         gateway: options.name,
+        // This gateway honours the client's heartbeat interval (idle-heartbeat.ts).
+        heartbeatMs: message.heartbeatMs,
       } satisfies GatewayMessage),
     );
     return opened;
@@ -508,6 +511,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     );
     // Messages that arrive while the session is being found or made wait for it.
     let beginning: Promise<GatewaySession | undefined> | undefined;
+    /** The client asked for application-level heartbeats (idle-heartbeat.ts). */
+    let stopBeats: (() => void) | undefined;
     const queued: { bytes: Buffer; isBinary: boolean }[] = [];
 
     const handle = (bytes: Buffer, isBinary: boolean) => {
@@ -527,7 +532,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       if (beginning) return void queued.push({ bytes, isBinary });
       beginning = (async () => {
         if (isBinary) throw new RemoteMediaError('protocol', 'the first message must be "open"');
-        return begin(ws, client, parseGatewayMessage(bytes.toString('utf8')), socket);
+        const first = parseGatewayMessage(bytes.toString('utf8'));
+        // From now, while the island opens too (a slow open is not a silent gateway).
+        if ((first.type === 'open' || first.type === 'resume') && first.heartbeatMs) {
+          stopBeats = startIdleHeartbeat(ws, socket, first.heartbeatMs);
+        }
+        return begin(ws, client, first, socket);
       })().then(
         (begun) => {
           session = begun;
@@ -542,6 +552,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     });
     ws.on('close', (code) => {
       clearInterval(heartbeat);
+      stopBeats?.();
       void (beginning ?? Promise.resolve(undefined)).then((begun) =>
         begun?.onSocketClosed(ws, code),
       );

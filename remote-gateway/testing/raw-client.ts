@@ -70,7 +70,10 @@ export class RawClient {
   ): Promise<RawClient> {
     const client = await RawClient.connect(url);
     client.send({ type: 'open', version: GATEWAY_PROTOCOL_VERSION, token, island, ...extra });
-    const opened = await client.waitFor((r) => r.kind === 'control');
+    // A heartbeat (asked for in `extra`) may come first, while the island opens.
+    const opened = await client.waitFor(
+      (r) => r.kind === 'control' && r.message.type !== 'heartbeat',
+    );
     if (opened?.kind !== 'control' || opened.message.type !== 'opened') {
       throw new Error(`not opened: ${JSON.stringify(opened ?? client.closed)}`);
     }

@@ -6,6 +6,8 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 
 export class Relay {
   readonly sockets = new Set<Socket>();
+  /** Each relayed direction: from, to. */
+  private readonly pairs = new Set<readonly [Socket, Socket]>();
   /** Where new connections go: a test may move it (a balancer sending to another gateway). */
   target = 0;
   private constructor(
@@ -20,11 +22,14 @@ export class Relay {
     relay.target = target;
     server.on('connection', (client) => {
       const upstream = createConnection(relay.target, '127.0.0.1');
-      for (const [a, b] of [
+      for (const pair of [
         [client, upstream],
         [upstream, client],
       ] as const) {
+        const [a, b] = pair;
         a.pipe(b);
+        relay.pairs.add(pair);
+        a.on('close', () => relay.pairs.delete(pair));
         a.on('error', () => b.destroy());
         a.on('close', () => b.destroy());
         relay.sockets.add(a);
@@ -32,6 +37,18 @@ export class Relay {
       }
     });
     return relay;
+  }
+
+  /**
+   * Stops relaying on every open connection, both ways, and keeps it open: what the
+   * clients of a paused gateway (SIGSTOP) see — silence on a live TCP connection.
+   * New connections are relayed as before.
+   */
+  freeze(): void {
+    for (const [a, b] of this.pairs) {
+      a.unpipe(b);
+      a.pause();
+    }
   }
 
   /** Cuts every connection: both ends see the TCP stream die, no WebSocket close. */

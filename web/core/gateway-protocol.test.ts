@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
   FrameAssembler,
+  GATEWAY_HEARTBEAT_MAX_MS,
+  GATEWAY_HEARTBEAT_MIN_MS,
+  GATEWAY_HEARTBEAT_TEXT,
   GATEWAY_MORE_PARTS,
   gatewayMessageSchemas,
   packFrame,
@@ -23,6 +26,7 @@ const VALID: Record<keyof typeof gatewayMessageSchemas, unknown> = {
   error: { type: 'error', error: { kind: 'protocol', message: 'no' }, seq: 7 },
   draining: { type: 'draining', deadlineMs: 30000 },
   interrupt: { type: 'interrupt', port: 0, timestampUs: 2_840_000 },
+  heartbeat: { type: 'heartbeat' },
 };
 
 describe('gateway messages: one schema per type', () => {
@@ -65,6 +69,21 @@ describe('gateway messages: one schema per type', () => {
     expect(() => parseGatewayMessage('{"type":"hello"}')).toThrow(/valid: open, opened, resume/);
     expect(() => parseGatewayMessage('{')).toThrow(/not JSON/);
     expect(() => parseGatewayMessage('null')).toThrow(/unknown control message type/);
+  });
+
+  it('heartbeat: the prebuilt text is the message; its interval is asked in open/resume and echoed in opened', () => {
+    expect(parseGatewayMessage(GATEWAY_HEARTBEAT_TEXT)).toEqual({ type: 'heartbeat' });
+    expect(JSON.parse(GATEWAY_HEARTBEAT_TEXT)).toEqual(VALID.heartbeat);
+    for (const asking of [VALID.open, VALID.resume, VALID.opened]) {
+      expect(
+        parseGatewayMessage(JSON.stringify({ ...(asking as object), heartbeatMs: 1500 })),
+      ).toMatchObject({ heartbeatMs: 1500 });
+    }
+    for (const bad of [GATEWAY_HEARTBEAT_MIN_MS - 1, GATEWAY_HEARTBEAT_MAX_MS + 1, 250.5, '1000']) {
+      expect(() =>
+        parseGatewayMessage(JSON.stringify({ ...(VALID.open as object), heartbeatMs: bad })),
+      ).toThrow(/invalid 'open' message: heartbeatMs/);
+    }
   });
 
   it('checks an island: ports and their sources, the manifest left to its own validation', () => {

@@ -25,6 +25,13 @@
  * `resume` (session id, the key it was given, the last number it received); the
  * gateway answers `resumed` (the last number it received, the inputs it took per
  * port) and both resend the rest. Past the gateway's idle timeout the session ends.
+ *
+ * Liveness: a client that asks (`heartbeatMs` in `open` or `resume`) is sent a
+ * `heartbeat` on every interval of that length in which the gateway sent it nothing
+ * else, and `opened` says so by echoing `heartbeatMs`; a client then takes silence
+ * past its deadline as a lost gateway, even when the connection stays up (a paused
+ * process, whose kernel keeps the socket open). A browser has no WebSocket ping to
+ * tell it that. Clients that do not ask are never sent one.
  */
 import { z } from 'zod';
 import { RemoteMediaError, type SerializedError } from './errors.ts';
@@ -44,6 +51,14 @@ export const GATEWAY_ACK_EVERY = 16;
 export const GATEWAY_MORE_PARTS = 0x8000;
 /** The rest of the port header: the port number. */
 export const GATEWAY_PORT_MASK = 0x7fff;
+/**
+ * The `heartbeat` message, exactly as sent: the gateway sends these bytes as they
+ * are (no JSON per beat) and a client may compare the text before parsing it.
+ */
+export const GATEWAY_HEARTBEAT_TEXT = '{"type":"heartbeat"}';
+/** The shortest and longest heartbeat interval a client may ask for (`heartbeatMs`). */
+export const GATEWAY_HEARTBEAT_MIN_MS = 100;
+export const GATEWAY_HEARTBEAT_MAX_MS = 900_000;
 
 /** The part of a pipeline a gateway runs: like a runtime island, without endpoints. */
 export interface RemoteIslandSpec {
@@ -63,6 +78,8 @@ const messageSize = z.number().int().min(3).max(Number.MAX_SAFE_INTEGER);
 /** Absent or null: refused as `unauthorized` by the gateway (not here), which says what it needs. */
 const token = z.string().max(16_384).nullish();
 const id = z.string().min(1).max(256);
+/** Asked for in `open`/`resume`, echoed in `opened`: see `heartbeat`. */
+const heartbeatMs = z.number().int().min(GATEWAY_HEARTBEAT_MIN_MS).max(GATEWAY_HEARTBEAT_MAX_MS);
 
 /** A serialized RemoteMediaError (errors.ts): kind and message, the rest as sent. */
 const serializedError = z
@@ -93,6 +110,8 @@ export const gatewayMessageSchemas = {
     maxMessageSize: messageSize.optional(),
     /** Keep the session across dropped connections (the client reconnects). */
     resume: z.boolean().optional(),
+    /** Send a `heartbeat` on every interval this long in which nothing else was sent. */
+    heartbeatMs: heartbeatMs.optional(),
   }),
   opened: z.object({
     type: z.literal('opened'),
@@ -108,6 +127,8 @@ export const gatewayMessageSchemas = {
       .string()
       .regex(/^[A-Za-z0-9_-]{1,64}$/)
       .optional(),
+    /** The `open`'s heartbeatMs, echoed: this gateway sends heartbeats (older ones do not). */
+    heartbeatMs: heartbeatMs.optional(),
   }),
   resume: z.object({
     type: z.literal('resume'),
@@ -118,6 +139,8 @@ export const gatewayMessageSchemas = {
     /** The last number the client received from the gateway. */
     received: seq,
     maxMessageSize: messageSize.optional(),
+    /** As in `open`: heartbeats on this connection too. */
+    heartbeatMs: heartbeatMs.optional(),
   }),
   resumed: z.object({
     type: z.literal('resumed'),
@@ -168,6 +191,12 @@ export const gatewayMessageSchemas = {
     port,
     timestampUs: z.number().finite().optional(),
   }),
+  /**
+   * Gateway to client, unnumbered, only to a client that asked (`heartbeatMs`): the
+   * gateway is alive and had nothing else to send for an interval. Sent as
+   * GATEWAY_HEARTBEAT_TEXT exactly. Nothing to answer.
+   */
+  heartbeat: z.object({ type: z.literal('heartbeat') }),
 } as const;
 
 const MESSAGE_TYPES = Object.keys(gatewayMessageSchemas) as (keyof typeof gatewayMessageSchemas)[];

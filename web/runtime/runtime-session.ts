@@ -95,6 +95,14 @@ export interface RuntimeStreamOptions extends SessionOptions {
    * is how long a dead gateway's sessions wait before restarting elsewhere.
    */
   reconnectWindowMs?: number;
+  /**
+   * A remote island's gateway silent for longer than this (ms) is lost, even while its
+   * connection stays open (a paused or hung gateway, which a browser cannot tell from
+   * an idle one: it has no WebSocket pings): with restartOnLoss the island restarts
+   * elsewhere, else the session ends with `worker_lost`. Gateways send a heartbeat on
+   * each quiet quarter of it. 0 turns the check off. Default 8000.
+   */
+  livenessTimeoutMs?: number;
   /** Told of each restart, as `session.on('restarted')` is; the way to hear of them with run(). */
   onRestarted?: (event: RestartedEvent) => void;
 }

@@ -179,6 +179,7 @@ export class Runtime implements PipelineTransport {
           restartOnLoss: options.restartOnLoss,
           maxRestarts: options.maxRestarts,
           reconnectWindowMs: options.reconnectWindowMs,
+          livenessTimeoutMs: options.livenessTimeoutMs,
         }),
       );
     }

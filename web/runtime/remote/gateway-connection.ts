@@ -15,11 +15,20 @@
  * through the same URL — behind a balancer, on another gateway — and carries on
  * with the next frame; `onRestarted` says which frames were lost and that the
  * nodes' state was reset (RestartedEvent).
+ *
+ * Liveness (`livenessTimeoutMs`): the connection asks the gateway for a heartbeat
+ * on every quiet interval (gateway-protocol.ts) and takes silence past the deadline
+ * as a lost gateway — resumed, restarted or failed like a dropped connection. A
+ * paused gateway (SIGSTOP, a hung host) keeps its TCP connection open, and a
+ * browser cannot send or see WebSocket pings: without this it waited for ever.
  */
 import {
   decodeFrame,
   FrameAssembler,
   GATEWAY_ACK_EVERY,
+  GATEWAY_HEARTBEAT_MAX_MS,
+  GATEWAY_HEARTBEAT_MIN_MS,
+  GATEWAY_HEARTBEAT_TEXT,
   GATEWAY_PROTOCOL_VERSION,
   GATEWAY_WINDOW,
   type GatewayMessage,
@@ -56,6 +65,34 @@ export interface GatewayClientOptions {
   restartOnLoss?: boolean;
   /** Restarts allowed in one session before a loss ends it. Default 3. */
   maxRestarts?: number;
+  /**
+   * Silence from the gateway longer than this (ms) is a lost gateway, even while its
+   * connection stays open (a paused process): the connection asks the gateway for a
+   * heartbeat on each quiet quarter of it, so a live gateway is never this quiet.
+   * With restartOnLoss the island restarts elsewhere; without, the session ends with
+   * worker_lost (after trying to resume, with `remote.reconnect`). 0 turns the check
+   * off. Only gateways that answer the request are checked (older ones are not).
+   * Default 8000.
+   */
+  livenessTimeoutMs?: number;
+}
+
+/** The default of GatewayClientOptions.livenessTimeoutMs. */
+export const DEFAULT_LIVENESS_TIMEOUT_MS = 8000;
+
+/** livenessTimeoutMs checked: 0, or a deadline whose quarter is a heartbeat interval the protocol allows. */
+function livenessTimeoutOf(options: GatewayClientOptions): number {
+  const value = options.livenessTimeoutMs ?? DEFAULT_LIVENESS_TIMEOUT_MS;
+  const min = 4 * GATEWAY_HEARTBEAT_MIN_MS;
+  const max = 4 * GATEWAY_HEARTBEAT_MAX_MS;
+  if (value === 0) return 0;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+    throw new RemoteMediaError(
+      'usage',
+      `livenessTimeoutMs ${typeof value === 'number' ? value : JSON.stringify(value)}: expected 0 (no liveness check) or milliseconds from ${min} to ${max}`,
+    );
+  }
+  return value;
 }
 
 /**
@@ -144,6 +181,13 @@ export class GatewayConnection {
   private readonly inputEnded = new Set<number>();
   private readonly outputEnded = new Set<number>();
   private closing = false;
+  /** livenessTimeoutMs, checked (0: off). */
+  private readonly livenessMs: number;
+  /** Messages heard on the current socket: the liveness check only compares counts. */
+  private heard = 0;
+  /** The gateway answered the heartbeat request: its silence means it is gone. */
+  private beats = false;
+  private watchdog: ReturnType<typeof setInterval> | undefined;
 
   private constructor(
     private readonly remote: RemoteConfig,
@@ -161,6 +205,7 @@ export class GatewayConnection {
     this.framesBefore = island.inputs.map(() => 0);
     this.outputsHere = island.outputs.map(() => 0);
     this.restartOnLoss = options.restartOnLoss ?? remote.restart_on_loss === true;
+    this.livenessMs = livenessTimeoutOf(options);
     this.done = new Promise<void>((resolve, reject) => {
       this.settle = { resolve, reject };
     });
@@ -195,6 +240,16 @@ export class GatewayConnection {
       island: this.island,
       maxMessageSize: this.localMax,
       resume: this.remote.reconnect === true,
+      ...this.heartbeatAsk(),
+    };
+  }
+
+  /** What `open` and `resume` ask: a heartbeat on each quiet quarter of the deadline. */
+  private heartbeatAsk(): { heartbeatMs?: number } {
+    if (this.livenessMs === 0) return {};
+    const quarter = Math.floor(this.livenessMs / 4);
+    return {
+      heartbeatMs: Math.min(GATEWAY_HEARTBEAT_MAX_MS, Math.max(GATEWAY_HEARTBEAT_MIN_MS, quarter)),
     };
   }
 
@@ -205,6 +260,53 @@ export class GatewayConnection {
     this.gatewayName = reply.gateway;
     this.maxMessageSize = Math.min(this.localMax, reply.maxMessageSize);
     this.live = true;
+    this.beats = reply.heartbeatMs !== undefined && this.livenessMs > 0;
+    this.watch();
+  }
+
+  /**
+   * Checks the current socket for silence every quarter of the deadline; past it, the
+   * gateway is lost. Cheap by design: per message only `heard` is counted. A check
+   * that runs late (this thread was busy, and may not have read what arrived) starts
+   * the count again rather than judge.
+   */
+  private watch(): void {
+    clearInterval(this.watchdog);
+    this.watchdog = undefined;
+    if (!this.beats || !this.live) return;
+    const socket = this.socket;
+    const period = this.livenessMs / 4;
+    let seen = this.heard;
+    let quietSince = Date.now();
+    let lastCheck = quietSince;
+    const watchdog = setInterval(() => {
+      const now = Date.now();
+      const late = now - lastCheck > 2 * period;
+      lastCheck = now;
+      if (socket !== this.socket || !this.live) return clearInterval(watchdog);
+      if (this.heard !== seen || late) {
+        seen = this.heard;
+        quietSince = now;
+      } else if (now - quietSince >= this.livenessMs) {
+        clearInterval(watchdog);
+        this.silent(socket, now - quietSince);
+      }
+    }, period);
+    this.watchdog = watchdog;
+  }
+
+  /** The gateway went silent on `socket`: it is let go, and the session lost as by a drop. */
+  private silent(socket: WebSocket, quietMs: number): void {
+    socket.onmessage = null;
+    socket.onclose = null;
+    socket.onerror = null;
+    terminate(socket);
+    this.onDropped(
+      new RemoteMediaError(
+        'worker_lost',
+        `the gateway sent nothing for ${quietMs} ms (livenessTimeoutMs ${this.livenessMs}): it is paused, hung or unreachable (session ${this.sessionId}${this.gatewayName ? ` on gateway ${this.gatewayName}` : ''} at ${this.url})`,
+      ),
+    );
   }
 
   /** The gateway gave a resume key: keep what it has not acknowledged. */
@@ -348,11 +450,7 @@ export class GatewayConnection {
               `the gateway at ${this.url} did not answer within ${Math.round(withinMs)} ms`,
             );
             if (!answer(() => reject(silent))) return;
-            // ws's terminate() lets go at once; close() on an open socket waits for the
-            // peer's close frame, which a stopped gateway never sends.
-            const ws = socket as WebSocket & { terminate?: () => void };
-            if (typeof ws.terminate === 'function') ws.terminate();
-            else socket.close();
+            terminate(socket);
           },
           Math.max(1, withinMs),
         );
@@ -363,8 +461,29 @@ export class GatewayConnection {
       };
       socket.onmessage = (event: MessageEvent) => {
         if (socket !== this.socket) return;
+        this.heard++;
         try {
           if (typeof event.data !== 'string') return this.onBinary(event.data as ArrayBuffer);
+          if (event.data === GATEWAY_HEARTBEAT_TEXT) {
+            // Before the answer (the island is opening): this gateway beats, so its
+            // silence from here on, not the open's length, is what is bounded.
+            if (!answered) {
+              clearTimeout(deadline);
+              deadline = setTimeout(() => {
+                if (
+                  answer(() =>
+                    reject(
+                      unreachable(
+                        `the gateway at ${this.url} went silent for ${this.livenessMs} ms (livenessTimeoutMs) before answering`,
+                      ),
+                    ),
+                  )
+                )
+                  terminate(socket);
+              }, this.livenessMs);
+            }
+            return;
+          }
           const message = parseGatewayMessage(event.data);
           if (message.type === 'opened' || message.type === 'resumed') {
             answer(() => resolve(message));
@@ -436,6 +555,8 @@ export class GatewayConnection {
       case 'ack':
         this.sent.ack(message.seq);
         return;
+      case 'heartbeat':
+        return; // counted as heard, like every message
       case 'draining':
         // The gateway shuts down once its sessions end: this one carries on meanwhile.
         // (A session its deadline cuts is dropped: with restartOnLoss it moves elsewhere.)
@@ -457,6 +578,7 @@ export class GatewayConnection {
           this.reading = this.reading.then(() => {
             this.ended = true;
             this.live = false;
+            this.watch(); // stops it
             this.settle.resolve();
           });
         }
@@ -483,6 +605,7 @@ export class GatewayConnection {
   /** The connection dropped mid-session: resume when allowed, else the session is lost. */
   private onDropped(closed: RemoteMediaError): void {
     this.live = false;
+    this.watch(); // stops it
     if (this.ended || this.finishing || this.failure || this.recovering) return;
     this.recovering = true;
     if (!this.resumeKey) {
@@ -512,6 +635,7 @@ export class GatewayConnection {
             resumeKey: this.resumeKey!,
             received: this.received.last,
             maxMessageSize: this.localMax,
+            ...this.heartbeatAsk(),
           },
           deadline - Date.now(),
         );
@@ -522,6 +646,7 @@ export class GatewayConnection {
         this.live = true;
         this.recovering = false;
         this.resumes++;
+        this.watch(); // the same gateway: it beats as it did
         this.waiting.forEach((_, port) => this.wake(port));
         return;
       } catch (error) {
@@ -645,6 +770,7 @@ export class GatewayConnection {
     if (this.failure || this.ended) return;
     this.failure = error;
     this.live = false;
+    this.watch(); // stops it
     for (const waiting of this.waiting) for (const wake of waiting.splice(0)) wake();
     this.settle.reject(error);
   }
@@ -652,6 +778,17 @@ export class GatewayConnection {
 
 /** WebSocket.OPEN, the same in browsers and the ws package (no global needed). */
 const SOCKET_OPEN = 1;
+
+/**
+ * Lets go of a socket now: ws's terminate() does at once; a browser's close() on an
+ * open socket waits for the peer's close frame, which a stopped gateway never sends
+ * (callers stop listening to it first).
+ */
+function terminate(socket: WebSocket): void {
+  const ws = socket as WebSocket & { terminate?: () => void };
+  if (typeof ws.terminate === 'function') ws.terminate();
+  else socket.close();
+}
 
 /** The ids of the nodes an island runs (all of them are reset by a restart). */
 function islandNodeIds(island: RemoteIslandSpec): string[] {

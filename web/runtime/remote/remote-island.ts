@@ -25,7 +25,7 @@ import {
 /** A runtime session's restart settings for its remote islands (RuntimeStreamOptions). */
 export type RemoteIslandRestart = Pick<
   GatewayClientOptions,
-  'restartOnLoss' | 'maxRestarts' | 'reconnectWindowMs'
+  'restartOnLoss' | 'maxRestarts' | 'reconnectWindowMs' | 'livenessTimeoutMs'
 >;
 
 export class RemoteIsland {
