@@ -9,6 +9,7 @@ import { loadNodeModule } from '../web/core/node-module.ts';
 import { browserSileroAssets } from '../web/nodes/silero-assets-browser.ts';
 import { createSileroVad } from '../web/nodes/silero-vad.ts';
 import type { WorkerConfig } from '../web/runtime/assets.ts';
+import { enableBlockingWaits } from '../web/runtime/channel/wake-loop.ts';
 import { installErrorTransfer } from '../web/runtime/error-transfer.ts';
 import { PipelineHost } from '../web/runtime/pipeline-host.ts';
 import { createFliteTextToSpeech } from '../web/runtime/speech/flite-tts.ts';
@@ -51,6 +52,9 @@ class PipelineWorkerHost extends PipelineHost {
 }
 
 installErrorTransfer();
+// Ring channels into this worker wake it with a futex while frames stream, not an
+// event-loop task (web/runtime/channel/wake-loop.ts: the trade and its bounds).
+enableBlockingWaits();
 // TextToSpeech's browser engine: flite.wasm from the same assets folder, fetched on first use.
 const flite = createFliteTextToSpeech({
   loadWasm: async () => {

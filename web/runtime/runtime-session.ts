@@ -34,8 +34,9 @@ import {
   openReader,
   openWriter,
 } from './channel/channel.ts';
+import { ringDoorbellFor } from './channel/ring-channel.ts';
 import { type IslandSpec, RunningIsland } from './island.ts';
-import type { RuntimePlan } from './runtime-planner.ts';
+import { MAIN, PYTHON, type RuntimePlan, WORKER } from './runtime-planner.ts';
 
 /** What a session needs to run an island in some thread. */
 export interface IslandRunner {
@@ -191,6 +192,14 @@ export class RuntimeSession implements StreamSession {
         },
       };
     }
+    // Rings into the pipeline worker (its own islands and the remote ones it streams)
+    // ring its doorbell, on which it sleeps while frames stream (channel/wake-loop.ts).
+    for (const island of placement.islands) {
+      if (island.key === MAIN || island.key === PYTHON) continue;
+      for (const input of island.inputs) {
+        channels[input.channel] = ringDoorbellFor(channels[input.channel]!, WORKER);
+      }
+    }
     const started: StartedIsland[] = [];
     // From the islands' start on: a restart may come before the session object exists.
     const restartLog = new RestartLog(options.onRestarted);
@@ -329,6 +338,9 @@ export class RuntimeSession implements StreamSession {
   /** The next output the caller gets: none of a `bargeIn.to` sink's cancelled turn. */
   async recvOutput(): Promise<SessionOutput | undefined> {
     for (;;) {
+      // Nothing queued: a ring reader may spin a bounded few µs for the reply first
+      // (RingChannelReader.poll), sparing an event-loop wake-up when it comes soon.
+      if (this.output.depth === 0) for (const o of this.outputs) if (o.reader.poll?.()) break;
       const output = await this.output.next();
       const window = output && this.staleOutputs.get(output.nodeId);
       if (!window || window.admit(output!.data)) return output;

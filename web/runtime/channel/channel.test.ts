@@ -63,3 +63,41 @@ for (const mode of ['rings', 'messages'] as ChannelMode[]) {
     });
   });
 }
+
+describe('ring channel poll (the page spins a bounded few µs for a reply)', () => {
+  const open = () => {
+    const { writer, reader } = createChannel('rings', { ringBytes: 4096 });
+    return { writer: openWriter(writer), reader: openReader(reader) };
+  };
+
+  it('delivers an item that came during the spin to the pending read', async () => {
+    const { writer, reader } = open();
+    const reading = reader.read();
+    writer.write(RuntimeData.json(1));
+    expect(reader.poll?.()).toBe(true);
+    expect(await reading).toEqual(RuntimeData.json(1));
+    // The wait that the read had armed still ends cleanly, and later reads go on.
+    writer.write(RuntimeData.json(2));
+    expect(await reader.read()).toEqual(RuntimeData.json(2));
+  });
+
+  it('a poll that finds nothing leaves the read to its asynchronous wait, then backs off', async () => {
+    const { writer, reader } = open();
+    const reading = reader.read();
+    expect(reader.poll?.()).toBe(false);
+    // Backing off: the next poll does not spin at all (and finds nothing either).
+    expect(reader.poll?.()).toBe(false);
+    writer.write(RuntimeData.json(3));
+    expect(await reading).toEqual(RuntimeData.json(3));
+    writer.end();
+    expect(await reader.read()).toBeUndefined();
+  });
+
+  it('takes one read at a time', async () => {
+    const { reader } = open();
+    const first = reader.read();
+    await expect(reader.read()).rejects.toMatchObject({ kind: 'usage' });
+    reader.cancel();
+    await expect(first).rejects.toMatchObject({ kind: 'aborted' });
+  });
+});

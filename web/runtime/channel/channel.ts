@@ -20,7 +20,13 @@ export type ChannelMode = 'rings' | 'messages';
 
 /** One end of a channel, as sent to the thread that will use it. */
 export type ChannelEndpoint =
-  | { kind: 'ring'; buffer: SharedArrayBuffer; policy: OverrunPolicy }
+  | {
+      kind: 'ring';
+      buffer: SharedArrayBuffer;
+      policy: OverrunPolicy;
+      /** The reading thread's doorbell (ring/doorbell.ts, channel/wake-loop.ts), if it has one. */
+      doorbell?: SharedArrayBuffer;
+    }
   | { kind: 'port'; port: MessagePort; window: number }
   | AudioRingEndpoint;
 
@@ -42,6 +48,12 @@ export interface ChannelReader {
   read(): Promise<RuntimeData | undefined>;
   /** Reader thread. Ends abnormally: the writer's pending and later writes fail. Never blocks. */
   cancel(): void;
+  /**
+   * Reader thread, optional (ring channels): a caller about to wait for the next
+   * item lets the reader spin a bounded few µs for it first. True if a pending
+   * read got its item. See RingChannelReader.poll for the bound and the backoff.
+   */
+  poll?(): boolean;
 }
 
 export interface ChannelOptions {
@@ -67,7 +79,7 @@ export function createChannel(
 export function openWriter(endpoint: ChannelEndpoint): ChannelWriter {
   switch (endpoint.kind) {
     case 'ring':
-      return new RingChannelWriter(endpoint.buffer, endpoint.policy);
+      return new RingChannelWriter(endpoint.buffer, endpoint.policy, endpoint.doorbell);
     case 'port':
       return new PortChannelWriter(endpoint.port, endpoint.window);
     case 'audio-ring':
@@ -79,7 +91,7 @@ export function openWriter(endpoint: ChannelEndpoint): ChannelWriter {
 export function openReader(endpoint: ChannelEndpoint): ChannelReader {
   switch (endpoint.kind) {
     case 'ring':
-      return new RingChannelReader(endpoint.buffer, endpoint.policy);
+      return new RingChannelReader(endpoint.buffer, endpoint.policy, endpoint.doorbell);
     case 'port':
       return new PortChannelReader(endpoint.port, endpoint.window);
     case 'audio-ring':

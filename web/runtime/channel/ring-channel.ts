@@ -7,9 +7,11 @@
  * Threads: a writer is used by one thread and a reader by one other thread (each
  * may be the page or a worker); nothing here blocks a thread.
  */
-import { prepareFrame, type RuntimeData } from '../../core/internal.ts';
+import { prepareFrame, RemoteMediaError, type RuntimeData } from '../../core/internal.ts';
+import { createDoorbellBuffer } from '../ring/doorbell.ts';
 import {
   createFrameRingBuffer,
+  DEFAULT_SPIN_MICROS,
   FrameRingReader,
   FrameRingWriter,
   type OverrunPolicy,
@@ -23,6 +25,7 @@ import {
   checkSequence,
   nextSequence,
 } from './channel.ts';
+import { type PendingRead, type WakeLoop, wakeLoopFor } from './wake-loop.ts';
 
 /** Any thread, at setup: allocates the ring's shared memory. */
 export function createRingChannel(
@@ -33,13 +36,36 @@ export function createRingChannel(
   return { writer: { kind: 'ring', buffer, policy }, reader: { kind: 'ring', buffer, policy } };
 }
 
+/** One doorbell per key (a kind of worker) on this thread, made on first use. */
+const doorbells = new Map<string, SharedArrayBuffer>();
+
+/**
+ * Any thread, at setup. The channel's ends with the doorbell of the thread kind
+ * `readerKey` that will read it (one per key on this page, made on first use), so
+ * that a reader there that sleeps on its doorbell (wake-loop.ts) is woken by this
+ * channel's writer. Non-ring ends are returned as they are. Allocates the copies.
+ */
+export function ringDoorbellFor(
+  ends: { writer: ChannelEndpoint; reader: ChannelEndpoint },
+  readerKey: string,
+): { writer: ChannelEndpoint; reader: ChannelEndpoint } {
+  if (ends.writer.kind !== 'ring' || ends.reader.kind !== 'ring') return ends;
+  let doorbell = doorbells.get(readerKey);
+  if (doorbell === undefined) {
+    doorbell = createDoorbellBuffer();
+    doorbells.set(readerKey, doorbell);
+  }
+  return { writer: { ...ends.writer, doorbell }, reader: { ...ends.reader, doorbell } };
+}
+
 /** Made once on the writer's thread (openWriter); allocates its ring views. */
 export class RingChannelWriter implements ChannelWriter {
   private readonly ring: FrameRingWriter;
   private sequence = 0;
 
-  constructor(buffer: SharedArrayBuffer, policy: OverrunPolicy) {
-    this.ring = new FrameRingWriter(buffer, policy);
+  /** `doorbell`: the reading thread's, rung while it sleeps (see wake-loop.ts). */
+  constructor(buffer: SharedArrayBuffer, policy: OverrunPolicy, doorbell?: SharedArrayBuffer) {
+    this.ring = new FrameRingWriter(buffer, policy, DEFAULT_SPIN_MICROS, doorbell);
   }
 
   /**
@@ -65,7 +91,7 @@ export class RingChannelWriter implements ChannelWriter {
     return this.ring.writeAsync(bytes);
   }
 
-  /** Writer thread. End of stream. Never blocks, allocates nothing. */
+  /** Writer thread. End of stream (wakes a sleeping reader). Never blocks, allocates nothing. */
   end(): void {
     this.ring.close();
   }
@@ -76,35 +102,154 @@ export class RingChannelWriter implements ChannelWriter {
   }
 }
 
-/** Made once on the reader's thread (openReader); allocates its ring views. */
-export class RingChannelReader implements ChannelReader {
+/** What take() returns when nothing is there yet (undefined is the end). */
+const NOTHING: unique symbol = Symbol('nothing yet');
+
+/**
+ * The longest poll() holds the page's thread spinning for a reply (µs), and the
+ * most polls it then skips after a miss (a power of two).
+ */
+export const POLL_SPIN_MICROS = 50;
+const POLL_BACKOFF_MAX = 64;
+
+/**
+ * Made once on the reader's thread (openReader); allocates its ring views. How it
+ * waits: in this thread's wake loop (a futex on the doorbell) when the thread has
+ * one for this channel's doorbell (a pipeline worker, see wake-loop.ts), else with
+ * FrameRingReader.whenReady (Atomics.waitAsync), and on the page a caller that
+ * wants a reply soon may poll().
+ */
+export class RingChannelReader implements ChannelReader, PendingRead {
   private readonly ring: FrameRingReader;
   private sequence = 0;
+  private readonly loop: WakeLoop | undefined;
+  private pending:
+    { resolve: (data: RuntimeData | undefined) => void; reject: (e: unknown) => void } | undefined;
+  /** Whether a whenReady wait has this reader's callback on it. */
+  private listening = false;
+  private pollSkip = 0;
+  private pollBackoff = 0;
+  private readonly onWake = () => {
+    this.listening = false;
+    if (this.pending !== undefined && !this.deliver()) this.listen();
+  };
 
   /** Under "block" nothing may be missing, so every sequence number is checked. */
   constructor(
     buffer: SharedArrayBuffer,
     private readonly policy: OverrunPolicy,
+    doorbell?: SharedArrayBuffer,
   ) {
     this.ring = new FrameRingReader(buffer);
+    this.loop = wakeLoopFor(doorbell);
   }
 
   /**
-   * Reader thread. The next item, decoded straight from the ring, or undefined at
-   * the end. Never blocks the thread (waits with Atomics.waitAsync); allocates the
-   * decoded item and a promise.
+   * Reader thread, one read at a time. The next item, decoded straight from the
+   * ring, or undefined at the end. Never blocks the thread (the wake loop blocks
+   * only in a task of its own); allocates the decoded item and a promise.
    */
-  async read(): Promise<RuntimeData | undefined> {
-    let frame = this.ring.tryReadFrame();
-    if (frame === undefined) frame = await this.ring.readFrameAsync();
-    if (frame === RING_CLOSED) return undefined;
-    const { sequence, data } = frame;
-    if (this.policy === 'block') this.sequence = checkSequence(sequence, this.sequence);
-    return data;
+  read(): Promise<RuntimeData | undefined> {
+    if (this.pending !== undefined) {
+      return Promise.reject(
+        new RemoteMediaError('usage', 'a ring channel reader takes one read at a time'),
+      );
+    }
+    try {
+      const got = this.take();
+      if (got !== NOTHING) return Promise.resolve(got);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return new Promise((resolve, reject) => {
+      this.pending = { resolve, reject };
+      if (this.loop !== undefined) this.loop.add(this);
+      else this.listen();
+    });
   }
 
-  /** Reader thread (or either). Ends the stream abnormally for both sides. Allocates nothing. */
+  /**
+   * Reader thread, for a caller about to wait for this channel's next item (the
+   * page's recvOutput): if a read is pending and replies have lately come within
+   * POLL_SPIN_MICROS, spins that long at most for the next one and delivers it to
+   * the pending read (its caller goes on in a microtask, not an event-loop task).
+   * True if it did. After a miss the next 1, 2, 4 ... 64 polls do not spin, so a
+   * stream at a real-time pace costs about one spin in 64 calls. Blocks the thread
+   * for the spin (bounded, the page included: that is its purpose); allocates
+   * nothing beyond the read's own.
+   */
+  poll(): boolean {
+    if (this.pending === undefined || this.loop !== undefined) return false;
+    if (this.pollSkip > 0) {
+      this.pollSkip--;
+      return false;
+    }
+    // The writer need not notify while this thread spins; listen() renews it.
+    this.ring.quiet();
+    if (this.ring.spinReady(POLL_SPIN_MICROS) && this.deliver()) {
+      this.pollBackoff = 0;
+      return true;
+    }
+    this.pollBackoff = Math.min(POLL_BACKOFF_MAX, this.pollBackoff * 2 || 1);
+    this.pollSkip = this.pollBackoff;
+    if (this.pending !== undefined) this.listen();
+    return false;
+  }
+
+  /** Reader thread (the wake loop's). Whether a take would settle the pending read. Allocates nothing. */
+  ready(): boolean {
+    return this.ring.ready();
+  }
+
+  /** Reader thread (the wake loop's). Settles the pending read if there is something; false if not. */
+  deliver(): boolean {
+    const pending = this.pending;
+    if (pending === undefined) return true;
+    let got: RuntimeData | undefined | typeof NOTHING;
+    try {
+      got = this.take();
+    } catch (error) {
+      this.pending = undefined;
+      pending.reject(error);
+      return true;
+    }
+    if (got === NOTHING) return false;
+    this.pending = undefined;
+    pending.resolve(got);
+    return true;
+  }
+
+  private take(): RuntimeData | undefined | typeof NOTHING {
+    const frame = this.ring.tryReadFrame();
+    if (frame === undefined) return NOTHING;
+    if (frame === RING_CLOSED) return undefined;
+    if (this.policy === 'block') this.sequence = checkSequence(frame.sequence, this.sequence);
+    return frame.data;
+  }
+
+  /** Waits with whenReady (Atomics.waitAsync) until the pending read can be settled. */
+  private listen(): void {
+    for (;;) {
+      if (this.pending === undefined) return;
+      const waiting = this.ring.whenReady();
+      if (waiting === undefined) {
+        if (this.deliver()) return;
+        continue; // a pad record only: nothing to deliver yet
+      }
+      if (!this.listening) {
+        this.listening = true;
+        void waiting.then(this.onWake);
+      }
+      return;
+    }
+  }
+
+  /** Reader thread (or either). Ends the stream abnormally for both sides; a pending read rejects. Allocates nothing. */
   cancel(): void {
     this.ring.cancel();
+    if (this.pending !== undefined) {
+      if (this.loop !== undefined) this.loop.schedule();
+      else this.deliver();
+    }
   }
 }

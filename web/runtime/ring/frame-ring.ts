@@ -41,6 +41,7 @@
  * of the codec, and every record-length check below, stays.
  */
 import { RemoteMediaError } from '../../core/errors.ts';
+import { Doorbell } from './doorbell.ts';
 import {
   type CodecOptions,
   decodeFrame,
@@ -378,7 +379,11 @@ abstract class RingSide {
     Atomics.store(this.control, CANCELLED, 1);
     this.wake(READER_WAKE);
     this.wake(WRITER_WAKE);
+    this.bell?.ring();
   }
+
+  /** The reading thread's doorbell, rung after each commit, close and cancel (writers only). */
+  protected bell: Doorbell | undefined;
 
   /** Wakes whoever sleeps on `word` (READER_WAKE or WRITER_WAKE). Allocates nothing. */
   protected wake(word: number): void {
@@ -423,13 +428,20 @@ abstract class RingSide {
  * and may be used anywhere.
  */
 export class FrameRingWriter extends RingSide {
-  /** `spinMicros`: how long write/writeFrame spin on a full ring before they sleep. */
+  /**
+   * `spinMicros`: how long write/writeFrame spin on a full ring before they sleep.
+   * `doorbell`: the reading thread's (doorbell.ts), if it sleeps on one for all its
+   * rings: rung after every commit, close and cancel while that thread sleeps (one
+   * atomic load a frame while it does not).
+   */
   constructor(
     buffer: SharedArrayBuffer,
     readonly policy: OverrunPolicy = 'block',
     spinMicros = DEFAULT_SPIN_MICROS,
+    doorbell?: SharedArrayBuffer,
   ) {
     super(buffer, spinMicros);
+    this.bell = doorbell && new Doorbell(doorbell);
   }
 
   /**
@@ -507,6 +519,7 @@ export class FrameRingWriter extends RingSide {
   close(): void {
     Atomics.store(this.control, CLOSED, 1);
     this.wake(READER_WAKE);
+    this.bell?.ring();
   }
 
   /** The room a sleeping writer waits for: a quarter of the ring, or the record if larger. */
@@ -626,6 +639,7 @@ export class FrameRingWriter extends RingSide {
       if (fill > highWater) Atomics.store(control, HIGH_WATER, fill);
     }
     if (Atomics.load(control, READER_WAITING) === 1) this.wake(READER_WAKE);
+    this.bell?.ring();
   }
 
   private countDrop(bytes: number): void {
@@ -739,6 +753,83 @@ export class FrameRingReader extends RingSide {
   /** Reader thread, anywhere: readFrameAsync is to tryReadFrame what readAsync is to tryRead. */
   readFrameAsync(): Promise<Frame | typeof RING_CLOSED> {
     return this.waitForAsync(this.decodeAt);
+  }
+
+  /**
+   * Reader thread (any thread kind). Whether a try-read would return now rather
+   * than undefined: a record (or pad) is there, or the ring is closed or
+   * cancelled. Never blocks; allocates nothing (a few atomic loads).
+   */
+  ready(): boolean {
+    const c = this.control;
+    return (
+      Atomics.load(c, WRITE) !== Atomics.load(c, READ) ||
+      Atomics.load(c, CLOSED) === 1 ||
+      Atomics.load(c, CANCELLED) === 1
+    );
+  }
+
+  /**
+   * Reader thread (any thread kind, the page too). Spins until ready() or for at
+   * most `maxMicros`; true if ready. Blocks the thread for the spin (bounded: the
+   * caller chooses how long its thread may be held); reads the clock once per
+   * SPIN_LOOKS looks; allocates nothing.
+   */
+  spinReady(maxMicros: number): boolean {
+    if (this.ready()) return true;
+    const until = performance.now() + maxMicros / 1000;
+    do {
+      for (let i = 0; i < SPIN_LOOKS; i++) if (this.ready()) return true;
+    } while (performance.now() < until);
+    return this.ready();
+  }
+
+  /** The outstanding wait of whenReady, shared by its callers until it ends. */
+  private armed: Promise<void> | undefined;
+
+  /**
+   * Reader thread, any thread kind (the page too). A promise that resolves once
+   * the ring may have changed (a frame, close, cancel, or the 1 s safety wake-up:
+   * look with a try-read, and call again if it gave nothing), or undefined when
+   * ready() now. While it waits, the writer notifies (the announcement, see
+   * waitFor); quiet() withdraws that for a reader that spins meanwhile, and the
+   * next whenReady renews it. One wait at a time: calls during a wait return the
+   * same promise. Never blocks; allocates a promise per wait (none while one is
+   * outstanding).
+   */
+  whenReady(): Promise<void> | undefined {
+    if (this.armed !== undefined) {
+      // Renew the announcement; the wait's wake word is unchanged or it has ended.
+      Atomics.store(this.control, READER_WAITING, 1);
+      if (!this.ready()) return this.armed;
+      this.quiet();
+      return undefined;
+    }
+    const wake = Atomics.load(this.control, READER_WAKE);
+    Atomics.store(this.control, READER_WAITING, 1);
+    if (this.ready()) {
+      this.quiet();
+      return undefined;
+    }
+    const waiting = Atomics.waitAsync(this.control, READER_WAKE, wake, SAFETY_WAKE_MS);
+    if (!waiting.async) {
+      this.quiet();
+      return undefined;
+    }
+    this.armed = waiting.value.then(() => {
+      this.armed = undefined;
+      this.quiet();
+    });
+    return this.armed;
+  }
+
+  /**
+   * Reader thread: withdraws whenReady's announcement, so that the writer stops
+   * notifying (a reader that spins, or took its frame another way). Never blocks;
+   * allocates nothing.
+   */
+  quiet(): void {
+    Atomics.store(this.control, READER_WAITING, 0);
   }
 
   private checkFits<T>(got: T | typeof TOO_SMALL, target: Uint8Array): T {
