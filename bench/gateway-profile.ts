@@ -2,9 +2,9 @@
  * Profiling harness for the gateway's data path: runs the capacity load generator (a
  * separate process) once against a bare `ws` echo server and once against a gateway,
  * both in this process, and prints the CPU per frame of each and their ratio.
- * `npx tsx bench/gateway-profile.ts [sessions] [gateway] [--profile /tmp/gw.cpuprofile]`
- * (the profile covers the gateway's timed part only: no module loading, no session
- * set-up), then `npx tsx bench/gateway-profile-summary.ts /tmp/gw.cpuprofile`.
+ * `npx tsx bench/gateway-profile.ts [sessions] [gateway] [--profile /tmp/gw.cpuprofile]
+ * [--profile-bare /tmp/bare.cpuprofile]` (a profile covers the timed part only: no
+ * module loading, no session set-up; GATEWAY_BENCH_SECONDS sets its length), then `npx tsx bench/gateway-profile-summary.ts /tmp/gw.cpuprofile`.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { cpus } from 'node:os';
@@ -57,6 +57,13 @@ const CORES = cpus().length;
  */
 const PIN_MODE = process.env.GATEWAY_BENCH_PIN ?? 'both';
 
+/**
+ * Seconds of the timed part (default 3). Longer runs amortise what the first seconds
+ * cost whatever the data path (JIT compilation on V8's threads counts in the
+ * process's CPU time), so they compare changes of a few µs per frame better.
+ */
+export const SECONDS = Number(process.env.GATEWAY_BENCH_SECONDS ?? 3);
+
 /** Sets this process's (every thread's) affinity; true when the main thread has it. */
 function pin(cores: string): boolean {
   try {
@@ -101,7 +108,7 @@ export async function cpuPerFrame(
   token: string,
   sessions: number,
   frames: () => number,
-  seconds = 3,
+  seconds = SECONDS,
   onPhase?: (phase: 'start' | 'stop') => void | Promise<void>,
 ): Promise<LoadMeasurement> {
   const args = [
@@ -172,7 +179,19 @@ export const PINNED = {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const bare = await bareEchoServer();
-  const b = gatewayOnly ? undefined : await cpuPerFrame(bare.port, 'bare', count, bare.frames);
+  const profileBare = process.argv.includes('--profile-bare')
+    ? process.argv[process.argv.indexOf('--profile-bare') + 1]
+    : undefined;
+  const b = gatewayOnly
+    ? undefined
+    : await cpuPerFrame(
+        bare.port,
+        'bare',
+        count,
+        bare.frames,
+        SECONDS,
+        profileBare ? profilePhase(profileBare) : undefined,
+      );
   await bare.close();
   const gateway = await startGateway({
     port: 0,
@@ -187,7 +206,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     TOKEN,
     count,
     () => gateway.metrics.framesIn,
-    3,
+    SECONDS,
     profileTo ? profilePhase(profileTo) : undefined,
   );
   await gateway.close();

@@ -393,6 +393,62 @@ export function gain(buffer: usize, n: i32, factor: f32, limit: f32): i32 {
   return clamped;
 }
 
+/**
+ * gain out of place, with the input's finiteness checked in the same pass: n samples
+ * from src, times `factor` (clamped to +-limit when limit > 0), into dst. Returns how
+ * many were clamped, or -1 when any input sample is NaN or infinite (x - x is then
+ * NaN, not 0); src is left as it was, so the caller can say which one and where.
+ * The Gain node's kernel: one pass where a JS finiteness loop and gain were two.
+ */
+export function gainChecked(src: usize, dst: usize, n: i32, factor: f32, limit: f32): i32 {
+  let clamped = 0;
+  let i = 0;
+  let bad = false;
+  if (ASC_FEATURE_SIMD) {
+    const f = f32x4.splat(factor);
+    const zero = f32x4.splat(0);
+    let flags = i32x4.splat(0);
+    if (limit <= 0) {
+      for (; i + 4 <= n; i += 4) {
+        const offset = <usize>i << 2;
+        const x = v128.load(src + offset);
+        flags = v128.or(flags, f32x4.ne(f32x4.sub(x, x), zero));
+        v128.store(dst + offset, f32x4.mul(x, f));
+      }
+    } else {
+      const high = f32x4.splat(limit);
+      const low = f32x4.splat(-limit);
+      for (; i + 4 <= n; i += 4) {
+        const offset = <usize>i << 2;
+        const x = v128.load(src + offset);
+        flags = v128.or(flags, f32x4.ne(f32x4.sub(x, x), zero));
+        const v = f32x4.mul(x, f);
+        const over = v128.or(f32x4.gt(v, high), f32x4.lt(v, low));
+        clamped += <i32>popcnt(i32x4.bitmask(over));
+        v128.store(dst + offset, f32x4.min(f32x4.max(v, low), high));
+      }
+    }
+    bad = v128.any_true(flags);
+  }
+  for (; i < n; i++) {
+    const offset = <usize>i << 2;
+    const x = load<f32>(src + offset);
+    if (x - x != 0) bad = true;
+    let v = x * factor;
+    if (limit > 0) {
+      if (v > limit) {
+        v = limit;
+        clamped++;
+      } else if (v < -limit) {
+        v = -limit;
+        clamped++;
+      }
+    }
+    store<f32>(dst + offset, v);
+  }
+  return bad ? -1 : clamped;
+}
+
 /** int16 little-endian PCM to float32 in [-1, 1). */
 export function int16ToFloat(src: usize, dst: usize, n: i32): void {
   let i = 0;

@@ -145,6 +145,29 @@ describe('Gain', () => {
     expect(unclipped.samples[2]).toBeCloseTo(1.8, 5);
     expect(input.samples[0]).toBe(0.5);
   });
+
+  // The check runs inside the WASM kernel (four lanes at a time, then a scalar tail):
+  // a bad sample in a vector lane and in the tail, with and without clip (clip would
+  // turn an infinity into 1), gets the same typed error the JS check gives.
+  it.each([
+    ['NaN in a vector lane', 5, Number.NaN, true],
+    ['+Infinity in the scalar tail', 1001, Number.POSITIVE_INFINITY, true],
+    ['-Infinity at index 0, unclipped', 0, Number.NEGATIVE_INFINITY, false],
+    ['NaN as the last sample, unclipped', 1002, Number.NaN, false],
+  ])('rejects %s with the index and value', async (_, index, value, clip) => {
+    const samples = new Float32Array(1003).fill(0.5);
+    samples[index] = value;
+    samples[index + 10] = Number.NaN; // a later one is not the one named
+    const error = await runner
+      .executeUnary(single('Gain', { gain_db: 6, clip }), RuntimeData.audio(samples, 16000))
+      .catch((e) => e);
+    expect(error).toMatchObject({ kind: 'node_failed', nodeId: 'n' });
+    expect(error.cause).toMatchObject({
+      kind: 'invalid_data',
+      path: `samples[${index}]`,
+      message: `Gain received a non-finite sample (${value}) at index ${index}; audio samples must be finite`,
+    });
+  });
 });
 
 describe('FormatConvert', () => {

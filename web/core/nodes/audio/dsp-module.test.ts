@@ -34,6 +34,29 @@ describe('DSP kernels: SIMD and scalar builds agree', () => {
     expect(simd.sum).toBeCloseTo(scalar.sum, 9);
   });
 
+  it("gainChecked gives gain's output out of place, and -1 (input untouched) on a non-finite sample", async () => {
+    for (const variant of ['simd', 'scalar'] as const) {
+      const dsp = await DspInstance.create(variant);
+      const a = dsp.alloc(n * 4);
+      const b = dsp.alloc(n * 4);
+      const c = dsp.alloc(n * 4);
+      for (const limit of [1, 0]) {
+        dsp.f32(a, n).set(audio);
+        dsp.f32(c, n).set(audio);
+        const clamped = dsp.exports.gainChecked(a, b, n, 1.5, limit);
+        expect(clamped).toBe(dsp.exports.gain(c, n, 1.5, limit));
+        expect(dsp.f32(b, n)).toEqual(dsp.f32(c, n));
+        expect(dsp.f32(a, n)).toEqual(Float32Array.from(audio));
+        for (const at of [2, n - 1]) {
+          dsp.f32(a, n)[at] = Number.POSITIVE_INFINITY;
+          expect(dsp.exports.gainChecked(a, b, n, 1.5, limit)).toBe(-1);
+          expect(dsp.f32(a, n)[at]).toBe(Number.POSITIVE_INFINITY);
+          dsp.f32(a, n)[at] = audio[at]!;
+        }
+      }
+    }
+  });
+
   it('scratch buffers grow for larger frames and keep working', async () => {
     const dsp = await DspInstance.create();
     const scratch = new DspScratch(dsp);

@@ -23,6 +23,23 @@ export interface DspExports {
     down: number,
     count: number,
   ): void;
+  /** resample for filters with symmetric rows (lens: each row's length), transposed. */
+  resampleSymmetric(
+    table: number,
+    taps: number,
+    lens: number,
+    input: number,
+    frames: number,
+    streams: number,
+    streamLen: number,
+    ptrs: number,
+    output: number,
+    stride: number,
+    pos0: number,
+    up: number,
+    down: number,
+    count: number,
+  ): void;
   splitPhases(src: number, stride: number, n: number, first: number, second: number): void;
   halfband(
     h: number,
@@ -35,6 +52,8 @@ export interface DspExports {
     count: number,
   ): void;
   gain(buffer: number, n: number, factor: number, limit: number): number;
+  /** gain from src into dst; -1 when a src sample is not finite (src untouched). */
+  gainChecked(src: number, dst: number, n: number, factor: number, limit: number): number;
   int16ToFloat(src: number, dst: number, n: number): void;
   floatToInt16(src: number, dst: number, n: number): number;
   sumSquares(buffer: number, n: number): number;
