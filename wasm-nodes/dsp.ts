@@ -247,6 +247,99 @@ export function resample(
 }
 
 /**
+ * The polyphase stage for filters whose rows are each symmetric (up <= 2: row 0 is
+ * symmetric about its centre tap, row 1 of up = 2 about its middle), in transposed
+ * form. Outputs k = r, r + up, r + 2 up, ... share a phase, and their windows start
+ * `down` input samples apart; with the input split into `down` streams (stream q
+ * holds input[n * down + q]), tap i of those outputs reads consecutive samples of one
+ * stream. So 16 outputs are computed side by side, four per vector, each tap pair
+ * splat once; the two samples a pair meets are added before the multiply (half the
+ * multiplies), and no horizontal sums are needed.
+ *
+ * lens holds each row's length L (its taps past L are zero); each output is
+ * sum over m < L / 2 of row[m] * (x[m] + x[L - 1 - m]) in order, plus the centre
+ * row[L / 2] * x[L / 2] when L is odd, in float32: the scalar remainder computes
+ * exactly what the vector lanes do, so an output does not depend on its place in a
+ * group (nor on how the input was chunked).
+ *
+ * frames input samples are split into streams (down rows of streamLen floats);
+ * ptrs is scratch for one row's tap addresses (taps words).
+ */
+export function resampleSymmetric(
+  table: usize,
+  taps: i32,
+  lens: usize,
+  input: usize,
+  frames: i32,
+  streams: usize,
+  streamLen: i32,
+  ptrs: usize,
+  output: usize,
+  stride: i32,
+  pos0: i32,
+  up: i32,
+  down: i32,
+  count: i32,
+): void {
+  const streamBytes = <usize>streamLen << 2;
+  if (down == 1) {
+    memory.copy(streams, input, <usize>frames << 2);
+  } else {
+    const step = <usize>down << 2;
+    for (let q = 0; q < down; q++) {
+      const dst = streams + <usize>q * streamBytes;
+      let src = input + (<usize>q << 2);
+      const end = input + (<usize>frames << 2);
+      for (let at: usize = 0; src < end; at += 4, src += step) store<f32>(dst + at, load<f32>(src));
+    }
+  }
+  const rowBytes = <usize>taps << 2;
+  const outStep = (<usize>up * <usize>stride) << 2;
+  for (let r = 0; r < up && r < count; r++) {
+    const p = pos0 + r * down;
+    const base = p / up;
+    const phase = p - base * up;
+    const row = table + <usize>phase * rowBytes;
+    const len = load<i32>(lens + (<usize>phase << 2));
+    const pairs = len >> 1;
+    // Where tap i of this phase's first output reads: stream (base + i) % down, at (base + i) / down.
+    // (Counted up rather than divided: a division per tap costs as much as its work.)
+    let q = base % down;
+    let at = streams + <usize>q * streamBytes + (<usize>(base / down) << 2);
+    for (let i = 0; i < len; i++) {
+      store<u32>(ptrs + (<usize>i << 2), <u32>at);
+      if (++q == down) {
+        q = 0;
+        at += 4 - <usize>(down - 1) * streamBytes;
+      } else {
+        at += streamBytes;
+      }
+    }
+    const n = (count - r + up - 1) / up;
+    const out = output + ((<usize>r * <usize>stride) << 2);
+    // The middle tap of an odd row, added after the pairs.
+    const middle = len & 1 ? <usize>load<u32>(ptrs + (<usize>pairs << 2)) : 0;
+    const hMiddle = len & 1 ? load<f32>(row + (<usize>pairs << 2)) : 0;
+    // Tap i + 4 down reads the same stream one vector (4 samples) on.
+    const chain = 4 * down;
+    let j = 0;
+    if (ASC_FEATURE_SIMD) {
+      const cv = f32x4.splat(hMiddle);
+      for (; j + 16 <= n; j += 16) {
+        const jo = <usize>j << 2;
+        foldedGroup(row, len, chain, ptrs, 0, jo, cv, middle ? middle + jo : 0, out + <usize>j * outStep, outStep);
+      }
+    }
+    for (; j < n; j++) {
+      const jo = <usize>j << 2;
+      let y = foldedOne(row, len, chain, ptrs, 0, jo);
+      if (middle) y += hMiddle * load<f32>(middle + jo);
+      store<f32>(out + <usize>j * outStep, y);
+    }
+  }
+}
+
+/**
  * Copies every other sample of a strided channel: src[0], src[2 stride], ... to
  * first and src[stride], src[3 stride], ... to second (n source samples). The
  * half-band stage keeps the two phases of its input apart, so its taps read
@@ -282,8 +375,11 @@ export function splitPhases(src: usize, stride: i32, n: i32, first: usize, secon
  *
  * Consecutive outputs read consecutive windows, so 16 of them are computed side by
  * side, four per vector: each tap is loaded once (splat) for 16 outputs, and no
- * horizontal sums are needed. Each output is summed over m in order in float32, so
- * the scalar remainder computes exactly what the vector lanes do.
+ * horizontal sums are needed. The taps are symmetric (h[m] == h[taps - 1 - m], as
+ * designHalfband makes them), so the two samples a tap pair meets are added first:
+ * half the multiplies. Each output is summed over the pairs m in order in float32,
+ * h[m] * (e[m] + e[taps - 1 - m]), so the scalar remainder computes exactly what the
+ * vector lanes do.
  */
 export function halfband(
   h: usize,
@@ -300,44 +396,120 @@ export function halfband(
   if (ASC_FEATURE_SIMD) {
     const c = f32x4.splat(centre);
     for (; k + 16 <= count; k += 16) {
-      const e = even + (<usize>k << 2);
-      let a0 = f32x4.splat(0);
-      let a1 = f32x4.splat(0);
-      let a2 = f32x4.splat(0);
-      let a3 = f32x4.splat(0);
-      for (let m = 0; m < taps; m++) {
-        const hm = v128.load32_splat(h + (<usize>m << 2));
-        const at = e + (<usize>m << 2);
-        a0 = f32x4.add(a0, f32x4.mul(hm, v128.load(at)));
-        a1 = f32x4.add(a1, f32x4.mul(hm, v128.load(at, 16)));
-        a2 = f32x4.add(a2, f32x4.mul(hm, v128.load(at, 32)));
-        a3 = f32x4.add(a3, f32x4.mul(hm, v128.load(at, 48)));
-      }
-      const o = odd + (<usize>k << 2);
-      a0 = f32x4.add(a0, f32x4.mul(c, v128.load(o)));
-      a1 = f32x4.add(a1, f32x4.mul(c, v128.load(o, 16)));
-      a2 = f32x4.add(a2, f32x4.mul(c, v128.load(o, 32)));
-      a3 = f32x4.add(a3, f32x4.mul(c, v128.load(o, 48)));
-      const out = output + <usize>k * outStep;
-      if (stride == 1) {
-        v128.store(out, a0);
-        v128.store(out, a1, 16);
-        v128.store(out, a2, 32);
-        v128.store(out, a3, 48);
-      } else {
-        storeLanes(out, outStep, a0);
-        storeLanes(out + 4 * outStep, outStep, a1);
-        storeLanes(out + 8 * outStep, outStep, a2);
-        storeLanes(out + 12 * outStep, outStep, a3);
-      }
+      const jo = <usize>k << 2;
+      foldedGroup(h, taps, 4, 0, even + jo, 0, c, odd + jo, output + <usize>k * outStep, outStep);
     }
   }
   for (; k < count; k++) {
-    const e = even + (<usize>k << 2);
-    let y: f32 = 0;
-    for (let m = 0; m < taps; m++) y += load<f32>(h + (<usize>m << 2)) * load<f32>(e + (<usize>m << 2));
-    store<f32>(output + <usize>k * outStep, y + centre * load<f32>(odd + (<usize>k << 2)));
+    const jo = <usize>k << 2;
+    const y = foldedOne(h, taps, 4, 0, even + jo, 0);
+    store<f32>(output + <usize>k * outStep, y + centre * load<f32>(odd + jo));
   }
+}
+
+/**
+ * 16 outputs of a symmetric filter row of length len (row[m] == row[len - 1 - m]),
+ * four per vector, in transposed form: output j + l (l < 16) is
+ * sum over pairs m of row[m] * (x_m[j + l] + x_(len-1-m)[j + l]), where tap i reads
+ * the samples from address tap(i) + 4 (j + l): tap(i) = linear + 4 i when linear is
+ * nonzero (one stream), else ptrs[i] + jo. Then cv * the samples at cp (when cp is
+ * nonzero) is added: the half-band centre tap, or an odd row's middle tap.
+ *
+ * The pairs are taken in `chain` interleaved chains, m = r, r + chain, ...: tap
+ * m + chain reads 4 samples (one vector) past tap m, and tap len - 1 - m - chain one
+ * vector before tap len - 1 - m, so along a chain three of each side's four
+ * vectors are the previous pair's, and a pair costs two loads (one each side) for
+ * its 32 multiply-adds rather than eight. Each lane sums in that order, as
+ * foldedOne does.
+ */
+// @ts-ignore: decorator
+@inline
+function foldedGroup(
+  row: usize,
+  len: i32,
+  chain: i32,
+  ptrs: usize,
+  linear: usize,
+  jo: usize,
+  cv: v128,
+  cp: usize,
+  out: usize,
+  outStep: usize,
+): void {
+  const pairs = len >> 1;
+  let a0 = f32x4.splat(0);
+  let a1 = f32x4.splat(0);
+  let a2 = f32x4.splat(0);
+  let a3 = f32x4.splat(0);
+  for (let r = 0; r < chain && r < pairs; r++) {
+    let pa = linear
+      ? linear + (<usize>r << 2)
+      : <usize>load<u32>(ptrs + (<usize>r << 2)) + jo;
+    let pb = linear
+      ? linear + (<usize>(len - 1 - r) << 2)
+      : <usize>load<u32>(ptrs + (<usize>(len - 1 - r) << 2)) + jo;
+    let f0 = v128.load(pa);
+    let f1 = v128.load(pa, 16);
+    let f2 = v128.load(pa, 32);
+    let b1 = v128.load(pb, 16);
+    let b2 = v128.load(pb, 32);
+    let b3 = v128.load(pb, 48);
+    for (let m = r; m < pairs; m += chain) {
+      const f3 = v128.load(pa, 48);
+      const b0 = v128.load(pb);
+      const hm = v128.load32_splat(row + (<usize>m << 2));
+      a0 = f32x4.add(a0, f32x4.mul(hm, f32x4.add(f0, b0)));
+      a1 = f32x4.add(a1, f32x4.mul(hm, f32x4.add(f1, b1)));
+      a2 = f32x4.add(a2, f32x4.mul(hm, f32x4.add(f2, b2)));
+      a3 = f32x4.add(a3, f32x4.mul(hm, f32x4.add(f3, b3)));
+      f0 = f1;
+      f1 = f2;
+      f2 = f3;
+      b3 = b2;
+      b2 = b1;
+      b1 = b0;
+      pa += 16;
+      pb -= 16;
+    }
+  }
+  if (cp) {
+    a0 = f32x4.add(a0, f32x4.mul(cv, v128.load(cp)));
+    a1 = f32x4.add(a1, f32x4.mul(cv, v128.load(cp, 16)));
+    a2 = f32x4.add(a2, f32x4.mul(cv, v128.load(cp, 32)));
+    a3 = f32x4.add(a3, f32x4.mul(cv, v128.load(cp, 48)));
+  }
+  if (outStep == 4) {
+    v128.store(out, a0);
+    v128.store(out, a1, 16);
+    v128.store(out, a2, 32);
+    v128.store(out, a3, 48);
+  } else {
+    storeLanes(out, outStep, a0);
+    storeLanes(out + 4 * outStep, outStep, a1);
+    storeLanes(out + 8 * outStep, outStep, a2);
+    storeLanes(out + 12 * outStep, outStep, a3);
+  }
+}
+
+/** One output as a lane of foldedGroup computes it (same pairs, same order), without cv. */
+// @ts-ignore: decorator
+@inline
+function foldedOne(row: usize, len: i32, chain: i32, ptrs: usize, linear: usize, jo: usize): f32 {
+  const pairs = len >> 1;
+  let y: f32 = 0;
+  for (let r = 0; r < chain && r < pairs; r++) {
+    for (let m = r; m < pairs; m += chain) {
+      const b = len - 1 - m;
+      const x0 = linear
+        ? load<f32>(linear + (<usize>m << 2))
+        : load<f32>(<usize>load<u32>(ptrs + (<usize>m << 2)) + jo);
+      const x1 = linear
+        ? load<f32>(linear + (<usize>b << 2))
+        : load<f32>(<usize>load<u32>(ptrs + (<usize>b << 2)) + jo);
+      y += load<f32>(row + (<usize>m << 2)) * (x0 + x1);
+    }
+  }
+  return y;
 }
 
 /** Stores the four lanes of v at out, out + step, out + 2 step, out + 3 step. */

@@ -78,8 +78,22 @@ export function wasmResampleKernel(
     inputs = inputPtrs.map((ptr) => dsp.f32(ptr, inputFrames));
     out = dsp.f32(outputPtr, outputSamples);
   };
-  const { resample } = dsp.exports;
+  const { resample, resampleSymmetric } = dsp.exports;
   const { taps, up, down } = filter;
+  // Rows each symmetric (up <= 2): the transposed kernel that adds the samples a tap
+  // pair meets before multiplying, on the input split into `down` streams.
+  const lens = symmetricRowLengths(filter);
+  let symmetric: { lens: number; streams: number; streamLen: number; ptrs: number } | undefined;
+  if (lens) {
+    const streamLen = Math.ceil(inputFrames / down) + 1;
+    symmetric = {
+      lens: dsp.alloc(lens.byteLength),
+      streams: dsp.alloc(down * streamLen * 4),
+      streamLen,
+      ptrs: dsp.alloc(taps * 4),
+    };
+    new Int32Array(dsp.exports.memory.buffer, symmetric.lens, lens.length).set(lens);
+  }
   return {
     name: `wasm-${dsp.variant}`,
     input: (channel) => {
@@ -91,6 +105,28 @@ export function wasmResampleKernel(
       return out;
     },
     run(channel, pos0, count, stride) {
+      if (symmetric) {
+        if (count === 0) return;
+        // Input frames the last output's window reaches.
+        const frames = Math.floor((pos0 + (count - 1) * down) / up) + taps;
+        resampleSymmetric(
+          tablePtr,
+          taps,
+          symmetric.lens,
+          inputPtrs[channel]!,
+          frames,
+          symmetric.streams,
+          symmetric.streamLen,
+          symmetric.ptrs,
+          outputPtr + channel * 4,
+          stride,
+          pos0,
+          up,
+          down,
+          count,
+        );
+        return;
+      }
       resample(
         tablePtr,
         taps,
@@ -104,6 +140,25 @@ export function wasmResampleKernel(
       );
     },
   };
+}
+
+/**
+ * Each row's length up to its last nonzero tap, when every row is symmetric within
+ * that length exactly (float32 values equal), else undefined. Kaiser rows are
+ * symmetric about their centre for phase 0 and, when up is even, for phase up / 2.
+ */
+export function symmetricRowLengths(filter: PolyphaseFilter): Int32Array | undefined {
+  const { table, taps, up } = filter;
+  const lens = new Int32Array(up);
+  for (let p = 0; p < up; p++) {
+    const row = table.subarray(p * taps, (p + 1) * taps);
+    let len = taps;
+    while (len > 0 && row[len - 1] === 0) len--;
+    if (len === 0) return undefined;
+    for (let k = 0; k < len; k++) if (row[k] !== row[len - 1 - k]) return undefined;
+    lens[p] = len;
+  }
+  return lens;
 }
 
 export class StreamingResampler {
