@@ -8,6 +8,8 @@
  * gateway: with restartOnLoss it restarts and carries on, without it the session
  * ends with worker_lost saying so. Bounds in the tests are hang detectors.
  */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import {
@@ -226,4 +228,109 @@ describe('the TypeScript client when its gateway goes silent on an open connecti
       );
     },
   );
+});
+
+/** The Python client (real CPython) through `relay`: 10 answered, frozen, 10 into it, then 10 more. */
+const PYTHON_SCRIPT = `
+import asyncio, json, sys
+from remotemedia.remote import RemoteExecutorConfig, RemoteProxy
+
+PIPELINE = {"version": "v1", "metadata": {"name": "attack-liveness-python"},
+            "nodes": [{"id": "in", "node_type": "PassThrough", "params": {}}], "connections": []}
+
+async def main(port, restart):
+    config = RemoteExecutorConfig(host="127.0.0.1", port=port, token="${TOKEN}", restart_on_loss=restart,
+                                  liveness_timeout_s=1.0, reconnect_window_s=1.5)
+    proxy = await RemoteProxy.open_island(config, PIPELINE, ["in"], ["in"])
+    got = []
+    loop = asyncio.get_running_loop()
+
+    async def inputs():
+        for i in range(1, 31):
+            if i == 11:
+                while len(got) < 10:
+                    await asyncio.sleep(0.005)
+                print("ready", flush=True)
+                await loop.run_in_executor(None, sys.stdin.readline)  # the test freezes the relay
+            if i == 21:
+                while not proxy.restarts:  # sent into the silent connection: lost with it
+                    await asyncio.sleep(0.01)
+            yield i
+
+    error = None
+    try:
+        async for out in proxy.stream(inputs()):
+            got.append(out)
+    except Exception as e:
+        error = {"type": type(e).__name__, "kind": getattr(e, "kind", None), "message": str(e)}
+    await proxy.close()
+    print(json.dumps({"error": error, "got": got, "restarts": [r.to_json() for r in proxy.restarts]}), flush=True)
+
+asyncio.run(main(int(sys.argv[1]), sys.argv[2] == "1"))
+`;
+
+interface PythonOutcome {
+  error: { type: string; kind: string | null; message: string } | null;
+  got: number[];
+  restarts: { reason: string; lost: { frames: number[] }[] }[];
+}
+
+function runPython(relay: Relay, restart: boolean): Promise<PythonOutcome> {
+  const child = spawn(
+    '/usr/bin/python3',
+    ['-c', PYTHON_SCRIPT, String(relay.port), restart ? '1' : '0'],
+    {
+      env: { ...process.env, PYTHONPATH: join(import.meta.dirname, '..', 'python-packages') },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    },
+  );
+  let out = '';
+  let err = '';
+  child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+  return new Promise((resolve, reject) => {
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.includes('ready\n') && !out.includes('frozen\n')) {
+        out += 'frozen\n';
+        relay.freeze();
+        child.stdin.write('\n');
+      }
+      const last = out.trim().split('\n').at(-1)!;
+      if (last.startsWith('{')) resolve(JSON.parse(last) as PythonOutcome);
+    });
+    child.on('exit', (code) => code !== 0 && reject(new Error(`python exited ${code}: ${err}`)));
+  });
+}
+
+describe('the Python client when its gateway goes silent on an open connection', () => {
+  it('restart_on_loss: a RestartedEvent after liveness_timeout_s of silence, and the stream carries on', async () => {
+    const relay = await Relay.start(gateway.port);
+    try {
+      const { error, got, restarts } = await runPython(relay, true);
+      expect(error).toBeNull();
+      expect(restarts).toHaveLength(1);
+      expect(restarts[0]!.reason).toMatch(
+        /the gateway sent nothing for \d+\.\d s \(liveness_timeout_s 1\): it is paused, hung or unreachable/,
+      );
+      expect(restarts[0]!.lost[0]!.frames).toEqual(Array.from({ length: 10 }, (_, k) => 11 + k));
+      expect(got).toEqual([
+        ...Array.from({ length: 10 }, (_, k) => 1 + k),
+        ...Array.from({ length: 10 }, (_, k) => 21 + k),
+      ]);
+    } finally {
+      await relay.close();
+    }
+  }, 60_000);
+
+  it('without restart_on_loss: a WorkerLostError saying why', async () => {
+    const relay = await Relay.start(gateway.port);
+    try {
+      const { error, got } = await runPython(relay, false);
+      expect(error).toMatchObject({ type: 'WorkerLostError', kind: 'worker_lost' });
+      expect(error!.message).toMatch(/sent nothing for \d+\.\d s \(liveness_timeout_s 1\)/);
+      expect(got).toEqual(Array.from({ length: 10 }, (_, k) => 1 + k));
+    } finally {
+      await relay.close();
+    }
+  }, 60_000);
 });

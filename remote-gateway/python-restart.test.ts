@@ -212,8 +212,9 @@ describe.skipIf(!existsSync(NGINX))(
       const stuck = await fleet.busy();
       fleet.freeze(stuck);
       client.go();
-      // The connection stays up and silent: websockets' keepalive ping finds it dead
-      // (about 40 s), its resume to the stopped gateway gets no answer within
+      // The connection stays up and silent: the client's liveness check finds it dead
+      // (liveness_timeout_s, 8 s; websockets' own keepalive took about 40 s), its
+      // resume to the stopped gateway gets no answer within
       // reconnect_window_s, and the restart opens on a live one. What the stopped one
       // took meanwhile (up to its credit) is lost; the rest goes to the new gateway.
       const { received, error, restarts } = await client.result<Outcome>();

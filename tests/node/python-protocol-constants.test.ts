@@ -4,6 +4,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   GATEWAY_ACK_EVERY,
+  GATEWAY_HEARTBEAT_MAX_MS,
+  GATEWAY_HEARTBEAT_MIN_MS,
+  GATEWAY_HEARTBEAT_TEXT,
   GATEWAY_MORE_PARTS,
   GATEWAY_PORT_MASK,
   GATEWAY_PROTOCOL_VERSION,
@@ -24,7 +27,8 @@ describe('the Python client’s gateway protocol constants', () => {
         '-c',
         'import json\nfrom remotemedia.remote import protocol as p\n' +
           'print(json.dumps({"version": p.PROTOCOL_VERSION, "window": p.WINDOW, "ackEvery": p.ACK_EVERY, ' +
-          '"moreParts": p.MORE_PARTS, "portMask": p.PORT_MASK}))',
+          '"moreParts": p.MORE_PARTS, "portMask": p.PORT_MASK, "heartbeat": p.HEARTBEAT_TEXT, ' +
+          '"heartbeatMinMs": p.HEARTBEAT_MIN_MS, "heartbeatMaxMs": p.HEARTBEAT_MAX_MS}))',
       ],
       { cwd: 'python-packages' },
     ).toString();
@@ -34,6 +38,9 @@ describe('the Python client’s gateway protocol constants', () => {
       ackEvery: GATEWAY_ACK_EVERY,
       moreParts: GATEWAY_MORE_PARTS,
       portMask: GATEWAY_PORT_MASK,
+      heartbeat: GATEWAY_HEARTBEAT_TEXT,
+      heartbeatMinMs: GATEWAY_HEARTBEAT_MIN_MS,
+      heartbeatMaxMs: GATEWAY_HEARTBEAT_MAX_MS,
     });
   });
 
@@ -51,7 +58,7 @@ describe('the Python client’s gateway protocol constants', () => {
       .filter((file) => file !== join(root, 'remote', 'protocol.py'))
       .filter((file) =>
         // Constants are upper case (a local `window = …` is not one); hex in either case.
-        /\b(PROTOCOL_VERSION|WINDOW|ACK_EVERY|MORE_PARTS|MORE|PORT_MASK)\s*=(?!=)|0x8000\b|0x7fff\b|0x7FFF\b/.test(
+        /\b(PROTOCOL_VERSION|WINDOW|ACK_EVERY|MORE_PARTS|MORE|PORT_MASK|HEARTBEAT_TEXT|HEARTBEAT_MIN_MS|HEARTBEAT_MAX_MS)\s*=(?!=)|"type":"heartbeat"|0x8000\b|0x7fff\b|0x7FFF\b/.test(
           readFileSync(file, 'utf8'),
         ),
       );

@@ -20,9 +20,10 @@ from ..marshal import from_runtime_data, to_runtime_data
 from .config import RemoteExecutorConfig
 from .errors import RemoteExecutionError, protocol_error, remote_error, worker_lost
 from .node_spec import class_source, node_spec
-from .protocol import ACK_EVERY, MORE_PARTS, PORT_MASK, PROTOCOL_VERSION, WINDOW
+from .liveness import SilenceWatch, heartbeat_ask, liveness_timeout
+from .protocol import ACK_EVERY, HEARTBEAT_TEXT, MORE_PARTS, PORT_MASK, PROTOCOL_VERSION, WINDOW
 from .restart import FrameLedger, RestartedEvent, island_node_ids
-from .sockets import ConnectionLost, closed_errors, connect
+from .sockets import ConnectionLost, abort, closed_errors, connect
 
 _log = logging.getLogger("remotemedia.remote")
 
@@ -59,10 +60,18 @@ class RemoteProxy:
     With `restart_on_loss`, a session whose gateway is lost is opened again through
     the same address and carries on with the next input; `restarts` and
     on_restarted() say which inputs were lost (RestartedEvent). Without it, such a
-    loss ends the session with a WorkerLostError naming the session and gateway."""
+    loss ends the session with a WorkerLostError naming the session and gateway.
+
+    With `liveness_timeout_s`, a gateway silent that long while a stream waits for
+    its output is lost too, though its connection stays open (remote/liveness.py)."""
 
     def __init__(self, config: RemoteExecutorConfig) -> None:
         self._config = config
+        self._liveness_s = liveness_timeout(config.liveness_timeout_s)
+        #: The gateway answered the heartbeat request: its silence means it is gone.
+        self._beats = False
+        #: Why the watch let the connection go, for the error or RestartedEvent.
+        self._silence: Optional[str] = None
         self._ws: Any = None
         self._session_id = ""
         self._resume_key: Optional[str] = None
@@ -122,15 +131,20 @@ class RemoteProxy:
             "island": {"manifest": manifest, "inputs": [{"sources": sources}], "outputs": [{"sink": s} for s in sinks]},
             "maxMessageSize": config.max_message_size,
             "resume": bool(config.reconnect),
+            **heartbeat_ask(proxy._liveness_s),
         }
         proxy._nodes = island_node_ids(manifest)
         proxy._frames = FrameLedger(len(sinks))
         reply = await proxy._connect(proxy._open_message)
-        proxy._session_id = reply["sessionId"]
-        proxy._resume_key = reply.get("resumeKey")
-        proxy.gateway = reply.get("gateway")
+        proxy._opened(reply)
         proxy._live.set()
         return proxy
+
+    def _opened(self, reply: Dict[str, Any]) -> None:
+        self._session_id = reply["sessionId"]
+        self._resume_key = reply.get("resumeKey")
+        self.gateway = reply.get("gateway")
+        self._beats = self._liveness_s > 0 and reply.get("heartbeatMs") is not None
 
     async def _connect(self, first: Dict[str, Any], within_s: Optional[float] = None) -> Dict[str, Any]:
         """A new connection that sends `first` and returns the answer (opened or
@@ -150,16 +164,24 @@ class RemoteProxy:
         ws = await connect(config, self.gateway if first["type"] == "resume" else None)
         try:
             await ws.send(json.dumps(first))
-            reply = json.loads(await ws.recv())
+            text = await ws.recv()
+            while text == HEARTBEAT_TEXT:
+                # The island is still opening on a gateway that beats: its silence from
+                # here on is bounded (not the open's length).
+                try:
+                    text = await asyncio.wait_for(ws.recv(), self._liveness_s)
+                except asyncio.TimeoutError as error:
+                    abort(ws, "silent")
+                    raise ConnectionLost(
+                        f"the gateway at {config.url} went silent for {self._liveness_s:g} s "
+                        "(liveness_timeout_s) before answering"
+                    ) from error
+            reply = json.loads(text)
         except closed_errors() as error:
             # No answer, as when nothing was reached: a resume or restart tries again.
             raise ConnectionLost(f"the gateway at {config.url} closed the connection before answering ({error})") from error
         except asyncio.CancelledError:  # _connect's deadline: let the socket go now
-            transport = getattr(ws, "transport", None)
-            if transport is not None:
-                transport.abort()
-            else:
-                await ws.close()
+            abort(ws, "cancelled")
             raise
         if not isinstance(reply, dict) or reply.get("type") not in ("opened", "resumed"):
             await ws.close()
@@ -322,49 +344,86 @@ class RemoteProxy:
             except Exception:
                 pass  # the connection dropped: the resume says what arrived
 
+    def _silent(self, seconds: float) -> bool:
+        """The watch found the gateway silent past the deadline: let its connection go,
+        so the reader recovers as from a drop. Not while it does not beat (restarted
+        on an older gateway)."""
+        if not self._beats or self._ws is None:
+            return False
+        self._silence = (
+            f"the gateway sent nothing for {seconds:.1f} s (liveness_timeout_s {self._liveness_s:g}): "
+            "it is paused, hung or unreachable"
+        )
+        abort(self._ws, self._silence)
+        return True
+
     async def _outputs(self) -> AsyncIterator[Any]:
         closed = closed_errors()
         parts: Dict[int, List[bytes]] = {}
-        while True:
-            try:
-                message = await self._ws.recv()
-            except closed as error:
-                if self._done:
-                    raise
-                parts = {}
-                await self._recover(error)
-                continue
-            if isinstance(message, bytes):
-                if len(message) < 2:
-                    raise protocol_error(f"a binary message of {len(message)} bytes has no port header")
-                (header,) = struct.unpack_from("<H", message)
-                held = parts.setdefault(header & PORT_MASK, [])
-                held.append(message[2:])
-                if header & MORE_PARTS:
+        loop = asyncio.get_running_loop()
+        # Only while this reader waits on the socket: nothing judges a session no one reads.
+        watch = SilenceWatch(self._liveness_s, self._silent) if self._liveness_s > 0 else None
+        try:
+            while True:
+                message = await self._next_message(closed, watch, loop)
+                if message is HEARTBEAT_TEXT:
                     continue
-                frame = b"".join(held)
-                del parts[header & PORT_MASK]
-                sequence, data = decode_frame(frame)
-                if self._take(sequence):
-                    self._frames.output(header & PORT_MASK)
-                    await self._ack()
-                    yield from_runtime_data(data)
-                continue
-            control = json.loads(message)
-            kind = control.get("type")
-            if kind == "ack":
-                self._unacked = [(seq, m) for seq, m in self._unacked if seq > control["seq"]]
-            elif kind == "credit":
-                self._granted += int(control.get("frames", 0))
-                self._credit.set()
-            elif kind == "error":
-                raise remote_error(control.get("error"))
-            elif kind == "done" and self._take(control["seq"]):
-                return
-            elif kind == "end":
-                self._take(control["seq"])
-            elif kind == "draining":
-                pass  # the gateway shuts down once its sessions end: this one carries on
+                if isinstance(message, bytes):
+                    if len(message) < 2:
+                        raise protocol_error(f"a binary message of {len(message)} bytes has no port header")
+                    (header,) = struct.unpack_from("<H", message)
+                    held = parts.setdefault(header & PORT_MASK, [])
+                    held.append(message[2:])
+                    if header & MORE_PARTS:
+                        continue
+                    frame = b"".join(held)
+                    del parts[header & PORT_MASK]
+                    sequence, data = decode_frame(frame)
+                    if self._take(sequence):
+                        self._frames.output(header & PORT_MASK)
+                        await self._ack()
+                        yield from_runtime_data(data)
+                    continue
+                if message is None:  # recovered: parts of a frame from the old connection are void
+                    parts = {}
+                    continue
+                control = json.loads(message)
+                kind = control.get("type")
+                if kind == "ack":
+                    self._unacked = [(seq, m) for seq, m in self._unacked if seq > control["seq"]]
+                elif kind == "credit":
+                    self._granted += int(control.get("frames", 0))
+                    self._credit.set()
+                elif kind == "error":
+                    raise remote_error(control.get("error"))
+                elif kind == "done" and self._take(control["seq"]):
+                    return
+                elif kind == "end":
+                    self._take(control["seq"])
+                elif kind == "draining":
+                    pass  # the gateway shuts down once its sessions end: this one carries on
+        finally:
+            if watch is not None:
+                watch.stop()
+
+    async def _next_message(self, closed: tuple, watch: Optional[SilenceWatch], loop: Any) -> Any:
+        """The next message of the session's connection (HEARTBEAT_TEXT itself for a
+        heartbeat), or None after a drop it recovered from (resumed or restarted)."""
+        try:
+            if watch is not None:
+                watch.waiting_since = loop.time()
+            message = await self._ws.recv()
+        except closed as error:
+            if self._done:
+                raise
+            if self._silence is not None:  # the watch let it go: say why
+                error, self._silence = ConnectionLost(self._silence), None
+            await self._recover(error)
+            return None
+        finally:
+            if watch is not None:
+                watch.waiting_since = None
+        return HEARTBEAT_TEXT if message == HEARTBEAT_TEXT else message
 
     def _where(self) -> str:
         gateway = f" on gateway {self.gateway}" if self.gateway else ""
@@ -424,9 +483,7 @@ class RemoteProxy:
                     ) from error
             await asyncio.sleep(delay)
             delay = min(1.0, delay * 2)
-        self._session_id = reply["sessionId"]
-        self._resume_key = reply.get("resumeKey")
-        self.gateway = reply.get("gateway")
+        self._opened(reply)
         # Taken now, not at the loss: a write to the old socket under way then has ended.
         accounts = self._frames.lost_frames()
         self._frames.moved()
@@ -469,6 +526,7 @@ class RemoteProxy:
                     "type": "resume", "version": PROTOCOL_VERSION, "token": self._config.token,
                     "sessionId": self._session_id, "resumeKey": self._resume_key,
                     "received": self._received, "maxMessageSize": self._config.max_message_size,
+                    **heartbeat_ask(self._liveness_s),
                 }, within_s=deadline - asyncio.get_running_loop().time())
                 break
             except RemoteExecutionError:

@@ -32,6 +32,13 @@ class RemoteExecutorConfig:
     restart_on_loss: bool = False
     #: Restarts allowed in one session before a loss ends it.
     max_restarts: int = 3
+    #: Silence from the gateway longer than this (seconds) while a stream waits for
+    #: output is a lost gateway, even while its connection stays open (a paused
+    #: process): the client asks for a heartbeat on each quiet quarter of it
+    #: (remote/liveness.py). Resumed, restarted (restart_on_loss) or a WorkerLostError,
+    #: as a dropped connection. 0 turns it off; gateways that do not answer the
+    #: request are not checked. As the TypeScript client's livenessTimeoutMs.
+    liveness_timeout_s: float = 8.0
     #: How an object travels: "reference" (its class by module path or by source, with
     #: its params) or "pickle" (its whole state; the gateway must be started with
     #: --allow-pickle, and its class must be importable there).

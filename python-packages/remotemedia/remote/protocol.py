@@ -13,3 +13,9 @@ ACK_EVERY = 16
 MORE_PARTS = 0x8000
 #: The other 15 bits: the port.
 PORT_MASK = 0x7FFF
+#: The `heartbeat` message exactly as the gateway sends it, to a client that asked
+#: (`heartbeatMs` in `open`/`resume`) on every interval in which it sent nothing else.
+HEARTBEAT_TEXT = '{"type":"heartbeat"}'
+#: The shortest and longest heartbeat interval a client may ask for (ms).
+HEARTBEAT_MIN_MS = 100
+HEARTBEAT_MAX_MS = 900_000

@@ -54,7 +54,11 @@ class BrowserSocket:
         ws.onopen = create_proxy(on_open)
         ws.onmessage = create_proxy(on_message)
         ws.onclose = create_proxy(on_close)
-        await opened
+        try:
+            await opened
+        except asyncio.CancelledError:  # the caller's deadline: let the connection go
+            ws.close()
+            raise
         return socket
 
     async def send(self, message: Any) -> None:
@@ -76,6 +80,26 @@ class BrowserSocket:
 
     async def close(self) -> None:
         self._ws.close()
+
+    def abort(self, reason: str) -> None:
+        """Gone now: recv() and send() raise ConnectionLost(reason) at once. The
+        browser's close() waits for the peer's close frame, which a paused gateway
+        never sends, and its close event with it."""
+        if not self._closed:
+            self._closed = reason
+            self._inbox.put_nowait(None)
+        self._ws.close()
+
+
+def abort(ws: Any, reason: str) -> None:
+    """Lets go of a connection at once, with no closing handshake (a silent peer
+    never answers one): its reader sees it closed."""
+    if isinstance(ws, BrowserSocket):
+        ws.abort(reason)
+        return
+    transport = getattr(ws, "transport", None)
+    if transport is not None:
+        transport.abort()
 
 
 def in_pyodide() -> bool:
