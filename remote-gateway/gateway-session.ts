@@ -41,6 +41,7 @@ import {
 } from '../web/core/internal.ts';
 import { useNativeCrc32 } from '../web/core/crc32.ts';
 import { slabBytes } from './buffer-slab.ts';
+import { headerLength, rawSocketOf, writeBinaryHeader } from './ws-preframed.ts';
 import type { GatewayMetrics } from './metrics.ts';
 
 // Every frame in and out is checked or sealed with a CRC-32: Node's own (zlib's) is
@@ -50,16 +51,26 @@ if (typeof zlibCrc32 === 'function') useNativeCrc32(zlibCrc32);
 /**
  * packFrameOf (one frame, its port header, in as many messages as it needs), with a
  * frame that fits one message encoded straight into slab memory (buffer-slab.ts)
- * rather than an ArrayBuffer of its own per frame.
+ * rather than an ArrayBuffer of its own per frame, behind room for its WebSocket
+ * header: `framed` is then the whole WebSocket frame once the header is written
+ * (ws-preframed.ts), `parts` its payload (what a resume resends through ws).
  */
-function dataMessages(port: number, frame: Frame, maxMessageSize: number): Uint8Array[] {
+function dataMessages(
+  port: number,
+  frame: Frame,
+  maxMessageSize: number,
+): { parts: Uint8Array[]; framed: Uint8Array | undefined } {
   const prepared = prepareFrame(frame);
-  if (prepared.length + 2 > maxMessageSize) return packFrameOf(port, frame, maxMessageSize);
-  const message = slabBytes(2 + prepared.length);
-  message[0] = port & 0xff;
-  message[1] = port >> 8;
-  prepared.writeInto(message, 2);
-  return [message];
+  const length = 2 + prepared.length;
+  if (length > maxMessageSize) {
+    return { parts: packFrameOf(port, frame, maxMessageSize), framed: undefined };
+  }
+  const head = headerLength(length);
+  const framed = slabBytes(head + length);
+  framed[head] = port & 0xff;
+  framed[head + 1] = port >> 8;
+  prepared.writeInto(framed, head + 2);
+  return { parts: [framed.subarray(head)], framed };
 }
 
 /** Input payloads are copied into slab memory too (plain Uint8Arrays: a node's slice() copies). */
@@ -561,12 +572,20 @@ export class GatewaySession {
     if (!this.socket && !this.resumable) {
       return Promise.reject(new RemoteMediaError('aborted', 'the client connection closed'));
     }
-    const parts = this.sent.next(this.resumable, (sequence) =>
-      dataMessages(port, { sequence, data }, this.clientMaxMessage),
-    );
+    let framed: Uint8Array | undefined;
+    const parts = this.sent.next(this.resumable, (sequence) => {
+      const messages = dataMessages(port, { sequence, data }, this.clientMaxMessage);
+      framed = messages.framed;
+      return messages.parts;
+    });
     if (this.connected) {
+      // One message in one write when ws's sender holds nothing back; else through ws.
+      const raw = framed && rawSocketOf(this.socket!);
       for (const part of parts) {
-        this.socket!.send(part);
+        if (raw) {
+          writeBinaryHeader(framed!, part.length);
+          raw.write(framed!);
+        } else this.socket!.send(part);
         this.counters.framesOut++;
         this.counters.bytesOut += (part as Uint8Array).length;
       }
