@@ -11,29 +11,26 @@ import {
   typescriptMelKernel,
   wasmMelKernel,
 } from '../web/core/nodes/audio/log-mel-analyzer.ts';
-import { designPolyphaseFilter } from '../web/core/nodes/audio/resample-filter.ts';
-import {
-  type ResampleKernel,
-  StreamingResampler,
-  typescriptResampleKernel,
-  wasmResampleKernel,
-} from '../web/core/nodes/audio/resampler.ts';
+import { createResampler } from '../web/core/nodes/audio/resample-cascade.ts';
+import { planResample } from '../web/core/nodes/audio/resample-filter.ts';
 import { aliasing, sineQuality } from '../tests/audio/resample-quality.ts';
 import { type BenchSection, type BenchTable, rowsOf } from './report.ts';
 
 const SECONDS = 10;
 
 async function resampleThroughput(from: number, to: number): Promise<BenchTable> {
-  const filter = designPolyphaseFilter(from, to);
+  // What the Resample node runs (createResampler: half-band stages where planned, then
+  // the polyphase stage), with each kernel family.
+  const plan = planResample(from, to);
   const input = Float32Array.from({ length: from * SECONDS }, (_, i) => Math.sin(i * 0.01) * 0.5);
-  const kernels: [string, ResampleKernel][] = [
-    ['TypeScript twin (baseline)', typescriptResampleKernel(filter, 1)],
-    ['WASM scalar', wasmResampleKernel(filter, 1, await DspInstance.create('scalar'))],
-    ['WASM SIMD', wasmResampleKernel(filter, 1, await DspInstance.create('simd'))],
+  const kernels: [string, DspInstance | 'typescript'][] = [
+    ['TypeScript twin (baseline)', 'typescript'],
+    ['WASM scalar', await DspInstance.create('scalar')],
+    ['WASM SIMD', await DspInstance.create('simd')],
   ];
   const bench = new Bench({ time: 2000, warmupTime: 300, iterations: 5 });
-  for (const [name, kernel] of kernels) {
-    const resampler = new StreamingResampler(filter, 1, kernel);
+  for (const [name, dsp] of kernels) {
+    const resampler = createResampler(from, to, 1, dsp);
     // 20 ms chunks, as audio arrives from a microphone.
     const chunk = from / 50;
     bench.add(`Resample ${from} -> ${to}, ${name}`, () => {
@@ -46,7 +43,7 @@ async function resampleThroughput(from: number, to: number): Promise<BenchTable>
   const rows = rowsOf(bench.tasks);
   const simd = rows[2]!;
   return {
-    unit: `per ${SECONDS} s of mono audio in 20 ms chunks (default quality: ${filter.taps} taps)`,
+    unit: `per ${SECONDS} s of mono audio in 20 ms chunks (default quality: ${plan.halfbands.map((h) => `${h.taps.length}-tap half-band, then `).join('')}${plan.filter.taps} taps)`,
     rows,
     note:
       `Real-time factor: WASM SIMD ${((SECONDS * 1000) / simd.p50).toFixed(0)}x real time, ` +

@@ -247,6 +247,32 @@ export function resample(
 }
 
 /**
+ * input[3 n + q] to stream q at n (q < 3) for n < ceil(frames / 3): 12 samples per
+ * pass with shuffles (48 -> 16 kHz splits its 24 kHz input so), then one at a time.
+ */
+// @ts-ignore: decorator
+@inline
+function splitThree(input: usize, frames: i32, streams: usize, streamBytes: usize): void {
+  const s1 = streams + streamBytes;
+  const s2 = s1 + streamBytes;
+  let n = 0;
+  for (; 3 * (n + 4) <= frames; n += 4) {
+    const src = input + (<usize>(3 * n) << 2);
+    const a = v128.load(src);
+    const b = v128.load(src, 16);
+    const c = v128.load(src, 32);
+    const o = <usize>n << 2;
+    v128.store(streams + o, v128.shuffle<f32>(v128.shuffle<f32>(a, b, 0, 3, 6, 7), c, 0, 1, 2, 5));
+    v128.store(s1 + o, v128.shuffle<f32>(v128.shuffle<f32>(a, b, 1, 4, 7, 0), c, 0, 1, 2, 6));
+    v128.store(s2 + o, v128.shuffle<f32>(v128.shuffle<f32>(a, b, 2, 5, 0, 0), c, 0, 1, 4, 7));
+  }
+  for (let i = 3 * n; i < frames; i++) {
+    const q = i - 3 * (i / 3);
+    store<f32>(streams + <usize>q * streamBytes + (<usize>(i / 3) << 2), load<f32>(input + (<usize>i << 2)));
+  }
+}
+
+/**
  * The polyphase stage for filters whose rows are each symmetric (up <= 2: row 0 is
  * symmetric about its centre tap, row 1 of up = 2 about its middle), in transposed
  * form. Outputs k = r, r + up, r + 2 up, ... share a phase, and their windows start
@@ -284,6 +310,8 @@ export function resampleSymmetric(
   const streamBytes = <usize>streamLen << 2;
   if (down == 1) {
     memory.copy(streams, input, <usize>frames << 2);
+  } else if (ASC_FEATURE_SIMD && down == 3) {
+    splitThree(input, frames, streams, streamBytes);
   } else {
     const step = <usize>down << 2;
     for (let q = 0; q < down; q++) {

@@ -24,8 +24,7 @@ import {
 import { StreamFormat } from '../core/nodes/audio/audio-checks.ts';
 import { convertChannels } from '../core/nodes/audio/channel-mix.ts';
 import { DspInstance } from '../core/nodes/audio/dsp-module.ts';
-import { designPolyphaseFilter } from '../core/nodes/audio/resample-filter.ts';
-import { StreamingResampler, wasmResampleKernel } from '../core/nodes/audio/resampler.ts';
+import { createResampler, type Resampler } from '../core/nodes/audio/resample-cascade.ts';
 
 export type SileroModel = 'v5' | 'legacy';
 
@@ -132,7 +131,7 @@ export function createSileroVad(assets: SileroAssets) {
       const format = new StreamFormat('SileroVAD');
       let runner: ModelRunner;
       let dsp: DspInstance;
-      let resampler: StreamingResampler | undefined;
+      let resampler: Resampler | undefined;
       let resamplerRate = 0;
       let pending = new Float32Array(0); // 16 kHz samples not yet in a model frame
       let frameIndex = 0;
@@ -236,8 +235,8 @@ export function createSileroVad(assets: SileroAssets) {
           if (format.check(audio)) {
             startUs = audio.timestampUs ?? 0;
             if (audio.sampleRate !== RATE && (resamplerRate !== audio.sampleRate || !resampler)) {
-              const filter = designPolyphaseFilter(audio.sampleRate, RATE);
-              resampler = new StreamingResampler(filter, 1, wasmResampleKernel(filter, 1, dsp));
+              // The Resample node's resampler (half-band stages first for 48 -> 16 kHz).
+              resampler = createResampler(audio.sampleRate, RATE, 1, dsp);
               resamplerRate = audio.sampleRate;
             }
           }

@@ -6,8 +6,10 @@
  * rest come with later input or flush().
  *
  * Two kernels compute the filter: WASM (AssemblyScript, SIMD or scalar) and its
- * plain-TypeScript twin. Buffers are laid out once; push allocates only its result.
+ * plain-TypeScript twin. Buffers are laid out once; push allocates only its result
+ * (a slice of a shared slab: web/core/buffer-slab.ts).
  */
+import { slabFloat32 } from '../../buffer-slab.ts';
 import type { DspInstance } from './dsp-module.ts';
 import type { PolyphaseFilter } from './resample-filter.ts';
 
@@ -231,7 +233,9 @@ export class StreamingResampler {
     const possible = Math.ceil(((available - taps + 1) * up - this.pos) / down);
     const count = Math.max(0, Math.min(possible, limit));
     for (let c = 0; c < channels; c++) kernel.run(c, this.pos, count, channels);
-    const result = kernel.output().slice(0, count * channels);
+    // Out of WASM memory into slab memory: no ArrayBuffer (and its sweep) per push.
+    const result = slabFloat32(count * channels);
+    result.set(kernel.output().subarray(0, count * channels));
 
     this.framesOut += count;
     this.pos += count * down;
