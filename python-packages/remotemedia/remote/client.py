@@ -157,7 +157,7 @@ class RemoteProxy:
         try:
             return await asyncio.wait_for(self._handshake(first), max(within_s, 0.001))
         except asyncio.TimeoutError as error:
-            raise ConnectionLost(f"the gateway at {self._config.url} did not answer within {within_s:.1f} s") from error
+            raise ConnectionLost(f"the gateway at {self._config.url} did not answer within {max(within_s, 0):.1f} s") from error
 
     async def _handshake(self, first: Dict[str, Any]) -> Dict[str, Any]:
         config = self._config

@@ -447,7 +447,7 @@ export class GatewayConnection {
         deadline = setTimeout(
           () => {
             const silent = unreachable(
-              `the gateway at ${this.url} did not answer within ${Math.round(withinMs)} ms`,
+              `the gateway at ${this.url} did not answer within ${Math.max(0, Math.round(withinMs))} ms`,
             );
             if (!answer(() => reject(silent))) return;
             terminate(socket);
