@@ -7,16 +7,13 @@
  * within a bound that stands for "no hang", with no asyncio task and no socket of
  * the client's left open (counted in the Python process after the error).
  */
-import { spawn } from 'node:child_process';
-import { createServer, type Socket } from 'node:net';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WebSocketServer } from 'ws';
-import { type Gateway, startGateway } from './gateway.ts';
+import type { Gateway } from './gateway.ts';
+import { blackHole, dyingGateway, startLoopbackGateway } from './testing/loopback.ts';
+import { type PythonError, startPython } from './testing/python-client.ts';
 import { Relay } from './testing/tcp-relay.ts';
 
 const TOKEN = 'attack-python-restart-token-0123456789';
-const PACKAGES = join(import.meta.dirname, '..', 'python-packages');
 
 const SCRIPT = `
 import asyncio, json, os, sys
@@ -71,51 +68,24 @@ asyncio.run(main(int(sys.argv[1]), int(sys.argv[2])))
 `;
 
 interface Outcome {
-  error: { type: string; kind: string | null; message: string } | null;
+  error: PythonError;
   got: number;
   tasks: string[];
   sockets: number;
 }
 
-/** Runs the script; `cut` runs once it is mid-stream. Fails (not hangs) past `boundMs`. */
-function runPython(port: number, maxRestarts: number, cut: () => void, boundMs = 20_000) {
-  return new Promise<Outcome>((resolve, reject) => {
-    const child = spawn('/usr/bin/python3', ['-c', SCRIPT, String(port), String(maxRestarts)], {
-      env: { ...process.env, PYTHONPATH: PACKAGES },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    const bound = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`hung: no result within ${boundMs} ms; stdout ${out}; stderr ${err}`));
-    }, boundMs);
-    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-    child.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      if (out.includes('ready\n') && !out.includes('cut\n')) {
-        out += 'cut\n';
-        cut();
-        child.stdin.write('\n');
-      }
-      const last = out.trim().split('\n').at(-1)!;
-      if (last.startsWith('{')) {
-        clearTimeout(bound);
-        resolve(JSON.parse(last) as Outcome);
-      }
-    });
-    child.on('exit', (code) => {
-      if (code !== 0) {
-        clearTimeout(bound);
-        reject(new Error(`python exited ${code}: ${err}`));
-      }
-    });
-  });
+/** Runs the script; `cut` runs once it is mid-stream. Fails (not hangs) past 20 s. */
+async function runPython(port: number, maxRestarts: number, cut: () => void): Promise<Outcome> {
+  const client = startPython(['-c', SCRIPT, port, maxRestarts]);
+  await client.line(/^ready$/m);
+  cut();
+  client.go();
+  return client.result<Outcome>(20_000);
 }
 
 let gateway: Gateway;
 beforeAll(async () => {
-  gateway = await startGateway({ port: 0, tokens: [TOKEN], containers: false });
+  gateway = await startLoopbackGateway(TOKEN);
 });
 afterAll(async () => {
   await gateway?.close();
@@ -124,17 +94,10 @@ afterAll(async () => {
 describe('the Python client restarting on a dying gateway', () => {
   it('a gateway that takes the connection and never answers: WorkerLostError within the window', async () => {
     const relay = await Relay.start(gateway.port);
-    const held = new Set<Socket>();
-    const hole = createServer((socket) => {
-      held.add(socket);
-      socket.resume();
-      socket.on('error', () => {});
-      socket.on('close', () => held.delete(socket));
-    });
-    await new Promise<void>((resolve) => hole.listen(0, '127.0.0.1', resolve));
+    const hole = await blackHole();
     try {
       const outcome = await runPython(relay.port, 3, () => {
-        relay.target = (hole.address() as { port: number }).port;
+        relay.target = hole.port;
         relay.cut();
       });
       expect(outcome.error?.type).toBe('WorkerLostError');
@@ -145,36 +108,27 @@ describe('the Python client restarting on a dying gateway', () => {
       expect(outcome.sockets).toBeLessThanOrEqual(0);
     } finally {
       await relay.close();
-      for (const socket of held) socket.destroy();
-      await new Promise<void>((resolve) => hole.close(() => resolve()));
+      await hole.close();
     }
   }, 60_000);
 
   it('a gateway that upgrades and dies at the open: WorkerLostError, a handful of tries', async () => {
     const relay = await Relay.start(gateway.port);
-    const dying = new WebSocketServer({ port: 0, host: '127.0.0.1' });
-    await new Promise<void>((resolve) => dying.once('listening', () => resolve()));
-    let opens = 0;
-    dying.on('connection', (socket) =>
-      socket.on('message', () => {
-        opens++;
-        socket.terminate();
-      }),
-    );
+    const dying = await dyingGateway();
     try {
       const outcome = await runPython(relay.port, 3, () => {
-        relay.target = (dying.address() as { port: number }).port;
+        relay.target = dying.port;
         relay.cut();
       });
       expect(outcome.error?.type).toBe('WorkerLostError');
       expect(outcome.error?.message).toMatch(/restarting the session found no gateway/);
-      expect(opens).toBeGreaterThan(0);
-      expect(opens).toBeLessThanOrEqual(10);
+      expect(dying.opens).toBeGreaterThan(0);
+      expect(dying.opens).toBeLessThanOrEqual(10);
       expect(outcome.tasks).toEqual([]);
       expect(outcome.sockets).toBeLessThanOrEqual(0);
     } finally {
       await relay.close();
-      await new Promise<void>((resolve) => dying.close(() => resolve()));
+      await dying.close();
     }
   }, 60_000);
 

@@ -7,12 +7,17 @@
  * bound stands for "no hang"), and leave no socket or timer of its own behind
  * (process.getActiveResourcesInfo, counted before and after).
  */
-import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket, { WebSocketServer } from 'ws';
 import { type Manifest, RemoteMediaError, RuntimeData } from '../web/core/internal.ts';
 import { RemoteProxyClient } from '../web/runtime/remote/remote-proxy-client.ts';
-import { type Gateway, startGateway } from './gateway.ts';
+import type { Gateway } from './gateway.ts';
+import {
+  blackHole,
+  dyingGateway,
+  nodeWebSocket as ws,
+  startLoopbackGateway,
+  until,
+} from './testing/loopback.ts';
 import { Relay } from './testing/tcp-relay.ts';
 
 const TOKEN = 'attack-restart-dying-token-0123456789';
@@ -22,28 +27,13 @@ const manifest: Manifest = {
   nodes: [{ id: 'in', node_type: 'PassThrough', params: {} }],
   connections: [],
 };
-const ws = WebSocket as unknown as typeof globalThis.WebSocket;
-
 let gateway: Gateway;
 beforeAll(async () => {
-  gateway = await startGateway({ port: 0, tokens: [TOKEN], containers: false });
+  gateway = await startLoopbackGateway(TOKEN);
 });
 afterAll(async () => {
   await gateway?.close();
 });
-
-/** A server that takes TCP connections and never says a word (a stopped process). */
-async function blackHole(): Promise<{ server: Server; port: number; held: Set<Socket> }> {
-  const held = new Set<Socket>();
-  const server = createServer((socket) => {
-    held.add(socket);
-    socket.resume(); // reads (and drops) what comes, so that its end is seen
-    socket.on('error', () => {});
-    socket.on('close', () => held.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, port: (server.address() as { port: number }).port, held };
-}
 
 /** Active handles by type (Timeout, TCPSocketWrap, ...). */
 function resources(): Record<string, number> {
@@ -66,11 +56,6 @@ async function settleOrHang(promise: Promise<unknown>, boundMs: number): Promise
   } finally {
     clearTimeout(timer);
   }
-}
-
-async function until(check: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 400 && !check(); i++) await new Promise((r) => setTimeout(r, 25));
-  if (!check()) throw new Error(`never: ${what}`);
 }
 
 describe('restartOnLoss when the restart itself meets a dying gateway', () => {
@@ -101,23 +86,14 @@ describe('restartOnLoss when the restart itself meets a dying gateway', () => {
       expect(after.TCPSocketWrap ?? 0).toBeLessThanOrEqual(before.TCPSocketWrap ?? 0);
     } finally {
       await relay.close();
-      for (const socket of hole.held) socket.destroy();
-      await new Promise<void>((resolve) => hole.server.close(() => resolve()));
+      await hole.close();
     }
   }, 60_000);
 
   it('a gateway that upgrades and is cut at the open: tried within the window, then worker_lost', async () => {
     const relay = await Relay.start(gateway.port);
     // Upgrades, then dies as the `open` arrives (killed mid-restart).
-    const dying = new WebSocketServer({ port: 0, host: '127.0.0.1' });
-    await new Promise<void>((resolve) => dying.once('listening', () => resolve()));
-    let opens = 0;
-    dying.on('connection', (socket) =>
-      socket.on('message', () => {
-        opens++;
-        socket.terminate();
-      }),
-    );
+    const dying = await dyingGateway();
     try {
       const client = new RemoteProxyClient(
         { host: '127.0.0.1', port: relay.port },
@@ -126,13 +102,13 @@ describe('restartOnLoss when the restart itself meets a dying gateway', () => {
       const session = await client.stream(manifest);
       await session.sendInput(RuntimeData.json(1));
       const before = resources();
-      relay.target = (dying.address() as { port: number }).port;
+      relay.target = dying.port;
       relay.cut();
       const error = await settleOrHang(session.close(), 20_000);
       expect(error).toBeInstanceOf(RemoteMediaError);
       expect((error as RemoteMediaError).kind).toBe('worker_lost');
-      expect(opens).toBeGreaterThan(0);
-      expect(opens).toBeLessThanOrEqual(10); // backed off, not a storm
+      expect(dying.opens).toBeGreaterThan(0);
+      expect(dying.opens).toBeLessThanOrEqual(10); // backed off, not a storm
       await until(() => relay.sockets.size === 0, 'no relayed socket left');
       const after = resources();
       expect(after.Timeout ?? 0).toBeLessThanOrEqual(before.Timeout ?? 0);
@@ -140,7 +116,7 @@ describe('restartOnLoss when the restart itself meets a dying gateway', () => {
       await until(() => gateway.metrics.sessionsActive === 0, 'every session ended');
     } finally {
       await relay.close();
-      await new Promise<void>((resolve) => dying.close(() => resolve()));
+      await dying.close();
     }
   }, 60_000);
 
@@ -211,8 +187,7 @@ class SlowStart(Node):
       expect((error as RemoteMediaError).message).toMatch(/did not answer within 1000 ms/);
       await until(() => hole.held.size === 0, 'the open let go of the silent connection');
     } finally {
-      for (const socket of hole.held) socket.destroy();
-      await new Promise<void>((resolve) => hole.server.close(() => resolve()));
+      await hole.close();
     }
   }, 60_000);
 

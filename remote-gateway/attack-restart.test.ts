@@ -6,10 +6,10 @@
  * session behind.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { type Manifest, RemoteMediaError, RuntimeData } from '../web/core/internal.ts';
 import { RemoteProxyClient } from '../web/runtime/remote/remote-proxy-client.ts';
-import { type Gateway, startGateway } from './gateway.ts';
+import type { Gateway } from './gateway.ts';
+import { nodeWebSocket as ws, startLoopbackGateway, until } from './testing/loopback.ts';
 import { Relay } from './testing/tcp-relay.ts';
 
 const TOKEN = 'attack-restart-token-0123456789';
@@ -22,18 +22,11 @@ const manifest: Manifest = {
 
 let gateway: Gateway;
 beforeAll(async () => {
-  gateway = await startGateway({ port: 0, tokens: [TOKEN], containers: false });
+  gateway = await startLoopbackGateway(TOKEN);
 });
 afterAll(async () => {
   await gateway?.close();
 });
-
-const ws = WebSocket as unknown as typeof globalThis.WebSocket;
-
-async function until(check: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 400 && !check(); i++) await new Promise((r) => setTimeout(r, 25));
-  if (!check()) throw new Error(`never: ${what}`);
-}
 
 describe('restartOnLoss under a gateway that keeps dying', () => {
   it('a session lost on every gateway it opens on stops after maxRestarts, saying so', async () => {
