@@ -8,10 +8,8 @@
  * gateway: with restartOnLoss it restarts and carries on, without it the session
  * ends with worker_lost saying so. Bounds in the tests are hang detectors.
  */
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket, { WebSocketServer } from 'ws';
+import { WebSocketServer } from 'ws';
 import {
   type JsonData,
   type Manifest,
@@ -19,7 +17,9 @@ import {
   RuntimeData,
 } from '../web/core/internal.ts';
 import { RemoteProxyClient } from '../web/runtime/remote/remote-proxy-client.ts';
-import { type Gateway, startGateway } from './gateway.ts';
+import type { Gateway } from './gateway.ts';
+import { nodeWebSocket as ws, startLoopbackGateway } from './testing/loopback.ts';
+import { type PythonError, type PythonRestart, startPython } from './testing/python-client.ts';
 import { islandOf, RawClient, type Received } from './testing/raw-client.ts';
 import { Relay } from './testing/tcp-relay.ts';
 
@@ -31,11 +31,10 @@ const manifest: Manifest = {
   connections: [],
 };
 const island = islandOf(manifest, 'in', 'in');
-const ws = WebSocket as unknown as typeof globalThis.WebSocket;
 
 let gateway: Gateway;
 beforeAll(async () => {
-  gateway = await startGateway({ port: 0, tokens: [TOKEN], containers: false });
+  gateway = await startLoopbackGateway(TOKEN);
 });
 afterAll(async () => {
   await gateway?.close();
@@ -270,36 +269,17 @@ asyncio.run(main(int(sys.argv[1]), sys.argv[2] == "1"))
 `;
 
 interface PythonOutcome {
-  error: { type: string; kind: string | null; message: string } | null;
+  error: PythonError;
   got: number[];
-  restarts: { reason: string; lost: { frames: number[] }[] }[];
+  restarts: PythonRestart[];
 }
 
-function runPython(relay: Relay, restart: boolean): Promise<PythonOutcome> {
-  const child = spawn(
-    '/usr/bin/python3',
-    ['-c', PYTHON_SCRIPT, String(relay.port), restart ? '1' : '0'],
-    {
-      env: { ...process.env, PYTHONPATH: join(import.meta.dirname, '..', 'python-packages') },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    },
-  );
-  let out = '';
-  let err = '';
-  child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-  return new Promise((resolve, reject) => {
-    child.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      if (out.includes('ready\n') && !out.includes('frozen\n')) {
-        out += 'frozen\n';
-        relay.freeze();
-        child.stdin.write('\n');
-      }
-      const last = out.trim().split('\n').at(-1)!;
-      if (last.startsWith('{')) resolve(JSON.parse(last) as PythonOutcome);
-    });
-    child.on('exit', (code) => code !== 0 && reject(new Error(`python exited ${code}: ${err}`)));
-  });
+async function runPython(relay: Relay, restart: boolean): Promise<PythonOutcome> {
+  const client = startPython(['-c', PYTHON_SCRIPT, relay.port, restart ? '1' : '0']);
+  await client.line(/^ready$/m);
+  relay.freeze();
+  client.go();
+  return client.result<PythonOutcome>(20_000);
 }
 
 describe('the Python client when its gateway goes silent on an open connection', () => {

@@ -13,35 +13,25 @@
  * max_restarts allows. The scripts and the test take turns over stdin/stdout, so
  * nothing depends on timing; the timeout is a hang detector.
  */
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Gateway, startGateway } from './gateway.ts';
+import type { Gateway } from './gateway.ts';
 import { type GatewayFleet, GatewayFleet as Fleet, NGINX } from './testing/gateway-fleet.ts';
+import { startLoopbackGateway } from './testing/loopback.ts';
+import {
+  type PythonError,
+  type PythonRestart as Restart,
+  startPython,
+  testingScript,
+} from './testing/python-client.ts';
 import { Relay } from './testing/tcp-relay.ts';
 import type { RestartedEvent } from '../web/runtime/remote/gateway-connection.ts';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const TOKEN = 'python-restart-token-0123456789';
 const SESSIONS = 12;
 const FRAMES = 120;
 const ANSWERED = 40;
 const INTO_STOPPED = 10;
-
-/** RestartedEvent.to_json(): the TypeScript event's shape. */
-interface Restart {
-  type: string;
-  reason: string;
-  lostGateway: string | null;
-  gateway: string | null;
-  lost: { port: number; frames: number[] }[];
-  sent: { port: number; first: number; last: number }[];
-  received: number[];
-  nodesReset: string[];
-  restarts: number;
-}
 
 /**
  * The TypeScript event's fields, checked by tsc against RestartedEvent (none
@@ -64,53 +54,13 @@ const TS_FIELDS: Record<keyof RestartedEvent, true> = {
 /** What a script reports of one session. */
 interface Outcome {
   received: number[];
-  error: { type: string; kind: string | null; message: string } | null;
+  error: PythonError;
   restarts: Restart[];
 }
 
 /** A Python script of testing/ the test talks to over stdin/stdout. */
-function script(name: string, args: (string | number)[]) {
-  const python = spawn(
-    '/usr/bin/python3',
-    [join(ROOT, 'remote-gateway/testing', name), ...args.map(String)],
-    {
-      cwd: ROOT,
-      env: { ...process.env, PYTHONPATH: join(ROOT, 'python-packages') },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    },
-  );
-  let out = '';
-  let err = '';
-  python.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => python.once('exit', resolve));
-  const lookers = new Set<() => void>();
-  python.stdout!.on('data', (chunk: Buffer) => {
-    out += chunk.toString();
-    for (const look of lookers) look();
-  });
-  return {
-    /** The first line matching `pattern`, of all it printed. */
-    line: (pattern: RegExp) =>
-      new Promise<RegExpExecArray>((resolve, reject) => {
-        const look = () => {
-          const found = pattern.exec(out);
-          if (!found) return;
-          lookers.delete(look);
-          resolve(found);
-        };
-        lookers.add(look);
-        void exited.then(() => reject(new Error(`the client exited first:\n${out}\n${err}`)));
-        look();
-      }),
-    go: () => python.stdin!.write('go\n'),
-    /** Waits for its exit (status 0) and gives its last line, JSON. */
-    result: async <T>(): Promise<T> => {
-      python.stdin!.end();
-      expect(await exited, err).toBe(0);
-      return JSON.parse(out.trim().split('\n').pop()!) as T;
-    },
-  };
-}
+const script = (name: string, args: (string | number)[]) =>
+  startPython([testingScript(name), ...args]);
 
 /** Exact: every frame came back once or is named lost, never both, none missing. */
 function expectExact(received: number[], restarts: Restart[], frames: number): void {
@@ -239,8 +189,8 @@ describe('the Python client through a relay between two gateways', () => {
   let first: Gateway;
   let second: Gateway;
   beforeAll(async () => {
-    first = await startGateway({ port: 0, tokens: [TOKEN], name: 'first', containers: false });
-    second = await startGateway({ port: 0, tokens: [TOKEN], name: 'second', containers: false });
+    first = await startLoopbackGateway(TOKEN, { name: 'first' });
+    second = await startLoopbackGateway(TOKEN, { name: 'second' });
   });
   afterAll(async () => {
     await first?.close();
