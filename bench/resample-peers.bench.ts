@@ -18,6 +18,7 @@ import {
   RESAMPLE_QUALITIES,
   type ResampleQuality,
 } from '../web/core/nodes/audio/resample-filter.ts';
+import { symmetricRowLengths } from '../web/core/nodes/audio/resampler.ts';
 import { aboveNyquistNoise, rmsDb, sinePairSnrDb } from '../tests/audio/resample-quality.ts';
 import { resampleQualityMarkdown } from './audio-kernels.bench.ts';
 import type { BenchSection } from './report.ts';
@@ -32,9 +33,13 @@ const PAIRS: [number, number][] = [
 const FREQS: [number, number] = [3186, 5735];
 const SPEED_SECONDS = 4;
 const ROUNDS = 7;
+/** Each timing runs whole passes for at least this long (CPU time is tick-grained). */
+const MIN_TIMED_MS = 100;
 const QUALITY_SECONDS = 2;
 /** Within this many dB of our SNR counts as reaching it (both sit near the float32 floor). */
 const SAME_SNR_DB = 1;
+/** The goal's in-band SNR at the default quality. */
+const GOAL_SNR_DB = 130;
 
 /** A streaming resampler: push one block, get the outputs now complete (valid until the next push). */
 interface Streamer {
@@ -188,13 +193,21 @@ async function measurePair(from: number, to: number): Promise<Result[]> {
   // CPU time of this (single-threaded) process per pass: on a shared machine the
   // wall clock also counts the time spent waiting for a core. Round-robin, so a
   // change in load falls on every resampler alike; the first round is a warm-up.
+  // The process's CPU time advances in scheduler ticks here (a 1.5 ms busy loop read
+  // 0.4 to 4.7 ms), so each timing spans enough passes for at least MIN_TIMED_MS.
+  const reps = passes.map((pass) => {
+    pass();
+    const started = performance.now();
+    pass();
+    return Math.max(1, Math.ceil(MIN_TIMED_MS / Math.max(1e-3, performance.now() - started)));
+  });
   const times = passes.map(() => [] as number[]);
   for (let round = 0; round <= ROUNDS; round++) {
     passes.forEach((pass, i) => {
       const started = process.cpuUsage();
-      pass();
+      for (let r = 0; r < reps[i]!; r++) pass();
       const used = process.cpuUsage(started);
-      if (round > 0) times[i]!.push((used.user + used.system) / 1000);
+      if (round > 0) times[i]!.push((used.user + used.system) / 1000 / reps[i]!);
     });
   }
   times.forEach((t, i) => {
@@ -231,6 +244,25 @@ function ourMacsPerOutput(from: number, to: number, quality: ResampleQuality): n
 }
 
 /**
+ * Floating-point operations per output sample of our default plan as the folded
+ * kernels compute it: per tap pair an add, a multiply and the accumulating add (a
+ * half-band stage's centre and an odd row's middle tap: a multiply and an add).
+ */
+function ourFlopsPerOutput(from: number, to: number): number {
+  const plan = planResample(from, to);
+  let rate = from;
+  let flops = 0;
+  for (const stage of plan.halfbands) {
+    rate /= 2;
+    flops += ((3 * stage.taps.length) / 2 + 2) * (rate / to);
+  }
+  const rows = symmetricRowLengths(plan.filter);
+  if (!rows) return flops + 2 * plan.filter.taps;
+  const perRow = [...rows].map((len) => 3 * Math.floor(len / 2) + 2 * (len % 2));
+  return flops + perRow.reduce((a, b) => a + b, 0) / perRow.length;
+}
+
+/**
  * speex's filter length in input samples, as libspeexdsp's resample.c sets it:
  * quality_map base_length (q3 48, q5 80, q7 128, q10 256), scaled by in/out when
  * downsampling and rounded up to a multiple of 8.
@@ -250,7 +282,13 @@ function pairMarkdown(
     (r) => r.candidate.family === 'ours' && r.candidate.setting === DEFAULT_RESAMPLE_QUALITY,
   )!;
   const speexResults = results.filter((r) => r.candidate.family === 'speex');
-  const reaching = speexResults.filter((r) => r.snrDb >= ourDefault.snrDb - SAME_SNR_DB);
+  // Within SAME_SNR_DB of ours, or past the goal's floor: both sit near float32's
+  // floor there, where the sine test measures rounding more than the filter (the
+  // folded kernels round less: 48 -> 16 went from 140.9 to 144.2 dB, which must not
+  // move the reference from speex q3 to q10).
+  const reaching = speexResults.filter(
+    (r) => r.snrDb >= Math.min(ourDefault.snrDb - SAME_SNR_DB, GOAL_SNR_DB),
+  );
   const reference = reaching.length
     ? reaching.reduce((a, b) => (b.realTime > a.realTime ? b : a))
     : speexResults.reduce((a, b) => (b.snrDb > a.snrDb ? b : a));
@@ -268,7 +306,7 @@ function pairMarkdown(
     '',
     `#### ${kHz(from)} → ${kHz(to)} kHz`,
     '',
-    `Speed reference: ${reference.candidate.name} (${reaching.length ? `the fastest speex quality within ${SAME_SNR_DB} dB of our default's SNR` : 'no speex quality reaches our SNR: its best is shown'}). Quality reference: libsamplerate SINC_BEST_QUALITY, ${lsrBest.snrDb.toFixed(1)} dB.`,
+    `Speed reference: ${reference.candidate.name} (${reaching.length ? `the fastest speex quality within ${SAME_SNR_DB} dB of our default's SNR or at ${GOAL_SNR_DB} dB or more` : 'no speex quality reaches our SNR: its best is shown'}). Quality reference: libsamplerate SINC_BEST_QUALITY, ${lsrBest.snrDb.toFixed(1)} dB.`,
     '',
     `| resampler | × real time | speed vs ${reference.candidate.name} | in-band SNR |${down ? ' noise above new Nyquist |' : ''}`,
     `| --- | ---: | ---: | ---: |${down ? ' ---: |' : ''}`,
@@ -280,7 +318,7 @@ function pairMarkdown(
     );
   }
   const speedRatio = ourDefault.realTime / reference.realTime;
-  const snrMet = ourDefault.snrDb >= 130;
+  const snrMet = ourDefault.snrDb >= GOAL_SNR_DB;
   const speedMet = speedRatio >= 1.5;
   const strict =
     !down || strictReference === reference
@@ -309,7 +347,9 @@ function pairMarkdown(
         `(140 dB stopband from the output Nyquist on, passband to ${(planResample(from, to).passbandEdge * 2 * 100).toFixed(1)}% of it), ` +
         `${reference.candidate.name} ${refTaps} (its stopband: ${reference.aliasDb?.toFixed(1)} dB of noise above the new Nyquist let through, measured above). ` +
         `Per multiply-add ours ran at ${perMac.toFixed(2)}× speex's speed, so 1.5× ${reference.candidate.name} would allow ${((ourMacs * speedRatio) / 1.5).toFixed(0)} multiply-adds per output at that speed ` +
-        `(or ${(1.5 / speedRatio).toFixed(2)}× our speed per multiply-add at this filter).`;
+        `(or ${(1.5 / speedRatio).toFixed(2)}× our speed per multiply-add at this filter). ` +
+        `Our kernels fold the symmetric taps (an add, a multiply and an add per tap pair), so in floating-point operations per output ours does ${ourFlopsPerOutput(from, to).toFixed(0)} and ${reference.candidate.name} ${2 * refTaps}: ` +
+        `the same work or near it, at an even stopband of 140 dB against its ${reference.aliasDb?.toFixed(1)} dB.`;
   return { table, goal, why };
 }
 
@@ -328,11 +368,11 @@ export async function benchResamplePeers(): Promise<BenchSection> {
       .map((l) => l.toFixed(2))
       .join(', ')}.`,
     '',
-    `Signal: ${FREQS.join(' Hz + ')} Hz sines, 0.45 each (peak 0.9), mono float32, streamed in 20 ms blocks into one instance per resampler (state kept across blocks). Speed: median of ${ROUNDS} passes over ${SPEED_SECONDS} s of input (every resampler in turn in each round, after a warm-up round), timed by the process's CPU time (user + system; the machine is shared, so the wall clock would count waiting for a core), as × real time. In-band SNR: the output against the best least-squares fit of the two sines (any amplitude and phase each), over ${QUALITY_SECONDS} s less 250 ms of start-up and 50 ms at the end; everything else in the output (images, aliases, rounding) counts as noise. Noise above the new Nyquist: 200 random sines between the new and the old Nyquist, scaled to a 0.6 peak, output level relative to input level. speex: @echogarden/speex-resampler-wasm (SIMD build, process_float); libsamplerate: @alexanderolsen/libsamplerate-js (\`full\`, the streaming API, into a preallocated output). Ours: the Resample node's resampler (createResampler: half-band stages by 2 for ratios of 2.5 and more, then the polyphase stage) with the WASM SIMD kernels.`,
+    `Signal: ${FREQS.join(' Hz + ')} Hz sines, 0.45 each (peak 0.9), mono float32, streamed in 20 ms blocks into one instance per resampler (state kept across blocks). Speed: median of ${ROUNDS} timings, each of as many passes over ${SPEED_SECONDS} s of input as take at least ${MIN_TIMED_MS} ms (every resampler in turn in each round, after a warm-up round), timed by the process's CPU time (user + system; the machine is shared, so the wall clock would count waiting for a core; the CPU time advances in scheduler ticks, hence the long timings), as × real time. In-band SNR: the output against the best least-squares fit of the two sines (any amplitude and phase each), over ${QUALITY_SECONDS} s less 250 ms of start-up and 50 ms at the end; everything else in the output (images, aliases, rounding) counts as noise. Noise above the new Nyquist: 200 random sines between the new and the old Nyquist, scaled to a 0.6 peak, output level relative to input level. speex: @echogarden/speex-resampler-wasm (SIMD build, process_float); libsamplerate: @alexanderolsen/libsamplerate-js (\`full\`, the streaming API, into a preallocated output). Ours: the Resample node's resampler (createResampler: half-band stages by 2 for ratios of 2.5 and more, then the polyphase stage) with the WASM SIMD kernels.`,
     '',
     '### Goals (issue 14): in-band SNR ≥ 130 dB at the default quality, and ≥ 1.5× the speed of the fastest speex quality that reaches the same SNR',
     '',
-    '| conversion | our default: in-band SNR (≥ 130 dB) | our default: speed against the fastest speex within 1 dB of its SNR (≥ 1.5×) | the same against the fastest speex also within 1 dB of its noise suppression above the new Nyquist (downsampling) | libsamplerate SINC_BEST_QUALITY (quality reference) |',
+    '| conversion | our default: in-band SNR (≥ 130 dB) | our default: speed against the fastest speex within 1 dB of its SNR or at ≥ 130 dB (≥ 1.5×) | the same against the fastest speex also within 1 dB of its noise suppression above the new Nyquist (downsampling) | libsamplerate SINC_BEST_QUALITY (quality reference) |',
     '| --- | --- | --- | --- | --- |',
     ...goals,
     ...(whys.length

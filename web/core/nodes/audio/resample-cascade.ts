@@ -44,11 +44,15 @@ export class Resampler {
     return this.count(concat(pieces));
   }
 
-  /** Runs at most MAX_CHUNK_FRAMES frames through the half-band stages. */
+  /**
+   * Runs at most MAX_CHUNK_FRAMES frames through the half-band stages; the last one
+   * writes straight into the polyphase stage's input (mono), which then copies nothing.
+   */
   private decimate(piece: Float32Array): Float32Array {
     let x = piece;
-    for (const stage of this.halfbands) x = stage.push(x);
-    return x;
+    const last = this.halfbands.length - 1;
+    for (let i = 0; i < last; i++) x = this.halfbands[i]!.push(x);
+    return this.halfbands[last]!.push(x, Number.POSITIVE_INFINITY, this.last.inputSlot());
   }
 
   /** Emits the remaining outputs (the input padded with silence) and starts afresh. */

@@ -16,8 +16,11 @@ export interface HalfbandKernel {
   readonly name: string;
   /** Appends frames of channel c of interleaved samples at buffer position at. */
   write(channel: number, samples: Float32Array, frames: number, channels: number, at: number): void;
-  /** Writes count outputs of one channel to output[k * channels + channel]. */
-  run(channel: number, count: number, channels: number): void;
+  /**
+   * Writes count outputs of one channel to output[k * channels + channel], or to
+   * target[k * channels + channel] when given (the WASM kernel needs it in its own memory).
+   */
+  run(channel: number, count: number, channels: number, target?: Float32Array): void;
   /** Drops the first `count` samples of each phase, keeping `keep` buffer positions. */
   shift(channel: number, count: number, keep: number): void;
   output(): Float32Array;
@@ -48,13 +51,13 @@ export function typescriptHalfbandKernel(filter: HalfbandFilter, channels: numbe
         else o[p >> 1] = v;
       }
     },
-    run(channel, count, stride) {
+    run(channel, count, stride, target = out) {
       const e = even[channel]!;
       const o = odd[channel]!;
       for (let k = 0; k < count; k++) {
         let y = 0;
         for (let i = 0; i < n; i++) y += taps[i]! * e[k + i]!;
-        out[k * stride + channel] = y + centre * o[k + half - 1]!;
+        target[k * stride + channel] = y + centre * o[k + half - 1]!;
       }
     },
     shift(channel, count, keep) {
@@ -86,7 +89,8 @@ export function wasmHalfbandKernel(
   let odds!: Float32Array[];
   let out!: Float32Array;
   const views = () => {
-    if (buffer === dsp.exports.memory.buffer) return;
+    // Growing detaches the old buffer (byteLength 0): cheaper to ask than memory.buffer.
+    if (buffer !== undefined && buffer.byteLength !== 0) return;
     buffer = dsp.exports.memory.buffer;
     staging = dsp.f32(stagingPtr, stagingFrames);
     evens = evenPtrs.map((ptr) => dsp.f32(ptr, phaseFrames));
@@ -114,14 +118,14 @@ export function wasmHalfbandKernel(
       const second = at % 2 === 0 ? odd + (at >> 1) * 4 : even + ((at + 1) >> 1) * 4;
       splitPhases(src, stride, frames, first, second);
     },
-    run(channel, count, stride) {
+    run(channel, count, stride, target) {
       halfband(
         tapsPtr,
         n,
         centre,
         evenPtrs[channel]!,
         oddPtrs[channel]! + (half - 1) * 4,
-        outputPtr + channel * 4,
+        (target ? target.byteOffset : outputPtr) + channel * 4,
         stride,
         count,
       );
@@ -162,9 +166,15 @@ export class HalfbandDecimator {
 
   /**
    * Decimates at most MAX_CHUNK_FRAMES interleaved frames; returns the outputs now
-   * complete, as a view valid until the next call.
+   * complete, as a view valid until the next call. With `target` (a view of the
+   * kernel's own memory, such as the next stage's input: StreamingResampler.inputSlot)
+   * the outputs are written there when they fit, saving the next stage a copy.
    */
-  push(samples: Float32Array, limit = Number.POSITIVE_INFINITY): Float32Array {
+  push(
+    samples: Float32Array,
+    limit = Number.POSITIVE_INFINITY,
+    target?: Float32Array,
+  ): Float32Array {
     const { channels, kernel } = this;
     const frames = samples.length / channels;
     for (let c = 0; c < channels; c++) kernel.write(c, samples, frames, channels, this.fill);
@@ -173,13 +183,14 @@ export class HalfbandDecimator {
     // Output j reads buffer positions 2j .. 2j + 4 half - 2.
     const possible = Math.floor((available - 4 * this.filter.half + 3) / 2);
     const count = Math.max(0, Math.min(possible, limit));
+    const into = target && target.length >= count * channels ? target : undefined;
     for (let c = 0; c < channels; c++) {
-      kernel.run(c, count, channels);
+      kernel.run(c, count, channels, into);
       kernel.shift(c, count, available - 2 * count);
     }
     this.fill = available - 2 * count;
     this.framesOut += count;
-    return kernel.output().subarray(0, count * channels);
+    return (into ?? kernel.output()).subarray(0, count * channels);
   }
 
   /** Emits the remaining outputs (the input padded with silence) and starts afresh. */

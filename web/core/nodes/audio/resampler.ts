@@ -75,7 +75,8 @@ export function wasmResampleKernel(
   let inputs!: Float32Array[];
   let out!: Float32Array;
   const views = () => {
-    if (buffer === dsp.exports.memory.buffer) return;
+    // Growing detaches the old buffer (byteLength 0): cheaper to ask than memory.buffer.
+    if (buffer !== undefined && buffer.byteLength !== 0) return;
     buffer = dsp.exports.memory.buffer;
     inputs = inputPtrs.map((ptr) => dsp.f32(ptr, inputFrames));
     out = dsp.f32(outputPtr, outputSamples);
@@ -200,6 +201,15 @@ export class StreamingResampler {
     return concat(pieces);
   }
 
+  /**
+   * Where the next mono input would be copied in the kernel's input buffer: a stage
+   * before this one may write its output there (push then sees it in place and does
+   * not copy it). Undefined for more than one channel (the buffers are per channel).
+   */
+  inputSlot(): Float32Array | undefined {
+    return this.channels === 1 ? this.kernel.input(0).subarray(this.fill) : undefined;
+  }
+
   /** Emits the remaining outputs (the input padded with silence) and starts afresh. */
   flush(): Float32Array {
     const expected = Math.ceil((this.framesIn * this.filter.up) / this.filter.down);
@@ -220,7 +230,10 @@ export class StreamingResampler {
     const { channels, kernel } = this;
     const { up, down, taps } = this.filter;
     if (channels === 1) {
-      kernel.input(0).set(samples, this.fill);
+      const input = kernel.input(0);
+      const inPlace =
+        samples.buffer === input.buffer && samples.byteOffset === input.byteOffset + this.fill * 4;
+      if (!inPlace) input.set(samples, this.fill);
     } else {
       for (let c = 0; c < channels; c++) {
         const input = kernel.input(c);
