@@ -11,20 +11,17 @@
  * Sessions pause together at barriers, so the cut, the SIGTERM and the kill happen
  * mid-stream at known points without any timing in the assertions.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { Relay } from './testing/tcp-relay.ts';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { type JsonData, type Manifest, RuntimeData } from '../web/core/internal.ts';
 import { type RestartedEvent } from '../web/runtime/remote/gateway-connection.ts';
 import { RemoteProxyClient } from '../web/runtime/remote/remote-proxy-client.ts';
+import { alive, GatewayFleet, NGINX } from './testing/gateway-fleet.ts';
+import { nodeWebSocket, until } from './testing/loopback.ts';
+import { startPython, testingScript } from './testing/python-client.ts';
+import { Relay } from './testing/tcp-relay.ts';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const TOKEN = 'cluster-token-0123456789';
-const NGINX = '/usr/sbin/nginx';
 const FRAMES = 120;
 const pipeline: Manifest = {
   version: 'v1',
@@ -33,18 +30,8 @@ const pipeline: Manifest = {
   connections: [],
 };
 
-interface Member {
-  name: string;
-  pid: number;
-  port: number;
-  /** Its admin listener's /metrics, as an operator's Prometheus scrapes it. */
-  metrics: string;
-}
-let cluster: ChildProcess;
-let clusterOut = '';
-let publicPort = 0;
-let nginxPid = 0;
-const members: Member[] = [];
+/** The fleet (what `npm run gateway:cluster` starts), each gateway with its /metrics. */
+let fleet: GatewayFleet;
 
 /** Every session waits here until the test releases them all. */
 class Barrier {
@@ -87,7 +74,7 @@ async function runSession(
     { host: '127.0.0.1', port, reconnect: true },
     {
       token: TOKEN,
-      WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
+      WebSocket: nodeWebSocket,
       reconnectWindowMs,
       restartOnLoss,
     },
@@ -130,102 +117,32 @@ async function runSession(
   return outcome;
 }
 
-async function healthz(port: number): Promise<{ status: number; sessions: number }> {
-  const response = await fetch(`http://127.0.0.1:${port}/healthz`);
-  return {
-    status: response.status,
-    sessions: ((await response.json()) as { sessions: number }).sessions,
-  };
-}
-
-/** Sessions open on each gateway, by name (asked of each gateway directly). */
-const sessionsOn = async (list: Member[]): Promise<Record<string, number>> =>
-  Object.fromEntries(
-    await Promise.all(list.map(async (m) => [m.name, (await healthz(m.port)).sessions] as const)),
-  );
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
-const until = async (what: () => Promise<boolean> | boolean) => {
-  while (!(await what())) await new Promise((resolve) => setTimeout(resolve, 20));
-};
-
-/** Every gateway left reports no session (a finished one is gone once its socket closed). */
-const idle = () =>
-  until(async () => Object.values(await sessionsOn(members)).every((n) => n === 0));
-
 const exact = Array.from({ length: FRAMES }, (_, i) => i + 1);
 
 describe.skipIf(!existsSync(NGINX))('3 gateways behind nginx on loopback', () => {
   beforeAll(async () => {
-    cluster = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        'remote-gateway/deploy/cluster.ts',
-        '--gateways',
-        '3',
-        '--',
-        '--token',
-        TOKEN,
-        '--no-containers',
-        '--log-level',
-        'warn',
-        '--drain-timeout-ms',
-        '60000',
-        '--admin-port',
-        '0',
-      ],
-      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    cluster.stderr!.on('data', (chunk: Buffer) => (clusterOut += chunk.toString()));
-    await new Promise<void>((resolve, reject) => {
-      cluster.stdout!.on('data', (chunk: Buffer) => {
-        clusterOut += chunk.toString();
-        for (const m of clusterOut.matchAll(
-          /gateway (g\d) pid (\d+) on 127\.0\.0\.1:(\d+) metrics (\S+)/g,
-        )) {
-          if (!members.some((x) => x.name === m[1]))
-            members.push({ name: m[1]!, pid: Number(m[2]), port: Number(m[3]), metrics: m[4]! });
-        }
-        const nginx = /nginx pid (\d+)/.exec(clusterOut);
-        if (nginx) nginxPid = Number(nginx[1]);
-        const found = /cluster on ws:\/\/127\.0\.0\.1:(\d+)\/v1/.exec(clusterOut);
-        if (found) {
-          publicPort = Number(found[1]);
-          resolve();
-        }
-      });
-      cluster.once('exit', (code) => reject(new Error(`cluster exited (${code}): ${clusterOut}`)));
-    });
-    members.sort((a, b) => a.name.localeCompare(b.name));
+    fleet = await GatewayFleet.start(3, [
+      '--token',
+      TOKEN,
+      '--drain-timeout-ms',
+      '60000',
+      '--admin-port',
+      '0',
+    ]);
   }, 60_000);
 
-  afterAll(async () => {
-    if (cluster && cluster.exitCode === null) {
-      cluster.kill('SIGINT');
-      await new Promise((resolve) => cluster.once('exit', resolve));
-    }
-  });
+  afterAll(() => fleet?.stop());
 
   it('the fleet answers through one URL, and each gateway by name', async () => {
-    expect(members.map((m) => m.name)).toEqual(['g0', 'g1', 'g2']);
-    for (const m of members) {
-      const response = await fetch(`http://127.0.0.1:${publicPort}/g/${m.name}/healthz`);
+    expect(fleet.members.map((m) => m.name)).toEqual(['g0', 'g1', 'g2']);
+    for (const m of fleet.members) {
+      const response = await fetch(`http://127.0.0.1:${fleet.port}/g/${m.name}/healthz`);
       expect(await response.json()).toMatchObject({ ok: true, gateway: m.name });
     }
   });
 
   it('60 resumable sessions across the 3 gateways carry on over two cut connections', async () => {
-    const relay = await Relay.start(publicPort);
+    const relay = await Relay.start(fleet.port);
     try {
       const sessions = 60;
       const cuts = [new Barrier(sessions), new Barrier(sessions)];
@@ -239,8 +156,8 @@ describe.skipIf(!existsSync(NGINX))('3 gateways behind nginx on loopback', () =>
           // What the operator's Prometheus sees: each gateway by name, the fleet's
           // sessions adding up, each gateway's capacity beside them.
           let total = 0;
-          for (const m of members) {
-            const text = await (await fetch(m.metrics)).text();
+          for (const m of fleet.members) {
+            const text = await (await fetch(m.metrics!)).text();
             expect(text).toContain(`remotemedia_gateway_info{name="${m.name}"} 1`);
             expect(text).toMatch(/remotemedia_capacity\{resource="sessions"\} \d+/);
             expect(text).toContain('remotemedia_draining 0');
@@ -249,7 +166,7 @@ describe.skipIf(!existsSync(NGINX))('3 gateways behind nginx on loopback', () =>
           expect(total).toBe(sessions);
         }
         // Spread over the fleet: a resume routed anywhere else would be refused.
-        const spread = await sessionsOn(members);
+        const spread = await fleet.sessions();
         expect(Object.values(spread).filter((n) => n > 0).length).toBeGreaterThanOrEqual(2);
         relay.cut();
         barrier.open();
@@ -262,62 +179,42 @@ describe.skipIf(!existsSync(NGINX))('3 gateways behind nginx on loopback', () =>
       }
       // Closing the relay cuts whatever is still open: a session whose socket dropped
       // right after its `done` would be kept for resuming (until the idle timeout).
-      await idle();
+      await fleet.idle();
     } finally {
       await relay.close();
     }
   }, 120_000);
 
   it("the Python client's sessions resume on their own gateways too (?gateway=<name>)", async () => {
-    await idle();
-    const relay = await Relay.start(publicPort);
+    await fleet.idle();
+    const relay = await Relay.start(fleet.port);
     try {
       const sessions = 9;
       const frames = 90;
-      const python = spawn(
-        '/usr/bin/python3',
-        [
-          join(ROOT, 'remote-gateway/testing/python_cluster_client.py'),
-          String(relay.port),
-          TOKEN,
-          String(sessions),
-          String(frames),
-          '2',
-        ],
-        {
-          cwd: ROOT,
-          env: { ...process.env, PYTHONPATH: join(ROOT, 'python-packages') },
-          stdio: ['pipe', 'pipe', 'pipe'],
-        },
-      );
-      let out = '';
-      let err = '';
-      python.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString()));
-      const exited = new Promise<number | null>((resolve) => python.once('exit', resolve));
-      python.stdout!.on('data', (chunk: Buffer) => {
-        out += chunk.toString();
-        // Every session paused mid-stream: cut all their connections, then let them go on.
-        for (const line of out.split('\n')) {
-          if (/^paused \d+$/.test(line) && !cutDone.has(line)) {
-            cutDone.add(line);
-            void sessionsOn(members).then((spread) => {
-              spreads.push(spread);
-              relay.cut();
-              python.stdin!.write('go\n');
-            });
-          }
-        }
-      });
-      const cutDone = new Set<string>();
+      const python = startPython([
+        testingScript('python_cluster_client.py'),
+        relay.port,
+        TOKEN,
+        sessions,
+        frames,
+        2,
+      ]);
+      // Every session paused mid-stream: cut all their connections, then let them go on.
       const spreads: Record<string, number>[] = [];
-      expect(await exited, err).toBe(0);
-      const results = JSON.parse(out.trim().split('\n').pop()!) as {
-        gateway: string;
-        resumes: number;
-        received: number[];
-        error: string | null;
-      }[];
-      expect(cutDone.size).toBe(2);
+      for (let cut = 0; cut < 2; cut++) {
+        await python.line(/^paused \d+$/m);
+        spreads.push(await fleet.sessions());
+        relay.cut();
+        python.go();
+      }
+      const results = await python.result<
+        {
+          gateway: string;
+          resumes: number;
+          received: number[];
+          error: string | null;
+        }[]
+      >();
       // Spread over the fleet, so a resume landing on another gateway would have failed.
       expect(new Set(results.map((r) => r.gateway)).size).toBeGreaterThanOrEqual(2);
       for (const spread of spreads) {
@@ -326,33 +223,33 @@ describe.skipIf(!existsSync(NGINX))('3 gateways behind nginx on loopback', () =>
       const every = Array.from({ length: frames }, (_, i) => i + 1);
       for (const result of results) {
         expect(result.error).toBeNull();
-        expect(members.map((m) => m.name)).toContain(result.gateway);
+        expect(fleet.members.map((m) => m.name)).toContain(result.gateway);
         expect(result.resumes).toBeGreaterThanOrEqual(2);
         expect(result.received).toEqual(every);
       }
-      await idle();
+      await fleet.idle();
     } finally {
       await relay.close();
     }
   }, 120_000);
 
   it('kill -9 of a gateway mid-stream: of 60 sessions, each of its own restarts elsewhere naming exactly the frames lost, or ends with worker_lost naming it', async () => {
-    await idle(); // the last test's sessions are gone from every count
+    await fleet.idle(); // the last test's sessions are gone from every count
     const sessions = 60;
     const pause = new Barrier(sessions);
     // Every other session asks for a restart; the rest keep the default (a clear error).
     const asks = (i: number) => i % 2 === 1;
     const runs = Array.from({ length: sessions }, (_, i) =>
-      runSession(publicPort, [pause], { reconnectWindowMs: 3000, restartOnLoss: asks(i) }),
+      runSession(fleet.port, [pause], { reconnectWindowMs: 3000, restartOnLoss: asks(i) }),
     );
     await pause.full;
-    const before = await sessionsOn(members);
-    const victim = members.find((m) => before[m.name]! > 0)!;
+    const before = await fleet.sessions();
+    const victim = fleet.members.find((m) => before[m.name]! > 0)!;
     // Released and killed in the same turn: its sessions are streaming when it dies.
     pause.open();
-    process.kill(victim.pid, 'SIGKILL');
-    members.splice(members.indexOf(victim), 1);
+    const killed = fleet.kill(victim);
     const outcomes = await Promise.all(runs);
+    await killed;
     const hit = outcomes
       .map((outcome, i) => ({ ...outcome, asked: asks(i) }))
       .filter((o) => o.error !== undefined || o.restarts.length > 0);
@@ -374,7 +271,7 @@ describe.skipIf(!existsSync(NGINX))('3 gateways behind nginx on loopback', () =>
         restarts: 1,
         sent: [{ port: 0, first: 1 }],
       });
-      expect(members.map((m) => m.name)).toContain(event.gateway);
+      expect(fleet.members.map((m) => m.name)).toContain(event.gateway);
       expect(event.reason).toContain(`on gateway ${victim.name}`);
       // Exact: every frame either came back once or is named lost, never both.
       const lost = event.lost[0]!.frames;
@@ -397,37 +294,29 @@ describe.skipIf(!existsSync(NGINX))('3 gateways behind nginx on loopback', () =>
   }, 120_000);
 
   it('SIGTERM drains a gateway: its sessions finish, new sessions go to the others, it exits', async () => {
-    await idle(); // the last test's sessions are gone from every count
+    await fleet.idle(); // the last test's sessions are gone from every count
     const sessions = 12;
     const pause = new Barrier(sessions);
     const runs = Array.from({ length: sessions }, () =>
-      runSession(publicPort, [pause], { restartOnLoss: true }),
+      runSession(fleet.port, [pause], { restartOnLoss: true }),
     );
     await pause.full;
-    const before = await sessionsOn(members);
-    const draining = members.find((m) => before[m.name]! > 0)!;
-    const others = members.filter((m) => m !== draining);
+    const before = await fleet.sessions();
+    const draining = fleet.members.find((m) => before[m.name]! > 0)!;
+    const others = fleet.members.filter((m) => m !== draining);
     expect(before[draining.name]).toBeGreaterThan(0);
-    const exited = new Promise<void>((resolve) => {
-      const check = setInterval(() => {
-        if (!alive(draining.pid)) {
-          clearInterval(check);
-          resolve();
-        }
-      }, 20);
-    });
-    process.kill(draining.pid, 'SIGTERM');
-    await until(async () => (await healthz(draining.port)).status === 503);
-    expect(await (await fetch(`http://127.0.0.1:${draining.port}/healthz`)).json()).toMatchObject({
+    const exited = fleet.terminate(draining);
+    await until(async () => (await fleet.health(draining)).status === 503, 'draining: 503', 30_000);
+    expect((await fleet.health(draining)).body).toMatchObject({
       ok: false,
       status: 'draining',
     });
     // New sessions while it drains: all opened, none on the draining gateway.
     const late = 6;
     const latePause = new Barrier(late);
-    const lateRuns = Array.from({ length: late }, () => runSession(publicPort, [latePause]));
+    const lateRuns = Array.from({ length: late }, () => runSession(fleet.port, [latePause]));
     await latePause.full;
-    const during = await sessionsOn(members);
+    const during = await fleet.sessions();
     expect(during[draining.name]).toBe(before[draining.name]);
     expect(others.reduce((sum, m) => sum + during[m.name]!, 0)).toBe(
       others.reduce((sum, m) => sum + before[m.name]!, 0) + late,
@@ -441,15 +330,12 @@ describe.skipIf(!existsSync(NGINX))('3 gateways behind nginx on loopback', () =>
     }
 
     await exited; // it exits once its last session ended
-    members.splice(members.indexOf(draining), 1);
   }, 120_000);
 
   it('SIGINT to the cluster stops nginx and every gateway', async () => {
-    const pids = [nginxPid, ...members.map((m) => m.pid)];
+    const pids = [fleet.nginxPid, ...fleet.members.map((m) => m.pid)];
     expect(pids.every(alive)).toBe(true);
-    cluster.kill('SIGINT');
-    const code = await new Promise((resolve) => cluster.once('exit', resolve));
-    expect(code).toBe(0);
+    expect(await fleet.stop()).toBe(0);
     expect(pids.filter(alive)).toEqual([]);
   }, 60_000);
 });

@@ -18,6 +18,18 @@ export interface FleetMember {
   name: string;
   pid: number;
   port: number;
+  /** Its admin listener's /metrics, when the fleet was started with --admin-port. */
+  metrics?: string;
+}
+
+/** Whether a process of that pid is still there. */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export class GatewayFleet {
@@ -30,6 +42,7 @@ export class GatewayFleet {
     /** nginx's public port: ws://127.0.0.1:<port>/v1. */
     readonly port: number,
     members: FleetMember[],
+    readonly nginxPid: number,
   ) {
     this.members = members;
   }
@@ -63,9 +76,14 @@ export class GatewayFleet {
     const port = await new Promise<number>((resolve, reject) => {
       child.stdout!.on('data', (chunk: Buffer) => {
         out += chunk.toString();
-        for (const m of out.matchAll(/gateway (g\d+) pid (\d+) on 127\.0\.0\.1:(\d+)/g)) {
+        // Whole lines only: a line cut between two chunks would lose its metrics URL.
+        for (const m of out.matchAll(
+          /gateway (g\d+) pid (\d+) on 127\.0\.0\.1:(\d+)(?: metrics (\S+))?\n/g,
+        )) {
           if (!members.some((x) => x.name === m[1])) {
-            members.push({ name: m[1]!, pid: Number(m[2]), port: Number(m[3]) });
+            const member: FleetMember = { name: m[1]!, pid: Number(m[2]), port: Number(m[3]) };
+            if (m[4]) member.metrics = m[4];
+            members.push(member);
           }
         }
         const found = /cluster on ws:\/\/127\.0\.0\.1:(\d+)\/v1/.exec(out);
@@ -78,7 +96,7 @@ export class GatewayFleet {
       );
     });
     members.sort((a, b) => a.name.localeCompare(b.name));
-    return new GatewayFleet(child, port, members);
+    return new GatewayFleet(child, port, members, Number(/nginx pid (\d+)/.exec(out)?.[1] ?? 0));
   }
 
   member(name: string): FleetMember {
@@ -88,15 +106,20 @@ export class GatewayFleet {
     return member;
   }
 
+  /** A gateway's /healthz, asked of it directly: its status code and what it says. */
+  async health(
+    member: FleetMember,
+  ): Promise<{ status: number; body: { sessions: number } & Record<string, unknown> }> {
+    const response = await fetch(`http://127.0.0.1:${member.port}/healthz`);
+    return { status: response.status, body: (await response.json()) as { sessions: number } };
+  }
+
   /** Sessions open on each running (not stopped) gateway, asked of each directly. */
   async sessions(): Promise<Record<string, number>> {
     const running = this.members.filter((m) => !this.stopped.has(m));
     return Object.fromEntries(
       await Promise.all(
-        running.map(async (m) => {
-          const response = await fetch(`http://127.0.0.1:${m.port}/healthz`);
-          return [m.name, ((await response.json()) as { sessions: number }).sessions] as const;
-        }),
+        running.map(async (m) => [m.name, (await this.health(m)).body.sessions] as const),
       ),
     );
   }
@@ -126,30 +149,35 @@ export class GatewayFleet {
     this.stopped.add(member);
   }
 
-  /** kill -9; resolves once the process is gone. */
-  async kill(member: FleetMember): Promise<void> {
-    process.kill(member.pid, 'SIGKILL');
-    for (;;) {
-      try {
-        process.kill(member.pid, 0);
-      } catch {
-        break;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+  /** kill -9 (sent at the call); resolves once the process is gone. */
+  kill(member: FleetMember): Promise<void> {
+    return this.signal(member, 'SIGKILL');
+  }
+
+  /** SIGTERM (sent at the call): the gateway drains; resolves once it has exited. */
+  terminate(member: FleetMember): Promise<void> {
+    return this.signal(member, 'SIGTERM');
+  }
+
+  private async signal(member: FleetMember, signal: 'SIGKILL' | 'SIGTERM'): Promise<void> {
+    process.kill(member.pid, signal);
+    while (alive(member.pid)) await new Promise((resolve) => setTimeout(resolve, 20));
     this.stopped.delete(member);
     this.members = this.members.filter((m) => m !== member);
   }
 
-  /** Stops nginx and every gateway (SIGINT to the fleet) and waits for its exit. */
-  async stop(): Promise<void> {
+  /**
+   * Stops nginx and every gateway (SIGINT to the fleet) and waits for its exit;
+   * resolves with its exit code (null when a signal ended it).
+   */
+  async stop(): Promise<number | null> {
     // A stopped gateway would never act on the SIGINT the fleet passes on.
     for (const member of this.stopped) process.kill(member.pid, 'SIGKILL');
     this.stopped.clear();
     const child = this.cluster;
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
+    if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
     child.kill('SIGINT');
-    await exited;
+    return exited;
   }
 }
