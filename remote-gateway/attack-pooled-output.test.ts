@@ -39,8 +39,11 @@ afterAll(async () => {
   await gateway?.close();
 });
 
+/** Sessions from 3 on send 12 KB frames only (one message each, never in parts). */
+const MESSAGE_SIZED = 3;
+
 function samplesOf(session: number, sequence: number): Float32Array {
-  const n = SIZES[sequence % SIZES.length]!;
+  const n = session >= MESSAGE_SIZED ? 3000 : SIZES[sequence % SIZES.length]!;
   // Integers exactly representable in float32: equality is byte equality.
   return new Float32Array(n).map((_, i) => session * 1_000_000 + sequence * 1000 + (i % 997));
 }
@@ -60,6 +63,7 @@ async function slowSession(
   session: number,
   burst: number,
   pauseMs: number,
+  frames = FRAMES,
 ): Promise<{ sequence: number; samples: Float32Array }[]> {
   const ws = new WebSocket(gateway.url, { maxPayload: 1 << 30 });
   await new Promise<void>((resolve, reject) => {
@@ -75,13 +79,13 @@ async function slowSession(
   let finished!: (why: string) => void;
   const over = new Promise<string>((resolve) => (finished = resolve));
   const pump = () => {
-    while (sent < FRAMES && sent < credit) {
+    while (sent < frames && sent < credit) {
       sent++;
       const data = RuntimeData.audio(samplesOf(session, sent), 16000, 1);
       for (const part of packFrame(0, encodeFrame({ sequence: sent, data }), 1 << 30)) {
         ws.send(part);
       }
-      if (sent === FRAMES) ws.send(JSON.stringify({ type: 'end', port: 0, seq: FRAMES + 1 }));
+      if (sent === frames) ws.send(JSON.stringify({ type: 'end', port: 0, seq: frames + 1 }));
     }
   };
   ws.on('message', (raw, isBinary) => {
@@ -148,21 +152,48 @@ describe('pooled output buffers with slow readers', () => {
   // Past the gateway's high water (4 MiB queued on the socket, SEND_HIGH_WATER): the
   // sink waits while ws holds thousands of pooled messages; none may change meanwhile.
   it('a client that stops reading while a node makes 30 MB of small items gets each byte-exact', async () => {
-    const ws = new WebSocket(gateway.url, { maxPayload: 1 << 30 });
-    await new Promise<void>((resolve, reject) => {
-      ws.once('open', resolve);
-      ws.once('error', reject);
-    });
-    const items = 10_000;
-    const flood: Manifest = {
-      version: 'v1',
-      metadata: { name: 'attack-pooled-flood' },
-      nodes: [
-        {
-          id: 'py',
-          node_type: 'PythonNode',
-          params: {
-            source: `
+    await floodSession();
+  }, 120_000);
+
+  // Sessions without a replay log encode into one buffer the whole gateway reuses
+  // while sockets take at once what is written: a socket that backs up keeps hold of
+  // it, and other sessions' frames must then go elsewhere, not over its bytes. Here
+  // the flood's socket backs up (its client reads nothing for 3 s) while a second
+  // session, started a second in, sends and reads 1000 frames of one message each.
+  it('a socket that backs up keeps its bytes while another session sends on', async () => {
+    const [, other] = await Promise.all([
+      floodSession(),
+      new Promise((resolve) => setTimeout(resolve, 1000)).then(() =>
+        slowSession(MESSAGE_SIZED, 1e9, 0, 1000),
+      ),
+    ]);
+    expect(other.map((f) => f.sequence)).toEqual(Array.from({ length: 1000 }, (_, i) => i + 1));
+    for (const { sequence, samples } of other) {
+      const want = samplesOf(MESSAGE_SIZED, sequence);
+      if (samples.length !== want.length || samples.some((v, i) => v !== want[i])) {
+        throw new Error(`frame ${sequence}: bytes differ from what was sent`);
+      }
+    }
+  }, 120_000);
+});
+
+/** A PythonNode floods 10,000 items of 3000 bytes at a client that reads nothing for 3 s. */
+async function floodSession(): Promise<void> {
+  const ws = new WebSocket(gateway.url, { maxPayload: 1 << 30 });
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', resolve);
+    ws.once('error', reject);
+  });
+  const items = 10_000;
+  const flood: Manifest = {
+    version: 'v1',
+    metadata: { name: 'attack-pooled-flood' },
+    nodes: [
+      {
+        id: 'py',
+        node_type: 'PythonNode',
+        params: {
+          source: `
 from remotemedia import Node
 class Flood(Node):
     def process(self, data):
@@ -170,60 +201,59 @@ class Flood(Node):
         for i in range(${items}):
             yield ring[i % 256 : i % 256 + 3000]
 `,
-          },
         },
-      ],
-      connections: [],
-    };
-    const assembler = new FrameAssembler(1 << 24);
-    const got: Uint8Array[] = [];
-    const problems: string[] = [];
-    let finished!: (why: string) => void;
-    const over = new Promise<string>((resolve) => (finished = resolve));
-    ws.on('message', (raw, isBinary) => {
-      const bytes = raw as Buffer;
-      if (!isBinary) {
-        const message = JSON.parse(bytes.toString('utf8')) as Record<string, unknown>;
-        if (message.type === 'opened') {
-          ws.send(
-            packFrame(0, encodeFrame({ sequence: 1, data: RuntimeData.json('go') }), 1 << 30)[0]!,
-          );
-          ws.send(JSON.stringify({ type: 'end', port: 0, seq: 2 }));
-          ws.pause(); // and read nothing for a while: the gateway's socket fills
-          setTimeout(() => ws.resume(), 3000);
-        } else if (message.type === 'done') finished('done');
-        else if (message.type === 'error') finished(`error ${JSON.stringify(message.error)}`);
-        return;
-      }
-      try {
-        const whole = assembler.push(new Uint8Array(bytes));
-        if (!whole) return;
-        const frame = decodeFrame(whole.frame); // CRC checked
-        if (frame.data.kind !== 'binary') throw new Error(`kind ${frame.data.kind}`);
-        got.push(frame.data.bytes);
-      } catch (error) {
-        problems.push(String(error));
-      }
-    });
-    ws.on('close', (code) => finished(`closed ${code}`));
-    ws.send(
-      JSON.stringify({
-        type: 'open',
-        version: GATEWAY_PROTOCOL_VERSION,
-        token: TOKEN,
-        island: islandOf(flood, 'py', 'py'),
-        maxMessageSize: CLIENT_MAX,
-      }),
-    );
-    const why = await over;
-    ws.terminate();
-    expect(problems).toEqual([]);
-    expect(why).toBe('done');
-    expect(got).toHaveLength(items);
-    got.forEach((bytes, i) => {
-      if (bytes.length !== 3000 || bytes.some((b, k) => b !== ((i + k) & 0xff))) {
-        throw new Error(`item ${i}: bytes differ from what the node made`);
-      }
-    });
-  }, 120_000);
-});
+      },
+    ],
+    connections: [],
+  };
+  const assembler = new FrameAssembler(1 << 24);
+  const got: Uint8Array[] = [];
+  const problems: string[] = [];
+  let finished!: (why: string) => void;
+  const over = new Promise<string>((resolve) => (finished = resolve));
+  ws.on('message', (raw, isBinary) => {
+    const bytes = raw as Buffer;
+    if (!isBinary) {
+      const message = JSON.parse(bytes.toString('utf8')) as Record<string, unknown>;
+      if (message.type === 'opened') {
+        ws.send(
+          packFrame(0, encodeFrame({ sequence: 1, data: RuntimeData.json('go') }), 1 << 30)[0]!,
+        );
+        ws.send(JSON.stringify({ type: 'end', port: 0, seq: 2 }));
+        ws.pause(); // and read nothing for a while: the gateway's socket fills
+        setTimeout(() => ws.resume(), 3000);
+      } else if (message.type === 'done') finished('done');
+      else if (message.type === 'error') finished(`error ${JSON.stringify(message.error)}`);
+      return;
+    }
+    try {
+      const whole = assembler.push(new Uint8Array(bytes));
+      if (!whole) return;
+      const frame = decodeFrame(whole.frame); // CRC checked
+      if (frame.data.kind !== 'binary') throw new Error(`kind ${frame.data.kind}`);
+      got.push(frame.data.bytes);
+    } catch (error) {
+      problems.push(String(error));
+    }
+  });
+  ws.on('close', (code) => finished(`closed ${code}`));
+  ws.send(
+    JSON.stringify({
+      type: 'open',
+      version: GATEWAY_PROTOCOL_VERSION,
+      token: TOKEN,
+      island: islandOf(flood, 'py', 'py'),
+      maxMessageSize: CLIENT_MAX,
+    }),
+  );
+  const why = await over;
+  ws.terminate();
+  expect(problems).toEqual([]);
+  expect(why).toBe('done');
+  expect(got).toHaveLength(items);
+  got.forEach((bytes, i) => {
+    if (bytes.length !== 3000 || bytes.some((b, k) => b !== ((i + k) & 0xff))) {
+      throw new Error(`item ${i}: bytes differ from what the node made`);
+    }
+  });
+}

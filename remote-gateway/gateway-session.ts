@@ -59,6 +59,7 @@ function dataMessages(
   port: number,
   frame: Frame,
   maxMessageSize: number,
+  allocate: (length: number) => Uint8Array,
 ): { parts: Uint8Array[]; framed: Uint8Array | undefined } {
   const prepared = prepareFrame(frame);
   const length = 2 + prepared.length;
@@ -66,11 +67,20 @@ function dataMessages(
     return { parts: packFrameOf(port, frame, maxMessageSize), framed: undefined };
   }
   const head = headerLength(length);
-  const framed = slabBytes(head + length);
+  const framed = allocate(head + length);
   framed[head] = port & 0xff;
   framed[head + 1] = port >> 8;
   prepared.writeInto(framed, head + 2);
   return { parts: [framed.subarray(head)], framed };
+}
+
+const SCRATCH_BYTES = 64 << 10;
+const newScratch = () => new Uint8Array(SCRATCH_BYTES);
+/** The reused output buffer of sessions without a replay log (see sendFrame). */
+let scratch = newScratch();
+/** `length` bytes at the start of the scratch buffer (slab memory when it is too small). */
+function scratchBytes(length: number): Uint8Array {
+  return length <= SCRATCH_BYTES ? scratch.subarray(0, length) : slabBytes(length);
 }
 
 /** Input payloads are copied into slab memory too (plain Uint8Arrays: a node's slice() copies). */
@@ -290,7 +300,7 @@ export class GatewaySession {
     const { sources } = input;
     this.enqueue(
       sources.length === 1
-        ? () => this.session!.sendInputTo(sources[0]!, decoded.data)
+        ? () => this.session!.offerInputTo(sources[0]!, decoded.data)
         : async () => {
             for (const source of sources) await this.session!.sendInputTo(source, decoded.data);
           },
@@ -572,19 +582,31 @@ export class GatewaySession {
     if (!this.socket && !this.resumable) {
       return Promise.reject(new RemoteMediaError('aborted', 'the client connection closed'));
     }
+    // A socket ws lets us write to (ws-preframed.ts) takes the message in one write.
+    // A session without a replay log, on a socket with nothing queued, encodes into
+    // the scratch buffer that every such session reuses: a write the kernel takes at
+    // once leaves nothing of it behind. A socket that has to queue the write keeps
+    // the buffer (libuv writes the rest from it later), so the scratch is replaced
+    // then. Everything else is encoded into slab memory.
+    const raw = this.connected ? rawSocketOf(this.socket!) : undefined;
+    const reuse = raw !== undefined && !this.resumable && raw.writableLength === 0;
     let framed: Uint8Array | undefined;
     const parts = this.sent.next(this.resumable, (sequence) => {
-      const messages = dataMessages(port, { sequence, data }, this.clientMaxMessage);
+      const messages = dataMessages(
+        port,
+        { sequence, data },
+        this.clientMaxMessage,
+        reuse ? scratchBytes : slabBytes,
+      );
       framed = messages.framed;
       return messages.parts;
     });
     if (this.connected) {
-      // One message in one write when ws's sender holds nothing back; else through ws.
-      const raw = framed && rawSocketOf(this.socket!);
       for (const part of parts) {
-        if (raw) {
-          writeBinaryHeader(framed!, part.length);
-          raw.write(framed!);
+        if (raw && framed) {
+          writeBinaryHeader(framed, part.length);
+          raw.write(framed);
+          if (raw.writableLength > 0 && framed.buffer === scratch.buffer) scratch = newScratch();
         } else this.socket!.send(part);
         this.counters.framesOut++;
         this.counters.bytesOut += (part as Uint8Array).length;

@@ -8,6 +8,7 @@ import {
   encodeFrameInto,
   type Frame,
   peekFrameLength,
+  prepareFrame,
 } from './frame-codec.ts';
 import {
   PIXEL_FORMATS,
@@ -113,6 +114,24 @@ function expectCodecError(fn: () => unknown): void {
 }
 
 describe('frame codec', () => {
+  // The gateway encodes into a reused buffer (and the rings into their staging area):
+  // a byte the encoder did not write would carry an older frame's bytes out.
+  it('writes every byte of a frame: into a dirty buffer, the same bytes as encodeFrame', () => {
+    fc.assert(
+      fc.property(frame, fc.integer({ min: 0, max: 255 }), (f, dirt) => {
+        const clean = encodeFrame(f);
+        const target = new Uint8Array(clean.length + 16).fill(dirt);
+        expect(encodeFrameInto(f, target, 8)).toBe(clean.length);
+        expect(target.subarray(8, 8 + clean.length)).toEqual(clean);
+        const prepared = prepareFrame(f);
+        target.fill(dirt ^ 0xff);
+        prepared.writeInto(target, 3);
+        expect(target.subarray(3, 3 + clean.length)).toEqual(clean);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('round-trips every RuntimeData kind byte-exact', () => {
     fc.assert(
       fc.property(frame, (f) => {

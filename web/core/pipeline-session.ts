@@ -229,6 +229,15 @@ export class PipelineSession implements StreamSession {
    * link islands use it to feed each boundary node from its own channel.
    */
   sendInputTo(sourceId: string, data: RuntimeData): Promise<void> {
+    return this.offerInputTo(sourceId, data) ?? Promise.resolve();
+  }
+
+  /**
+   * sendInputTo for a caller that carries on at once when it can (the gateway, per
+   * frame): undefined when the input was queued at once, a promise only when the
+   * source's inbox was full (it settles once queued) or to reject.
+   */
+  offerInputTo(sourceId: string, data: RuntimeData): Promise<void> | undefined {
     const target = this.source(sourceId);
     if (this.endedSources.has(sourceId) && !this.error) {
       return Promise.reject(
@@ -237,9 +246,9 @@ export class PipelineSession implements StreamSession {
     }
     if (data.kind === 'control' && data.signal === 'end_of_stream') {
       this.endInput(sourceId);
-      return Promise.resolve();
+      return undefined;
     }
-    return this.sendTo([target], data);
+    return this.offerTo([target], data);
   }
 
   /** Ends the input of one source node; the session ends once every source's input has. */
@@ -263,6 +272,11 @@ export class PipelineSession implements StreamSession {
   }
 
   private sendTo(targets: Iterable<Target>, data: RuntimeData): Promise<void> {
+    return this.offerTo(targets, data) ?? Promise.resolve();
+  }
+
+  /** sendTo, answering undefined when every target took the input at once. */
+  private offerTo(targets: Iterable<Target>, data: RuntimeData): Promise<void> | undefined {
     if (this.error) return Promise.reject(this.error);
     if (this.state !== 'running') {
       return Promise.reject(
@@ -279,7 +293,7 @@ export class PipelineSession implements StreamSession {
     }
     if (data.kind === 'control' && data.signal === 'end_of_stream') return this.close();
     this.bargeIn.input(data);
-    return this.deliver(targets, data) ?? Promise.resolve();
+    return this.deliver(targets, data);
   }
 
   recvOutput(): Promise<SessionOutput | undefined> {
