@@ -18,6 +18,7 @@ import { PipelineRunner } from '../../core/internal.ts';
 import { type PythonRuntime, startPythonRuntime } from '../../python/python-runtime.ts';
 import { pythonSources } from '../../python/python-sources.ts';
 import type { Fleet } from '../../../tests/browser/gateway-cluster-commands.ts';
+import type { PythonError, PythonRestart } from '../../../remote-gateway/testing/python-client.ts';
 
 const TOKEN = 'python-restart-browser-token-0123456789';
 const FRAMES = 120;
@@ -70,20 +71,10 @@ async def session(port, token, frames, answered, into_stopped, liveness_s):
 
 interface Outcome {
   received: number[];
-  error: { type: string; kind: string | null; message: string } | null;
+  error: PythonError;
   heard: number;
   stopped: string;
-  restarts: {
-    type: string;
-    reason: string;
-    lostGateway: string | null;
-    gateway: string | null;
-    lost: { port: number; frames: number[] }[];
-    sent: { port: number; first: number; last: number }[];
-    received: number[];
-    nodesReset: string[];
-    restarts: number;
-  }[];
+  restarts: PythonRestart[];
 }
 
 describe('the Python client in Pyodide (Chromium) when its gateway is lost (3 gateways behind nginx)', () => {

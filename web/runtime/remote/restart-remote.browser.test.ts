@@ -8,6 +8,13 @@
  * frames lost (received + lost = sent, none twice); without it the session ends
  * with a worker_lost error naming the gateway. Nothing waits on time: the test
  * waits for outputs, and its timeout is a hang detector.
+ *
+ * Then a gateway that stops answering but does not die: stopped with SIGSTOP and
+ * left so, its TCP connection stays open and silent, and a browser has no WebSocket
+ * ping to notice. The client's liveness check (livenessTimeoutMs; the gateway beats
+ * on quiet intervals) takes the silence as a lost gateway: with restartOnLoss the
+ * session carries on elsewhere, `restarted` naming exactly the frames lost; without
+ * it the session ends with a worker_lost error naming the gateway.
  */
 import { commands } from 'vitest/browser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -26,6 +33,8 @@ const FRAMES = 120;
 /** Frames answered before the gateway is stopped, then frames sent into the stopped one. */
 const ANSWERED = 40;
 const INTO_STOPPED = 10;
+/** The liveness deadline of the sessions whose gateway is stopped and left so. */
+const LIVENESS_MS = 2000;
 
 /** worker (PassThrough) -> gateway (PassThrough) -> page (PassThrough): per-frame nodes. */
 function hybrid(port: number, remote: Record<string, unknown> = {}): Manifest {
@@ -152,5 +161,111 @@ describe('a hybrid session whose gateway is killed (3 gateways behind nginx)', (
     expect(session.restarts).toEqual([]);
     expect(received).toEqual(Array.from({ length: 20 }, (_, k) => k + 1));
     expect(session.isActive()).toBe(false);
+  }, 60_000);
+});
+
+describe('a hybrid session whose gateway is stopped and never killed (3 gateways behind nginx)', () => {
+  let fleet: Fleet;
+  let runtime: Runtime;
+  beforeAll(async () => {
+    // A fleet of its own: the one above lost a gateway.
+    fleet = await commands.startGatewayFleet(3, TOKEN);
+    runtime = await createRuntime({ gateway: { token: TOKEN } });
+  }, 120_000);
+  afterAll(async () => {
+    runtime?.dispose();
+    await commands.stopGatewayFleet();
+  });
+
+  it('with restartOnLoss: silence past livenessTimeoutMs restarts it elsewhere, `restarted` names the frames lost', async () => {
+    await commands.gatewayFleetIdle();
+    // Resumable too: the resume to the stopped gateway (nginx holds the upgrade,
+    // nothing answers) is bounded by reconnectWindowMs, then the island restarts.
+    const session = await runtime.stream(hybrid(fleet.port, { reconnect: true }), {
+      restartOnLoss: true,
+      reconnectWindowMs: 1500,
+      livenessTimeoutMs: LIVENESS_MS,
+    });
+    const events: RestartedEvent[] = [];
+    session.on('restarted', (event) => events.push(event));
+    const received: number[] = [];
+    const reading = (async () => {
+      for await (const output of session) received.push((output.data as JsonData).value as number);
+    })();
+    let stopped = '';
+    for (let i = 1; i <= FRAMES; i++) {
+      if (i === ANSWERED + 1) {
+        await waitFor(() => received.length === ANSWERED);
+        stopped = await commands.freezeBusyGateway(); // SIGSTOP, left so
+      }
+      // Frames after these wait for the loss to be noticed: they go to the new gateway.
+      if (i === ANSWERED + INTO_STOPPED + 1) await waitFor(() => events.length === 1);
+      await session.sendInput(RuntimeData.json(i));
+    }
+    await session.close();
+    await reading;
+
+    expect(events).toHaveLength(1);
+    const event = events[0]!;
+    expect(event).toMatchObject({
+      type: 'restarted',
+      lostGateway: stopped,
+      received: [ANSWERED],
+      nodesReset: ['far'],
+      restarts: 1,
+    });
+    expect(event.gateway).toMatch(/^g\d$/);
+    expect(event.gateway).not.toBe(stopped);
+    expect(event.reason).toMatch(
+      new RegExp(
+        `the gateway sent nothing for \\d+ ms \\(livenessTimeoutMs ${LIVENESS_MS}\\).*on gateway ${stopped}`,
+      ),
+    );
+    const lost = event.lost[0]!.frames;
+    expect(event.sent[0]!.last).toBeLessThanOrEqual(ANSWERED + INTO_STOPPED);
+    expect(lost).toEqual(
+      Array.from({ length: event.sent[0]!.last - ANSWERED }, (_, k) => ANSWERED + 1 + k),
+    );
+    expect([...received, ...lost].sort((a, b) => a - b)).toEqual(
+      Array.from({ length: FRAMES }, (_, k) => k + 1),
+    );
+    expect(received.at(-1)).toBe(FRAMES);
+    console.log(
+      `liveness restart: ${stopped} stopped (not killed), lost ${lost.length} frames (${lost[0] ?? '-'}..${lost.at(-1) ?? '-'}), carried on on ${event.gateway}`,
+    );
+  }, 90_000);
+
+  it('without restartOnLoss: a worker_lost error naming the stopped gateway; nothing hangs', async () => {
+    await commands.gatewayFleetIdle();
+    const started = performance.now();
+    const session = await runtime.stream(hybrid(fleet.port), { livenessTimeoutMs: LIVENESS_MS });
+    const received: number[] = [];
+    const readError = (async () => {
+      for await (const output of session) received.push((output.data as JsonData).value as number);
+    })().then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    for (let i = 1; i <= 20; i++) await session.sendInput(RuntimeData.json(i));
+    await waitFor(() => received.length === 20);
+    const stopped = await commands.freezeBusyGateway();
+    const stoppedAt = performance.now();
+    let sendError: unknown;
+    for (let i = 21; sendError === undefined; i++) {
+      await session.sendInput(RuntimeData.json(i)).catch((error: unknown) => (sendError = error));
+    }
+    const error = await readError;
+    const noticedMs = performance.now() - stoppedAt;
+    for (const failure of [sendError, error]) {
+      expect(failure).toBeInstanceOf(RemoteMediaError);
+      expect((failure as RemoteMediaError).kind).toBe('worker_lost');
+      expect((failure as Error).message).toContain(`on gateway ${stopped}`);
+      expect((failure as Error).message).toContain(`(livenessTimeoutMs ${LIVENESS_MS})`);
+    }
+    expect(received).toEqual(Array.from({ length: 20 }, (_, k) => k + 1));
+    expect(session.isActive()).toBe(false);
+    console.log(
+      `liveness: stopped ${stopped} noticed ${Math.round(noticedMs)} ms after SIGSTOP (deadline ${LIVENESS_MS} ms; session ${Math.round(performance.now() - started)} ms)`,
+    );
   }, 60_000);
 });
