@@ -146,6 +146,28 @@ describe('Gain', () => {
     expect(input.samples[0]).toBe(0.5);
   });
 
+  it('scales a much larger frame after a small one (its WASM memory grows between them)', async () => {
+    const session = await runner.createStreamSession(single('Gain', { gain_db: 6.020599913 }));
+    const sizes = [4, 200_000, 3];
+    for (const n of sizes) {
+      await session.sendInput(
+        RuntimeData.audio(
+          Float32Array.from({ length: n }, (_, i) => ((i % 7) - 3) / 8),
+          16000,
+        ),
+      );
+    }
+    await session.close();
+    for (const n of sizes) {
+      const out = (await session.recvOutput())!.data as AudioData;
+      expect(out.samples.length).toBe(n);
+      const want = Float32Array.from({ length: n }, (_, i) =>
+        Math.max(-1, Math.min(1, Math.fround(((i % 7) - 3) / 8) * 2)),
+      );
+      for (let i = 0; i < n; i++) expect(out.samples[i]).toBeCloseTo(want[i]!, 5);
+    }
+  });
+
   // The check runs inside the WASM kernel (four lanes at a time, then a scalar tail):
   // a bad sample in a vector lane and in the tail, with and without clip (clip would
   // turn an infinity into 1), gets the same typed error the JS check gives.

@@ -143,11 +143,17 @@ export class DspScratch {
 
   /** A view of at least n floats; valid until the next call. */
   f32(n: number): Float32Array {
+    this.reserve(n);
+    return this.dsp.f32(this.pointer, n);
+  }
+
+  /** Room for n floats at `pointer`, without a view (for a caller that keeps its own). */
+  reserve(n: number): number {
     if (n > this.capacity) {
       this.capacity = Math.max(n, this.capacity * 2, 1024);
       this.pointer = this.dsp.alloc(this.capacity * 4);
     }
-    return this.dsp.f32(this.pointer, n);
+    return this.pointer;
   }
 }
 
