@@ -19,7 +19,12 @@ import {
 import { RemoteProxyClient } from '../web/runtime/remote/remote-proxy-client.ts';
 import type { Gateway } from './gateway.ts';
 import { nodeWebSocket as ws, startLoopbackGateway } from './testing/loopback.ts';
-import { type PythonError, type PythonRestart, startPython } from './testing/python-client.ts';
+import {
+  type PythonError,
+  type PythonRestart,
+  startPython,
+  testingScript,
+} from './testing/python-client.ts';
 import { islandOf, RawClient, type Received } from './testing/raw-client.ts';
 import { Relay } from './testing/tcp-relay.ts';
 
@@ -229,56 +234,30 @@ describe('the TypeScript client when its gateway goes silent on an open connecti
   );
 });
 
-/** The Python client (real CPython) through `relay`: 10 answered, frozen, 10 into it, then 10 more. */
-const PYTHON_SCRIPT = `
-import asyncio, json, sys
-from remotemedia.remote import RemoteExecutorConfig, RemoteProxy
-
-PIPELINE = {"version": "v1", "metadata": {"name": "attack-liveness-python"},
-            "nodes": [{"id": "in", "node_type": "PassThrough", "params": {}}], "connections": []}
-
-async def main(port, restart):
-    config = RemoteExecutorConfig(host="127.0.0.1", port=port, token="${TOKEN}", restart_on_loss=restart,
-                                  liveness_timeout_s=1.0, reconnect_window_s=1.5)
-    proxy = await RemoteProxy.open_island(config, PIPELINE, ["in"], ["in"])
-    got = []
-    loop = asyncio.get_running_loop()
-
-    async def inputs():
-        for i in range(1, 31):
-            if i == 11:
-                while len(got) < 10:
-                    await asyncio.sleep(0.005)
-                print("ready", flush=True)
-                await loop.run_in_executor(None, sys.stdin.readline)  # the test freezes the relay
-            if i == 21:
-                while not proxy.restarts:  # sent into the silent connection: lost with it
-                    await asyncio.sleep(0.01)
-            yield i
-
-    error = None
-    try:
-        async for out in proxy.stream(inputs()):
-            got.append(out)
-    except Exception as e:
-        error = {"type": type(e).__name__, "kind": getattr(e, "kind", None), "message": str(e)}
-    await proxy.close()
-    print(json.dumps({"error": error, "got": got, "restarts": [r.to_json() for r in proxy.restarts]}), flush=True)
-
-asyncio.run(main(int(sys.argv[1]), sys.argv[2] == "1"))
-`;
-
 interface PythonOutcome {
   error: PythonError;
-  got: number[];
+  received: number[];
   restarts: PythonRestart[];
 }
 
+/**
+ * The Python client (real CPython, testing/python_relay_client.py) through `relay`
+ * with a 1 s liveness deadline: 10 answered, the relay frozen, the rest sent into it;
+ * with `restart`, frames from 21 on wait until the restart named 11..20 lost.
+ */
 async function runPython(relay: Relay, restart: boolean): Promise<PythonOutcome> {
-  const client = startPython(['-c', PYTHON_SCRIPT, relay.port, restart ? '1' : '0']);
-  await client.line(/^ready$/m);
+  const pauses = restart ? '11,21' : '11';
+  const client = startPython([
+    testingScript('python_relay_client.py'),
+    ...[relay.port, TOKEN, 30, 0, 3, pauses, restart ? 1 : 0, 1],
+  ]);
+  await client.line(/^paused 11$/m);
   relay.freeze();
   client.go();
+  if (restart) {
+    await client.line(/^paused 21$/m);
+    client.go();
+  }
   return client.result<PythonOutcome>(20_000);
 }
 
@@ -286,14 +265,14 @@ describe('the Python client when its gateway goes silent on an open connection',
   it('restart_on_loss: a RestartedEvent after liveness_timeout_s of silence, and the stream carries on', async () => {
     const relay = await Relay.start(gateway.port);
     try {
-      const { error, got, restarts } = await runPython(relay, true);
+      const { error, received, restarts } = await runPython(relay, true);
       expect(error).toBeNull();
       expect(restarts).toHaveLength(1);
       expect(restarts[0]!.reason).toMatch(
         /the gateway sent nothing for \d+\.\d s \(liveness_timeout_s 1\): it is paused, hung or unreachable/,
       );
       expect(restarts[0]!.lost[0]!.frames).toEqual(Array.from({ length: 10 }, (_, k) => 11 + k));
-      expect(got).toEqual([
+      expect(received).toEqual([
         ...Array.from({ length: 10 }, (_, k) => 1 + k),
         ...Array.from({ length: 10 }, (_, k) => 21 + k),
       ]);
@@ -305,10 +284,10 @@ describe('the Python client when its gateway goes silent on an open connection',
   it('without restart_on_loss: a WorkerLostError saying why', async () => {
     const relay = await Relay.start(gateway.port);
     try {
-      const { error, got } = await runPython(relay, false);
+      const { error, received } = await runPython(relay, false);
       expect(error).toMatchObject({ type: 'WorkerLostError', kind: 'worker_lost' });
       expect(error!.message).toMatch(/sent nothing for \d+\.\d s \(liveness_timeout_s 1\)/);
-      expect(got).toEqual(Array.from({ length: 10 }, (_, k) => 1 + k));
+      expect(received).toEqual(Array.from({ length: 10 }, (_, k) => 1 + k));
     } finally {
       await relay.close();
     }

@@ -4,9 +4,10 @@ remote-gateway/python-restart.test.ts. It streams FRAMES numbers; before each nu
 in PAUSES (comma-separated) it waits until every number sent so far came back or was
 named lost, prints `paused <n>` and waits for a line on stdin (the test cuts the
 relay meanwhile). Prints one JSON line: what came back, the restarts
-(RestartedEvent.to_json()) and the error.
+(RestartedEvent.to_json()) and the error. RESTART (default 1) is restart_on_loss,
+LIVENESS the liveness_timeout_s (default the client's).
 
-    python3 python_relay_client.py PORT TOKEN FRAMES RECONNECT(0|1) MAX_RESTARTS PAUSES
+    python3 python_relay_client.py PORT TOKEN FRAMES RECONNECT(0|1) MAX_RESTARTS PAUSES [RESTART(0|1) [LIVENESS]]
 """
 
 import asyncio
@@ -23,10 +24,12 @@ PIPELINE = {
 }
 
 
-async def main(port: int, token: str, frames: int, reconnect: bool, max_restarts: int, pauses: list) -> None:
+async def main(
+    port: int, token: str, frames: int, reconnect: bool, max_restarts: int, pauses: list, restart: bool, liveness: dict
+) -> None:
     config = RemoteExecutorConfig(
         host="127.0.0.1", port=port, token=token, reconnect=reconnect,
-        restart_on_loss=True, max_restarts=max_restarts, reconnect_window_s=5.0,
+        restart_on_loss=restart, max_restarts=max_restarts, reconnect_window_s=5.0, **liveness,
     )
     proxy = await RemoteProxy.open_island(config, PIPELINE, ["in"], ["in"])
     received = []
@@ -58,6 +61,9 @@ async def main(port: int, token: str, frames: int, reconnect: bool, max_restarts
 
 if __name__ == "__main__":
     port, token, frames, reconnect, max_restarts, pauses = sys.argv[1:7]
+    restart = len(sys.argv) <= 7 or sys.argv[7] == "1"
+    liveness = {"liveness_timeout_s": float(sys.argv[8])} if len(sys.argv) > 8 else {}
     asyncio.run(main(
         int(port), token, int(frames), reconnect == "1", int(max_restarts), [int(p) for p in pauses.split(",")],
+        restart, liveness,
     ))

@@ -58,13 +58,13 @@ function hybrid(port: number, remote: Record<string, unknown> = {}): Manifest {
   };
 }
 
-const waitFor = async (what: () => boolean | Promise<boolean>) => {
-  while (!(await what())) await new Promise((resolve) => setTimeout(resolve, 10));
-};
-
-describe('a hybrid session whose gateway is killed (3 gateways behind nginx)', () => {
-  let fleet: Fleet;
-  let runtime: Runtime;
+/**
+ * A fleet of 3 gateways behind nginx and a runtime whose token it accepts, for the
+ * describe block that calls it (set up before its tests, stopped after them).
+ */
+function fleetAndRuntime(): { fleet: () => Fleet; runtime: () => Runtime } {
+  let fleet: Fleet | undefined;
+  let runtime: Runtime | undefined;
   beforeAll(async () => {
     fleet = await commands.startGatewayFleet(3, TOKEN);
     runtime = await createRuntime({ gateway: { token: TOKEN } });
@@ -73,6 +73,47 @@ describe('a hybrid session whose gateway is killed (3 gateways behind nginx)', (
     runtime?.dispose();
     await commands.stopGatewayFleet();
   });
+  return { fleet: () => fleet!, runtime: () => runtime! };
+}
+
+/**
+ * One restart of the island from `lostGateway` to another: received + lost are
+ * every frame exactly once (none twice, none missing), the lost ones those after
+ * the ANSWERED the lost gateway answered, and the stream went on to the end.
+ * Returns the frames lost.
+ */
+function expectRestartedExactly(
+  event: RestartedEvent,
+  lostGateway: string,
+  received: number[],
+): number[] {
+  expect(event).toMatchObject({
+    type: 'restarted',
+    lostGateway,
+    received: [ANSWERED],
+    nodesReset: ['far'],
+    restarts: 1,
+  });
+  expect(event.gateway).toMatch(/^g\d$/);
+  expect(event.gateway).not.toBe(lostGateway);
+  expect(event.sent).toEqual([{ port: 0, first: 1, last: event.sent[0]!.last }]);
+  const lost = event.lost[0]!.frames;
+  expect(lost).toEqual(
+    Array.from({ length: event.sent[0]!.last - ANSWERED }, (_, k) => ANSWERED + 1 + k),
+  );
+  expect([...received, ...lost].sort((a, b) => a - b)).toEqual(
+    Array.from({ length: FRAMES }, (_, k) => k + 1),
+  );
+  expect(received.at(-1)).toBe(FRAMES); // carried on to the end on the other gateway
+  return lost;
+}
+
+const waitFor = async (what: () => boolean | Promise<boolean>) => {
+  while (!(await what())) await new Promise((resolve) => setTimeout(resolve, 10));
+};
+
+describe('a hybrid session whose gateway is killed (3 gateways behind nginx)', () => {
+  const { fleet, runtime } = fleetAndRuntime();
   /** Every gateway left has no session: the next test's is the only one. */
   const fleetIdle = () => commands.gatewayFleetIdle();
 
@@ -81,7 +122,7 @@ describe('a hybrid session whose gateway is killed (3 gateways behind nginx)', (
     // Resumes of a dead gateway fail (nginx: 502, which a browser cannot read) for
     // reconnectWindowMs; then the island is opened again through nginx.
     const heard: RestartedEvent[] = [];
-    const session = await runtime.stream(hybrid(fleet.port, { reconnect: true }), {
+    const session = await runtime().stream(hybrid(fleet().port, { reconnect: true }), {
       restartOnLoss: true,
       reconnectWindowMs: 1500,
       onRestarted: (event) => heard.push(event),
@@ -109,26 +150,8 @@ describe('a hybrid session whose gateway is killed (3 gateways behind nginx)', (
     expect(heard).toEqual(events);
     expect(session.restarts).toEqual(events);
     const event = events[0]!;
-    expect(event).toMatchObject({
-      type: 'restarted',
-      lostGateway: killed,
-      received: [ANSWERED],
-      nodesReset: ['far'],
-      restarts: 1,
-    });
-    expect(event.gateway).toMatch(/^g\d$/);
-    expect(event.gateway).not.toBe(killed);
     expect(event.reason).toContain(`gateway ${killed}`);
-    expect(event.sent).toEqual([{ port: 0, first: 1, last: event.sent[0]!.last }]);
-    // Exact: every frame came back once or is named lost, never both, none missing.
-    const lost = event.lost[0]!.frames;
-    expect(lost).toEqual(
-      Array.from({ length: event.sent[0]!.last - ANSWERED }, (_, k) => ANSWERED + 1 + k),
-    );
-    expect([...received, ...lost].sort((a, b) => a - b)).toEqual(
-      Array.from({ length: FRAMES }, (_, k) => k + 1),
-    );
-    expect(received.at(-1)).toBe(FRAMES); // carried on to the end on the other gateway
+    const lost = expectRestartedExactly(event, killed, received);
     console.log(
       `restart: lost ${lost.length} frames (${lost[0] ?? '-'}..${lost.at(-1) ?? '-'}) on ${killed}, carried on on ${event.gateway}`,
     );
@@ -136,7 +159,7 @@ describe('a hybrid session whose gateway is killed (3 gateways behind nginx)', (
 
   it('without restartOnLoss it ends with a worker_lost error naming the gateway; nothing hangs', async () => {
     await fleetIdle();
-    const session = await runtime.stream(hybrid(fleet.port));
+    const session = await runtime().stream(hybrid(fleet().port));
     const received: number[] = [];
     // Its end is taken now: the error arrives while the test is elsewhere.
     const readError = (async () => {
@@ -165,23 +188,14 @@ describe('a hybrid session whose gateway is killed (3 gateways behind nginx)', (
 });
 
 describe('a hybrid session whose gateway is stopped and never killed (3 gateways behind nginx)', () => {
-  let fleet: Fleet;
-  let runtime: Runtime;
-  beforeAll(async () => {
-    // A fleet of its own: the one above lost a gateway.
-    fleet = await commands.startGatewayFleet(3, TOKEN);
-    runtime = await createRuntime({ gateway: { token: TOKEN } });
-  }, 120_000);
-  afterAll(async () => {
-    runtime?.dispose();
-    await commands.stopGatewayFleet();
-  });
+  // A fleet of its own: the one above lost a gateway.
+  const { fleet, runtime } = fleetAndRuntime();
 
   it('with restartOnLoss: silence past livenessTimeoutMs restarts it elsewhere, `restarted` names the frames lost', async () => {
     await commands.gatewayFleetIdle();
     // Resumable too: the resume to the stopped gateway (nginx holds the upgrade,
     // nothing answers) is bounded by reconnectWindowMs, then the island restarts.
-    const session = await runtime.stream(hybrid(fleet.port, { reconnect: true }), {
+    const session = await runtime().stream(hybrid(fleet().port, { reconnect: true }), {
       restartOnLoss: true,
       reconnectWindowMs: 1500,
       livenessTimeoutMs: LIVENESS_MS,
@@ -207,29 +221,13 @@ describe('a hybrid session whose gateway is stopped and never killed (3 gateways
 
     expect(events).toHaveLength(1);
     const event = events[0]!;
-    expect(event).toMatchObject({
-      type: 'restarted',
-      lostGateway: stopped,
-      received: [ANSWERED],
-      nodesReset: ['far'],
-      restarts: 1,
-    });
-    expect(event.gateway).toMatch(/^g\d$/);
-    expect(event.gateway).not.toBe(stopped);
     expect(event.reason).toMatch(
       new RegExp(
         `the gateway sent nothing for \\d+ ms \\(livenessTimeoutMs ${LIVENESS_MS}\\).*on gateway ${stopped}`,
       ),
     );
-    const lost = event.lost[0]!.frames;
     expect(event.sent[0]!.last).toBeLessThanOrEqual(ANSWERED + INTO_STOPPED);
-    expect(lost).toEqual(
-      Array.from({ length: event.sent[0]!.last - ANSWERED }, (_, k) => ANSWERED + 1 + k),
-    );
-    expect([...received, ...lost].sort((a, b) => a - b)).toEqual(
-      Array.from({ length: FRAMES }, (_, k) => k + 1),
-    );
-    expect(received.at(-1)).toBe(FRAMES);
+    const lost = expectRestartedExactly(event, stopped, received);
     console.log(
       `liveness restart: ${stopped} stopped (not killed), lost ${lost.length} frames (${lost[0] ?? '-'}..${lost.at(-1) ?? '-'}), carried on on ${event.gateway}`,
     );
@@ -238,7 +236,9 @@ describe('a hybrid session whose gateway is stopped and never killed (3 gateways
   it('without restartOnLoss: a worker_lost error naming the stopped gateway; nothing hangs', async () => {
     await commands.gatewayFleetIdle();
     const started = performance.now();
-    const session = await runtime.stream(hybrid(fleet.port), { livenessTimeoutMs: LIVENESS_MS });
+    const session = await runtime().stream(hybrid(fleet().port), {
+      livenessTimeoutMs: LIVENESS_MS,
+    });
     const received: number[] = [];
     const readError = (async () => {
       for await (const output of session) received.push((output.data as JsonData).value as number);
