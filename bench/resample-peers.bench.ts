@@ -221,11 +221,13 @@ const kHz = (rate: number) => `${rate / 1000}`;
 
 /** A dated record of the last change to our kernels, measured with this benchmark. */
 const HISTORY =
-  'Before and after the half-band stage and the phase-grouped kernel (2026-12-01, one run each of this benchmark on the shared 2-core machine, load 3 rising to 15 before, 18 after; ratios are within each run): ' +
-  '48 → 16 ours 1384× against speex q3 2815× (0.49×), after 1934× against 2729× (0.71×); ' +
-  '44.1 → 16 651× against speex q10 46× (14.2×), after 1584× against 69× (23.0×); ' +
-  "16 → 48 4.38× speex q10, after 5.95×; 22.05 → 44.1 5.33×, after 6.15× (the row shared by same-phase outputs; both within the runs' noise). " +
-  'In-band SNR 142.8 → 140.9 dB at 48 → 16 and 142.3 → 139.3 dB at 44.1 → 16: the last stage is now rational (24 → 16, 22.05 → 16), and its images of the in-band sines sit at its 140 dB stopband; noise above the new Nyquist is unchanged (-136.2 → -136.1 dB, -135.9 → -136.0 dB).';
+  'Before and after the folded kernels (2026-12-01; the commit before them against this one, loaded side by side in one process with speex q3 and q10, timed as below; load 4.3-5.0 from other work on the 2 cores, which moves single runs by ±20%): ' +
+  "48 → 16 in six such runs before 0.82-0.97× speex q3 (median 0.92×), after 1.23-1.46× (median 1.28×), after/before 1.28-1.77× (median 1.42×); two more with our other three qualities in the same process, 1.04× and 1.28×; this benchmark's own runs on the same code read 0.79× and 1.32×. The goal (1.5×) is still missed. " +
+  'One run of the other pairs, before → after: 22.05 → 44.1 1631× → 2648× (1.62×); 44.1 → 16 1117× → 1220× (1.09×: only its half-band stage folds, the 22.05 → 16 stage has 320 phases whose rows are not symmetric); 16 → 48 1438× → 1510× (1.05×, unchanged kernel). ' +
+  "What changed: the half-band stage and the polyphase stage whose rows are each symmetric (up ≤ 2: 24 → 16, 22.05 → 44.1, integer decimation) add the two samples a tap pair meets before multiplying, in transposed form (16 outputs side by side; the input split into `down` streams so that each tap reads consecutive samples), with the pairs taken in chains along which three of the four vectors each side are the previous pair's (two loads per 32 multiply-adds); the last half-band stage writes into the polyphase stage's input; results are slices of a core slab. " +
+  'In-band SNR 140.9 → 144.2 dB at 48 → 16 (half the roundings). ' +
+  "Tried and dropped: two interleaved accumulator sets of 8 outputs (slower: 1.3× the time), fused multiply-add (relaxed SIMD; not in Node 20 without a flag, and only 5-12% quicker there: the loop is not bound by its floating-point operations alone), a 30-tap half-band at 48 → 16 (Kaiser's estimate allows it, -140.3 dB, but it saves about 1.5% of the total and changes the Python design). " +
+  'Earlier (the half-band stage, in an older version of this benchmark whose 1.5 ms timings were at the mercy of the CPU-time tick): 48 → 16 0.49× → 0.71× speex q3; 44.1 → 16 14.2× → 23.0× speex q10.';
 
 /**
  * Multiply-adds per output sample of our plan: each half-band stage's taps (plus

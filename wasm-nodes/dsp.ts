@@ -283,8 +283,9 @@ function splitThree(input: usize, frames: i32, streams: usize, streamBytes: usiz
  * multiplies), and no horizontal sums are needed.
  *
  * lens holds each row's length L (its taps past L are zero); each output is
- * sum over m < L / 2 of row[m] * (x[m] + x[L - 1 - m]) in order, plus the centre
- * row[L / 2] * x[L / 2] when L is odd, in float32: the scalar remainder computes
+ * sum over m < L / 2 of row[m] * (x[m] + x[L - 1 - m]) in foldedGroup's chain order
+ * (chain 4 down), plus the centre row[L / 2] * x[L / 2] when L is odd, in float32:
+ * the scalar remainder (foldedOne) computes
  * exactly what the vector lanes do, so an output does not depend on its place in a
  * group (nor on how the input was chunked).
  *
@@ -405,9 +406,10 @@ export function splitPhases(src: usize, stride: i32, n: i32, first: usize, secon
  * side, four per vector: each tap is loaded once (splat) for 16 outputs, and no
  * horizontal sums are needed. The taps are symmetric (h[m] == h[taps - 1 - m], as
  * designHalfband makes them), so the two samples a tap pair meets are added first:
- * half the multiplies. Each output is summed over the pairs m in order in float32,
- * h[m] * (e[m] + e[taps - 1 - m]), so the scalar remainder computes exactly what the
- * vector lanes do.
+ * half the multiplies. Each output is summed in float32 over the pairs m,
+ * h[m] * (e[m] + e[taps - 1 - m]), in foldedGroup's chain order (chain 4), and the
+ * scalar remainder (foldedOne) sums in the same order: exactly what the vector lanes
+ * compute.
  */
 export function halfband(
   h: usize,
