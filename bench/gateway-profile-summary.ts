@@ -2,7 +2,8 @@
  * Where the time went in a V8 .cpuprofile (bench/gateway-profile.ts --profile, or
  * `node --cpu-prof`): the top functions by self time, then by total time (the
  * function and what it called; a function recursing counts once per sample).
- * `tsx bench/gateway-profile-summary.ts <file.cpuprofile> [rows]`.
+ * `tsx bench/gateway-profile-summary.ts <file.cpuprofile> [rows]`; with `--buckets`,
+ * the self time in the buckets of docs/BENCHMARKS.md's gateway profile table instead.
  */
 import { readFileSync } from 'node:fs';
 
@@ -41,6 +42,48 @@ const top = (map: Map<string, number>) =>
     .slice(0, rows)
     .map(([name, hits]) => `${((100 * hits) / busy).toFixed(1).padStart(5)}%  ${name}`)
     .join('\n');
+/**
+ * Buckets for the gateway's profile table, by a function's name and file, first match
+ * wins (self time: a function's own samples, not its callees').
+ */
+const BUCKETS: [string, RegExp][] = [
+  ['CRC-32 (zlib, one per frame in, one out)', /^crc32 /],
+  [
+    'Gain node (copies, WASM kernel)',
+    /gain\.ts|audio-checks|dsp-module|wasm-function|js-to-wasm|^get buffer /,
+  ],
+  [
+    'ws send + socket write (the bare echo pays this too)',
+    /sender\.js|^writev |^writeBuffer |stream_base_commons|node:net|writable:|ws-preframed|WriteWrap/,
+  ],
+  [
+    'ws receive + socket read (the bare echo pays this too)',
+    /receiver\.js|websocket\.js|readable:|buffer:|FastBuffer|node:events|buffer-util/,
+  ],
+  [
+    'frame encode, CRC excluded',
+    /^(writePlanned|writeBody|prepare\w*|planBody|Prepared|encode\w*|setU\d+|dataMessages|scratchBytes) /,
+  ],
+  ['frame decode + assembly, CRC excluded', /frame-codec\.ts|^push gateway-protocol/],
+  ['slab memory (buffer-slab.ts)', /buffer-slab/],
+  [
+    'session + pipeline JS (queue, inbox, runNode, sink, metrics)',
+    /gateway-session|pipeline-session|node-inbox|interrupt-gate|barge-in|node-metrics|gateway\.ts|gateway-protocol|runtime-data|session-output/,
+  ],
+  ['garbage collector', /^\(garbage collector\)/],
+  ['event loop, timers, microtasks, (program)', /./],
+];
+if (process.argv.includes('--buckets')) {
+  const sums = new Map<string, number>(BUCKETS.map(([name]) => [name, 0]));
+  for (const [key, hits] of self) {
+    if (skip(key)) continue;
+    const [name] = BUCKETS.find(([, pattern]) => pattern.test(key))!;
+    sums.set(name, sums.get(name)! + hits);
+  }
+  for (const [name, hits] of sums)
+    console.log(`| ${name} | ${((100 * hits) / busy).toFixed(1)}% |`);
+  process.exit(0);
+}
 console.log(`samples ${samples}, busy ${busy} (${((100 * busy) / samples).toFixed(0)}%)`);
 console.log(`-- self time, % of busy\n${top(self)}`);
 console.log(`-- total time, % of busy\n${top(total)}`);

@@ -9,7 +9,7 @@ import WebSocket, { WebSocketServer } from 'ws';
 import { type Manifest, RuntimeData } from '../web/core/internal.ts';
 import { RemoteProxyClient } from '../web/runtime/remote/remote-proxy-client.ts';
 import { startGateway } from '../remote-gateway/gateway.ts';
-import { bareEchoServer, cpuPerFrame, PINNED } from './gateway-profile.ts';
+import { bareEchoServer, cpuPerFrame, PINNED, SECONDS } from './gateway-profile.ts';
 import type { BenchRow, BenchSection } from './report.ts';
 
 const TOKEN = 'bench-token-0123456789';
@@ -87,9 +87,10 @@ export async function benchGateway(): Promise<BenchSection> {
       { name: 'gateway session, PassThrough', ...g, samples: through.length, ratio: g.p50 / b.p50 },
     ];
 
-    // Concurrent real-time sessions: each sends a 20 ms frame every 20 ms for 3 s (open
-    // loop, within the gateway's credit); a session falls behind when its p99 output
-    // comes more than 20 ms after the frame was due. At each count a bare ws echo
+    // Concurrent real-time sessions: each sends a 20 ms frame every 20 ms for SECONDS
+    // (GATEWAY_BENCH_SECONDS, default 3; open loop, within the gateway's credit); a
+    // session falls behind when its p99 output comes more than 20 ms after the frame
+    // was due. At each count a bare ws echo
     // server (in this process too) takes the same bytes at the same pace first: the
     // machine's load moves both, their ratio is what counts. The load generator
     // (bench/gateway-load.ts, raw sockets, frames built ahead) is its own process, on
@@ -135,7 +136,7 @@ export async function benchGateway(): Promise<BenchSection> {
           note: `Gateway p50 ${(g.p50 * 1000).toFixed(0)} µs, p99 ${g.p99.toFixed(2)} ms (goal: p50 <= 1 ms, p99 <= 5 ms).`,
         },
       ],
-      extra: `Concurrent real-time sessions (Gain, a 20 ms frame every 20 ms each, 3 s, clients in a separate process, ${PINNED[pinned]}; load average ${loadBefore.map((l) => l.toFixed(1)).join(' / ')} before, ${loadAfter.map((l) => l.toFixed(1)).join(' / ')} after). CPU per frame is the server process's user + system time over the timed part divided by the frames it took in and answered; ratio is the gateway's against the bare ws echo's at the same count, measured just before it:\n\n${capacity.join('\n')}\n\nHeld without falling behind: ${held} sessions (goal: at least 300; CPU goal: within 3x the bare echo). From the gateway's own CPU time per frame (at 300 sessions), one core would serve about ${perCore} such sessions.\n`,
+      extra: `Concurrent real-time sessions (Gain, a 20 ms frame every 20 ms each, ${SECONDS} s, clients in a separate process, ${PINNED[pinned]}; load average ${loadBefore.map((l) => l.toFixed(1)).join(' / ')} before, ${loadAfter.map((l) => l.toFixed(1)).join(' / ')} after). CPU per frame is the server process's user + system time over the timed part divided by the frames it took in and answered; ratio is the gateway's against the bare ws echo's at the same count, measured just before it:\n\n${capacity.join('\n')}\n\nHeld without falling behind: ${held} sessions (goal: at least 300; CPU goal: within 3x the bare echo). From the gateway's own CPU time per frame (at 300 sessions), one core would serve about ${perCore} such sessions.\n`,
     };
   } finally {
     await gateway.close();
