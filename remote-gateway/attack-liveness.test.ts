@@ -186,6 +186,35 @@ describe('the TypeScript client when its gateway goes silent on an open connecti
     }
   }, 60_000);
 
+  it('a resumed session is beaten to again: idle for three deadlines after a cut, it lives on', async () => {
+    const relay = await Relay.start(gateway.port);
+    try {
+      const { session, received, reading } = await streaming(relay, {
+        livenessTimeoutMs: 1000,
+        reconnect: true,
+      });
+      const events: unknown[] = [];
+      session.on('restarted', (event) => events.push(event));
+      await session.sendInput(RuntimeData.json(1));
+      await waitFor(() => received.length === 1);
+      const resumed = gateway.metrics.resumedTotal;
+      relay.cut(); // resumed on a new connection, which asks for heartbeats too
+      await session.sendInput(RuntimeData.json(2));
+      await waitFor(() => received.length === 2);
+      // Quiet: only the gateway's beats on the resumed connection keep it alive.
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      await session.sendInput(RuntimeData.json(3));
+      await session.close();
+      expect(await reading).toBeUndefined();
+      expect(received).toEqual([1, 2, 3]);
+      expect(events).toEqual([]);
+      // Resumed once, for the cut: a silent resumed connection would be resumed again.
+      expect(gateway.metrics.resumedTotal - resumed).toBe(1);
+    } finally {
+      await relay.close();
+    }
+  }, 60_000);
+
   it('a gateway that never answered the heartbeat request is not checked: a quiet session lives on', async () => {
     // An older gateway: it opens the session, echoes no heartbeatMs, sends no beats.
     const older = new WebSocketServer({ port: 0, host: '127.0.0.1' });
