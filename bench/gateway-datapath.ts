@@ -5,7 +5,9 @@
  * measures is the JS per frame (assembly, CRC, decode, credit, the pipeline, Gain,
  * encode) apart from ws and the kernel, whose noise on a shared machine hides changes
  * of a few µs in the end-to-end run (bench/gateway-profile.ts).
- * `npx tsx bench/gateway-datapath.ts [sessions] [seconds] [--profile file.cpuprofile]`
+ * `npx tsx bench/gateway-datapath.ts [sessions] [seconds] [--profile file.cpuprofile]
+ * [--allocations]` (the last: the JS heap's allocation sites over the timed part, by
+ * V8's sampling heap profiler, bytes per frame).
  */
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
@@ -43,7 +45,7 @@ class CountingSocket {
       if (parsed.type === 'credit') this.granted += parsed.frames!;
     } else {
       this.binary++;
-      if (process.env.DEBUG_DP) console.log("bin", message.length);
+      if (process.env.DEBUG_DP) console.log('bin', message.length);
     }
   }
   terminate(): void {}
@@ -104,6 +106,21 @@ const post = (method: string, params?: object) =>
   new Promise<unknown>((resolve, reject) =>
     profile!.post(method, params, (e, result) => (e ? reject(e) : resolve(result))),
   );
+const allocations = process.argv.includes('--allocations') ? new Session() : undefined;
+if (allocations) {
+  allocations.connect();
+  await new Promise((resolve) =>
+    allocations.post(
+      'HeapProfiler.startSampling',
+      {
+        samplingInterval: 256,
+        includeObjectsCollectedByMajorGC: true,
+        includeObjectsCollectedByMinorGC: true,
+      },
+      resolve,
+    ),
+  );
+}
 if (profile) {
   profile.connect();
   await post('Profiler.enable');
@@ -118,6 +135,28 @@ await new Promise((resolve) => setTimeout(resolve, 20));
 const used = process.cpuUsage(cpu);
 const wall = performance.now() - started;
 const out = clients.reduce((n, c) => n + c.socket.binary, 0) - outBefore;
+if (allocations) {
+  interface Sample {
+    callFrame: { functionName: string; url: string; lineNumber: number };
+    selfSize: number;
+    children: Sample[];
+  }
+  const { profile: heap } = await new Promise<{ profile: { head: Sample } }>((resolve) =>
+    allocations.post('HeapProfiler.stopSampling', (_, result) => resolve(result as never)),
+  );
+  const sites = new Map<string, number>();
+  const walk = (node: Sample, caller: string) => {
+    const { functionName, url, lineNumber } = node.callFrame;
+    const here = `${functionName || '(anonymous)'} ${url.replace(/^.*\//, '')}:${lineNumber + 1}`;
+    const key = `${here} <- ${caller}`;
+    if (node.selfSize) sites.set(key, (sites.get(key) ?? 0) + node.selfSize);
+    for (const child of node.children) walk(child, here);
+  };
+  walk(heap.head, '');
+  const rows = [...sites].sort((a, b) => b[1] - a[1]).slice(0, 25);
+  for (const [site, bytes] of rows)
+    console.log(`${(bytes / out).toFixed(0).padStart(6)} B/frame  ${site}`);
+}
 if (profile) {
   const { profile: data } = (await post('Profiler.stop')) as { profile: unknown };
   writeFileSync(profileTo!, JSON.stringify(data));

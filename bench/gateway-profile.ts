@@ -24,6 +24,58 @@ const profileTo = process.argv.includes('--profile')
   ? process.argv[process.argv.indexOf('--profile') + 1]
   : undefined;
 
+/**
+ * `--old-space`: where the objects come from that the major GC collects (those that
+ * lived into the old generation) over the timed part, by V8's sampling heap profiler
+ * (objects the scavenger collects left out), printed per site.
+ */
+const oldSpace = process.argv.includes('--old-space');
+
+interface HeapSample {
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  selfSize: number;
+  children: HeapSample[];
+}
+
+function oldSpacePhase(frames: () => number) {
+  const session = new Session();
+  session.connect();
+  const post = (method: string, params?: object) =>
+    new Promise<unknown>((resolve, reject) =>
+      session.post(method, params, (error, result) => (error ? reject(error) : resolve(result))),
+    );
+  let before = 0;
+  return async (phase: 'start' | 'stop') => {
+    if (phase === 'start') {
+      before = frames();
+      await post('HeapProfiler.startSampling', {
+        samplingInterval: 1024,
+        includeObjectsCollectedByMajorGC: true,
+      });
+      return;
+    }
+    const count = Math.max(1, frames() - before);
+    const { profile } = (await post('HeapProfiler.stopSampling')) as {
+      profile: { head: HeapSample };
+    };
+    session.disconnect();
+    const sites = new Map<string, number>();
+    const walk = (node: HeapSample, caller: string) => {
+      const { functionName, url, lineNumber } = node.callFrame;
+      const here = `${functionName || '(anonymous)'} ${url.replace(/^.*\//, '')}:${lineNumber + 1}`;
+      if (node.selfSize) {
+        const key = `${here} <- ${caller}`;
+        sites.set(key, (sites.get(key) ?? 0) + node.selfSize);
+      }
+      for (const child of node.children) walk(child, here);
+    };
+    walk(profile.head, '');
+    for (const [site, bytes] of [...sites].sort((a, b) => b[1] - a[1]).slice(0, 20)) {
+      console.log(`${(bytes / count).toFixed(0).padStart(6)} B/frame into old space  ${site}`);
+    }
+  };
+}
+
 /** Starts V8's sampling profiler at 'start' and writes the profile at 'stop'. */
 function profilePhase(file: string) {
   const session = new Session();
@@ -207,7 +259,11 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     count,
     () => gateway.metrics.framesIn,
     SECONDS,
-    profileTo ? profilePhase(profileTo) : undefined,
+    profileTo
+      ? profilePhase(profileTo)
+      : oldSpace
+        ? oldSpacePhase(() => gateway.metrics.framesIn)
+        : undefined,
   );
   await gateway.close();
   const line = (m: LoadMeasurement) =>
