@@ -119,16 +119,22 @@ export function wasmHalfbandKernel(
       splitPhases(src, stride, frames, first, second);
     },
     run(channel, count, stride, target) {
+      views();
+      // A target outside this instance's memory gets the outputs by copy.
+      const direct = target !== undefined && target.buffer === buffer;
       halfband(
         tapsPtr,
         n,
         centre,
         evenPtrs[channel]!,
         oddPtrs[channel]! + (half - 1) * 4,
-        (target ? target.byteOffset : outputPtr) + channel * 4,
+        (direct ? target.byteOffset : outputPtr) + channel * 4,
         stride,
         count,
       );
+      if (target && !direct) {
+        for (let k = 0; k < count; k++) target[k * stride + channel] = out[k * stride + channel]!;
+      }
     },
     shift(channel, count, keep) {
       views();

@@ -9,6 +9,11 @@ import {
   RESAMPLE_QUALITIES,
   type ResampleQuality,
 } from './resample-filter.ts';
+import {
+  HalfbandDecimator,
+  typescriptHalfbandKernel,
+  wasmHalfbandKernel,
+} from './resample-halfband.ts';
 import { StreamingResampler, typescriptResampleKernel, wasmResampleKernel } from './resampler.ts';
 
 function sine(freq: number, rate: number, frames: number, phase = 0): Float32Array {
@@ -219,6 +224,35 @@ describe('StreamingResampler', () => {
       }
     },
   );
+
+  it('a half-band stage writes into a target what it would return (in its own memory, a JS array, or its own buffer when the target is too short)', async () => {
+    const dsp = await DspInstance.create();
+    const filter = planResample(48000, 16000).halfbands[0]!;
+    for (const channels of [1, 2]) {
+      const input = Float32Array.from({ length: 2000 * channels }, (_, i) => Math.sin(i * 0.37));
+      const kernels = [
+        () => wasmHalfbandKernel(filter, channels, dsp),
+        () => typescriptHalfbandKernel(filter, channels),
+      ];
+      for (const kernel of kernels) {
+        const expected = [...new HalfbandDecimator(filter, channels, kernel()).push(input)];
+        // Each decimator before its target: allocating may grow memory and detach views.
+        const targets = [
+          (): Float32Array => dsp.f32(dsp.alloc(4 * 4096), 4096),
+          () => new Float32Array(4096),
+          () => new Float32Array(3),
+        ];
+        for (const makeTarget of targets) {
+          const decimator = new HalfbandDecimator(filter, channels, kernel());
+          const target = makeTarget();
+          const got = decimator.push(input, Number.POSITIVE_INFINITY, target);
+          expect([...got]).toEqual(expected);
+          if (target.length >= got.length)
+            expect([...target.subarray(0, got.length)]).toEqual(expected);
+        }
+      }
+    }
+  });
 
   it('keeps stereo channels apart', async () => {
     const frames = 24000;
