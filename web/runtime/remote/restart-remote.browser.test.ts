@@ -25,6 +25,7 @@ import {
   RuntimeData,
 } from '../../core/internal.ts';
 import { createRuntime, type Runtime } from '../runtime.ts';
+import type { RuntimeSession } from '../runtime-session.ts';
 import type { RestartedEvent } from './gateway-connection.ts';
 import type { Fleet } from '../../../tests/browser/gateway-cluster-commands.ts';
 
@@ -108,6 +109,42 @@ function expectRestartedExactly(
   return lost;
 }
 
+/** Reads every output of `session` as it comes (the numbers sent), and hears its restarts. */
+function follow(session: RuntimeSession) {
+  const events: RestartedEvent[] = [];
+  session.on('restarted', (event) => events.push(event));
+  const received: number[] = [];
+  const reading = (async () => {
+    for await (const output of session) received.push((output.data as JsonData).value as number);
+  })();
+  return { events, received, reading };
+}
+
+/**
+ * 20 frames answered, then `lose` loses the session's gateway (resolving with its
+ * name), then frames until a send rejects with the session's error: that error and
+ * the read's, once the read ended. Its end is taken at once, so the error arrives
+ * while the test is elsewhere.
+ */
+async function loseAfter20(session: RuntimeSession, lose: () => Promise<string>) {
+  const received: number[] = [];
+  const readError = (async () => {
+    for await (const output of session) received.push((output.data as JsonData).value as number);
+  })().then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+  for (let i = 1; i <= 20; i++) await session.sendInput(RuntimeData.json(i));
+  await waitFor(() => received.length === 20);
+  const gateway = await lose();
+  // Sends go on until the loss reaches them: each then rejects with the session's error.
+  let sendError: unknown;
+  for (let i = 21; sendError === undefined; i++) {
+    await session.sendInput(RuntimeData.json(i)).catch((error: unknown) => (sendError = error));
+  }
+  return { gateway, received, errors: [sendError, await readError] };
+}
+
 const waitFor = async (what: () => boolean | Promise<boolean>) => {
   while (!(await what())) await new Promise((resolve) => setTimeout(resolve, 10));
 };
@@ -127,12 +164,7 @@ describe('a hybrid session whose gateway is killed (3 gateways behind nginx)', (
       reconnectWindowMs: 1500,
       onRestarted: (event) => heard.push(event),
     });
-    const events: RestartedEvent[] = [];
-    session.on('restarted', (event) => events.push(event));
-    const received: number[] = [];
-    const reading = (async () => {
-      for await (const output of session) received.push((output.data as JsonData).value as number);
-    })();
+    const { events, received, reading } = follow(session);
     let killed = '';
     for (let i = 1; i <= FRAMES; i++) {
       if (i === ANSWERED + 1) {
@@ -160,23 +192,12 @@ describe('a hybrid session whose gateway is killed (3 gateways behind nginx)', (
   it('without restartOnLoss it ends with a worker_lost error naming the gateway; nothing hangs', async () => {
     await fleetIdle();
     const session = await runtime().stream(hybrid(fleet().port));
-    const received: number[] = [];
-    // Its end is taken now: the error arrives while the test is elsewhere.
-    const readError = (async () => {
-      for await (const output of session) received.push((output.data as JsonData).value as number);
-    })().then(
-      () => undefined,
-      (error: unknown) => error,
-    );
-    for (let i = 1; i <= 20; i++) await session.sendInput(RuntimeData.json(i));
-    await waitFor(() => received.length === 20);
-    const killed = await commands.killBusyGateway();
-    // Sends go on until the loss reaches them: each then rejects with the session's error.
-    let sendError: unknown;
-    for (let i = 21; sendError === undefined; i++) {
-      await session.sendInput(RuntimeData.json(i)).catch((error: unknown) => (sendError = error));
-    }
-    for (const error of [sendError, await readError]) {
+    const {
+      gateway: killed,
+      received,
+      errors,
+    } = await loseAfter20(session, () => commands.killBusyGateway());
+    for (const error of errors) {
       expect(error).toBeInstanceOf(RemoteMediaError);
       expect((error as RemoteMediaError).kind).toBe('worker_lost');
       expect((error as Error).message).toContain(`on gateway ${killed}`);
@@ -200,12 +221,7 @@ describe('a hybrid session whose gateway is stopped and never killed (3 gateways
       reconnectWindowMs: 1500,
       livenessTimeoutMs: LIVENESS_MS,
     });
-    const events: RestartedEvent[] = [];
-    session.on('restarted', (event) => events.push(event));
-    const received: number[] = [];
-    const reading = (async () => {
-      for await (const output of session) received.push((output.data as JsonData).value as number);
-    })();
+    const { events, received, reading } = follow(session);
     let stopped = '';
     for (let i = 1; i <= FRAMES; i++) {
       if (i === ANSWERED + 1) {
@@ -239,24 +255,18 @@ describe('a hybrid session whose gateway is stopped and never killed (3 gateways
     const session = await runtime().stream(hybrid(fleet().port), {
       livenessTimeoutMs: LIVENESS_MS,
     });
-    const received: number[] = [];
-    const readError = (async () => {
-      for await (const output of session) received.push((output.data as JsonData).value as number);
-    })().then(
-      () => undefined,
-      (error: unknown) => error,
-    );
-    for (let i = 1; i <= 20; i++) await session.sendInput(RuntimeData.json(i));
-    await waitFor(() => received.length === 20);
-    const stopped = await commands.freezeBusyGateway();
-    const stoppedAt = performance.now();
-    let sendError: unknown;
-    for (let i = 21; sendError === undefined; i++) {
-      await session.sendInput(RuntimeData.json(i)).catch((error: unknown) => (sendError = error));
-    }
-    const error = await readError;
+    let stoppedAt = 0;
+    const {
+      gateway: stopped,
+      received,
+      errors,
+    } = await loseAfter20(session, async () => {
+      const name = await commands.freezeBusyGateway();
+      stoppedAt = performance.now();
+      return name;
+    });
     const noticedMs = performance.now() - stoppedAt;
-    for (const failure of [sendError, error]) {
+    for (const failure of errors) {
       expect(failure).toBeInstanceOf(RemoteMediaError);
       expect((failure as RemoteMediaError).kind).toBe('worker_lost');
       expect((failure as Error).message).toContain(`on gateway ${stopped}`);
