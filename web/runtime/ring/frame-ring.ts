@@ -27,7 +27,7 @@
  * silently: every dropped frame is counted. A side notifies the other only when
  * it announced that it sleeps (a writer that waits for room, only once a quarter
  * of the ring is free), so a steady stream costs no Atomics.notify per frame; a
- * waiting side first spins for a bounded time when spinning has lately been
+ * blocking wait first spins for a bounded time when spinning has lately been
  * quicker than sleeping (DEFAULT_SPIN_MICROS). Sleeps are on wake words that
  * data, close and cancel all change, so no wake-up is lost. Every loop looks at
  * the cancelled flag on each turn, and a record length that cannot be right
@@ -94,42 +94,37 @@ const READER_WAKE = 2 * LINE + 5;
 const WRITER_WAKE = 2 * LINE + 6;
 const CONTROL_SLOTS = 3 * LINE;
 /**
- * The longest a wait spins before it sleeps, by default. A wake-up is what a spin
- * saves: measured in Chromium on this project's 2-core machine, one hop between
- * two workers took 0.4 µs spinning, 1.5-3 µs through Atomics.wait (a futex wake)
- * and 12-20 µs through Atomics.waitAsync (a task on the woken thread's event
- * loop). But a spin holds a core the other side may need (with more runnable
- * threads than cores a spinning ping-pong took 26 µs a hop where sleeping took
- * 5 µs), and it burns the core while nothing comes. So it is bounded, and each
- * side chooses per wait (see beginWait): it keeps a running mean of its waits
- * that spun and of those that slept at once, each from its start to its data,
- * and spins only while spinning has been quicker and shorter than this ceiling;
- * one wait in EXPLORE_EVERY tries the other way, so the choice follows the
- * machine's load. An idle channel, or one fed at a real-time pace (a frame
- * every 20 ms), does not spin but for that one wait in EXPLORE_EVERY.
+ * The longest a blocking wait spins before it sleeps, by default. A wake-up is
+ * what a spin saves: measured in Chromium on this project's 2-core machine, one
+ * hop between two workers took 0.25-0.5 µs spinning, 1.4-7 µs through
+ * Atomics.wait (a futex wake: about 2.5 µs while the machine is busy, 7 µs while
+ * its cores idle) and 12-20 µs through Atomics.waitAsync (a task on the woken
+ * thread's event loop). Which of spinning and sleeping is quicker depends on the
+ * machine's load, so each side of a ring measures both, in turns (see
+ * beginWait): TRIAL_WAITS waits that spin (each up to this ceiling, then sleep),
+ * TRIAL_WAITS that sleep at once, the clock read once at each turn's start and
+ * end (the mean wall time per wait, which includes the other side's work alike
+ * in both); then the quicker way, spinning only if clearly quicker, for
+ * CHOSEN_WAITS waits; then both again. An idle channel, or one fed at a real-time
+ * pace, measures both alike and so sleeps: its spins are the 1 in 18 waits of the
+ * spinning turns, each spinning this ceiling once.
+ *
+ * Why turns of many waits, timed once each (the issue 14 session's probes,
+ * FrameRing ping-pong of 512-byte frames, load 3-9 on 2 cores): an earlier
+ * policy timed one wait in four to keep running means of spinning and sleeping
+ * waits; with the clock's 5 µs steps (cross-origin isolated Chromium) and one
+ * stalled wait weighing hundreds of later ones it slept about one wait in five
+ * even when spinning was quicker: 3.0-4.5 µs a hop where two sides that never
+ * stop spinning took 1.0-1.5 µs. A fixed policy cannot be right at every load:
+ * at load 6-8 a 1 ms spin ceiling gave 12 µs a hop and sleeping at once 2.5 µs;
+ * at load 3, 1.3-2.2 µs against 3-7 µs.
  */
-export const DEFAULT_SPIN_MICROS = 50;
-/** The weight of the newest wait in a running mean of waits. */
-const WAIT_MEAN_WEIGHT = 1 / 8;
-/**
- * A wait counts as at most this many spin ceilings in the means: one stall of the
- * machine (or an idle pause) weighs a few waits, not hundreds.
- */
-const WAIT_CLAMP = 4;
-/**
- * One wait in this many (a power of two) tries the way not chosen, to keep its
- * mean current; a spin so tried lasts at most twice the mean sleeping wait, and
- * at least this long (ms).
- */
-const EXPLORE_EVERY = 64;
-const EXPLORE_SPIN_MIN_MS = 0.005;
-/**
- * One wait in this many (a power of two; explorations too) is timed for the means.
- * performance.now() costs about 0.5 µs in Chromium (measured on the page of this
- * machine), a third of a futex wake-up: timing every wait would cost more than
- * what the choice saves.
- */
-const MEASURE_EVERY = 4;
+export const DEFAULT_SPIN_MICROS = 200;
+/** Waits per measured turn, and waits the chosen way then keeps (powers of two). */
+const TRIAL_WAITS = 128;
+const CHOSEN_WAITS = 2048;
+/** Spinning is chosen only when its turn's mean wait is below this share of sleeping's. */
+const SPIN_MUST_WIN = 0.9;
 /** Looks at the counter between two readings of the clock while spinning (a few µs). */
 const SPIN_LOOKS = 1024;
 const CONTROL_BYTES = CONTROL_SLOTS * 4;
@@ -236,19 +231,21 @@ abstract class RingSide {
    */
   protected seenRead: number;
   protected seenWrite: number;
-  /** The spin's ceiling, and the running means of this side's waits (ms) that spun and that slept at once. */
+  /** The spin's ceiling (ms). */
   private readonly maxSpinMs: number;
-  private spinMeanMs = 0;
-  private sleepMeanMs = 0;
-  private waits = 0;
-  /** The wait in progress: whether it spins (and so which mean it counts in), and still may. */
-  private spinning = false;
+  /**
+   * The turns (see DEFAULT_SPIN_MICROS): 0 spinning trial, 1 sleeping trial, 2
+   * the chosen way; waits into the turn, when it began, the spinning trial's mean
+   * wait (ms), and whether the chosen way spins.
+   */
+  private turn = 0;
+  private turnWaits = 0;
+  private turnStartMs = Number.NaN;
+  private spinTrialMs = 0;
+  private spinChosen = false;
+  /** Whether the wait in progress may still spin; when its spin ends (NaN until it first looks). */
   private spinLeft = false;
-  /** When it started, if it is timed (else NaN); when its spin ends (NaN until it first looks). */
-  private waitStartedMs = Number.NaN;
   private spinEndMs = Number.NaN;
-  /** How long the wait in progress may spin: the ceiling, or less when it explores. */
-  private spinBudgetMs = 0;
 
   constructor(buffer: SharedArrayBuffer, spinMicros: number) {
     this.control = new Int32Array(buffer, 0, CONTROL_SLOTS);
@@ -279,47 +276,43 @@ abstract class RingSide {
   }
 
   /**
-   * At the start of a wait: chooses whether it spins (as DEFAULT_SPIN_MICROS says)
-   * and whether it is timed. Allocates nothing.
+   * At the start of a wait: whether it spins (as DEFAULT_SPIN_MICROS says: not
+   * while backing off). Allocates nothing, reads no clock.
    */
   protected beginWait(): void {
-    if (this.maxSpinMs === 0) {
-      this.spinning = this.spinLeft = false;
-      return;
-    }
-    const prefer = this.spinMeanMs <= this.sleepMeanMs && this.spinMeanMs < this.maxSpinMs;
-    const turn = ++this.waits;
-    const explore = (turn & (EXPLORE_EVERY - 1)) === 0;
-    this.spinning = this.spinLeft = prefer !== explore;
-    // A spin tried while sleeping is the choice lasts twice a typical sleeping
-    // wait at most (5 µs at least): trying costs little beside what it may save.
-    this.spinBudgetMs = prefer
-      ? this.maxSpinMs
-      : Math.min(this.maxSpinMs, Math.max(2 * this.sleepMeanMs, EXPLORE_SPIN_MIN_MS));
     this.spinEndMs = Number.NaN;
-    this.waitStartedMs =
-      explore || (turn & (MEASURE_EVERY - 1)) === 0 ? performance.now() : Number.NaN;
+    this.spinLeft = false;
+    if (this.maxSpinMs === 0) return;
+    const waits = this.turnWaits++;
+    if (waits === 0) this.turnStartMs = performance.now();
+    else if (waits === (this.turn === 2 ? CHOSEN_WAITS : TRIAL_WAITS)) this.endTurn();
+    this.spinLeft = this.turn === 0 || (this.turn === 2 && this.spinChosen);
   }
 
-  /** At the end of a wait: counts it in its mean, if it was timed. Allocates nothing. */
-  protected endWait(): void {
-    if (Number.isNaN(this.waitStartedMs)) return;
-    const waited = Math.min(performance.now() - this.waitStartedMs, WAIT_CLAMP * this.maxSpinMs);
-    if (this.spinning) this.spinMeanMs += (waited - this.spinMeanMs) * WAIT_MEAN_WEIGHT;
-    else this.sleepMeanMs += (waited - this.sleepMeanMs) * WAIT_MEAN_WEIGHT;
+  /** Ends a turn of waits (two clock reads per turn): the next turn starts with this wait. */
+  private endTurn(): void {
+    const now = performance.now();
+    const mean = (now - this.turnStartMs) / (this.turnWaits - 1);
+    if (this.turn === 0) this.spinTrialMs = mean;
+    else if (this.turn === 1) this.spinChosen = this.spinTrialMs < SPIN_MUST_WIN * mean;
+    this.turn = (this.turn + 1) % 3;
+    this.turnWaits = 1;
+    this.turnStartMs = now;
   }
 
   /**
    * Whether the wait in progress may go on spinning: reads the clock (once per
-   * SPIN_LOOKS looks), and ends the spin past its ceiling or on cancel.
+   * SPIN_LOOKS looks; the first sets the deadline), and ends the spin past its
+   * ceiling or on cancel.
    */
   private spinOn(): boolean {
     const now = performance.now();
-    if (Number.isNaN(this.spinEndMs)) {
-      this.spinEndMs =
-        (Number.isNaN(this.waitStartedMs) ? now : this.waitStartedMs) + this.spinBudgetMs;
+    if (Number.isNaN(this.spinEndMs)) this.spinEndMs = now + this.maxSpinMs;
+    if (now > this.spinEndMs) {
+      this.spinLeft = false;
+    } else if (Atomics.load(this.control, CANCELLED) === 1) {
+      this.spinLeft = false;
     }
-    if (now > this.spinEndMs || Atomics.load(this.control, CANCELLED) === 1) this.spinLeft = false;
     return this.spinLeft;
   }
 
@@ -332,7 +325,9 @@ abstract class RingSide {
     if (!this.spinLeft) return false;
     const control = this.control;
     do {
-      for (let i = 0; i < SPIN_LOOKS; i++) if (Atomics.load(control, slot) !== seen) return true;
+      for (let i = 0; i < SPIN_LOOKS; i++) {
+        if (Atomics.load(control, slot) !== seen) return true;
+      }
     } while (this.spinOn());
     return false;
   }
@@ -341,7 +336,9 @@ abstract class RingSide {
   protected spinForRoom(wanted: number): boolean {
     if (!this.spinLeft) return false;
     do {
-      for (let i = 0; i < SPIN_LOOKS; i++) if (this.capacity - this.used() >= wanted) return true;
+      for (let i = 0; i < SPIN_LOOKS; i++) {
+        if (this.capacity - this.used() >= wanted) return true;
+      }
     } while (this.spinOn());
     return false;
   }
@@ -483,7 +480,6 @@ export class FrameRingWriter extends RingSide {
     const deadline = deadlineAfter(timeoutMs);
     this.beginWait();
     while (!this.tryWrite(bytes)) this.awaitRoom(bytes.length, deadline, timeoutMs);
-    this.endWait();
   }
 
   /** Writer thread, a worker: writeFrame is to tryWriteFrame what write is to tryWrite. */
@@ -493,7 +489,6 @@ export class FrameRingWriter extends RingSide {
     const deadline = deadlineAfter(timeoutMs);
     this.beginWait();
     while (!this.tryWriteFrame(prepared)) this.awaitRoom(prepared.length, deadline, timeoutMs);
-    this.endWait();
   }
 
   /**
@@ -928,10 +923,7 @@ export class FrameRingReader extends RingSide {
       const wake = Atomics.load(this.control, READER_WAKE);
       const write = Atomics.load(this.control, WRITE);
       const got = this.take(open);
-      if (got !== undefined) {
-        this.endWait();
-        return got;
-      }
+      if (got !== undefined) return got;
       if (this.spinUntil(WRITE, write)) continue;
       const left = timeLeft(deadline);
       if (left <= 0)
@@ -939,10 +931,7 @@ export class FrameRingReader extends RingSide {
       Atomics.store(this.control, READER_WAITING, 1);
       try {
         const again = this.take(open);
-        if (again !== undefined) {
-          this.endWait();
-          return again;
-        }
+        if (again !== undefined) return again;
         Atomics.wait(this.control, READER_WAKE, wake, Math.min(left, SAFETY_WAKE_MS));
       } finally {
         Atomics.store(this.control, READER_WAITING, 0);
