@@ -29,7 +29,9 @@ export function startIdleHeartbeat(ws: WebSocket, socket: Socket, intervalMs: nu
       written = now; // something went out in this interval: the client heard the gateway
       return;
     }
-    if (ws.readyState !== ws.OPEN) return;
+    // Bytes still queued: the client has something coming, and a beat behind them
+    // would tell it nothing more (on a client that stopped reading, beats would pile up).
+    if (ws.readyState !== ws.OPEN || socket.writableLength > 0) return;
     ws.send(HEARTBEAT, AS_TEXT);
     written = socket.bytesWritten;
   }, intervalMs);
