@@ -79,7 +79,16 @@ const messageSize = z.number().int().min(3).max(Number.MAX_SAFE_INTEGER);
 const token = z.string().max(16_384).nullish();
 const id = z.string().min(1).max(256);
 /** Asked for in `open`/`resume`, echoed in `opened`: see `heartbeat`. */
-const heartbeatMs = z.number().int().min(GATEWAY_HEARTBEAT_MIN_MS).max(GATEWAY_HEARTBEAT_MAX_MS);
+// One message for every way a value misses (a string, a fraction, out of range), so the
+// client always learns what would be valid, not only zod's "expected number".
+const heartbeatMsValid = {
+  error: `expected whole milliseconds from ${GATEWAY_HEARTBEAT_MIN_MS} to ${GATEWAY_HEARTBEAT_MAX_MS}`,
+};
+const heartbeatMs = z
+  .number(heartbeatMsValid)
+  .int(heartbeatMsValid)
+  .min(GATEWAY_HEARTBEAT_MIN_MS, heartbeatMsValid)
+  .max(GATEWAY_HEARTBEAT_MAX_MS, heartbeatMsValid);
 
 /** A serialized RemoteMediaError (errors.ts): kind and message, the rest as sent. */
 const serializedError = z
