@@ -1,27 +1,26 @@
 /**
- * The runtime benchmark's floor: echoes frames from one FrameRing into another
- * with no session in between, waiting as the runtime's channels do (tryReadFrame,
- * then Atomics.waitAsync). Page -> here -> page is the least a round trip through
- * a worker can cost; the runtime's round trip minus this is its session machinery.
+ * The runtime benchmark's floor: echoes items from one ring channel into another
+ * with no session in between, waiting as the runtime's pipeline worker does (its
+ * ring channel readers in the wake loop, asleep on the doorbell while items
+ * stream: web/runtime/channel/wake-loop.ts). Page -> here -> page is the least a
+ * round trip through a worker can cost on this path; the runtime's round trip
+ * minus this is its session machinery.
  */
-import { prepareFrame } from '../../web/core/internal.ts';
-import {
-  FrameRingReader,
-  FrameRingWriter,
-  RING_CLOSED,
-} from '../../web/runtime/ring/frame-ring.ts';
+import { type ChannelEndpoint, openReader, openWriter } from '../../web/runtime/channel/channel.ts';
+import { enableBlockingWaits } from '../../web/runtime/channel/wake-loop.ts';
+
+enableBlockingWaits();
 
 self.onmessage = async (
-  event: MessageEvent<{ input: SharedArrayBuffer; output: SharedArrayBuffer; spin?: number }>,
+  event: MessageEvent<{ input: ChannelEndpoint; output: ChannelEndpoint }>,
 ) => {
-  const reader = new FrameRingReader(event.data.input, event.data.spin);
-  const writer = new FrameRingWriter(event.data.output, 'block');
+  const reader = openReader(event.data.input);
+  const writer = openWriter(event.data.output);
   for (;;) {
-    let frame = reader.tryReadFrame();
-    if (frame === undefined) frame = await reader.readFrameAsync();
-    if (frame === RING_CLOSED) break;
-    const prepared = prepareFrame(frame);
-    if (!writer.tryWriteFrame(prepared)) await writer.writeFrameAsync(prepared);
+    const item = await reader.read();
+    if (item === undefined) break;
+    const waiting = writer.write(item);
+    if (waiting) await waiting;
   }
-  writer.close();
+  writer.end();
 };

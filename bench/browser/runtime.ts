@@ -5,13 +5,10 @@
  * floor (frames echoed by a worker over two FrameRings, no session) and the
  * session machinery with no thread (the same pipeline in a PipelineSession here).
  */
-import { PipelineRunner, prepareFrame } from '../../web/core/internal.ts';
+import { PipelineRunner } from '../../web/core/internal.ts';
 import { createRuntime, type Manifest, RuntimeData, type StreamSession } from '../../web/index.ts';
-import {
-  createFrameRingBuffer,
-  FrameRingReader,
-  FrameRingWriter,
-} from '../../web/runtime/ring/frame-ring.ts';
+import { createChannel, openReader, openWriter } from '../../web/runtime/channel/channel.ts';
+import { ringDoorbellFor } from '../../web/runtime/channel/ring-channel.ts';
 
 const manifest: Manifest = {
   version: 'v1',
@@ -115,50 +112,51 @@ async function inProcessTimings(): Promise<Timings> {
 }
 
 /**
- * Page -> echo worker -> page over two FrameRings, no session: the channel floor,
- * as round trips and as runs of every block (written ahead, read as they come).
+ * Page -> echo worker -> page over two ring channels, no session: the channel
+ * floor, as round trips and as runs of every block (written ahead, read as they
+ * come). Waiting as the runtime waits: the worker in its wake loop (the input
+ * channel rings its doorbell), the page with whenReady, and a round trip's read
+ * polls first as recvOutput does for a caller awaiting its reply.
  */
-async function ringEchoTimings(
-  spin: { page?: number; worker?: number } = {},
-  parts = ['runs', 'trips'],
-): Promise<Timings> {
-  const input = createFrameRingBuffer(1 << 20);
-  const output = createFrameRingBuffer(1 << 20);
+async function ringEchoTimings(parts = ['runs', 'trips']): Promise<Timings> {
+  const input = ringDoorbellFor(createChannel('rings'), 'runtime-echo');
+  const output = createChannel('rings');
   const worker = new Worker(new URL('./runtime-echo.worker.ts', import.meta.url), {
     type: 'module',
   });
-  worker.postMessage({ input, output, spin: spin.worker });
-  const writer = new FrameRingWriter(input, 'block');
-  const reader = new FrameRingReader(output, spin.page);
-  let sequence = 0;
+  worker.postMessage({ input: input.reader, output: output.writer });
+  const writer = openWriter(input.writer);
+  const reader = openReader(output.reader);
   const write = async (i: number) => {
-    const frame = prepareFrame({ sequence: sequence++, data: blocks[i % BLOCKS]! });
-    if (!writer.tryWriteFrame(frame)) await writer.writeFrameAsync(frame);
+    const waiting = writer.write(blocks[i % BLOCKS]!);
+    if (waiting) await waiting;
   };
-  const read = async () => {
-    const frame = reader.tryReadFrame() ?? (await reader.readFrameAsync());
-    if (typeof frame !== 'object') throw new Error('the echo ring closed early');
-    return frame;
+  const read = async (poll: boolean) => {
+    const reading = reader.read();
+    if (poll) reader.poll?.();
+    const item = await reading;
+    if (item === undefined) throw new Error('the echo channel closed early');
+    return item;
   };
   try {
     const timed = !parts.includes('runs')
       ? { runMs: [], runCpuMs: [] }
       : await runs(async () => {
           const reading = (async () => {
-            const frames = [];
-            for (let i = 0; i < BLOCKS; i++) frames.push(await read());
-            return frames;
+            const items = [];
+            for (let i = 0; i < BLOCKS; i++) items.push(await read(false));
+            return items;
           })();
           for (let i = 0; i < BLOCKS; i++) await write(i);
           return reading;
         });
     const roundTripMs = await roundTrips(async (i) => {
       await write(i);
-      await read();
+      await read(true);
     });
     return { ...timed, roundTripMs };
   } finally {
-    writer.close();
+    writer.end();
     worker.terminate();
   }
 }
@@ -179,15 +177,12 @@ const IDLE_SECONDS = 5;
  * and nothing flows: what an idle channel costs (its waits' wake-ups every 100 ms
  * to look at the cancel flag, any spinning). `open` undefined: the page alone.
  */
-async function idleCpuMsPerSecond(
-  channels?: 'messages' | 'rings' | 'echo',
-  spin?: number,
-): Promise<number> {
+async function idleCpuMsPerSecond(channels?: 'messages' | 'rings' | 'echo'): Promise<number> {
   const runtime = channels && channels !== 'echo' ? await createRuntime({ channels }) : undefined;
   let echo: { close(): void } | undefined;
   try {
     const session = runtime ? await runtime.stream(manifest) : undefined;
-    if (channels === 'echo') echo = await idleEcho(spin);
+    if (channels === 'echo') echo = await idleEcho();
     // Blocks through first, then a pause, so that both sides have waited and the
     // code they ran is compiled before the measured window.
     for (let i = 0; session && i < 200; i++) {
@@ -212,22 +207,22 @@ async function idleCpuMsPerSecond(
   }
 }
 
-/** The echo worker's rings with one frame through and both readers waiting: a bare idle channel. */
-async function idleEcho(spin?: number): Promise<{ close(): void }> {
-  const input = createFrameRingBuffer(1 << 20);
-  const output = createFrameRingBuffer(1 << 20);
+/** The echo worker's channels with one item through and both readers waiting: a bare idle channel. */
+async function idleEcho(): Promise<{ close(): void }> {
+  const input = ringDoorbellFor(createChannel('rings'), 'runtime-echo-idle');
+  const output = createChannel('rings');
   const worker = new Worker(new URL('./runtime-echo.worker.ts', import.meta.url), {
     type: 'module',
   });
-  worker.postMessage({ input, output, spin });
-  const writer = new FrameRingWriter(input, 'block');
-  const reader = new FrameRingReader(output, spin);
-  writer.tryWriteFrame(prepareFrame({ sequence: 0, data: blocks[0]! }));
-  await reader.readFrameAsync();
-  const waiting = reader.readFrameAsync();
+  worker.postMessage({ input: input.reader, output: output.writer });
+  const writer = openWriter(input.writer);
+  const reader = openReader(output.reader);
+  writer.write(blocks[0]!);
+  await reader.read();
+  const waiting = reader.read();
   return {
     close() {
-      writer.close();
+      writer.end();
       worker.terminate();
       reader.cancel();
       waiting.catch(() => {});
@@ -260,7 +255,7 @@ async function runRuntimeBench() {
 
 (window as unknown as { runRuntimeBench: typeof runRuntimeBench }).runRuntimeBench =
   runRuntimeBench;
-/** For profiling by hand: the echo floor alone, with the rings' spins as given. */
+/** For profiling by hand: the echo floor alone. */
 (window as unknown as { runEchoProbe: typeof ringEchoTimings }).runEchoProbe = ringEchoTimings;
 /** For profiling by hand: one kind of runtime channel alone. */
 (window as unknown as { runRuntimeProbe: typeof runtimeTimings }).runRuntimeProbe = runtimeTimings;

@@ -41,6 +41,17 @@ export interface PendingRead {
 export const SLICE_MS = 2;
 /** No frame for this long (ms): sleep asynchronously, holding nothing. */
 export const IDLE_MS = 50;
+/**
+ * Before it sleeps, the loop spins this long at most (ms) for the next frame, and
+ * after a spin that caught nothing the next 1, 2, 4 ... SPIN_SKIP_MAX waits do not
+ * spin: in a request-reply exchange the next frame comes a few µs after this
+ * thread's reply, quicker than a futex wake-up; at a real-time pace the spins
+ * back off to one in SPIN_SKIP_MAX waits.
+ */
+const SPIN_MS = 0.03;
+const SPIN_SKIP_MAX = 64;
+/** Looks at the rings between two readings of the clock while spinning. */
+const SPIN_LOOKS = 64;
 /** Safety net of the idle sleep (ms): no wake-up is lost (see doorbell.ts). */
 const IDLE_SAFETY_MS = 1000;
 
@@ -49,6 +60,8 @@ class WakeLoop {
   private scheduled = false;
   private sleepingAsync = false;
   private lastFrameMs = 0;
+  private spinSkip = 0;
+  private spinBackoff = 0;
   /** Same-thread task posting: MessageChannel has no clamp (setTimeout nests to 4 ms). */
   private readonly port: MessagePort;
   private readonly trigger: MessagePort;
@@ -122,6 +135,7 @@ class WakeLoop {
         this.schedule();
         return;
       }
+      if (this.spinFor()) continue;
       const seen = this.bell.enter();
       try {
         if (this.anyReady()) continue;
@@ -131,6 +145,26 @@ class WakeLoop {
         this.bell.leave();
       }
     }
+  }
+
+  /** Spins for a frame (see SPIN_MS), unless backing off; true if one came. Blocks for the spin. */
+  private spinFor(): boolean {
+    if (this.spinSkip > 0) {
+      this.spinSkip--;
+      return false;
+    }
+    const until = performance.now() + SPIN_MS;
+    do {
+      for (let i = 0; i < SPIN_LOOKS; i++) {
+        if (this.anyReady()) {
+          this.spinBackoff = 0;
+          return true;
+        }
+      }
+    } while (performance.now() < until);
+    this.spinBackoff = Math.min(SPIN_SKIP_MAX, this.spinBackoff * 2 || 1);
+    this.spinSkip = this.spinBackoff;
+    return false;
   }
 
   private sleepAsync(): void {
@@ -151,8 +185,8 @@ class WakeLoop {
     void waiting.then(() => {
       this.bell.leave();
       this.sleepingAsync = false;
-      // A wake-up after an idle pause: count it as a frame, so the loop streams again.
-      this.lastFrameMs = performance.now();
+      // Not counted as a frame: a wake-up with nothing for a read (the safety
+      // timeout) goes straight back to this sleep; a delivery makes the loop stream.
       this.schedule();
     });
   }
