@@ -1,0 +1,236 @@
+/**
+ * The gateway's pre-framed data messages (ws-preframed.ts: header and frame in one
+ * TCP write, encoded into the scratch buffer sessions without a replay log reuse, see
+ * gateway-session.ts sendFrame) against clients that make that path hard: outputs whose
+ * WebSocket payload sits at every header-length boundary (125/126, 65535/65536) and at
+ * the scratch buffer's own edge (64 KiB with the header, and one byte over), with and
+ * without permessage-deflate negotiated (ws then frames and compresses itself, and
+ * holds what it was given until its deflate is done), read by a client that stops
+ * reading in bursts (writes queue behind the kernel), with heartbeats asked for (ws's
+ * own frames between the raw writes), and a client that drops its socket mid-stream
+ * while another session goes on. Each frame is decoded with its CRC checked and
+ * compared byte for byte. Real gateway on loopback, real ws sockets.
+ */
+import WebSocket from 'ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  decodeFrame,
+  encodeFrame,
+  FrameAssembler,
+  GATEWAY_PROTOCOL_VERSION,
+  GATEWAY_WINDOW,
+  type Manifest,
+  packFrame,
+  RuntimeData,
+} from '../web/core/internal.ts';
+import type { Gateway } from './gateway.ts';
+import { startLoopbackGateway, until } from './testing/loopback.ts';
+import { islandOf } from './testing/raw-client.ts';
+import { headerLength } from './ws-preframed.ts';
+
+const TOKEN = 'attack-preframed-token-0123456789abc';
+const manifest: Manifest = {
+  version: 'v1',
+  metadata: { name: 'attack-preframed' },
+  nodes: [{ id: 'pass', node_type: 'PassThrough', params: {} }],
+  connections: [],
+};
+
+/** A binary frame's WebSocket payload: 2 bytes of port, then the encoded frame. */
+const OVERHEAD =
+  2 + encodeFrame({ sequence: 1, data: RuntimeData.binary(new Uint8Array(0)) }).length;
+/** The scratch buffer's size (gateway-session.ts SCRATCH_BYTES): header + payload up to it. */
+const SCRATCH = 64 << 10;
+/** WebSocket payload lengths the outputs are made to have. */
+const PAYLOADS = [
+  OVERHEAD,
+  OVERHEAD + 1,
+  125,
+  126,
+  127,
+  3000,
+  65535,
+  65536,
+  65537,
+  SCRATCH - headerLength(SCRATCH - 4), // header + payload = the scratch buffer exactly
+  SCRATCH - headerLength(SCRATCH - 4) + 1, // one byte more: not the scratch
+  200_000,
+];
+
+/** Frame `sequence` of session `session`: every byte a function of both and its index. */
+function bytesOf(session: number, sequence: number): Uint8Array {
+  const payload = PAYLOADS[sequence % PAYLOADS.length]!;
+  return Uint8Array.from(
+    { length: payload - OVERHEAD },
+    (_, i) => (session * 31 + sequence * 7 + i) & 0xff,
+  );
+}
+
+let plain: Gateway;
+let deflating: Gateway;
+beforeAll(async () => {
+  plain = await startLoopbackGateway(TOKEN);
+  deflating = await startLoopbackGateway(TOKEN, { compression: true });
+});
+afterAll(async () => {
+  await plain?.close();
+  await deflating?.close();
+});
+
+interface SessionOptions {
+  frames: number;
+  /** Pause reading for `pauseMs` after every `burst` messages. */
+  burst?: number;
+  pauseMs?: number;
+  deflate?: boolean;
+  heartbeatMs?: number;
+  /** Drop the socket (no close frame) after this many output messages. */
+  dropAfter?: number;
+}
+
+/** One session sending `frames` binary frames within its credit; what it decoded, in order. */
+async function session(gateway: Gateway, id: number, options: SessionOptions) {
+  const ws = new WebSocket(gateway.url, {
+    maxPayload: 1 << 30,
+    perMessageDeflate: options.deflate ?? false,
+  });
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', resolve);
+    ws.once('error', reject);
+  });
+  const assembler = new FrameAssembler(1 << 24);
+  const got: { sequence: number; bytes: Uint8Array }[] = [];
+  const problems: string[] = [];
+  let credit = GATEWAY_WINDOW;
+  let sent = 0;
+  let messages = 0;
+  let beats = 0;
+  let finished!: (why: string) => void;
+  const over = new Promise<string>((resolve) => (finished = resolve));
+  const pump = () => {
+    while (sent < options.frames && sent < credit) {
+      sent++;
+      const data = RuntimeData.binary(bytesOf(id, sent));
+      for (const part of packFrame(0, encodeFrame({ sequence: sent, data }), 1 << 30)) {
+        ws.send(part);
+      }
+      if (sent === options.frames) {
+        ws.send(JSON.stringify({ type: 'end', port: 0, seq: options.frames + 1 }));
+      }
+    }
+  };
+  ws.on('message', (raw, isBinary) => {
+    const bytes = raw as Buffer;
+    messages++;
+    if (options.burst && messages % options.burst === 0) {
+      ws.pause(); // TCP fills; the gateway's writes queue behind it
+      setTimeout(() => ws.resume(), options.pauseMs ?? 20);
+    }
+    if (options.dropAfter !== undefined && messages === options.dropAfter) {
+      (ws as unknown as { _socket: { resetAndDestroy(): void } })._socket.resetAndDestroy();
+      finished('dropped');
+      return;
+    }
+    if (!isBinary) {
+      const message = JSON.parse(bytes.toString('utf8')) as Record<string, unknown>;
+      if (message.type === 'opened') pump();
+      else if (message.type === 'credit') {
+        credit += Number(message.frames);
+        pump();
+      } else if (message.type === 'heartbeat') beats++;
+      else if (message.type === 'done') finished('done');
+      else if (message.type === 'error') finished(`error ${JSON.stringify(message.error)}`);
+      return;
+    }
+    try {
+      const whole = assembler.push(new Uint8Array(bytes));
+      if (!whole) return;
+      const frame = decodeFrame(whole.frame); // the CRC is checked here
+      if (frame.data.kind !== 'binary') throw new Error(`kind ${frame.data.kind}`);
+      got.push({ sequence: frame.sequence, bytes: frame.data.bytes });
+    } catch (error) {
+      problems.push(String(error));
+    }
+  });
+  ws.on('close', (code) => finished(`closed ${code}`));
+  ws.send(
+    JSON.stringify({
+      type: 'open',
+      version: GATEWAY_PROTOCOL_VERSION,
+      token: TOKEN,
+      island: islandOf(manifest, 'pass', 'pass'),
+      maxMessageSize: 1 << 30,
+      ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}),
+    }),
+  );
+  const why = await over;
+  ws.terminate();
+  return { why, got, problems, beats, extensions: ws.extensions };
+}
+
+function expectExact(id: number, got: { sequence: number; bytes: Uint8Array }[], frames: number) {
+  expect(got.map((f) => f.sequence)).toEqual(Array.from({ length: frames }, (_, i) => i + 1));
+  for (const { sequence, bytes } of got) {
+    const want = bytesOf(id, sequence);
+    if (bytes.length !== want.length || bytes.some((v, i) => v !== want[i])) {
+      throw new Error(
+        `session ${id} frame ${sequence} (${want.length} bytes): differs from what was sent`,
+      );
+    }
+  }
+}
+
+describe('pre-framed outputs at every header length', () => {
+  for (const deflate of [false, true]) {
+    it(`${deflate ? 'permessage-deflate negotiated' : 'no compression'}: every boundary size arrives byte-exact`, async () => {
+      const gateway = deflate ? deflating : plain;
+      const frames = 4 * PAYLOADS.length;
+      const result = await session(gateway, 1, { frames, deflate });
+      expect(result.extensions).toBe(deflate ? 'permessage-deflate' : '');
+      expect(result.problems).toEqual([]);
+      expect(result.why).toBe('done');
+      expectExact(1, result.got, frames);
+    }, 60_000);
+  }
+});
+
+describe('pre-framed outputs to slow readers', () => {
+  for (const deflate of [false, true]) {
+    it(`${deflate ? 'deflate' : 'plain'}: three sessions reading in bursts, heartbeats asked, each frame byte-exact`, async () => {
+      const gateway = deflate ? deflating : plain;
+      const frames = 20 * PAYLOADS.length;
+      const results = await Promise.all([
+        session(gateway, 11, { frames, deflate, burst: 5, pauseMs: 30, heartbeatMs: 100 }),
+        session(gateway, 12, { frames, deflate, burst: 17, pauseMs: 60 }),
+        session(gateway, 13, { frames, deflate, heartbeatMs: 100 }),
+      ]);
+      results.forEach((result, i) => {
+        expect(result.problems).toEqual([]);
+        expect(result.why).toBe('done');
+        expectExact(11 + i, result.got, frames);
+      });
+    }, 120_000);
+  }
+});
+
+describe('a socket that dies mid-write', () => {
+  it('drops without a close while its outputs are being written; the gateway and another session carry on', async () => {
+    const before = plain.metrics.sessionsActive;
+    const frames = 20 * PAYLOADS.length;
+    const [dropped, other] = await Promise.all([
+      // Reads a little, then stalls, then its TCP connection is reset mid-stream.
+      session(plain, 21, { frames, burst: 3, pauseMs: 200, dropAfter: 40 }),
+      session(plain, 22, { frames, burst: 7, pauseMs: 10 }),
+    ]);
+    expect(dropped.why).toBe('dropped');
+    expect(dropped.problems).toEqual([]);
+    expect(other.problems).toEqual([]);
+    expect(other.why).toBe('done');
+    expectExact(22, other.got, frames);
+    await until(() => plain.metrics.sessionsActive === before, 'the dropped session ended');
+    // And the next session after it is served whole.
+    const after = await session(plain, 23, { frames: 2 * PAYLOADS.length });
+    expect(after.why).toBe('done');
+    expectExact(23, after.got, 2 * PAYLOADS.length);
+  }, 120_000);
+});
