@@ -19,8 +19,10 @@
  *
  * The trade, stated: while frames stream, this thread's other tasks wait up to a
  * slice (2 ms), and the loop wakes at least once a slice (a few µs of CPU each, so
- * well under 1% of a core at a real-time pace); in return each frame that comes
- * while the thread sleeps costs a futex wake-up, not an event-loop task.
+ * well under 1% of a core at a real-time pace; once idle, nothing: an idle session
+ * measured 0.5 ms of this worker's CPU a second, its 1 s safety wake-ups); in
+ * return a frame that comes while the thread sleeps costs a futex wake-up, not an
+ * event-loop task.
  *
  * Threads: only where Atomics.wait is allowed (a worker) and only once enabled
  * (enableBlockingWaits, called by the pipeline worker's entry). Elsewhere, and for
@@ -41,17 +43,13 @@ export interface PendingRead {
 export const SLICE_MS = 2;
 /** No frame for this long (ms): sleep asynchronously, holding nothing. */
 export const IDLE_MS = 50;
-/**
- * Before it sleeps, the loop spins this long at most (ms) for the next frame, and
- * after a spin that caught nothing the next 1, 2, 4 ... SPIN_SKIP_MAX waits do not
- * spin: in a request-reply exchange the next frame comes a few µs after this
- * thread's reply, quicker than a futex wake-up; at a real-time pace the spins
- * back off to one in SPIN_SKIP_MAX waits.
+/*
+ * No spin before the futex sleep: one (up to 30 µs for the next frame, backing
+ * off after misses) was tried and taken out: on this shared 2-core machine (load
+ * 5-7) its effect on the round trip was within the run-to-run spread (50-95 µs
+ * either way in alternating runs), and in a stream it spins while the page that
+ * feeds it needs the other core.
  */
-const SPIN_MS = 0.03;
-const SPIN_SKIP_MAX = 64;
-/** Looks at the rings between two readings of the clock while spinning. */
-const SPIN_LOOKS = 64;
 /** Safety net of the idle sleep (ms): no wake-up is lost (see doorbell.ts). */
 const IDLE_SAFETY_MS = 1000;
 
@@ -60,8 +58,6 @@ class WakeLoop {
   private scheduled = false;
   private sleepingAsync = false;
   private lastFrameMs = 0;
-  private spinSkip = 0;
-  private spinBackoff = 0;
   /** Same-thread task posting: MessageChannel has no clamp (setTimeout nests to 4 ms). */
   private readonly port: MessagePort;
   private readonly trigger: MessagePort;
@@ -135,7 +131,6 @@ class WakeLoop {
         this.schedule();
         return;
       }
-      if (this.spinFor()) continue;
       const seen = this.bell.enter();
       try {
         if (this.anyReady()) continue;
@@ -145,26 +140,6 @@ class WakeLoop {
         this.bell.leave();
       }
     }
-  }
-
-  /** Spins for a frame (see SPIN_MS), unless backing off; true if one came. Blocks for the spin. */
-  private spinFor(): boolean {
-    if (this.spinSkip > 0) {
-      this.spinSkip--;
-      return false;
-    }
-    const until = performance.now() + SPIN_MS;
-    do {
-      for (let i = 0; i < SPIN_LOOKS; i++) {
-        if (this.anyReady()) {
-          this.spinBackoff = 0;
-          return true;
-        }
-      }
-    } while (performance.now() < until);
-    this.spinBackoff = Math.min(SPIN_SKIP_MAX, this.spinBackoff * 2 || 1);
-    this.spinSkip = this.spinBackoff;
-    return false;
   }
 
   private sleepAsync(): void {
