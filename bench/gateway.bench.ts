@@ -90,11 +90,11 @@ export async function benchGateway(): Promise<BenchSection> {
     // Concurrent real-time sessions: each sends a 20 ms frame every 20 ms for SECONDS
     // (GATEWAY_BENCH_SECONDS, default 3; open loop, within the gateway's credit); a
     // session falls behind when its p99 output comes more than 20 ms after the frame
-    // was due. At each count a bare ws echo
-    // server (in this process too) takes the same bytes at the same pace first: the
-    // machine's load moves both, their ratio is what counts. The load generator
-    // (bench/gateway-load.ts, raw sockets, frames built ahead) is its own process, on
-    // the other core when taskset can pin it; its own CPU per frame is shown too.
+    // was due. At each count a bare ws echo server (in this process too) takes the
+    // same bytes at the same pace first: the machine's load moves both, their ratio
+    // is what counts. The load generator (bench/gateway-load.ts, raw sockets, frames
+    // built ahead) is its own process, on the other core when taskset can pin it; its
+    // own CPU per frame is shown too.
     const loadBefore = loadavg();
     const capacity: string[] = [
       '| sessions | bare echo CPU per frame | gateway CPU per frame | ratio | p99 lag: bare / gateway | frames lost: bare / gateway | generator CPU per frame: bare / gateway | held (p99 lag <= 20 ms) |',

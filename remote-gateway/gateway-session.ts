@@ -296,13 +296,20 @@ export class GatewaySession {
       );
     }
     // In order, one at a time: the session's own backpressure paces the client. An
-    // island port with one source (the usual case) is one call and no async function.
+    // island port with one source (the usual case) is one call and no async function;
+    // data (not a control) that its source takes at once lets the next link run at
+    // once too (offerInputTo: no promise, no microtask per frame). A control waits a
+    // turn as before, so the pipeline has acted on it (an interrupt has moved its
+    // nodes' barge-in state on) before the input after it is offered.
     const { sources } = input;
+    const data = decoded.data;
     this.enqueue(
       sources.length === 1
-        ? () => this.session!.offerInputTo(sources[0]!, decoded.data)
+        ? data.kind === 'control'
+          ? () => this.session!.sendInputTo(sources[0]!, data)
+          : () => this.session!.offerInputTo(sources[0]!, data)
         : async () => {
-            for (const source of sources) await this.session!.sendInputTo(source, decoded.data);
+            for (const source of sources) await this.session!.sendInputTo(source, data);
           },
       () => {
         this.heldBytes -= bytes;
