@@ -14,6 +14,7 @@ import { abortedError, describeCause, NodeExecutionError, RemoteMediaError } fro
 import type { PreparedPipeline } from './manifest-validation.ts';
 import type { NodeInstance, NodeOutput, ProcessContext } from './node-contract.ts';
 import { bargeInOf } from './barge-in.ts';
+import { ownedBuffers } from './buffer-slab.ts';
 import { BargeInRouter, InterruptGate } from './interrupt-gate.ts';
 import { LazyAbort } from './lazy-abort.ts';
 import { END_OF_STREAM, NodeInbox } from './node-inbox.ts';
@@ -59,8 +60,12 @@ function laneTarget(inbox: NodeInbox<RuntimeData>, lane: number): Target {
   return { push: (item) => inbox.push(lane, item), end: () => inbox.closeLane(lane) };
 }
 
+/** The embedder's side of the engine: what it is given owns its buffers (buffer-slab.ts). */
 function outputTarget(output: SessionOutputQueue, lane: number): Target {
-  return { push: (item) => output.push(lane, item), end: () => output.endLane(lane) };
+  return {
+    push: (item) => output.push(lane, ownedBuffers(item)),
+    end: () => output.endLane(lane),
+  };
 }
 
 interface NodeTask {
