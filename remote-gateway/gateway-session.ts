@@ -298,9 +298,10 @@ export class GatewaySession {
     // In order, one at a time: the session's own backpressure paces the client. An
     // island port with one source (the usual case) is one call and no async function;
     // data (not a control) that its source takes at once lets the next link run at
-    // once too (offerInputTo: no promise, no microtask per frame). A control waits a
-    // turn as before, so the pipeline has acted on it (an interrupt has moved its
-    // nodes' barge-in state on) before the input after it is offered.
+    // once too (offerInputTo: no promise, no microtask per frame). A control keeps
+    // the turn it waited before: with in-band interrupts on the promise-free path
+    // too, attack-interrupt.test.ts's session after them never ended ('end', then
+    // no 'done'), a cause not traced yet; controls are rare, so they keep the old order.
     const { sources } = input;
     const data = decoded.data;
     this.enqueue(
