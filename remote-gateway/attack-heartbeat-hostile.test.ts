@@ -11,13 +11,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Socket } from 'node:net';
 import {
   GATEWAY_HEARTBEAT_MAX_MS,
+  GATEWAY_HEARTBEAT_TEXT,
   GATEWAY_HEARTBEAT_MIN_MS,
   GATEWAY_PROTOCOL_VERSION,
+  type JsonData,
   type Manifest,
+  RemoteMediaError,
+  RuntimeData,
 } from '../web/core/internal.ts';
 import type { Gateway } from './gateway.ts';
-import { startLoopbackGateway, until } from './testing/loopback.ts';
+import { nodeWebSocket, startLoopbackGateway, until } from './testing/loopback.ts';
 import { islandOf, RawClient, type Received } from './testing/raw-client.ts';
+import { Relay } from './testing/tcp-relay.ts';
+import { RemoteProxyClient } from '../web/runtime/remote/remote-proxy-client.ts';
 
 const TOKEN = 'attack-heartbeat-hostile-token-0123';
 const manifest: Manifest = {
@@ -238,5 +244,78 @@ describe('heartbeats during a drain', () => {
     const afterClose = client.received.length;
     await new Promise((resolve) => setTimeout(resolve, 3 * GATEWAY_HEARTBEAT_MIN_MS));
     expect(client.received.length).toBe(afterClose);
+  }, 30_000);
+});
+
+/** A Python node whose module takes `seconds` to load: the island opens that slowly. */
+const slowOpen = (seconds: number): Manifest => ({
+  version: 'v1',
+  metadata: { name: 'attack-heartbeat-slow-open' },
+  nodes: [
+    {
+      id: 'py',
+      node_type: 'PythonNode',
+      params: {
+        source: `
+import time
+time.sleep(${seconds})
+from remotemedia import Node
+class Echo(Node):
+    def process(self, data):
+        return data
+`,
+      },
+    },
+  ],
+  connections: [],
+});
+
+describe('the TypeScript client hears beats before its answer', () => {
+  it('an open slower than livenessTimeoutMs: beats before "opened" keep it, and it streams', async () => {
+    const client = new RemoteProxyClient(
+      { host: '127.0.0.1', port: gateway.port },
+      { token: TOKEN, WebSocket: nodeWebSocket, livenessTimeoutMs: 400 },
+    );
+    const started = Date.now();
+    const session = await client.stream(slowOpen(1.5));
+    const openMs = Date.now() - started;
+    expect(openMs).toBeGreaterThan(400); // longer than the deadline: only beats kept it
+    await session.sendInput(RuntimeData.json(5));
+    const first = await session[Symbol.asyncIterator]().next();
+    expect((first.value?.data as JsonData | undefined)?.value).toBe(5);
+    await session.close();
+  }, 30_000);
+
+  it('a gateway that goes silent before "opened": the open fails unreachable, naming livenessTimeoutMs', async () => {
+    const relay = await Relay.start(gateway.port);
+    try {
+      const client = new RemoteProxyClient(
+        { host: '127.0.0.1', port: relay.port, reconnect: false },
+        { token: TOKEN, WebSocket: nodeWebSocket, livenessTimeoutMs: 400 },
+      );
+      const opening = client.stream(slowOpen(3)).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      // Once a beat has reached the client (its island still opening), the gateway
+      // goes quiet. (Before any beat the client cannot know that this gateway beats:
+      // an older one never does, and its open may take as long as the island's.)
+      await until(() => relay.sockets.size === 2, 'the client connected');
+      const toClient = () => Math.max(...[...relay.sockets].map((s) => s.bytesWritten));
+      await until(() => toClient() > 0, 'the upgrade relayed');
+      const upgraded = toClient();
+      await until(
+        () => toClient() >= upgraded + GATEWAY_HEARTBEAT_TEXT.length + 2,
+        'a beat relayed',
+      );
+      relay.freeze();
+      const error = (await opening) as RemoteMediaError;
+      expect(error).toBeInstanceOf(RemoteMediaError);
+      expect(error.message).toMatch(
+        /went silent for 400 ms \(livenessTimeoutMs\) before answering/,
+      );
+    } finally {
+      await relay.close();
+    }
   }, 30_000);
 });
