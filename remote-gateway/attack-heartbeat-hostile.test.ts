@@ -23,6 +23,8 @@ import type { Gateway } from './gateway.ts';
 import { nodeWebSocket, startLoopbackGateway, until } from './testing/loopback.ts';
 import { islandOf, RawClient, type Received } from './testing/raw-client.ts';
 import { Relay } from './testing/tcp-relay.ts';
+import { alive, GatewayFleet, NGINX } from './testing/gateway-fleet.ts';
+import { existsSync } from 'node:fs';
 import { RemoteProxyClient } from '../web/runtime/remote/remote-proxy-client.ts';
 
 const TOKEN = 'attack-heartbeat-hostile-token-0123';
@@ -318,4 +320,30 @@ describe('the TypeScript client hears beats before its answer', () => {
       await relay.close();
     }
   }, 30_000);
+});
+
+describe.skipIf(!existsSync(NGINX))('SIGTERM to a gateway process while beats run', () => {
+  it('the idle session hears "draining", then beats until the drain deadline cuts it; the process exits', async () => {
+    const fleet = await GatewayFleet.start(1, ['--token', TOKEN, '--drain-timeout-ms', '1500']);
+    try {
+      const member = fleet.members[0]!;
+      const client = await RawClient.open(`ws://127.0.0.1:${member.port}/v1`, TOKEN, island, {
+        heartbeatMs: GATEWAY_HEARTBEAT_MIN_MS,
+      });
+      await heardBeats(client, 1);
+      const exited = fleet.terminate(member);
+      const told = await client.waitFor(
+        (r) => r.kind === 'control' && r.message.type === 'draining',
+      );
+      expect(told).toBeDefined();
+      const from = client.received.indexOf(told!);
+      await heardBeats(client, 3, from);
+      expect(beats(client, from)).toBeGreaterThanOrEqual(3);
+      await client.closing;
+      await exited;
+      expect(alive(member.pid)).toBe(false);
+    } finally {
+      await fleet.stop();
+    }
+  }, 60_000);
 });
