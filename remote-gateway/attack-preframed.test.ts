@@ -11,6 +11,10 @@
  * while another session goes on. Each frame is decoded with its CRC checked and
  * compared byte for byte. Real gateway on loopback, real ws sockets.
  */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -66,15 +70,46 @@ function bytesOf(session: number, sequence: number): Uint8Array {
   );
 }
 
+/** A self-signed certificate for 127.0.0.1, made here (as gateway.test.ts does). */
+function selfSigned(): { cert: Buffer; key: Buffer } {
+  const dir = mkdtempSync(join(tmpdir(), 'rm-preframed-tls-'));
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+      '-keyout',
+      join(dir, 'key.pem'),
+      '-out',
+      join(dir, 'cert.pem'),
+    ],
+    { stdio: 'ignore' },
+  );
+  return { cert: readFileSync(join(dir, 'cert.pem')), key: readFileSync(join(dir, 'key.pem')) };
+}
+
 let plain: Gateway;
 let deflating: Gateway;
+/** Over TLS the raw socket is a TLSSocket: its writes are encrypted, then queued. */
+let secure: Gateway;
 beforeAll(async () => {
   plain = await startLoopbackGateway(TOKEN);
   deflating = await startLoopbackGateway(TOKEN, { compression: true });
+  secure = await startLoopbackGateway(TOKEN, { tls: selfSigned() });
 });
 afterAll(async () => {
   await plain?.close();
   await deflating?.close();
+  await secure?.close();
 });
 
 interface SessionOptions {
@@ -93,6 +128,7 @@ async function session(gateway: Gateway, id: number, options: SessionOptions) {
   const ws = new WebSocket(gateway.url, {
     maxPayload: 1 << 30,
     perMessageDeflate: options.deflate ?? false,
+    rejectUnauthorized: false, // the TLS gateway's self-signed certificate
   });
   await new Promise<void>((resolve, reject) => {
     ws.once('open', resolve);
@@ -211,6 +247,23 @@ describe('pre-framed outputs to slow readers', () => {
       });
     }, 120_000);
   }
+});
+
+describe('pre-framed outputs over TLS', () => {
+  it('three slow readers over wss: every boundary size byte-exact', async () => {
+    expect(secure.url).toMatch(/^wss:/);
+    const frames = 10 * PAYLOADS.length;
+    const results = await Promise.all([
+      session(secure, 31, { frames, burst: 5, pauseMs: 30, heartbeatMs: 100 }),
+      session(secure, 32, { frames, burst: 17, pauseMs: 60 }),
+      session(secure, 33, { frames }),
+    ]);
+    results.forEach((result, i) => {
+      expect(result.problems).toEqual([]);
+      expect(result.why).toBe('done');
+      expectExact(31 + i, result.got, frames);
+    });
+  }, 120_000);
 });
 
 describe('a socket that dies mid-write', () => {
