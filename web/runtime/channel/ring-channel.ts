@@ -201,7 +201,11 @@ export class RingChannelReader implements ChannelReader, PendingRead {
     return this.ring.ready();
   }
 
-  /** Reader thread (the wake loop's). Settles the pending read if there is something; false if not. */
+  /**
+   * Reader thread (the wake loop's). Settles the pending read if there is
+   * something (an item, the end, an error); false if not. Never blocks; allocates
+   * the decoded item.
+   */
   deliver(): boolean {
     const pending = this.pending;
     if (pending === undefined) return true;

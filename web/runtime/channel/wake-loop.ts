@@ -78,11 +78,6 @@ class WakeLoop {
     this.schedule();
   }
 
-  /** This thread: a read settled otherwise (its reader cancelled it). */
-  remove(read: PendingRead): void {
-    this.pending.delete(read);
-  }
-
   /** This thread: look again soon (a cancel on this thread, a new read). */
   schedule(): void {
     if (this.scheduled || this.sleepingAsync) {

@@ -26,7 +26,9 @@
  * retries if the writer dropped the frame meanwhile). Nothing is ever lost
  * silently: every dropped frame is counted. A side notifies the other only when
  * it announced that it sleeps (a writer that waits for room, only once a quarter
- * of the ring is free), so a steady stream costs no Atomics.notify per frame; a
+ * of the ring is free), so a steady stream costs no Atomics.notify per frame (a
+ * writer given the reading thread's doorbell, doorbell.ts, rings it likewise,
+ * only while that thread sleeps on it); a
  * blocking wait first spins for a bounded time when spinning has lately been
  * quicker than sleeping (DEFAULT_SPIN_MICROS). Sleeps are on wake words that
  * data, close and cancel all change, so no wake-up is lost. Every loop looks at
