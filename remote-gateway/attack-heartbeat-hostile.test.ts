@@ -155,6 +155,29 @@ describe('asking in the wrong order', () => {
     await until(() => timers() <= before, `timers back to ${before} (now ${timers()})`);
   });
 
+  it('refused after asking (a wrong token, an island that cannot open): no beat, no timer left', async () => {
+    const before = timers();
+    const wrongToken = await refusedFirst(openText(100).replace(TOKEN, 'not-the-token-0123456789'));
+    expect(wrongToken.message).toMatchObject({ type: 'error', error: { kind: 'unauthorized' } });
+    expect(wrongToken.beats).toBe(0);
+    const badIsland = await refusedFirst(
+      JSON.stringify({
+        type: 'open',
+        version: GATEWAY_PROTOCOL_VERSION,
+        token: TOKEN,
+        island: islandOf(
+          { ...manifest, nodes: [{ id: 'in', node_type: 'NoSuchNode', params: {} }] },
+          'in',
+          'in',
+        ),
+        heartbeatMs: 100,
+      }),
+    );
+    expect(badIsland.message).toMatchObject({ type: 'error' });
+    expect(badIsland.beats).toBe(0);
+    await until(() => timers() <= before, `timers back to ${before} (now ${timers()})`);
+  });
+
   it('a resume that changes the interval: the new connection beats at its own', async () => {
     // Opened asking for the longest interval: no beat would come for 15 minutes.
     const first = await RawClient.open(gateway.url, TOKEN, island, {
