@@ -37,7 +37,11 @@ self.onmessage = async (event: MessageEvent<FloorJob>) => {
         const waiting = Atomics.waitAsync(counters, theirs, value - 1);
         if (waiting.async) await waiting.value;
       } else {
-        Atomics.wait(counters, theirs, value - 1);
+        // In "spin" the other side never notifies: a spin that gave up sleeps 1 ms
+        // at a time and looks again. Untimed, a side whose spin gave up (its peer
+        // not yet started, or descheduled, for 100 ms) slept for ever, and then its
+        // peer too: the rings bench hung with both workers asleep.
+        Atomics.wait(counters, theirs, value - 1, mode === 'spin' ? 1 : undefined);
       }
     }
   };
