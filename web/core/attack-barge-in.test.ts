@@ -176,6 +176,88 @@ describe('a flood of interrupts while an async hook runs', () => {
   });
 });
 
+// InterruptGate ran a coalesced interrupt's owed hook (the rerun) when the running
+// hook settled, even when the node had by then taken the next turn's input past
+// the in-band interrupt: that hook stopped the new call (a PythonNode's hook stops
+// the call in flight), its output never came, and a gateway client waiting for it
+// hung (remote-gateway/attack-interrupt.test.ts with controls offered without a
+// turn between them). What the gate admits, a hook owed from before must not cancel.
+describe('a hook owed from before an in-band interrupt and the input after it', () => {
+  let runs = 0;
+  let releaseHook: (() => void) | undefined;
+  /** Set while a call runs; the hook ends it early with no output, as a runner cancel does. */
+  let stopCall: (() => void) | undefined;
+  let finishCall: (() => void) | undefined;
+  let callStarted: () => void = () => {};
+  let held = true;
+  const Cancellable = defineNode({
+    type: 'AttackCancellableCall',
+    params: z.object({}),
+    create: () => ({
+      process: (input) =>
+        new Promise<RuntimeData | undefined>((resolve) => {
+          stopCall = () => resolve(undefined);
+          finishCall = () => resolve(input);
+          callStarted();
+          if (!held) setTimeout(() => resolve(input), 0);
+        }),
+      interrupt: () => {
+        runs++;
+        stopCall?.();
+        stopCall = undefined;
+        return held
+          ? new Promise<void>((resolve) => (releaseHook = resolve))
+          : Promise.resolve().then(() => {}); // settles on its own, a few microtasks on
+      },
+    }),
+  });
+  const callRunner = new PipelineRunner({ nodes: [Cancellable] });
+  const callIsland = () =>
+    ({
+      ...island(),
+      nodes: [{ id: 'tts', node_type: 'AttackCancellableCall', params: {} }],
+    }) as Manifest;
+
+  it('the owed hook does not stop the call of input taken after the interrupt passed', async () => {
+    runs = 0;
+    held = true;
+    const started = new Promise<void>((resolve) => (callStarted = resolve));
+    const session = await callRunner.createStreamSession(callIsland());
+    session.interrupt(1); // its hook runs and holds
+    session.interrupt(2); // a new stamp while it runs: one more run is owed
+    // The caller's order, without awaits: the in-band interrupt, then the next turn.
+    const sends = [
+      session.sendInput(RuntimeData.control('interrupt')),
+      session.sendInput(RuntimeData.json('next turn')),
+    ];
+    await started; // the node took 'next turn' past the interrupt: its call runs
+    releaseHook!(); // the first hook settles
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(runs).toBe(1); // no hook for a turn that had passed
+    finishCall!();
+    await Promise.all(sends);
+    expect(await drain(session)).toEqual([RuntimeData.json('next turn')]);
+    expect(runs).toBe(1);
+  });
+
+  it('sendInput(interrupt) then sendInput(x) without awaits, after interrupts out of band: x comes out', async () => {
+    runs = 0;
+    held = false;
+    callStarted = () => {};
+    const session = await callRunner.createStreamSession(callIsland());
+    session.interrupt(1);
+    session.interrupt(2);
+    const sends = [
+      session.sendInput(RuntimeData.control('interrupt')),
+      session.sendInput(RuntimeData.json('next turn')),
+    ];
+    await Promise.all(sends);
+    expect(await drain(session)).toEqual([RuntimeData.json('next turn')]);
+    expect(runs).toBe(1);
+  });
+});
+
 describe('interrupt stamps at the edges', () => {
   it('stamps far in the future, far in the past, negative, zero, -0 and huge each act once', async () => {
     hooks = 0;

@@ -75,8 +75,10 @@ export class StaleWindow {
  * client) must not run 10 000 hooks. An interrupt is coalesced — counted in
  * `interrupts`, its inputs made stale, its hook not run — when
  * - the hook of an earlier one is still running (an async hook): it is run once more
- *   when that one settles, if a coalesced interrupt was a new turn (a hook still
- *   running after `staleLimitMs` no longer holds the next turn's back);
+ *   when that one settles, if a coalesced interrupt was a new turn and the node has
+ *   taken no data since (data the gate admitted is past that interrupt: the owed run
+ *   would stop its call, and a caller waiting for that output would wait for ever);
+ *   a hook still running after `staleLimitMs` no longer holds the next turn's back;
  * - or it is no new turn: the node took no data since the hook last ran, and the
  *   interrupt bears no stamp other than that hook's (the turn it would cancel is the
  *   one already cancelled; data queued but not yet taken is dropped as stale anyway).
@@ -95,7 +97,10 @@ export class InterruptGate {
   private hookStartedAt = 0;
   /** Counts hook runs: a settling hook that a later one replaced changes nothing. */
   private hookRuns = 0;
-  /** A new turn's interrupt came while the hook ran: run it again when it settles. */
+  /**
+   * A new turn's interrupt came while the hook ran: run it again when it settles,
+   * unless the node admits data first (see `admit`).
+   */
   private rerun: { stamp: number | undefined } | undefined;
 
   constructor(
@@ -169,7 +174,13 @@ export class InterruptGate {
   admit(item: RuntimeData): boolean {
     // Controls and events are not work: they pass (the trigger's own event among them).
     if (this.stale.admit(item)) {
-      if (item.kind !== 'control' && item.kind !== 'event') this.workSinceHook = true;
+      if (item.kind !== 'control' && item.kind !== 'event') {
+        this.workSinceHook = true;
+        // Data admitted now is no cancelled turn's (the in-band interrupt passed, or the
+        // stale limit did): a hook run still owed to an interrupt before it would stop
+        // this item's call (see `rerun`).
+        this.rerun = undefined;
+      }
       return true;
     }
     this.metrics.droppedOnInterrupt++;
