@@ -297,18 +297,16 @@ export class GatewaySession {
     }
     // In order, one at a time: the session's own backpressure paces the client. An
     // island port with one source (the usual case) is one call and no async function;
-    // data (not a control) that its source takes at once lets the next link run at
-    // once too (offerInputTo: no promise, no microtask per frame). A control keeps
-    // the turn it waited before: with in-band interrupts on the promise-free path
-    // too, attack-interrupt.test.ts's session after them never ended ('end', then
-    // no 'done'), a cause not traced yet; controls are rare, so they keep the old order.
+    // an input (data or control) that its source takes at once lets the next link run
+    // at once too (offerInputTo: no promise, no microtask per frame). Controls once
+    // waited a turn here because an in-band interrupt followed at once by data hung
+    // attack-interrupt.test.ts; the cause was InterruptGate's owed hook run stopping
+    // that data's call, fixed there (attack-barge-in.test.ts), not an order to keep.
     const { sources } = input;
     const data = decoded.data;
     this.enqueue(
       sources.length === 1
-        ? data.kind === 'control'
-          ? () => this.session!.sendInputTo(sources[0]!, data)
-          : () => this.session!.offerInputTo(sources[0]!, data)
+        ? () => this.session!.offerInputTo(sources[0]!, data)
         : async () => {
             for (const source of sources) await this.session!.sendInputTo(source, data);
           },
