@@ -85,10 +85,10 @@ export class Doorbell {
   /**
    * Sleeper thread, where blocking is allowed (a worker, never the page): sleeps
    * while RING still holds `seen` (from enter), at most `timeoutMs`. Blocks;
-   * allocates nothing.
+   * allocates nothing. Returns Atomics.wait's answer ('timed-out': nobody rang).
    */
-  sleep(seen: number, timeoutMs: number): void {
-    Atomics.wait(this.words, RING, seen, timeoutMs);
+  sleep(seen: number, timeoutMs: number): 'ok' | 'not-equal' | 'timed-out' {
+    return Atomics.wait(this.words, RING, seen, timeoutMs);
   }
 
   /**

@@ -94,6 +94,12 @@ const CAPACITY = 2 * LINE + 4;
  */
 const READER_WAKE = 2 * LINE + 5;
 const WRITER_WAKE = 2 * LINE + 6;
+/**
+ * Sleeps that ended by their safety timeout although what they waited for was
+ * there: a wake-up lost (nobody notified). Counted for tests and diagnostics; 0
+ * unless the protocol below is broken (or a side was descheduled for a second).
+ */
+const LATE_WAKES = 2 * LINE + 7;
 const CONTROL_SLOTS = 3 * LINE;
 /**
  * The longest a blocking wait spins before it sleeps, by default. A wake-up is
@@ -390,6 +396,16 @@ abstract class RingSide {
     Atomics.notify(this.control, word);
   }
 
+  /** Either side, any thread: sleeps that timed out with their wait over (LATE_WAKES). Allocates nothing. */
+  lateWakes(): number {
+    return Atomics.load(this.control, LATE_WAKES);
+  }
+
+  /** After a sleep: counts it in LATE_WAKES if it timed out although `over`. */
+  protected countLate(result: string, over: boolean): void {
+    if (result === 'timed-out' && over) Atomics.add(this.control, LATE_WAKES, 1);
+  }
+
   /** Either side, any thread. Allocates nothing. */
   get cancelled(): boolean {
     return Atomics.load(this.control, CANCELLED) === 1;
@@ -542,7 +558,8 @@ export class FrameRingWriter extends RingSide {
     Atomics.store(this.control, WRITER_WAITING, wanted);
     try {
       if (this.fitsNow(length)) return; // the reader moved before it saw the flag
-      Atomics.wait(this.control, WRITER_WAKE, wake, Math.min(left, SAFETY_WAKE_MS));
+      const slept = Atomics.wait(this.control, WRITER_WAKE, wake, Math.min(left, SAFETY_WAKE_MS));
+      this.countLate(slept, this.roomFor(wanted));
     } finally {
       Atomics.store(this.control, WRITER_WAITING, 0);
     }
@@ -553,8 +570,9 @@ export class FrameRingWriter extends RingSide {
     Atomics.store(this.control, WRITER_WAITING, this.wantedRoom(length));
     try {
       if (this.fitsNow(length)) return;
+      const wanted = this.wantedRoom(length);
       const waiting = Atomics.waitAsync(this.control, WRITER_WAKE, wake, SAFETY_WAKE_MS);
-      if (waiting.async) await waiting.value;
+      if (waiting.async) this.countLate(await waiting.value, this.roomFor(wanted));
     } finally {
       Atomics.store(this.control, WRITER_WAITING, 0);
     }
@@ -566,6 +584,11 @@ export class FrameRingWriter extends RingSide {
     const tail = this.tailFrom(write);
     const needed = record(length);
     return this.room() >= (needed > tail ? tail : needed);
+  }
+
+  /** Whether a sleeping writer that wants `wanted` bytes should have been woken (or the ring ended). */
+  private roomFor(wanted: number): boolean {
+    return this.room() >= wanted || this.cancelled || Atomics.load(this.control, CLOSED) === 1;
   }
 
   /** Free bytes now (loads both counters). */
@@ -934,7 +957,8 @@ export class FrameRingReader extends RingSide {
       try {
         const again = this.take(open);
         if (again !== undefined) return again;
-        Atomics.wait(this.control, READER_WAKE, wake, Math.min(left, SAFETY_WAKE_MS));
+        const slept = Atomics.wait(this.control, READER_WAKE, wake, Math.min(left, SAFETY_WAKE_MS));
+        this.countLate(slept, this.ready());
       } finally {
         Atomics.store(this.control, READER_WAITING, 0);
       }
@@ -958,7 +982,7 @@ export class FrameRingReader extends RingSide {
         const again = this.take(open);
         if (again !== undefined) return again;
         const waiting = Atomics.waitAsync(this.control, READER_WAKE, wake, SAFETY_WAKE_MS);
-        if (waiting.async) await waiting.value;
+        if (waiting.async) this.countLate(await waiting.value, this.ready());
       } finally {
         Atomics.store(this.control, READER_WAITING, 0);
       }
