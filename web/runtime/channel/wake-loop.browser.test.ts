@@ -2,7 +2,9 @@
  * The wake loop (wake-loop.ts) in a real worker: a reader asleep on its thread's
  * doorbell is woken by the page's writes, close and cancel; the worker's other
  * messages are served while frames stream; an idle loop sleeps asynchronously and
- * the doorbell wakes it too; two channels on one doorbell are both served. No
+ * the doorbell wakes it too, and idle it wakes only for its 1 s safety net (a
+ * count); a worker terminated asleep leaves a count that the next write heals;
+ * two channels on one doorbell are both served. No
  * timing is asserted: the page waits for conditions (the worker asleep, a count).
  */
 import { describe, expect, it } from 'vitest';
@@ -55,6 +57,7 @@ async function startEcho(pairs: number) {
   const bell = new Doorbell(doorbell);
   return {
     worker,
+    bell,
     message,
     writers: inputs.map((c) => openWriter(c.writer)),
     readers: outputs.map((c) => openReader(c.reader)),
@@ -143,6 +146,49 @@ describe('wake loop: ring readers of a worker asleep on its doorbell', () => {
     } finally {
       echo.worker.terminate();
     }
+  });
+
+  it('an idle loop wakes only for its safety net: at most 4 wake-ups in 2 s, none delivering', async () => {
+    const echo = await startEcho(1);
+    try {
+      echo.writers[0]!.write(block(1));
+      expect(await echo.readers[0]!.read()).toEqual(block(1));
+      let before = await echo.counts();
+      while (before.asyncSleeps === 0) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        before = await echo.counts();
+      }
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      const after = await echo.counts();
+      const wakeUps =
+        after.slices +
+        after.futexSleeps +
+        after.asyncSleeps -
+        (before.slices + before.futexSleeps + before.asyncSleeps);
+      // The 1 s safety wake-ups of the async sleep (2-3 in 2 s); a loop that went
+      // back to streaming after one would add its 2 ms slices (25 per 50 ms).
+      expect(wakeUps).toBeLessThanOrEqual(4);
+      expect(after.deliveries).toBe(before.deliveries);
+    } finally {
+      echo.worker.terminate();
+    }
+  });
+
+  it('a worker terminated asleep leaves its count on the doorbell; the next write heals it', async () => {
+    const echo = await startEcho(1);
+    echo.writers[0]!.write(block(1));
+    expect(await echo.readers[0]!.read()).toEqual(block(1));
+    // Idle: the loop's async sleep (1 s), in which a terminated worker stays counted.
+    while ((await echo.counts()).asyncSleeps === 0) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await echo.asleep();
+    echo.worker.terminate();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(echo.bell.sleepers()).toBe(1);
+    // A write rings, its notify wakes nobody, and the writer resets the count.
+    echo.writers[0]!.write(block(2));
+    expect(echo.bell.sleepers()).toBe(0);
   });
 
   it('two channels on one doorbell (two sessions in one worker) are both served', async () => {

@@ -14,6 +14,17 @@
  * and a steady stream into an awake thread costs its writers one load per frame.
  * SLEEPERS is a count, not a flag: threads may share a doorbell (a spurious wake-up
  * for the others, never a lost one).
+ *
+ * Self-healing count: a thread that ends while counted (a worker terminated in its
+ * sleep) would leave SLEEPERS raised for good, and every writer would bump and
+ * notify on every frame. So a writer whose notify woke nobody resets the count to
+ * 0 and starts a new generation (bits of the same word), with one compareExchange
+ * against the value it read before its bump: every sleeper counted then is dead,
+ * or awake and about to look at its rings, or between enter and its wait, and
+ * that wait sees RING moved (the bump came after its enter) and returns at once.
+ * A sleeper of an old generation leaves without decrementing; it enters anew
+ * before its next sleep. A sleeper that enters meanwhile makes the exchange fail
+ * (healed on a later frame instead).
  */
 import { RemoteMediaError } from '../../core/errors.ts';
 
@@ -23,6 +34,16 @@ const RING = 0;
 const SLEEPERS = 16;
 const TAG = 32;
 const WORDS = 48;
+/**
+ * SLEEPERS, packed: the count (bits 0-7: at most 255 sleeping threads), the
+ * generation (8-15: bumped by each healing, see above) and an enter sequence
+ * (16-31: bumped by each enter, so that a healing writer's compareExchange fails
+ * if anyone entered since it read the word, even if someone left as well).
+ */
+const COUNT = 0xff;
+const GENERATION = 0x100;
+const GENERATIONS = 0xff00;
+const ENTER = 1 + 0x1_0000;
 
 /** Any thread, at setup: the shared memory of one doorbell (pass it to writers and the sleeper). */
 export function createDoorbellBuffer(): SharedArrayBuffer {
@@ -35,6 +56,8 @@ export function createDoorbellBuffer(): SharedArrayBuffer {
 
 export class Doorbell {
   private readonly words: Int32Array;
+  /** The generation this view's sleeper entered in (one sleeper per Doorbell object). */
+  private entered = 0;
   /** The same for every view of the same doorbell, on any thread. */
   readonly tag: number;
 
@@ -56,14 +79,18 @@ export class Doorbell {
    * nothing; one atomic load when nobody sleeps.
    */
   ring(): void {
-    if (Atomics.load(this.words, SLEEPERS) === 0) return;
+    const sleepers = Atomics.load(this.words, SLEEPERS);
+    if ((sleepers & COUNT) === 0) return;
     Atomics.add(this.words, RING, 1);
-    Atomics.notify(this.words, RING);
+    if (Atomics.notify(this.words, RING) > 0) return;
+    // Nobody was asleep: heal the count (see above); a failed exchange is left be.
+    const healed = (sleepers & ~(COUNT | GENERATIONS)) | ((sleepers + GENERATION) & GENERATIONS);
+    Atomics.compareExchange(this.words, SLEEPERS, sleepers, healed);
   }
 
   /** Any thread: how many threads sleep on it now (tests, diagnostics). Allocates nothing. */
   sleepers(): number {
-    return Atomics.load(this.words, SLEEPERS);
+    return Atomics.load(this.words, SLEEPERS) & COUNT;
   }
 
   /**
@@ -73,13 +100,22 @@ export class Doorbell {
    */
   enter(): number {
     const seen = Atomics.load(this.words, RING);
-    Atomics.add(this.words, SLEEPERS, 1);
+    this.entered = Atomics.add(this.words, SLEEPERS, ENTER) & GENERATIONS;
     return seen;
   }
 
-  /** Sleeper thread: no longer asleep (writers stop ringing). Never blocks; allocates nothing. */
+  /**
+   * Sleeper thread: no longer asleep (writers stop ringing); nothing to undo if a
+   * writer healed the count since enter. Never blocks; allocates nothing.
+   */
   leave(): void {
-    Atomics.sub(this.words, SLEEPERS, 1);
+    for (;;) {
+      const sleepers = Atomics.load(this.words, SLEEPERS);
+      if ((sleepers & GENERATIONS) !== this.entered || (sleepers & COUNT) === 0) return;
+      if (Atomics.compareExchange(this.words, SLEEPERS, sleepers, sleepers - 1) === sleepers) {
+        return;
+      }
+    }
   }
 
   /**

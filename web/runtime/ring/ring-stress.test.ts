@@ -39,7 +39,11 @@ interface Pair {
 }
 
 /** Runs both sides; rejects with the rings' counters if no frame moved for STALL_MS. */
-async function runPair({ jobs, rings, bells }: Pair): Promise<{ lateWakes: number }> {
+async function runPair({
+  jobs,
+  rings,
+  bells,
+}: Pair): Promise<{ lateWakes: number; sleepersLeft: number[] }> {
   const progress = new SharedArrayBuffer(16);
   const counters = new Int32Array(progress);
   const workers = jobs.map(
@@ -93,21 +97,40 @@ async function runPair({ jobs, rings, bells }: Pair): Promise<{ lateWakes: numbe
   });
   try {
     const done = await Promise.race([Promise.all(answers), stalled]);
-    return { lateWakes: done[0].lateWakes + done[1].lateWakes + Atomics.load(counters, 2) };
+    return {
+      lateWakes: done[0].lateWakes + done[1].lateWakes + Atomics.load(counters, 2),
+      sleepersLeft: bells.map((bell) => new Doorbell(bell).sleepers()),
+    };
   } finally {
     clearInterval(watchdog);
     await Promise.all(workers.map((worker) => worker.terminate()));
   }
 }
 
-function pingPong(wait: StressJob['wait'], frames: number): Pair {
+/**
+ * `bells`: "own" a doorbell per side; "dead" the same, each already counting a
+ * sleeper that will never leave (a thread terminated asleep: writers must heal
+ * the count); "shared" one doorbell both sides sleep on.
+ */
+function pingPong(
+  wait: StressJob['wait'],
+  frames: number,
+  bellKind: 'own' | 'dead' | 'shared' = 'own',
+): Pair {
   const a = createFrameRingBuffer(1024);
   const b = createFrameRingBuffer(1024);
-  const bells = wait === 'bell' ? [createDoorbellBuffer(), createDoorbellBuffer()] : [];
+  const bells =
+    wait !== 'bell'
+      ? []
+      : bellKind === 'shared'
+        ? [createDoorbellBuffer()]
+        : [createDoorbellBuffer(), createDoorbellBuffer()];
+  if (bellKind === 'dead') for (const bell of bells) new Doorbell(bell).enter();
+  const [mine, theirs] = [bells[0], bells[1] ?? bells[0]];
   return {
     jobs: [
-      { role: 'ping', wait, out: a, in: b, frames, myBell: bells[0], theirBell: bells[1] },
-      { role: 'pong', wait, in: a, out: b, frames, myBell: bells[1], theirBell: bells[0] },
+      { role: 'ping', wait, out: a, in: b, frames, myBell: mine, theirBell: theirs },
+      { role: 'pong', wait, in: a, out: b, frames, myBell: theirs, theirBell: mine },
     ],
     rings: [a, b],
     bells,
@@ -130,19 +153,36 @@ function stream(wait: StressJob['wait'], frames: number): Pair {
 
 describe('ring wake-ups between two real threads, random pauses on both sides', () => {
   it('blocking read/write ping-pong: every frame, no sleep ran to its safety timeout', async () => {
-    expect(await runPair(pingPong('sync', 500_000))).toEqual({ lateWakes: 0 });
+    expect(await runPair(pingPong('sync', 500_000))).toMatchObject({ lateWakes: 0 });
   }, 120_000);
 
   it('doorbell sleepers (the wake loop protocol) ping-pong: every frame, no late wake', async () => {
-    expect(await runPair(pingPong('bell', 500_000))).toEqual({ lateWakes: 0 });
+    expect(await runPair(pingPong('bell', 500_000))).toEqual({
+      lateWakes: 0,
+      sleepersLeft: [0, 0],
+    });
+  }, 120_000);
+
+  it('doorbells that count a dead sleeper: writers heal the count, no live sleeper missed', async () => {
+    expect(await runPair(pingPong('bell', 300_000, 'dead'))).toEqual({
+      lateWakes: 0,
+      sleepersLeft: [0, 0],
+    });
+  }, 120_000);
+
+  it('both sides asleep on one shared doorbell: every frame, no late wake', async () => {
+    expect(await runPair(pingPong('bell', 300_000, 'shared'))).toEqual({
+      lateWakes: 0,
+      sleepersLeft: [0],
+    });
   }, 120_000);
 
   it('readAsync/writeAsync ping-pong: every frame, no late wake', async () => {
-    expect(await runPair(pingPong('async', 100_000))).toEqual({ lateWakes: 0 });
+    expect(await runPair(pingPong('async', 100_000))).toMatchObject({ lateWakes: 0 });
   }, 120_000);
 
   it('a stream through a 256-byte ring, the writer sleeping on a full ring: no late wake', async () => {
-    expect(await runPair(stream('sync', 500_000))).toEqual({ lateWakes: 0 });
-    expect(await runPair(stream('bell', 500_000))).toEqual({ lateWakes: 0 });
+    expect(await runPair(stream('sync', 500_000))).toMatchObject({ lateWakes: 0 });
+    expect(await runPair(stream('bell', 500_000))).toMatchObject({ lateWakes: 0 });
   }, 120_000);
 });
