@@ -10,6 +10,8 @@ import { execFileSync, spawn } from 'node:child_process';
 import { cpus } from 'node:os';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
+import { constants as perf, PerformanceObserver } from 'node:perf_hooks';
+import { setFlagsFromString } from 'node:v8';
 import { createInterface } from 'node:readline';
 import { WebSocketServer } from 'ws';
 import { startGateway } from '../remote-gateway/gateway.ts';
@@ -143,9 +145,48 @@ const hasTaskset = (() => {
   }
 })();
 
+/**
+ * GATEWAY_BENCH_TRACE_GC=1: V8's --trace-gc in this process (the server) only, each
+ * collection's kind and the reason V8 gives, on stdout; the load generator, whose
+ * stdout carries its results, is left without it (NODE_OPTIONS would reach it too).
+ */
+if (process.env.GATEWAY_BENCH_TRACE_GC === '1') setFlagsFromString('--trace-gc');
+
+/** The server's garbage collections over a timed part: how many of each kind, their pauses. */
+export interface GcCounts {
+  scavenges: number;
+  markCompacts: number;
+  /** Main-thread pause of all of them, ms, and the longest mark-compact's. */
+  pauseMs: number;
+  longestMarkCompactMs: number;
+}
+
+/** Counts this process's GCs from now until the returned function is called. */
+function countGcs(): () => GcCounts {
+  const counts: GcCounts = { scavenges: 0, markCompacts: 0, pauseMs: 0, longestMarkCompactMs: 0 };
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      const kind = (entry as { detail?: { kind?: number } }).detail?.kind;
+      counts.pauseMs += entry.duration;
+      if (kind === perf.NODE_PERFORMANCE_GC_MINOR) counts.scavenges++;
+      else if (kind === perf.NODE_PERFORMANCE_GC_MAJOR) {
+        counts.markCompacts++;
+        counts.longestMarkCompactMs = Math.max(counts.longestMarkCompactMs, entry.duration);
+      }
+    }
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  return () => {
+    observer.disconnect();
+    return counts;
+  };
+}
+
 export interface LoadMeasurement extends LoadResult {
   /** The server's (this process's) CPU, user + system, per timed frame, µs. */
   us: number;
+  /** The server's GCs over the timed part. */
+  gc: GcCounts;
   /** What ran pinned: both (server core 0, generator core 1), the generator only, or none. */
   pinned: 'both' | 'generator' | 'none';
 }
@@ -183,16 +224,20 @@ export async function cpuPerFrame(
   let cpuBefore: NodeJS.CpuUsage | undefined;
   let framesBefore = 0;
   let us = NaN;
+  let stopGcs: (() => GcCounts) | undefined;
+  let gc: GcCounts = { scavenges: NaN, markCompacts: NaN, pauseMs: NaN, longestMarkCompactMs: NaN };
   let result: LoadResult | undefined;
   for await (const line of createInterface({ input: child.stdout! })) {
     const message = JSON.parse(line) as { phase?: string; result?: LoadResult };
     if (message.phase === 'start') {
       await onPhase?.('start');
       framesBefore = frames();
+      stopGcs = countGcs();
       cpuBefore = process.cpuUsage();
     } else if (message.phase === 'stop' && cpuBefore) {
       const cpu = process.cpuUsage(cpuBefore);
       us = (cpu.user + cpu.system) / Math.max(1, frames() - framesBefore);
+      if (stopGcs) gc = stopGcs();
       await onPhase?.('stop');
     } else if (message.result) result = message.result;
   }
@@ -201,7 +246,7 @@ export async function cpuPerFrame(
   );
   if (serverPinned) pin(`0-${CORES - 1}`);
   if (!result) throw new Error(`the load generator gave no result (exit ${code})`);
-  return { ...result, us, pinned };
+  return { ...result, us, gc, pinned };
 }
 
 /** A bare ws echo server; `frames()` counts the messages it echoed. */
@@ -267,7 +312,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   );
   await gateway.close();
   const line = (m: LoadMeasurement) =>
-    `${m.us.toFixed(1)} µs per frame (p99 lag ${m.p99.toFixed(1)} ms, lost ${m.lost}; generator ${m.cpuUs.toFixed(1)} µs per frame, its send p99 ${m.sendP99.toFixed(1)} ms${m.failure ? `; ${m.failure}` : ''})`;
+    `${m.us.toFixed(1)} µs per frame (p99 lag ${m.p99.toFixed(1)} ms, lost ${m.lost}; GCs ${m.gc.scavenges} scavenges, ${m.gc.markCompacts} mark-compacts (longest ${m.gc.longestMarkCompactMs.toFixed(1)} ms), ${m.gc.pauseMs.toFixed(0)} ms paused; generator ${m.cpuUs.toFixed(1)} µs per frame, its send p99 ${m.sendP99.toFixed(1)} ms${m.failure ? `; ${m.failure}` : ''})`;
   console.log(
     `${count} sessions (${PINNED[g.pinned]}): bare ws echo ${gatewayOnly ? '-' : line(b!)}; gateway ${line(g)}; ratio ${(g.us / (b?.us ?? NaN)).toFixed(2)}x`,
   );

@@ -75,12 +75,28 @@ function dataMessages(
 }
 
 const SCRATCH_BYTES = 64 << 10;
-const newScratch = () => new Uint8Array(SCRATCH_BYTES);
-/** The reused output buffer of sessions without a replay log (see sendFrame). */
-let scratch = newScratch();
-/** `length` bytes at the start of the scratch buffer (slab memory when it is too small). */
+/**
+ * The reused output buffer of sessions without a replay log (see sendFrame), free
+ * from `scratchFree` on: what lies before it is held by writes libuv has queued.
+ * A queued write used to cost a fresh 64 KiB scratch buffer, held (all of it) until
+ * libuv wrote the frame: ArrayBuffer memory V8 counts toward its next mark-compact.
+ * Now a queued write keeps only its own bytes, as a slab slice does.
+ */
+let scratch = new Uint8Array(SCRATCH_BYTES);
+let scratchFree = 0;
+/** `length` bytes of the scratch buffer's free part (slab memory when it is too small). */
 function scratchBytes(length: number): Uint8Array {
-  return length <= SCRATCH_BYTES ? scratch.subarray(0, length) : slabBytes(length);
+  if (length > SCRATCH_BYTES) return slabBytes(length);
+  if (scratchFree + length > SCRATCH_BYTES) {
+    scratch = new Uint8Array(SCRATCH_BYTES);
+    scratchFree = 0;
+  }
+  return scratch.subarray(scratchFree, scratchFree + length);
+}
+/** A write of `framed` (from scratchBytes) was queued: its bytes are not reused. */
+function keepScratch(framed: Uint8Array): void {
+  if (framed.buffer !== scratch.buffer) return;
+  scratchFree = (framed.byteOffset + framed.length + 7) & ~7;
 }
 
 /** Input payloads are copied into slab memory too (plain Uint8Arrays: a node's slice() copies). */
@@ -592,8 +608,8 @@ export class GatewaySession {
     // A session without a replay log, on a socket with nothing queued, encodes into
     // the scratch buffer that every such session reuses: a write the kernel takes at
     // once leaves nothing of it behind. A socket that has to queue the write keeps
-    // the buffer (libuv writes the rest from it later), so the scratch is replaced
-    // then. Everything else is encoded into slab memory.
+    // those bytes (libuv writes the rest from them later), so later frames go after
+    // them (keepScratch). Everything else is encoded into slab memory.
     const raw = this.connected ? rawSocketOf(this.socket!) : undefined;
     const reuse = raw !== undefined && !this.resumable && raw.writableLength === 0;
     let framed: Uint8Array | undefined;
@@ -612,7 +628,7 @@ export class GatewaySession {
         if (raw && framed) {
           writeBinaryHeader(framed, part.length);
           raw.write(framed);
-          if (raw.writableLength > 0 && framed.buffer === scratch.buffer) scratch = newScratch();
+          if (raw.writableLength > 0) keepScratch(framed);
         } else this.socket!.send(part);
         this.counters.framesOut++;
         this.counters.bytesOut += (part as Uint8Array).length;
