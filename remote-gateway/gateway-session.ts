@@ -101,6 +101,11 @@ function keepScratch(framed: Uint8Array): void {
 
 /** Input payloads are copied into slab memory too (plain Uint8Arrays: a node's slice() copies). */
 const POOLED = { allocate: slabBytes };
+/**
+ * A message that is the session's alone (onData's `owned`) is decoded in place: its
+ * payload stays where ws received it (frame-codec.ts, CodecOptions.inPlace), no slab copy.
+ */
+const IN_PLACE = { allocate: slabBytes, inPlace: true };
 
 /** Bytes queued on the socket before a sink waits. */
 const SEND_HIGH_WATER = 4 << 20;
@@ -265,10 +270,14 @@ export class GatewaySession {
     if (this.finished) this.closeSocket();
   }
 
-  /** A binary message from the client: (part of) an input frame. Never throws. */
-  onData(message: Uint8Array): void {
+  /**
+   * A binary message from the client: (part of) an input frame. Never throws.
+   * `owned`: nobody else reads or writes `message` after this call (ws's message to
+   * the gateway's one listener), so its frame may be decoded in place, changing it.
+   */
+  onData(message: Uint8Array, owned = false): void {
     try {
-      this.takeData(message);
+      this.takeData(message, owned);
     } catch (error) {
       this.fail(error);
     }
@@ -283,7 +292,7 @@ export class GatewaySession {
     }
   }
 
-  private takeData(message: Uint8Array): void {
+  private takeData(message: Uint8Array, owned: boolean): void {
     if (this.finished) return;
     this.touch();
     this.counters.framesIn++;
@@ -292,7 +301,11 @@ export class GatewaySession {
     if (!whole) return;
     const { port, frame } = whole;
     const input = this.spec.inputs[port]!; // the assembler refuses other ports
-    const decoded = decodeFrame(frame, POOLED);
+    // A frame in several parts is in the assembler's own buffer: the session's too.
+    const decoded = decodeFrame(
+      frame,
+      owned || frame.buffer !== message.buffer ? IN_PLACE : POOLED,
+    );
     if (!this.take(decoded.sequence)) return;
     if (this.closedByClient) throw protocolError(`frame ${decoded.sequence} after 'close'`);
     if (this.endedPorts.has(port)) {

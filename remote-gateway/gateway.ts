@@ -518,8 +518,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const handle = (bytes: Buffer, isBinary: boolean) => {
       if (!session) return;
       try {
+        // ws makes each message for its listeners, and this is the one: the session's alone.
         if (isBinary)
-          session.onData(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+          session.onData(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), true);
         else session.onControl(parseGatewayMessage(bytes.toString('utf8')));
       } catch (error) {
         session.fail(error);

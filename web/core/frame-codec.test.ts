@@ -109,6 +109,16 @@ const frame: fc.Arbitrary<Frame> = fc.record({
   data: runtimeData,
 });
 
+/** The array a kind's payload is decoded into (undefined for kinds without one). */
+const payloadOf = (data: RuntimeData) =>
+  data.kind === 'audio'
+    ? data.samples
+    : data.kind === 'tensor' || data.kind === 'video'
+      ? data.data
+      : data.kind === 'binary'
+        ? data.bytes
+        : undefined;
+
 function expectCodecError(fn: () => unknown): void {
   expect(fn).toThrow(expect.objectContaining({ kind: 'frame_codec' }));
 }
@@ -171,14 +181,6 @@ describe('frame codec', () => {
   });
 
   it('decodes payloads into what `allocate` gives when it is aligned and exact, else into a fresh buffer', () => {
-    const payloadOf = (data: RuntimeData) =>
-      data.kind === 'audio'
-        ? data.samples
-        : data.kind === 'tensor' || data.kind === 'video'
-          ? data.data
-          : data.kind === 'binary'
-            ? data.bytes
-            : undefined;
     fc.assert(
       fc.property(frame, (f) => {
         const bytes = encodeFrame(f);
@@ -201,6 +203,46 @@ describe('frame codec', () => {
         }
       }),
       { numRuns: 300 },
+    );
+  });
+
+  it('decodes in place at every offset: payloads are 8-aligned views of the frame bytes, the same values; shared memory is copied', () => {
+    fc.assert(
+      fc.property(frame, fc.integer({ min: 0, max: 15 }), (f, offset) => {
+        const clean = encodeFrame(f);
+        // A frame at any offset of a larger buffer, as ws hands out a message within a socket read.
+        const block = new ArrayBuffer(clean.length + 32);
+        new Uint8Array(block).fill(0xa5);
+        const bytes = new Uint8Array(block, offset, clean.length);
+        bytes.set(clean);
+        const decoded = decodeFrame(bytes, { inPlace: true });
+        expect(decoded.sequence).toBe(f.sequence);
+        expect(encodeFrame(decoded)).toEqual(clean);
+        if (f.data.kind !== 'json' && f.data.kind !== 'event') expect(decoded.data).toEqual(f.data);
+        const payload = payloadOf(decoded.data);
+        if (payload) {
+          expect(payload.buffer).toBe(block);
+          expect(payload.byteOffset % 8).toBe(0);
+          // Within the frame's own bytes: nothing around them was written.
+          expect(payload.byteOffset).toBeGreaterThanOrEqual(offset);
+          expect(payload.byteOffset + payload.byteLength).toBeLessThanOrEqual(
+            offset + clean.length,
+          );
+        }
+        const around = new Uint8Array(block);
+        expect([...around.subarray(0, offset), ...around.subarray(offset + clean.length)]).toEqual(
+          Array(block.byteLength - clean.length).fill(0xa5),
+        );
+        // On a SharedArrayBuffer (a ring), the frame is left as it is and copied out.
+        const ring = new Uint8Array(new SharedArrayBuffer(clean.length + 8), 3, clean.length);
+        ring.set(clean);
+        const fromRing = decodeFrame(ring, { inPlace: true });
+        expect(ring).toEqual(clean);
+        expect(encodeFrame(fromRing)).toEqual(clean);
+        const copied = payloadOf(fromRing.data);
+        if (copied) expect(copied.buffer instanceof SharedArrayBuffer).toBe(false);
+      }),
+      { numRuns: 400 },
     );
   });
 
