@@ -97,8 +97,8 @@ export async function benchGateway(): Promise<BenchSection> {
     // own CPU per frame is shown too.
     const loadBefore = loadavg();
     const capacity: string[] = [
-      '| sessions | bare echo CPU per frame | gateway CPU per frame | ratio | p99 lag: bare / gateway | frames lost: bare / gateway | generator CPU per frame: bare / gateway | held (p99 lag <= 20 ms) |',
-      '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+      '| sessions | bare echo CPU per frame | gateway CPU per frame | ratio | p99 lag: bare / gateway | frames lost: bare / gateway | generator CPU per frame: bare / gateway | server GCs, scavenges / mark-compacts: bare / gateway | held (p99 lag <= 20 ms) |',
+      '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
     ];
     let held = 0;
     let cpuPerFrameUs = 0;
@@ -119,7 +119,7 @@ export async function benchGateway(): Promise<BenchSection> {
       if (count === 300 || cpuPerFrameUs === 0) cpuPerFrameUs = measured.us;
       const keeps = measured.p99 <= 20 && measured.lost === 0 && !measured.failure;
       capacity.push(
-        `| ${count} | ${baseline.us.toFixed(1)} µs | ${measured.us.toFixed(1)} µs | ${(measured.us / baseline.us).toFixed(2)}x | ${baseline.p99.toFixed(1)} / ${measured.p99.toFixed(1)} ms | ${baseline.lost} / ${measured.lost} | ${baseline.cpuUs.toFixed(1)} / ${measured.cpuUs.toFixed(1)} µs | ${keeps ? 'yes' : `no${measured.failure ? ` (${measured.failure})` : ''}`} |`,
+        `| ${count} | ${baseline.us.toFixed(1)} µs | ${measured.us.toFixed(1)} µs | ${(measured.us / baseline.us).toFixed(2)}x | ${baseline.p99.toFixed(1)} / ${measured.p99.toFixed(1)} ms | ${baseline.lost} / ${measured.lost} | ${baseline.cpuUs.toFixed(1)} / ${measured.cpuUs.toFixed(1)} µs | ${baseline.gc.scavenges} / ${baseline.gc.markCompacts} : ${measured.gc.scavenges} / ${measured.gc.markCompacts} | ${keeps ? 'yes' : `no${measured.failure ? ` (${measured.failure})` : ''}`} |`,
       );
       // Every count is run (not stopped at the first miss): the CPU ratio is wanted at
       // every count, and on a loaded machine a miss may be the machine's, not the gateway's.
@@ -136,7 +136,7 @@ export async function benchGateway(): Promise<BenchSection> {
           note: `Gateway p50 ${(g.p50 * 1000).toFixed(0)} µs, p99 ${g.p99.toFixed(2)} ms (goal: p50 <= 1 ms, p99 <= 5 ms).`,
         },
       ],
-      extra: `Concurrent real-time sessions (Gain, a 20 ms frame every 20 ms each, ${SECONDS} s, clients in a separate process, ${PINNED[pinned]}; load average ${loadBefore.map((l) => l.toFixed(1)).join(' / ')} before, ${loadAfter.map((l) => l.toFixed(1)).join(' / ')} after). CPU per frame is the server process's user + system time over the timed part divided by the frames it took in and answered; ratio is the gateway's against the bare ws echo's at the same count, measured just before it:\n\n${capacity.join('\n')}\n\nHeld without falling behind: ${held} sessions (goal: at least 300; CPU goal: within 3x the bare echo). From the gateway's own CPU time per frame (at 300 sessions), one core would serve about ${perCore} such sessions.\n`,
+      extra: `Concurrent real-time sessions (Gain, a 20 ms frame every 20 ms each, ${SECONDS} s, clients in a separate process, ${PINNED[pinned]}; load average ${loadBefore.map((l) => l.toFixed(1)).join(' / ')} before, ${loadAfter.map((l) => l.toFixed(1)).join(' / ')} after). CPU per frame is the server process's user + system time over the timed part divided by the frames it took in and answered; GCs are the server process's over the timed part (GATEWAY_BENCH_TRACE_GC=1 prints V8's reasons); ratio is the gateway's against the bare ws echo's at the same count, measured just before it:\n\n${capacity.join('\n')}\n\nHeld without falling behind: ${held} sessions (goal: at least 300; CPU goal: within 3x the bare echo). From the gateway's own CPU time per frame (at 300 sessions), one core would serve about ${perCore} such sessions.\n`,
     };
   } finally {
     await gateway.close();
