@@ -15,8 +15,16 @@ import type { BenchRow, BenchSection } from './report.ts';
 const TOKEN = 'bench-token-0123456789';
 const FRAME = RuntimeData.audio(new Float32Array(960).fill(0.25), 48000, 1); // 20 ms
 const ROUND_TRIPS = 2000;
-/** Session counts of the capacity sweep. */
-const COUNTS = [10, 50, 100, 200, 300, 400];
+/** Session counts of the capacity sweep (GATEWAY_BENCH_COUNTS=200,300 runs only those). */
+const COUNTS = (process.env.GATEWAY_BENCH_COUNTS ?? '10,50,100,200,300,400')
+  .split(',')
+  .map((count) => {
+    const n = Number(count);
+    if (!Number.isInteger(n) || n < 1) {
+      throw new Error(`GATEWAY_BENCH_COUNTS: '${count}' is not a session count (e.g. 200,300)`);
+    }
+    return n;
+  });
 const single = (node_type: string, params: Record<string, unknown> = {}): Manifest => ({
   version: 'v1',
   metadata: { name: node_type },
@@ -103,6 +111,15 @@ export async function benchGateway(): Promise<BenchSection> {
     let held = 0;
     let cpuPerFrameUs = 0;
     let pinned: keyof typeof PINNED = 'none';
+    // One untimed pass at 50 sessions first, on both servers: otherwise the first row
+    // pays the JIT and the first WASM compile (10 sessions read 327 µs a frame and
+    // fell behind, where 50 read 78 µs).
+    {
+      const echo = await bareEchoServer();
+      await cpuPerFrame(echo.port, 'bare', 50, echo.frames);
+      await echo.close();
+      await cpuPerFrame(gateway.port, TOKEN, 50, () => gateway.metrics.framesIn);
+    }
     for (const count of COUNTS) {
       const echo = await bareEchoServer();
       const baseline = await cpuPerFrame(echo.port, 'bare', count, echo.frames);
