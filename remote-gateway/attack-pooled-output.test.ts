@@ -9,19 +9,10 @@
  * the CRC checked (a decode error fails the test, nothing is skipped), then compared
  * with what was sent, value by value. Real gateway on loopback, real ws sockets.
  */
-import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  decodeFrame,
-  encodeFrame,
-  FrameAssembler,
-  GATEWAY_PROTOCOL_VERSION,
-  GATEWAY_WINDOW,
-  type Manifest,
-  packFrame,
-  RuntimeData,
-} from '../web/core/internal.ts';
+import { type Manifest, RuntimeData } from '../web/core/internal.ts';
 import { type Gateway, startGateway } from './gateway.ts';
+import { creditSession } from './testing/credit-client.ts';
 import { islandOf } from './testing/raw-client.ts';
 
 const TOKEN = 'attack-pooled-output-token-0123456789';
@@ -65,68 +56,20 @@ async function slowSession(
   pauseMs: number,
   frames = FRAMES,
 ): Promise<{ sequence: number; samples: Float32Array }[]> {
-  const ws = new WebSocket(gateway.url, { maxPayload: 1 << 30 });
-  await new Promise<void>((resolve, reject) => {
-    ws.once('open', resolve);
-    ws.once('error', reject);
-  });
-  const assembler = new FrameAssembler(1 << 24);
-  const got: { sequence: number; samples: Float32Array }[] = [];
-  const problems: string[] = [];
-  let credit = GATEWAY_WINDOW;
-  let sent = 0;
-  let messages = 0;
-  let finished!: (why: string) => void;
-  const over = new Promise<string>((resolve) => (finished = resolve));
-  const pump = () => {
-    while (sent < frames && sent < credit) {
-      sent++;
-      const data = RuntimeData.audio(samplesOf(session, sent), 16000, 1);
-      for (const part of packFrame(0, encodeFrame({ sequence: sent, data }), 1 << 30)) {
-        ws.send(part);
-      }
-      if (sent === frames) ws.send(JSON.stringify({ type: 'end', port: 0, seq: frames + 1 }));
-    }
-  };
-  ws.on('message', (raw, isBinary) => {
-    const bytes = raw as Buffer;
-    if (++messages % burst === 0) {
-      // A slow reader: stop reading for a while; TCP fills, the gateway buffers.
-      ws.pause();
-      setTimeout(() => ws.resume(), pauseMs);
-    }
-    if (!isBinary) {
-      const message = JSON.parse(bytes.toString('utf8')) as Record<string, unknown>;
-      if (message.type === 'opened') pump();
-      else if (message.type === 'credit') {
-        credit += Number(message.frames);
-        pump();
-      } else if (message.type === 'done') finished('done');
-      else if (message.type === 'error') finished(`error ${JSON.stringify(message.error)}`);
-      return;
-    }
-    try {
-      const whole = assembler.push(new Uint8Array(bytes));
-      if (!whole) return;
-      const frame = decodeFrame(whole.frame); // the CRC is checked here
+  const { why, got, problems } = await creditSession({
+    url: gateway.url,
+    token: TOKEN,
+    island: islandOf(manifest, 'pass', 'pass'),
+    maxMessageSize: CLIENT_MAX,
+    frames,
+    frameOf: (sequence) => RuntimeData.audio(samplesOf(session, sequence), 16000, 1),
+    collect: (frame) => {
       if (frame.data.kind !== 'audio') throw new Error(`kind ${frame.data.kind}`);
-      got.push({ sequence: frame.sequence, samples: frame.data.samples });
-    } catch (error) {
-      problems.push(String(error));
-    }
+      return { sequence: frame.sequence, samples: frame.data.samples };
+    },
+    // A slow reader: stop reading for a while; TCP fills, the gateway buffers.
+    bursts: { every: burst, pauseMs },
   });
-  ws.on('close', (code) => finished(`closed ${code}`));
-  ws.send(
-    JSON.stringify({
-      type: 'open',
-      version: GATEWAY_PROTOCOL_VERSION,
-      token: TOKEN,
-      island: islandOf(manifest, 'pass', 'pass'),
-      maxMessageSize: CLIENT_MAX,
-    }),
-  );
-  const why = await over;
-  ws.terminate();
   expect(problems).toEqual([]);
   expect(why).toBe('done');
   return got;
@@ -179,11 +122,6 @@ describe('pooled output buffers with slow readers', () => {
 
 /** A PythonNode floods 10,000 items of 3000 bytes at a client that reads nothing for 3 s. */
 async function floodSession(): Promise<void> {
-  const ws = new WebSocket(gateway.url, { maxPayload: 1 << 30 });
-  await new Promise<void>((resolve, reject) => {
-    ws.once('open', resolve);
-    ws.once('error', reject);
-  });
   const items = 10_000;
   const flood: Manifest = {
     version: 'v1',
@@ -206,48 +144,23 @@ class Flood(Node):
     ],
     connections: [],
   };
-  const assembler = new FrameAssembler(1 << 24);
-  const got: Uint8Array[] = [];
-  const problems: string[] = [];
-  let finished!: (why: string) => void;
-  const over = new Promise<string>((resolve) => (finished = resolve));
-  ws.on('message', (raw, isBinary) => {
-    const bytes = raw as Buffer;
-    if (!isBinary) {
-      const message = JSON.parse(bytes.toString('utf8')) as Record<string, unknown>;
-      if (message.type === 'opened') {
-        ws.send(
-          packFrame(0, encodeFrame({ sequence: 1, data: RuntimeData.json('go') }), 1 << 30)[0]!,
-        );
-        ws.send(JSON.stringify({ type: 'end', port: 0, seq: 2 }));
-        ws.pause(); // and read nothing for a while: the gateway's socket fills
-        setTimeout(() => ws.resume(), 3000);
-      } else if (message.type === 'done') finished('done');
-      else if (message.type === 'error') finished(`error ${JSON.stringify(message.error)}`);
-      return;
-    }
-    try {
-      const whole = assembler.push(new Uint8Array(bytes));
-      if (!whole) return;
-      const frame = decodeFrame(whole.frame); // CRC checked
+  const { why, got, problems } = await creditSession({
+    url: gateway.url,
+    token: TOKEN,
+    island: islandOf(flood, 'py', 'py'),
+    maxMessageSize: CLIENT_MAX,
+    // One input, 'go', to start the node.
+    frames: 1,
+    frameOf: () => RuntimeData.json('go'),
+    collect: (frame) => {
       if (frame.data.kind !== 'binary') throw new Error(`kind ${frame.data.kind}`);
-      got.push(frame.data.bytes);
-    } catch (error) {
-      problems.push(String(error));
-    }
+      return frame.data.bytes;
+    },
+    onOpened: (ws) => {
+      ws.pause(); // and read nothing for a while: the gateway's socket fills
+      setTimeout(() => ws.resume(), 3000);
+    },
   });
-  ws.on('close', (code) => finished(`closed ${code}`));
-  ws.send(
-    JSON.stringify({
-      type: 'open',
-      version: GATEWAY_PROTOCOL_VERSION,
-      token: TOKEN,
-      island: islandOf(flood, 'py', 'py'),
-      maxMessageSize: CLIENT_MAX,
-    }),
-  );
-  const why = await over;
-  ws.terminate();
   expect(problems).toEqual([]);
   expect(why).toBe('done');
   expect(got).toHaveLength(items);

@@ -15,20 +15,11 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  decodeFrame,
-  encodeFrame,
-  FrameAssembler,
-  GATEWAY_PROTOCOL_VERSION,
-  GATEWAY_WINDOW,
-  type Manifest,
-  packFrame,
-  RuntimeData,
-} from '../web/core/internal.ts';
+import { encodeFrame, type Manifest, RuntimeData } from '../web/core/internal.ts';
 import type { Gateway } from './gateway.ts';
 import { startLoopbackGateway, until } from './testing/loopback.ts';
+import { creditSession } from './testing/credit-client.ts';
 import { islandOf } from './testing/raw-client.ts';
 import { headerLength } from './ws-preframed.ts';
 
@@ -124,84 +115,30 @@ interface SessionOptions {
 }
 
 /** One session sending `frames` binary frames within its credit; what it decoded, in order. */
-async function session(gateway: Gateway, id: number, options: SessionOptions) {
-  const ws = new WebSocket(gateway.url, {
-    maxPayload: 1 << 30,
-    perMessageDeflate: options.deflate ?? false,
-    rejectUnauthorized: false, // the TLS gateway's self-signed certificate
-  });
-  await new Promise<void>((resolve, reject) => {
-    ws.once('open', resolve);
-    ws.once('error', reject);
-  });
-  const assembler = new FrameAssembler(1 << 24);
-  const got: { sequence: number; bytes: Uint8Array }[] = [];
-  const problems: string[] = [];
-  let credit = GATEWAY_WINDOW;
-  let sent = 0;
-  let messages = 0;
-  let beats = 0;
-  let finished!: (why: string) => void;
-  const over = new Promise<string>((resolve) => (finished = resolve));
-  const pump = () => {
-    while (sent < options.frames && sent < credit) {
-      sent++;
-      const data = RuntimeData.binary(bytesOf(id, sent));
-      for (const part of packFrame(0, encodeFrame({ sequence: sent, data }), 1 << 30)) {
-        ws.send(part);
-      }
-      if (sent === options.frames) {
-        ws.send(JSON.stringify({ type: 'end', port: 0, seq: options.frames + 1 }));
-      }
-    }
-  };
-  ws.on('message', (raw, isBinary) => {
-    const bytes = raw as Buffer;
-    messages++;
-    if (options.burst && messages % options.burst === 0) {
-      ws.pause(); // TCP fills; the gateway's writes queue behind it
-      setTimeout(() => ws.resume(), options.pauseMs ?? 20);
-    }
-    if (options.dropAfter !== undefined && messages === options.dropAfter) {
-      (ws as unknown as { _socket: { resetAndDestroy(): void } })._socket.resetAndDestroy();
-      finished('dropped');
-      return;
-    }
-    if (!isBinary) {
-      const message = JSON.parse(bytes.toString('utf8')) as Record<string, unknown>;
-      if (message.type === 'opened') pump();
-      else if (message.type === 'credit') {
-        credit += Number(message.frames);
-        pump();
-      } else if (message.type === 'heartbeat') beats++;
-      else if (message.type === 'done') finished('done');
-      else if (message.type === 'error') finished(`error ${JSON.stringify(message.error)}`);
-      return;
-    }
-    try {
-      const whole = assembler.push(new Uint8Array(bytes));
-      if (!whole) return;
-      const frame = decodeFrame(whole.frame); // the CRC is checked here
+function session(gateway: Gateway, id: number, options: SessionOptions) {
+  return creditSession({
+    url: gateway.url,
+    token: TOKEN,
+    island: islandOf(manifest, 'pass', 'pass'),
+    maxMessageSize: 1 << 30,
+    heartbeatMs: options.heartbeatMs,
+    socket: {
+      perMessageDeflate: options.deflate ?? false,
+      rejectUnauthorized: false, // the TLS gateway's self-signed certificate
+    },
+    frames: options.frames,
+    frameOf: (sequence) => RuntimeData.binary(bytesOf(id, sequence)),
+    collect: (frame) => {
       if (frame.data.kind !== 'binary') throw new Error(`kind ${frame.data.kind}`);
-      got.push({ sequence: frame.sequence, bytes: frame.data.bytes });
-    } catch (error) {
-      problems.push(String(error));
-    }
+      return { sequence: frame.sequence, bytes: frame.data.bytes };
+    },
+    bursts: options.burst ? { every: options.burst, pauseMs: options.pauseMs ?? 20 } : undefined,
+    onMessage: (ws, count) => {
+      if (options.dropAfter === undefined || count !== options.dropAfter) return undefined;
+      (ws as unknown as { _socket: { resetAndDestroy(): void } })._socket.resetAndDestroy();
+      return 'dropped';
+    },
   });
-  ws.on('close', (code) => finished(`closed ${code}`));
-  ws.send(
-    JSON.stringify({
-      type: 'open',
-      version: GATEWAY_PROTOCOL_VERSION,
-      token: TOKEN,
-      island: islandOf(manifest, 'pass', 'pass'),
-      maxMessageSize: 1 << 30,
-      ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}),
-    }),
-  );
-  const why = await over;
-  ws.terminate();
-  return { why, got, problems, beats, extensions: ws.extensions };
 }
 
 function expectExact(id: number, got: { sequence: number; bytes: Uint8Array }[], frames: number) {
