@@ -11,15 +11,12 @@
  * while another session goes on. Each frame is decoded with its CRC checked and
  * compared byte for byte. Real gateway on loopback, real ws sockets.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeFrame, type Manifest, RuntimeData } from '../web/core/internal.ts';
 import type { Gateway } from './gateway.ts';
 import { startLoopbackGateway, until } from './testing/loopback.ts';
 import { creditSession } from './testing/credit-client.ts';
+import { selfSignedCertificate } from './testing/self-signed.ts';
 import { islandOf } from './testing/raw-client.ts';
 import { headerLength } from './ws-preframed.ts';
 
@@ -61,33 +58,6 @@ function bytesOf(session: number, sequence: number): Uint8Array {
   );
 }
 
-/** A self-signed certificate for 127.0.0.1, made here (as gateway.test.ts does). */
-function selfSigned(): { cert: Buffer; key: Buffer } {
-  const dir = mkdtempSync(join(tmpdir(), 'rm-preframed-tls-'));
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=127.0.0.1',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-      '-keyout',
-      join(dir, 'key.pem'),
-      '-out',
-      join(dir, 'cert.pem'),
-    ],
-    { stdio: 'ignore' },
-  );
-  return { cert: readFileSync(join(dir, 'cert.pem')), key: readFileSync(join(dir, 'key.pem')) };
-}
-
 let plain: Gateway;
 let deflating: Gateway;
 /** Over TLS the raw socket is a TLSSocket: its writes are encrypted, then queued. */
@@ -95,7 +65,7 @@ let secure: Gateway;
 beforeAll(async () => {
   plain = await startLoopbackGateway(TOKEN);
   deflating = await startLoopbackGateway(TOKEN, { compression: true });
-  secure = await startLoopbackGateway(TOKEN, { tls: selfSigned() });
+  secure = await startLoopbackGateway(TOKEN, { tls: selfSignedCertificate() });
 });
 afterAll(async () => {
   await plain?.close();

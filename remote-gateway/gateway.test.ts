@@ -1,13 +1,10 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import calculator from '../examples/manifests/calculator.json' with { type: 'json' };
 import { GATEWAY_PROTOCOL_VERSION, type Manifest, RuntimeData } from '../web/core/internal.ts';
 import { RemoteProxyClient } from '../web/runtime/remote/remote-proxy-client.ts';
 import { type Gateway, startGateway } from './gateway.ts';
+import { selfSignedCertificate } from './testing/self-signed.ts';
 
 const TOKEN = 'test-token-0123456789';
 const SOURCE = `
@@ -265,33 +262,11 @@ describe('gateway with compression', () => {
 
 describe('gateway over TLS', () => {
   it('ssl_enabled reaches a gateway with a self-signed certificate made here', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'rm-tls-'));
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=127.0.0.1',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-        '-keyout',
-        join(dir, 'key.pem'),
-        '-out',
-        join(dir, 'cert.pem'),
-      ],
-      { stdio: 'ignore' },
-    );
-    const cert = readFileSync(join(dir, 'cert.pem'));
+    const { cert, key } = selfSignedCertificate();
     const secure = await startGateway({
       port: 0,
       tokens: [TOKEN],
-      tls: { cert, key: readFileSync(join(dir, 'key.pem')) },
+      tls: { cert, key },
     });
     try {
       expect(secure.url).toMatch(/^wss:\/\//);
