@@ -16,6 +16,7 @@ import { RemoteMediaError } from '../../errors.ts';
 import { RuntimeData } from '../../runtime-data.ts';
 import { DspInstance } from './dsp-module.ts';
 import { createResampler, type Resampler } from './resample-cascade.ts';
+import { concatSamples } from './resampler.ts';
 import { RESAMPLE_QUALITIES, type ResampleQuality } from './resample-filter.ts';
 
 const RATES = [8000, 11025, 16000, 22050, 24000, 32000, 44100, 48000, 96000] as const;
@@ -33,18 +34,8 @@ function signal(frames: number, channels: number, seed: number): Float32Array {
   return out;
 }
 
-function concat(parts: Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
-}
-
 function oneShot(r: Resampler, input: Float32Array): Float32Array {
-  return concat([r.push(input), r.flush()]);
+  return concatSamples([r.push(input), r.flush()]);
 }
 
 /** The pushes of `sizes` frames each (0 allowed) over `input`, then flush. */
@@ -56,7 +47,7 @@ function chunked(r: Resampler, input: Float32Array, sizes: number[], channels: n
     at += size;
   }
   parts.push(r.flush());
-  return concat(parts);
+  return concatSamples(parts);
 }
 
 /** The largest |a - b| over both (same length). */
@@ -202,7 +193,7 @@ describe('Resample kernels under hostile chunking', () => {
       parts.push(r.push(input.subarray(10_000 * channels, 30_000 * channels)));
       parts.push(r.push(new Float32Array(0)));
       parts.push(r.push(input.subarray(30_000 * channels)), r.flush());
-      const got = concat(parts);
+      const got = concatSamples(parts);
       const at = firstDifference(got, expected);
       expect(at, `${from} -> ${to} ${channels} ch: sample ${at}`).toBe(-1);
     }

@@ -12,6 +12,7 @@ import {
   wasmHalfbandKernel,
 } from './resample-halfband.ts';
 import {
+  concatSamples,
   MAX_CHUNK_FRAMES,
   StreamingResampler,
   typescriptResampleKernel,
@@ -41,7 +42,7 @@ export class Resampler {
       const piece = samples.subarray(start * this.channels, end * this.channels);
       pieces.push(this.last.push(this.decimate(piece)));
     }
-    return this.count(concat(pieces));
+    return this.count(concatSamples(pieces));
   }
 
   /**
@@ -66,7 +67,10 @@ export class Resampler {
       parts.push(this.last.push(x));
     }
     parts.push(this.last.flush());
-    const tail = concat(parts).subarray(0, Math.max(0, expected - this.framesOut) * this.channels);
+    const tail = concatSamples(parts).subarray(
+      0,
+      Math.max(0, expected - this.framesOut) * this.channels,
+    );
     this.framesIn = 0;
     this.framesOut = 0;
     return tail;
@@ -105,14 +109,4 @@ export function createResampler(
       : wasmResampleKernel(plan.filter, channels, dsp),
   );
   return new Resampler(plan, channels, halfbands, last);
-}
-
-function concat(parts: Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
 }

@@ -198,7 +198,7 @@ export class StreamingResampler {
         this.pushPiece(samples.subarray(start * this.channels, end * this.channels), end - start),
       );
     }
-    return concat(pieces);
+    return concatSamples(pieces);
   }
 
   /**
@@ -260,7 +260,8 @@ export class StreamingResampler {
   }
 }
 
-function concat(parts: Float32Array[]): Float32Array {
+/** The pieces one after another, in one new array (a stream's pushes, a chunked result). */
+export function concatSamples(parts: Float32Array[]): Float32Array {
   const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
   for (const part of parts) {
