@@ -14,7 +14,8 @@ enableBlockingWaits();
 self.onmessage = async (
   event: MessageEvent<{ input: ChannelEndpoint; output: ChannelEndpoint }>,
 ) => {
-  const reader = openReader(event.data.input);
+  // As an island reads its inputs (island.ts): into slab slices.
+  const reader = openReader(event.data.input, { payloads: 'slab' });
   const writer = openWriter(event.data.output);
   for (;;) {
     const item = await reader.read();

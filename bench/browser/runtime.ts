@@ -262,3 +262,29 @@ async function runRuntimeBench() {
 /** For profiling by hand: the idle CPU of one kind of session (none: the page alone). */
 (window as unknown as { runIdleProbe: typeof idleCpuMsPerSecond }).runIdleProbe =
   idleCpuMsPerSecond;
+
+/**
+ * For profiling by hand (bench/runtime-profile.ts): a runtime opened once, then
+ * 60 s runs on demand, so that a profiler can be started after the warm-up and
+ * stopped before the close.
+ */
+const probe: { runtime?: Awaited<ReturnType<typeof createRuntime>> } = {};
+(window as unknown as Record<string, unknown>).runtimeProbeSteps = {
+  async open(channels: 'messages' | 'rings', warmUps = 2) {
+    probe.runtime = await createRuntime({ channels });
+    for (let i = 0; i < warmUps; i++) await probe.runtime.run(manifest, blocks);
+  },
+  async run(times = 5): Promise<number[]> {
+    const ms: number[] = [];
+    for (let i = 0; i < times; i++) {
+      const started = performance.now();
+      const outputs = await probe.runtime!.run(manifest, blocks);
+      ms.push(performance.now() - started);
+      if (outputs.length !== BLOCKS) throw new Error(`lost outputs: ${outputs.length}`);
+    }
+    return ms;
+  },
+  close() {
+    probe.runtime?.dispose();
+  },
+};

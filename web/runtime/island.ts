@@ -60,7 +60,9 @@ export class RunningIsland {
     onBargeIn?: (timestampUs: number) => void,
   ): Promise<RunningIsland> {
     const writers = spec.outputs.map((o) => openWriter(o.endpoint));
-    const readers = spec.inputs.map((i) => openReader(i.endpoint));
+    // Inputs go to nodes only (the embedder gets outputs, through channels or
+    // ownedBuffers): decoded into slab slices, not an ArrayBuffer per frame.
+    const readers = spec.inputs.map((i) => openReader(i.endpoint, { payloads: 'slab' }));
     const sinkPorts = new Map<string, SinkPort>(
       spec.outputs.map((o, i) => {
         const writer = writers[i]!;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ownedBuffers } from '../../core/buffer-slab.ts';
 import { RemoteMediaError, RuntimeData } from '../../core/internal.ts';
 import { type ChannelMode, createChannel, openReader, openWriter } from './channel.ts';
 
@@ -99,5 +100,52 @@ describe('ring channel poll (the page spins a bounded few µs for a reply)', () 
     await expect(reader.read()).rejects.toMatchObject({ kind: 'usage' });
     reader.cancel();
     await expect(first).rejects.toMatchObject({ kind: 'aborted' });
+  });
+});
+
+describe("ring channel payloads: owned (default) or slab slices (an island's inputs)", () => {
+  const items = Array.from({ length: 12 }, (_, n) =>
+    RuntimeData.audio(
+      Float32Array.from({ length: 960 }, (_, i) => n * 1000 + i - 0.5),
+      48000,
+      1,
+    ),
+  );
+
+  async function through(options?: { payloads: 'owned' | 'slab' }) {
+    const ends = createChannel('rings', { ringBytes: 1 << 16 });
+    const writer = openWriter(ends.writer);
+    const reader = openReader(ends.reader, options);
+    for (const item of items) expect(writer.write(item)).toBeUndefined();
+    writer.end();
+    const got = [];
+    for (let item = await reader.read(); item !== undefined; item = await reader.read()) {
+      got.push(item as (typeof items)[number]);
+    }
+    return got;
+  }
+
+  it("by default each item owns its samples' buffer (what the embedder may get)", async () => {
+    const got = await through();
+    expect(got).toEqual(items);
+    for (const item of got) expect(item.samples.buffer.byteLength).toBe(item.samples.byteLength);
+  });
+
+  it('with payloads "slab" the items are byte-exact slices of a few shared slabs, not a buffer each', async () => {
+    const got = await through({ payloads: 'slab' });
+    expect(got).toEqual(items);
+    const buffers = new Set(got.map((item) => item.samples.buffer));
+    // 12 payloads of 3,840 bytes: at most two 64 KiB slabs (one filled, one begun).
+    expect(buffers.size).toBeLessThanOrEqual(2);
+    for (const item of got) {
+      expect(item.samples.buffer.byteLength).toBe(64 << 10);
+      expect(item.samples.byteOffset % 8).toBe(0);
+    }
+    // ownedBuffers (where outputs leave the engine) copies them out again.
+    for (const item of got) {
+      const owned = ownedBuffers(item) as typeof item;
+      expect(owned.samples.buffer.byteLength).toBe(owned.samples.byteLength);
+      expect(owned).toEqual(item);
+    }
   });
 });

@@ -87,11 +87,24 @@ export function openWriter(endpoint: ChannelEndpoint): ChannelWriter {
   }
 }
 
+export interface ReaderOptions {
+  /**
+   * Where a ring reader decodes payloads (audio samples, tensor data, bytes,
+   * pixels) to. "owned" (default): an ArrayBuffer of their own each, as the
+   * embedder must get them. "slab": slices of web/core/buffer-slab.ts's shared
+   * slabs, for a reader whose items stay inside the engine — an island's inputs,
+   * which go to nodes whose outputs leave through channels (encoded) or
+   * ownedBuffers (copied) — one ArrayBuffer per dozen 20 ms frames instead of one
+   * per frame. Other channel kinds decode as they always do.
+   */
+  payloads?: 'owned' | 'slab';
+}
+
 /** The thread that will read, once: allocates the reader. */
-export function openReader(endpoint: ChannelEndpoint): ChannelReader {
+export function openReader(endpoint: ChannelEndpoint, options?: ReaderOptions): ChannelReader {
   switch (endpoint.kind) {
     case 'ring':
-      return new RingChannelReader(endpoint.buffer, endpoint.policy, endpoint.doorbell);
+      return new RingChannelReader(endpoint.buffer, endpoint.policy, endpoint.doorbell, options);
     case 'port':
       return new PortChannelReader(endpoint.port, endpoint.window);
     case 'audio-ring':

@@ -17,6 +17,7 @@ import {
   type OverrunPolicy,
   RING_CLOSED,
   RING_FRAME_CODEC,
+  RING_SLAB_CODEC,
 } from '../ring/frame-ring.ts';
 import {
   type ChannelEndpoint,
@@ -24,6 +25,7 @@ import {
   type ChannelWriter,
   checkSequence,
   nextSequence,
+  type ReaderOptions,
 } from './channel.ts';
 import { type PendingRead, type WakeLoop, wakeLoopFor } from './wake-loop.ts';
 
@@ -134,20 +136,26 @@ export class RingChannelReader implements ChannelReader, PendingRead {
     if (this.pending !== undefined && !this.deliver()) this.listen();
   };
 
-  /** Under "block" nothing may be missing, so every sequence number is checked. */
+  /**
+   * Under "block" nothing may be missing, so every sequence number is checked.
+   * `options.payloads` "slab": items decoded into slab slices (RING_SLAB_CODEC).
+   */
   constructor(
     buffer: SharedArrayBuffer,
     private readonly policy: OverrunPolicy,
     doorbell?: SharedArrayBuffer,
+    options: ReaderOptions = {},
   ) {
-    this.ring = new FrameRingReader(buffer);
+    const codec = options.payloads === 'slab' ? RING_SLAB_CODEC : RING_FRAME_CODEC;
+    this.ring = new FrameRingReader(buffer, DEFAULT_SPIN_MICROS, codec);
     this.loop = wakeLoopFor(doorbell);
   }
 
   /**
    * Reader thread, one read at a time. The next item, decoded straight from the
    * ring, or undefined at the end. Never blocks the thread (the wake loop blocks
-   * only in a task of its own); allocates the decoded item and a promise.
+   * only in a task of its own); allocates the decoded item and a promise (and, by
+   * default, an ArrayBuffer for its payload; with payloads "slab" a slab slice).
    */
   read(): Promise<RuntimeData | undefined> {
     if (this.pending !== undefined) {

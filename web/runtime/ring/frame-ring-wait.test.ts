@@ -156,3 +156,67 @@ describe('FrameRing waits on one thread', () => {
     await expect(reading).rejects.toThrow(/the ring was cancelled/);
   });
 });
+
+/** Counts Atomics.notify calls while `body` runs (this thread's). */
+async function countingNotifies<T>(
+  body: () => Promise<T>,
+): Promise<{ result: T; notifies: number }> {
+  const notify = Atomics.notify;
+  let notifies = 0;
+  Atomics.notify = ((typedArray: Int32Array, index: number, count?: number) => {
+    notifies++;
+    return notify(typedArray, index, count);
+  }) as typeof Atomics.notify;
+  try {
+    return { result: await body(), notifies };
+  } finally {
+    Atomics.notify = notify;
+  }
+}
+
+describe('one notify per announced wait, however many frames come before the sleeper runs', () => {
+  it('a reader waiting with whenReady: 20 frames written before it runs cost the writer one notify', async () => {
+    const buffer = createFrameRingBuffer(4096);
+    const writer = new FrameRingWriter(buffer);
+    const reader = new FrameRingReader(buffer);
+    const { result, notifies } = await countingNotifies(async () => {
+      const waiting = reader.whenReady();
+      expect(waiting).toBeInstanceOf(Promise);
+      // All before the reader's wake-up can run (it is a task on this thread).
+      for (let i = 0; i < 20; i++) expect(writer.tryWrite(bytesOf(50, i))).toBe(true);
+      await waiting;
+      const got: Uint8Array[] = [];
+      for (let r = reader.tryRead(); r !== undefined && r !== RING_CLOSED; r = reader.tryRead()) {
+        got.push(r);
+      }
+      return got;
+    });
+    expect(notifies).toBe(1);
+    expect(result).toEqual(Array.from({ length: 20 }, (_, i) => bytesOf(50, i)));
+    // A second wait announces again, and is woken again.
+    const again = reader.whenReady();
+    expect(again).toBeInstanceOf(Promise);
+    writer.tryWrite(bytesOf(5, 99));
+    await again;
+    expect(reader.tryRead()).toEqual(bytesOf(5, 99));
+    expect(reader.lateWakes()).toBe(0);
+  });
+
+  it('a writer waiting for room: the reader draining the whole ring wakes it with one notify', async () => {
+    const buffer = createFrameRingBuffer(1024);
+    const writer = new FrameRingWriter(buffer);
+    const reader = new FrameRingReader(buffer);
+    let written = 0;
+    while (writer.tryWrite(bytesOf(60, written))) written++;
+    const { notifies } = await countingNotifies(async () => {
+      const waiting = writer.writeAsync(bytesOf(60, written));
+      await nextTask(); // the writer announced the room it wants and sleeps
+      // The reader takes every frame before the writer's wake-up can run.
+      for (let i = 0; i < written; i++) expect(reader.tryRead()).toEqual(bytesOf(60, i));
+      await waiting;
+    });
+    expect(notifies).toBe(1);
+    expect(reader.tryRead()).toEqual(bytesOf(60, written));
+    expect(writer.lateWakes()).toBe(0);
+  });
+});
