@@ -272,3 +272,46 @@ describe('the same manifest isolated (rings) and not (postMessage)', async () =>
     expect(viaMessages).toEqual(viaRings);
   });
 });
+
+describe('recvOutput polls the ring only for a caller awaiting the reply to its one input', async () => {
+  const runtime = await createRuntime({ channels: 'rings' });
+  afterAll(() => runtime.dispose());
+  // 400-sample frames from the worker: four 100-sample inputs make one output.
+  const framesInTheWorker: Manifest = {
+    version: 'v1',
+    metadata: { name: 'frames in the worker' },
+    nodes: [{ id: 'frames', node_type: 'Rebuffer', params: { frame_size: 400 } }],
+    connections: [],
+  };
+  const block = (n: number, i: number) =>
+    RuntimeData.audio(new Float32Array(n).fill(i / 64), 48000, 1);
+
+  it('round trips poll once each; a read with no input since the last output does not', async () => {
+    const polls = { count: 0 };
+    const { RingChannelReader } = await import('./channel/ring-channel.ts');
+    const poll = RingChannelReader.prototype.poll;
+    RingChannelReader.prototype.poll = function (this: InstanceType<typeof RingChannelReader>) {
+      polls.count++;
+      return poll.call(this);
+    };
+    try {
+      const session = await runtime.stream(framesInTheWorker);
+      for (let i = 0; i < 5; i++) {
+        await session.sendInput(block(400, i));
+        expect((await session.recvOutput())?.data).toEqual(block(400, i));
+      }
+      expect(polls.count).toBe(5);
+      // Four inputs ahead (not one): no spin for their output.
+      for (let i = 0; i < 4; i++) await session.sendInput(block(100, 7));
+      expect((await session.recvOutput())?.data).toEqual(block(400, 7));
+      // No input since that output: a caller draining, not awaiting a reply.
+      const next = session.recvOutput();
+      for (let i = 0; i < 4; i++) await session.sendInput(block(100, 9));
+      expect((await next)?.data).toEqual(block(400, 9));
+      expect(polls.count).toBe(5);
+      await session.close();
+    } finally {
+      RingChannelReader.prototype.poll = poll;
+    }
+  });
+});
