@@ -6,8 +6,11 @@
  * encode) apart from ws and the kernel, whose noise on a shared machine hides changes
  * of a few µs in the end-to-end run (bench/gateway-profile.ts).
  * `npx tsx bench/gateway-datapath.ts [sessions] [seconds] [--profile file.cpuprofile]
- * [--allocations]` (the last: the JS heap's allocation sites over the timed part, by
- * V8's sampling heap profiler, bytes per frame).
+ * [--allocations | --promoted]` (the JS heap's allocation sites over the timed part, by
+ * V8's sampling heap profiler, bytes per frame; --promoted counts only objects no
+ * scavenge collected: promoted into the old generation, or alive at the end).
+ * With GATEWAY_BENCH_TRACE_GC=nvp (run as `node --trace-gc-nvp --import tsx ...`) the
+ * timed part is marked on stderr for bench/gateway-gc-summary.ts.
  */
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
@@ -106,7 +109,9 @@ const post = (method: string, params?: object) =>
   new Promise<unknown>((resolve, reject) =>
     profile!.post(method, params, (e, result) => (e ? reject(e) : resolve(result))),
   );
-const allocations = process.argv.includes('--allocations') ? new Session() : undefined;
+const promotedOnly = process.argv.includes('--promoted');
+const allocations =
+  process.argv.includes('--allocations') || promotedOnly ? new Session() : undefined;
 if (allocations) {
   allocations.connect();
   await new Promise((resolve) =>
@@ -115,7 +120,7 @@ if (allocations) {
       {
         samplingInterval: 256,
         includeObjectsCollectedByMajorGC: true,
-        includeObjectsCollectedByMinorGC: true,
+        includeObjectsCollectedByMinorGC: !promotedOnly,
       },
       resolve,
     ),
@@ -128,6 +133,14 @@ if (profile) {
   await post('Profiler.start');
 }
 const outBefore = clients.reduce((n, c) => n + c.socket.binary, 0);
+const mark = (phase: string, frames = '') => {
+  if (process.env.GATEWAY_BENCH_TRACE_GC) {
+    process.stderr.write(
+      `phase ${phase} ${sessions} at ${performance.now().toFixed(0)} ms${frames}\n`,
+    );
+  }
+};
+mark('start');
 const cpu = process.cpuUsage();
 const started = performance.now();
 for (let r = 0; r < rounds; r++) await period();
@@ -135,6 +148,7 @@ await new Promise((resolve) => setTimeout(resolve, 20));
 const used = process.cpuUsage(cpu);
 const wall = performance.now() - started;
 const out = clients.reduce((n, c) => n + c.socket.binary, 0) - outBefore;
+mark('stop', ` frames ${out}`);
 if (allocations) {
   interface Sample {
     callFrame: { functionName: string; url: string; lineNumber: number };

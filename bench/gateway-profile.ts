@@ -149,8 +149,24 @@ const hasTaskset = (() => {
  * GATEWAY_BENCH_TRACE_GC=1: V8's --trace-gc in this process (the server) only, each
  * collection's kind and the reason V8 gives, on stdout; the load generator, whose
  * stdout carries its results, is left without it (NODE_OPTIONS would reach it too).
+ * `marking` adds why each incremental marking (a mark-compact) started; `nvp` prints
+ * each collection's bytes allocated and promoted instead (bench/gateway-gc-summary.ts
+ * sums them per window: the timed parts are marked on stderr with the same clock).
  */
-if (process.env.GATEWAY_BENCH_TRACE_GC === '1') setFlagsFromString('--trace-gc');
+const TRACE_GC: Record<string, string[]> = {
+  '1': ['--trace-gc'],
+  marking: ['--trace-gc', '--trace-incremental-marking'],
+  nvp: ['--trace-gc-nvp'],
+};
+for (const flag of TRACE_GC[process.env.GATEWAY_BENCH_TRACE_GC ?? ''] ?? []) {
+  setFlagsFromString(flag);
+}
+/** A timed part's start or stop on stderr, in V8's trace clock (ms since start-up). */
+const markPhase = (phase: string, sessions: number) => {
+  if (process.env.GATEWAY_BENCH_TRACE_GC) {
+    process.stderr.write(`phase ${phase} ${sessions} at ${performance.now().toFixed(0)} ms\n`);
+  }
+};
 
 /** The server's garbage collections over a timed part: how many of each kind, their pauses. */
 export interface GcCounts {
@@ -230,6 +246,7 @@ export async function cpuPerFrame(
   for await (const line of createInterface({ input: child.stdout! })) {
     const message = JSON.parse(line) as { phase?: string; result?: LoadResult };
     if (message.phase === 'start') {
+      markPhase('start', sessions);
       await onPhase?.('start');
       framesBefore = frames();
       stopGcs = countGcs();
@@ -238,6 +255,7 @@ export async function cpuPerFrame(
       const cpu = process.cpuUsage(cpuBefore);
       us = (cpu.user + cpu.system) / Math.max(1, frames() - framesBefore);
       if (stopGcs) gc = stopGcs();
+      markPhase('stop', sessions);
       await onPhase?.('stop');
     } else if (message.result) result = message.result;
   }
