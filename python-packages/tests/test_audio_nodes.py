@@ -315,6 +315,24 @@ class WhatDoesNotRunInPython(unittest.TestCase):
             finally:
                 use_numpy(previous)
 
+    def test_an_equiripple_design_that_does_not_converge_is_not_shipped(self):
+        # resample_remez.py raises its typed error; the resampler then designs with Kaiser.
+        from remotemedia.nodes.audio import resample, resample_remez
+
+        with self.assertRaises(resample_remez.RemezError) as caught:
+            resample_remez.remez_lowpass(105, 0.1344, 1 / 6, 300.0, zero_at_half=True, max_iterations=1)
+        self.assertEqual(caught.exception.kind, "node_failed")
+        self.assertIn("did not converge in 1 iterations", str(caught.exception))
+        with self.assertRaises(ValueError):
+            resample_remez.remez_lowpass(50, 0.3, 0.2, 1.0)
+        shipped = resample._design(24000, 16000, "high", False)
+        self.assertEqual((shipped.design, shipped.taps), ("equiripple", 114))
+        # Every exchange of the search allowed one iteration: each fails, Kaiser ships.
+        fallback = resample._design(24000, 16000, "high", False, 1)
+        self.assertEqual((fallback.design, fallback.taps), ("kaiser", 144))
+        for p in range(fallback.up):  # unit DC gain on every row, Kaiser too
+            self.assertAlmostEqual(sum(fallback.table[p * fallback.taps : (p + 1) * fallback.taps]), 1.0, places=6)
+
     def test_the_package_imports_and_runs_without_numpy(self):
         code = (
             "import sys; sys.modules['numpy'] = None\n"

@@ -1,4 +1,5 @@
-"""Resample: band-limited polyphase windowed-sinc resampling, the same filters, stages
+"""Resample: band-limited polyphase resampling (equiripple or Kaiser-windowed sinc
+filters, resample_remez.py), the same filters, stages
 and streaming arithmetic as web/core/nodes/audio/resample-filter.ts, resampler.ts and
 resample-cascade.ts (large downsampling ratios at the 140 dB qualities first halve the
 rate with half-band stages, resample_halfband.py), so a stream resampled here matches
@@ -17,6 +18,7 @@ from ...core.node import Node
 from ...data import RuntimeData
 from ._support import raw, StreamFormat, assert_finite, audio_in, check_number, numpy_or_none
 from .resample_halfband import HalfbandDecimator, HalfbandFilter, bessel_i0, design_halfband
+from .resample_remez import REMEZ_MAX_ITERATIONS, RemezError, RemezResult, shortest_lowpass
 
 #: zero crossings, stopband attenuation in dB: web/core/nodes/audio/resample-filter.ts's
 #: RESAMPLE_QUALITIES (tests/node/python-audio-constants.test.ts checks they agree).
@@ -41,38 +43,139 @@ class PolyphaseFilter:
         return _design(from_rate, to_rate, quality, numpy_or_none() is not None)
 
 
+#: resample-filter.ts's equiripple constants: the passband error of the equiripple
+#: designs (before each row is scaled to unit DC gain), the stopband margin they are
+#: designed with, the float32 table's check margin, and the stopbands they are used at.
+EQUIRIPPLE_PASS_RIPPLE = 3e-5
+EQUIRIPPLE_STOP_MARGIN_DB = 2
+_CHECK_MARGIN_DB = 0.2
+EQUIRIPPLE_MIN_ATTENUATION_DB = 120
+
+
+def _transition(quality: str) -> float:
+    zero_crossings, attenuation = QUALITIES[quality]
+    return (attenuation - 8) / (2.285 * (2 * zero_crossings - 1) * math.pi)
+
+
 @lru_cache(maxsize=32)
-def _design(from_rate: int, to_rate: int, quality: str, with_numpy: bool) -> PolyphaseFilter:
+def _design(
+    from_rate: int, to_rate: int, quality: str, with_numpy: bool, max_remez_iterations: int = REMEZ_MAX_ITERATIONS
+) -> PolyphaseFilter:
+    """resample-filter.ts's designPolyphaseFilter: equiripple (Remez) where every row is
+    symmetric (up <= 2) at the 140 dB qualities, checked as float32; else, or when the
+    exchange fails (max_remez_iterations: for tests), the Kaiser-windowed sinc."""
     f = object.__new__(PolyphaseFilter)
     divisor = math.gcd(from_rate, to_rate)
     f.up, f.down = to_rate // divisor, from_rate // divisor
+    attenuation = QUALITIES[quality][1]
+    np = numpy_or_none() if with_numpy else None
+    if f.up <= 2 and attenuation >= EQUIRIPPLE_MIN_ATTENUATION_DB:
+        lower = min(1.0, f.up / f.down)
+        stop_ripple = 10 ** (-attenuation / 20)
+        stop_edge = lower / (2 * f.up)
+        up = f.up
+
+        pass_edge = lower * (1 - _transition(quality)) / (2 * up)
+
+        def accept(design: RemezResult) -> bool:
+            table = _equiripple_table(design.taps, up)
+            stop, passband = _table_gains(table, up, pass_edge, stop_edge, np)
+            return stop <= stop_ripple * 10 ** (-_CHECK_MARGIN_DB / 20) and passband <= 2 * EQUIRIPPLE_PASS_RIPPLE
+
+        try:
+            best = shortest_lowpass(
+                pass_edge, stop_edge, EQUIRIPPLE_PASS_RIPPLE,
+                stop_ripple * 10 ** (-EQUIRIPPLE_STOP_MARGIN_DB / 20), up, up - 1, zero_at_half=up == 2,
+                max_iterations=max_remez_iterations, accept=accept, np=np,
+            )
+        except RemezError:
+            pass  # not shipped: the Kaiser design is
+        else:
+            f.taps, f.table = _equiripple_table(best.taps, up)
+            f.design = "equiripple"
+            return f
+    f.taps, f.table = _kaiser_table(f.up, f.down, quality, np)
+    f.design = "kaiser"
+    return f
+
+
+def _equiripple_table(h: List[float], up: int) -> Tuple[int, array]:
+    """resample-filter.ts's equirippleTable: row p tap k holds h[p + up (half - 1 - k)]."""
+    big_m = (len(h) - 1) // 2
+    half = big_m // up + 1
+    taps = 2 * half
+    table = array("f")
+    for phase in range(up):
+        row = []
+        total = 0.0
+        for k in range(taps):
+            m = phase + up * (half - 1 - k)
+            v = h[big_m + m] if abs(m) <= big_m else 0.0
+            row.append(v)
+            total += v
+        table.extend(v / total for v in row)  # unit gain at DC for every phase
+    return taps, table
+
+
+def _table_gains(filter: Tuple[int, array], up: int, pass_edge: float, stop_edge: float, np: Any) -> Tuple[float, float]:
+    """resample-filter.ts's tableGains: the float32 table's peak stopband gain and peak
+    passband error, by Clenshaw's recurrence on 16 points per extremal spacing."""
+    taps, table = filter
+    half = taps // 2
+    big_m = up * half
+    c = [0.0] * (big_m + 1)
+    for p in range(up):
+        for k in range(taps):
+            m = p + up * (half - 1 - k)
+            c[abs(m)] += table[p * taps + k] / up
+
+    def peak(lo: float, hi: float, target: float) -> float:
+        points = math.ceil((hi - lo) * 32 * big_m)
+        xs = [math.cos(2 * math.pi * (lo + (hi - lo) * i / points)) for i in range(points + 1)]
+        if np is not None:
+            x = np.array(xs)
+            b1 = np.zeros_like(x)
+            b2 = np.zeros_like(x)
+            for n in range(big_m, 0, -1):
+                b1, b2 = 2 * x * b1 - b2 + c[n], b1
+            return float(np.abs(x * b1 - b2 + c[0] - target).max())
+        worst = 0.0
+        for x in xs:
+            b1 = b2 = 0.0
+            for n in range(big_m, 0, -1):
+                b1, b2 = 2 * x * b1 - b2 + c[n], b1
+            worst = max(worst, abs(x * b1 - b2 + c[0] - target))
+        return worst
+
+    return peak(stop_edge, 0.5, 0), peak(0, pass_edge, 1)
+
+
+def _kaiser_table(up: int, down: int, quality: str, np: Any) -> Tuple[int, array]:
     zero_crossings, attenuation = QUALITIES[quality]
     # Kaiser's formulas, in the lower-rate domain where the filter is 2 * zero_crossings long.
-    transition = (attenuation - 8) / (2.285 * (2 * zero_crossings - 1) * math.pi)
+    transition = _transition(quality)
     beta = (
         0.1102 * (attenuation - 8.7)
         if attenuation > 50
         else 0.5842 * (attenuation - 21) ** 0.4 + 0.07886 * (attenuation - 21)
     )
-    lower = min(1.0, f.up / f.down)  # lower Nyquist / input Nyquist
+    lower = min(1.0, up / down)  # lower Nyquist / input Nyquist
     cutoff = lower * (1 - transition / 2)
     half = math.ceil(zero_crossings / lower)
-    f.taps = taps = 2 * half
-    np = numpy_or_none() if with_numpy else None
+    taps = 2 * half
     if np is not None:
-        t = (np.arange(f.up)[:, None] / f.up + half - 1 - np.arange(taps)[None, :]).astype(np.float64)
+        t = (np.arange(up)[:, None] / up + half - 1 - np.arange(taps)[None, :]).astype(np.float64)
         u = t / half
         inside = np.abs(u) < 1
         window = np.where(inside, np.i0(beta * np.sqrt(np.where(inside, 1 - u * u, 0))) / np.i0(beta), 0.0)
         rows = cutoff * np.sinc(cutoff * t) * window
-        f.table = array("f", (rows / rows.sum(axis=1, keepdims=True)).astype(np.float32).tobytes())
-        return f
+        return taps, array("f", (rows / rows.sum(axis=1, keepdims=True)).astype(np.float32).tobytes())
     i0_beta = bessel_i0(beta)
     table = array("f")
-    for phase in range(f.up):
+    for phase in range(up):
         row = []
         for k in range(taps):
-            t = phase / f.up + half - 1 - k
+            t = phase / up + half - 1 - k
             u = t / half
             window = 0.0 if abs(u) >= 1 else bessel_i0(beta * math.sqrt(1 - u * u)) / i0_beta
             x = cutoff * t
@@ -80,8 +183,7 @@ def _design(from_rate: int, to_rate: int, quality: str, with_numpy: bool) -> Pol
             row.append(cutoff * sinc * window)
         total = sum(row)
         table.extend(v / total for v in row)  # unit gain at DC for every phase
-    f.table = table
-    return f
+    return taps, table
 
 
 class StreamingResampler:

@@ -87,9 +87,10 @@ describe('StreamingResampler', () => {
     expect(planResample(48000, 16000, 'low').halfbands).toHaveLength(0);
     expect(planResample(48000, 16000, 'medium').halfbands).toHaveLength(0);
     expect(planResample(48000, 16000, 'best').halfbands).toHaveLength(1);
-    // 48 -> 16: the sharp stage runs at 24 kHz, half the taps of the direct filter.
+    // 48 -> 16: the sharp stage runs at 24 kHz, about half the taps of the direct filter.
     const plan = planResample(48000, 16000);
-    expect(plan.filter.taps).toBe(designPolyphaseFilter(48000, 16000).taps / 2);
+    expect(plan.filter).toEqual(designPolyphaseFilter(24000, 16000));
+    expect(plan.filter.taps).toBeLessThanOrEqual(designPolyphaseFilter(48000, 16000).taps * 0.55);
     expect(plan.passbandEdge).toBeCloseTo(designPolyphaseFilter(48000, 16000).passbandEdge, 12);
   });
 
