@@ -13,6 +13,8 @@
  * Chrome DevTools: what a window left behind). --allocations samples the JS heap's
  * allocations over each timed part (V8's sampling heap profiler, objects the GCs
  * collected included) and prints bytes per frame by allocating function.
+ * It runs with the gateway's Node flags (remote-gateway/node-flags.ts; bench/gateway-relaunch.ts),
+ * or without them with GATEWAY_BENCH_NODE_FLAGS=0.
  * --bench-imports first imports every benchmark module as `bench/run.ts` does, so the
  * gateway runs beside their live heap, as it did in the bench.
  */
@@ -27,7 +29,9 @@ import {
 import { runInNewContext } from 'node:vm';
 import { startGateway } from '../remote-gateway/gateway.ts';
 import { cpuPerFrame, SECONDS } from './gateway-profile.ts';
+import { runWithGatewayFlags } from './gateway-relaunch.ts';
 
+runWithGatewayFlags();
 setFlagsFromString('--expose-gc');
 /** `--v8 '<flags>'`: V8 flags set at run time before the gateway starts (experiments). */
 for (const flag of (process.argv.includes('--v8')

@@ -16,6 +16,7 @@ import { createInterface } from 'node:readline';
 import { WebSocketServer } from 'ws';
 import { startGateway } from '../remote-gateway/gateway.ts';
 import type { LoadResult } from './gateway-load.ts';
+import { runWithGatewayFlags } from './gateway-relaunch.ts';
 
 const TOKEN = 'bench-token-0123456789';
 const count = Number(process.argv[2] ?? 100);
@@ -293,6 +294,7 @@ export const PINNED = {
 } as const;
 
 if (import.meta.url === `file://${process.argv[1]}`) {
+  runWithGatewayFlags();
   const bare = await bareEchoServer();
   const profileBare = process.argv.includes('--profile-bare')
     ? process.argv[process.argv.indexOf('--profile-bare') + 1]

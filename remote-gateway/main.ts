@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --initial-old-space-size=128
 /**
  * `remotemedia-gateway [flags]` (in this repository `npm run gateway -- [flags]`):
  * starts the gateway. Every flag has an environment twin, its name in capitals

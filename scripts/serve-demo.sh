@@ -21,7 +21,7 @@ token="$(REMOTEMEDIA_GATEWAY_TOKEN_SECRET="$secret" node --import tsx remote-gat
 # still show) and its ws:// banner left out (the demo knows where it is); vite's banner,
 # whose address lacks the token, is silenced, and --strictPort keeps the port we print.
 REMOTEMEDIA_GATEWAY_TOKEN_SECRET="$secret" REMOTEMEDIA_GATEWAY_LOG_LEVEL="${REMOTEMEDIA_GATEWAY_LOG_LEVEL:-warn}" \
-  node --import tsx remote-gateway/main.ts "$@" > >(grep --line-buffered -v '^RemoteMedia gateway on ') &
+  node --initial-old-space-size=128 --import tsx remote-gateway/main.ts "$@" > >(grep --line-buffered -v '^RemoteMedia gateway on ') &
 gateway=$!
 node node_modules/vite/bin/vite.js preview --port "$port" --strictPort --logLevel warn &
 preview=$!

@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { integerFlag, parseFlags } from '../cli-flags.ts';
+import { GATEWAY_NODE_FLAGS } from '../node-flags.ts';
 import { type FleetGateway, nginxConfig } from './nginx-config.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -80,6 +81,8 @@ function startGatewayProcess(name: string): Promise<FleetGateway> {
   const child = spawn(
     process.execPath,
     [
+      // The gateway process's own flags, as `npm run gateway` passes them (node-flags.ts).
+      ...GATEWAY_NODE_FLAGS,
       '--import',
       'tsx',
       join(ROOT, 'remote-gateway', 'main.ts'),
