@@ -310,3 +310,108 @@ describe('PipelineSession (streaming executor)', () => {
     expect(m!.realTimeFactor).toBeCloseTo(m!.processingMs.total / 1000 / 4, 9);
   });
 });
+
+describe('node-call timing: one clock read per call while a node streams', () => {
+  /**
+   * A fake clock: each read counted, each call of the node below 10 ms long by it,
+   * and nothing else advances it, so every call's recorded time must be exactly 10.
+   */
+  const clock = { now: 0, reads: 0 };
+  /** The clock reads made before each call, as the node saw them. */
+  let readsAtCalls: number[] = [];
+  const TenMs = defineNode({
+    type: 'TenMs',
+    params: z.object({}),
+    create: () => ({
+      process(input) {
+        readsAtCalls.push(clock.reads);
+        clock.now += 10;
+        return input;
+      },
+    }),
+  });
+  const timed = new PipelineRunner({ nodes: [TenMs, Tag] });
+
+  async function run(
+    send: (session: Awaited<ReturnType<typeof timed.createStreamSession>>) => Promise<void>,
+    nodes: [string, string, Record<string, unknown>?][],
+    connections: [string, string][] = [],
+  ) {
+    clock.now = 0;
+    clock.reads = 0;
+    readsAtCalls = [];
+    const spy = vi.spyOn(performance, 'now').mockImplementation(() => {
+      clock.reads++;
+      return clock.now;
+    });
+    try {
+      const session = await timed.createStreamSession(manifest(nodes, connections), {
+        queueCapacity: 64,
+      });
+      await send(session);
+      await session.close();
+      const outputs: SessionOutput[] = [];
+      for await (const output of session) outputs.push(output);
+      return { outputs, metrics: await session.metrics() };
+    } finally {
+      spy.mockRestore();
+    }
+  }
+
+  it('inputs queued ahead: each call after the first costs one read, and each is still timed 10 ms', async () => {
+    const { outputs, metrics } = await run(
+      async (session) => {
+        // All queued before the node's loop runs: its calls come back to back.
+        await Promise.all(
+          Array.from({ length: 8 }, (_, i) => session.sendInput(RuntimeData.json(i))),
+        );
+      },
+      [['t', 'TenMs']],
+    );
+    expect(values(outputs)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    const between = readsAtCalls.slice(1).map((reads, i) => reads - readsAtCalls[i]!);
+    expect(between).toEqual([1, 1, 1, 1, 1, 1, 1]);
+    expect(metrics[0]!.processingMs).toEqual({ p50: 10, p99: 10, mean: 10, total: 80 });
+  });
+
+  it('a node that waited for each input times each call from its own start (two reads)', async () => {
+    const { metrics } = await run(
+      async (session) => {
+        for (let i = 0; i < 5; i++) {
+          await session.sendInput(RuntimeData.json(i));
+          await new Promise((resolve) => setTimeout(resolve, 0)); // the node drains and waits
+        }
+      },
+      [['t', 'TenMs']],
+    );
+    const between = readsAtCalls.slice(1).map((reads, i) => reads - readsAtCalls[i]!);
+    expect(between).toEqual([2, 2, 2, 2]);
+    expect(metrics[0]!.processingMs).toEqual({ p50: 10, p99: 10, mean: 10, total: 50 });
+  });
+
+  it('a chain streams too: every node is timed 10 ms a call, with one read per call after the first', async () => {
+    const { outputs, metrics } = await run(
+      async (session) => {
+        await Promise.all(
+          Array.from({ length: 6 }, (_, i) => session.sendInput(RuntimeData.json(i))),
+        );
+      },
+      [
+        ['a', 'TenMs'],
+        ['b', 'TenMs'],
+        ['tag', 'Tag', { tag: 'x' }],
+      ],
+      [
+        ['a', 'b'],
+        ['b', 'tag'],
+      ],
+    );
+    expect(values(outputs)).toHaveLength(6);
+    for (const m of metrics.filter((m) => m.nodeId !== 'tag')) {
+      expect(m.processingMs).toMatchObject({ p50: 10, p99: 10, total: 60 });
+    }
+    // 12 calls of TenMs; the two first calls (a's, b's) read twice, the rest once
+    // each at most (a wait between calls reads twice; there may be some here).
+    expect(clock.reads).toBeLessThan(2 * 12 + 2 * 6);
+  });
+});

@@ -389,21 +389,35 @@ export class PipelineSession implements StreamSession {
 
   private async runNode(task: NodeTask): Promise<void> {
     const { inbox, metrics, context, instance } = task;
+    // The clock read at the end of the last call, while this loop has not waited
+    // or done anything but hand that call's output on since (NaN otherwise): then
+    // it is also the next call's start, and a node that streams (its next input
+    // already queued) costs one clock read per call, not two (performance.now()
+    // takes 0.25-1 µs in Chromium; see NodeMetricsSnapshot.processingMs).
+    let mark = Number.NaN;
     try {
       for (;;) {
         let item = inbox.take();
-        if (item instanceof Promise) item = await item;
+        if (item instanceof Promise) {
+          mark = Number.NaN;
+          item = await item;
+        }
         if (item === END_OF_STREAM) break;
         context.from = task.laneSources[inbox.lastLane];
         metrics.itemsIn++;
-        if (!task.gate.admit(item)) continue; // older than an interrupt: stale
+        if (!task.gate.admit(item)) {
+          mark = Number.NaN;
+          continue; // older than an interrupt: stale
+        }
         if (item.kind === 'control') {
+          mark = Number.NaN;
           if (item.signal === 'flush') await this.flushNode(task);
           const forwarded = this.send(task, item);
           if (forwarded) await forwarded;
           continue;
         }
         if (task.accepts && !task.accepts.has(item.kind)) {
+          mark = Number.NaN;
           if (item.kind === 'event') {
             const forwarded = this.send(task, item);
             if (forwarded) await forwarded;
@@ -416,12 +430,18 @@ export class PipelineSession implements StreamSession {
           );
         }
         if (item.kind === 'audio') metrics.audioSeconds += audioDurationSeconds(item);
-        const started = performance.now();
+        const started = Number.isNaN(mark) ? performance.now() : mark;
         const epoch = task.gate.epoch;
         let result = instance.process(item, context);
         if (result instanceof Promise) result = await result;
-        metrics.recordProcessing(performance.now() - started);
-        const emitted = this.emit(task, result as NodeOutput, epoch);
+        const ended = performance.now();
+        metrics.recordProcessing(ended - started);
+        const output = result as NodeOutput;
+        const emitted = this.emit(task, output, epoch);
+        // Shared only after outputs emit() hands on without timing them itself
+        // (none, one item, an array): an iterable's production is added to this
+        // call's record (addToLast) and must not count toward the next call too.
+        mark = emitted || !handsOnUntimed(output) ? Number.NaN : ended;
         if (emitted) await emitted;
       }
       context.from = undefined;
@@ -531,6 +551,11 @@ export class PipelineSession implements StreamSession {
     if (!waits) return undefined;
     return waits.length === 1 ? waits[0] : Promise.all(waits).then(() => undefined);
   }
+}
+
+/** Whether emit() hands `output` on with no clock reads of its own: nothing, one item or an array. */
+function handsOnUntimed(output: NodeOutput): boolean {
+  return output === undefined || output === null || 'kind' in output || Array.isArray(output);
 }
 
 /** Runs every cleanup even if some throw; returns the first failure. */

@@ -9,15 +9,24 @@ import {
   type PipelineRunner,
   type PipelineSession,
   RemoteMediaError,
+  type RuntimeData,
   type SinkPort,
 } from '../core/internal.ts';
 import {
   type ChannelEndpoint,
   type ChannelReader,
   type ChannelWriter,
+  NOT_YET,
   openReader,
   openWriter,
 } from './channel/channel.ts';
+
+/**
+ * Items a pump moves from a channel into a node with no await (its backlog), then
+ * it yields so the node works through them: a bound on how many decoded inputs
+ * wait ahead of the node's next call (the inbox's capacity bounds it too).
+ */
+export const PUMP_BATCH = 8;
 
 export interface IslandSpec {
   manifest: Manifest;
@@ -113,16 +122,40 @@ export class RunningIsland {
     for (const channel of [...this.readers, ...this.writers]) channel.cancel();
   }
 
-  /** Moves one input channel into its source nodes until the channel ends. */
+  /**
+   * Moves one input channel into its source nodes until the channel ends. Items
+   * already in the channel move PUMP_BATCH at a time with no promise or await
+   * each (tryRead, offerInputTo), so a node with a backlog takes its inputs back
+   * to back (one clock read per call, see PipelineSession.runNode); then the pump
+   * yields, and the node works through them before more are decoded.
+   */
   private async pump(reader: ChannelReader, sources: readonly string[]): Promise<void> {
+    const only = sources.length === 1 ? sources[0]! : undefined;
+    let batched = 0;
     for (;;) {
-      const data = await reader.read();
+      let data: RuntimeData | undefined | typeof NOT_YET = NOT_YET;
+      if (batched < PUMP_BATCH && reader.tryRead) data = reader.tryRead();
+      if (data === NOT_YET) {
+        batched = 0;
+        data = await reader.read();
+      } else {
+        batched++;
+      }
       if (data === undefined) {
         for (const id of sources) this.session.endInput(id);
         return;
       }
-      if (sources.length === 1) await this.session.sendInputTo(sources[0]!, data);
-      else await Promise.all(sources.map((id) => this.session.sendInputTo(id, data)));
+      if (only !== undefined) {
+        const waiting = this.session.offerInputTo(only, data);
+        if (waiting) {
+          batched = 0;
+          await waiting;
+        }
+      } else {
+        batched = 0;
+        const item = data;
+        await Promise.all(sources.map((id) => this.session.sendInputTo(id, item)));
+      }
     }
   }
 }

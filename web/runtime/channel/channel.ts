@@ -43,9 +43,19 @@ export interface ChannelWriter {
   cancel(): void;
 }
 
+/** What ChannelReader.tryRead returns when no item is there yet (undefined is the end). */
+export const NOT_YET: unique symbol = Symbol('no item yet');
+
 export interface ChannelReader {
   /** Reader thread, one read at a time. The next item, or undefined at the end of the stream. */
   read(): Promise<RuntimeData | undefined>;
+  /**
+   * Reader thread, optional (ring channels), with no read pending: the next item
+   * if it is there now, undefined at the end, NOT_YET if nothing is there yet.
+   * Never blocks, and makes no promise: a reader draining a backlog takes item
+   * after item in one go (island.ts's pump).
+   */
+  tryRead?(): RuntimeData | undefined | typeof NOT_YET;
   /** Reader thread. Ends abnormally: the writer's pending and later writes fail. Never blocks. */
   cancel(): void;
   /**

@@ -25,6 +25,7 @@ import {
   type ChannelWriter,
   checkSequence,
   nextSequence,
+  NOT_YET,
   type ReaderOptions,
 } from './channel.ts';
 import { type PendingRead, type WakeLoop, wakeLoopFor } from './wake-loop.ts';
@@ -174,6 +175,19 @@ export class RingChannelReader implements ChannelReader, PendingRead {
       if (this.loop !== undefined) this.loop.add(this);
       else this.listen();
     });
+  }
+
+  /**
+   * Reader thread, with no read pending. The next item if it is in the ring now
+   * (decoded straight from it), undefined at the end, else NOT_YET. Never blocks;
+   * allocates the decoded item (no promise). Throws what read would reject with.
+   */
+  tryRead(): RuntimeData | undefined | typeof NOT_YET {
+    if (this.pending !== undefined) {
+      throw new RemoteMediaError('usage', 'a ring channel reader takes one read at a time');
+    }
+    const got = this.take();
+    return got === NOTHING ? NOT_YET : got;
   }
 
   /**
