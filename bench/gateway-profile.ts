@@ -163,9 +163,11 @@ for (const flag of TRACE_GC[process.env.GATEWAY_BENCH_TRACE_GC ?? ''] ?? []) {
   setFlagsFromString(flag);
 }
 /** A timed part's start or stop on stderr, in V8's trace clock (ms since start-up). */
-const markPhase = (phase: string, sessions: number) => {
+const markPhase = (phase: string, sessions: number, frames?: number) => {
   if (process.env.GATEWAY_BENCH_TRACE_GC) {
-    process.stderr.write(`phase ${phase} ${sessions} at ${performance.now().toFixed(0)} ms\n`);
+    process.stderr.write(
+      `phase ${phase} ${sessions} at ${performance.now().toFixed(0)} ms${frames === undefined ? '' : ` frames ${frames}`}\n`,
+    );
   }
 };
 
@@ -256,7 +258,7 @@ export async function cpuPerFrame(
       const cpu = process.cpuUsage(cpuBefore);
       us = (cpu.user + cpu.system) / Math.max(1, frames() - framesBefore);
       if (stopGcs) gc = stopGcs();
-      markPhase('stop', sessions);
+      markPhase('stop', sessions, frames() - framesBefore);
       await onPhase?.('stop');
     } else if (message.result) result = message.result;
   }
