@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_RESAMPLE_QUALITY,
+  designHalfband,
   designPolyphaseFilter,
   EQUIRIPPLE_MIN_ATTENUATION_DB,
   EQUIRIPPLE_PASS_RIPPLE,
@@ -114,4 +115,24 @@ describe('the Python audio nodes share the core constants', () => {
       }
     },
   );
+
+  it("the half-band stages are the core's (48 -> 24, 44.1 -> 22.05, 24 -> 12 kHz at 140 dB)", () => {
+    const edges = [16000 / 2 / 48000, 16000 / 2 / 44100, 8000 / 2 / 24000];
+    const out = execFileSync(
+      '/usr/bin/python3',
+      [
+        '-c',
+        'import json\nfrom remotemedia.nodes.audio.resample_halfband import design_halfband\n' +
+          `print(json.dumps([(lambda f: [f.half, list(f.taps), f.centre])(design_halfband(e, 140)) for e in ${JSON.stringify(edges)}]))`,
+      ],
+      { env: { ...process.env, PYTHONPATH: 'python-packages' }, encoding: 'utf8' },
+    );
+    const python = JSON.parse(out) as [number, number[], number][];
+    edges.forEach((edge, i) => {
+      const core = designHalfband(edge, 140);
+      expect(python[i]![0]).toBe(core.half);
+      expect(python[i]![1]).toEqual([...core.taps]);
+      expect(python[i]![2]).toBeCloseTo(core.centre, 14);
+    });
+  });
 });

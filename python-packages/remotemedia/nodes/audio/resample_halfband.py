@@ -1,5 +1,6 @@
 """Half-band decimation by 2, the first stage(s) of large downsampling ratios: the
-twin of web/core/nodes/audio/resample-filter.ts's designHalfband and
+twin of web/core/nodes/audio/resample-filter.ts's designHalfband (equiripple, or
+Kaiser-windowed) and
 resample-halfband.ts's HalfbandDecimator (same taps, same outputs per push, same
 state), so the Python cascade matches the runtime's to float32 rounding.
 
@@ -14,7 +15,7 @@ import math
 from array import array
 from functools import lru_cache
 from operator import mul
-from typing import Any, List, NamedTuple
+from typing import Any, List, NamedTuple, Optional
 
 from ._support import raw, numpy_or_none
 
@@ -38,15 +39,74 @@ class HalfbandFilter(NamedTuple):
     centre: float  # the centre tap (about 0.5), not rounded, as in the TypeScript design
 
 
+#: resample-filter.ts's CHECK_MARGIN_DB and EQUIRIPPLE_MIN_ATTENUATION_DB.
+_CHECK_MARGIN_DB = 0.2
+_EQUIRIPPLE_MIN_ATTENUATION_DB = 120
+
+
 @lru_cache(maxsize=32)
 def design_halfband(pass_edge: float, attenuation: float) -> HalfbandFilter:
-    """The shortest half-band filter (Kaiser's estimate) flat on [0, pass_edge) and
-    attenuation dB down on [rate / 2 - pass_edge, rate / 2], pass_edge a fraction of
-    the input rate. Plain Python on both paths: a few dozen taps, computed in the
-    TypeScript design's order."""
+    """resample-filter.ts's designHalfband: the shortest half-band filter flat on
+    [0, pass_edge) and attenuation dB down on [rate / 2 - pass_edge, rate / 2], pass_edge
+    a fraction of the input rate. Equiripple (resample_remez.py; with mirrored bands and
+    equal weights the Remez solution is itself half-band) from Kaiser's length estimate
+    up until the float32 taps reach the stopband; the Kaiser-windowed design when the
+    exchange fails. Plain Python on both paths: a few dozen taps, in the TypeScript order."""
+    return _equiripple_halfband(pass_edge, attenuation) or kaiser_halfband(pass_edge, attenuation)
+
+
+def _halfband_taps(side: List[float]) -> HalfbandFilter:
+    half = len(side)
+    total = 0.0
+    for v in side:  # left to right, as Float64Array.reduce sums
+        total += v
+    total = 0.5 + 2 * total  # unit gain at DC
+    taps = array("f", [side[half - 1 - i] / total for i in range(half)] + [v / total for v in side])
+    return HalfbandFilter(half, taps, 0.5 / total)
+
+
+def halfband_stop_gain(filter: HalfbandFilter, start: float) -> float:
+    """resample-filter.ts's halfbandStopGain: the peak gain over [start, 0.5] as the
+    kernels compute it (the centre tap in float32)."""
+    half, taps = filter.half, filter.taps
+    centre = array("f", [filter.centre])[0]
+    points = math.ceil((0.5 - start) * 64 * 4 * half)
+    peak = 0.0
+    for i in range(points + 1):
+        f = start + (0.5 - start) * i / points
+        h = centre
+        for j in range(half):
+            h += 2 * taps[half + j] * math.cos(2 * math.pi * f * (2 * j + 1))
+        peak = max(peak, abs(h))
+    return peak
+
+
+def _equiripple_halfband(pass_edge: float, attenuation: float) -> Optional[HalfbandFilter]:
+    from .resample_remez import MAX_REMEZ_TAPS, RemezError, remez_lowpass
+
+    if attenuation < _EQUIRIPPLE_MIN_ATTENUATION_DB:
+        return None
+    transition = 0.5 - 2 * pass_edge
+    bound = 10 ** (-(attenuation + _CHECK_MARGIN_DB) / 20)
+    half = max(2, math.ceil((attenuation - 8) / (2.285 * 2 * math.pi * transition) / 4))
+    try:
+        while 4 * half - 1 <= MAX_REMEZ_TAPS:
+            m = 2 * half - 1
+            taps = remez_lowpass(m, pass_edge, 0.5 - pass_edge, 1.0).taps
+            filter = _halfband_taps([taps[m + 2 * i + 1] for i in range(half)])
+            if halfband_stop_gain(filter, 0.5 - pass_edge) <= bound:
+                return filter
+            half += 1
+    except RemezError:
+        pass  # not shipped: the Kaiser design is
+    return None
+
+
+def kaiser_halfband(pass_edge: float, attenuation: float) -> HalfbandFilter:
+    """resample-filter.ts's kaiserHalfband."""
     transition = 0.5 - 2 * pass_edge
     beta = 0.1102 * (attenuation - 8.7)
-    # Kaiser's length, rounded up so 2 half taps are a multiple of 8 (the WASM kernel's step).
+    # Kaiser's length, rounded up so 2 half taps are a multiple of 8.
     half = 4 * math.ceil((attenuation - 8) / (2.285 * 2 * math.pi * transition) / 16)
     i0_beta = bessel_i0(beta)
     side = []  # taps at offsets 1, 3, ..., 2 half - 1
@@ -55,12 +115,7 @@ def design_halfband(pass_edge: float, attenuation: float) -> HalfbandFilter:
         u = n / (2 * half)
         window = bessel_i0(beta * math.sqrt(1 - u * u)) / i0_beta
         side.append(math.sin(math.pi * n / 2) / (math.pi * n) * window)
-    total = 0.0
-    for v in side:  # left to right, as Float64Array.reduce sums
-        total += v
-    total = 0.5 + 2 * total  # unit gain at DC
-    taps = array("f", [side[half - 1 - i] / total for i in range(half)] + [v / total for v in side])
-    return HalfbandFilter(half, taps, 0.5 / total)
+    return _halfband_taps(side)
 
 
 class HalfbandDecimator:

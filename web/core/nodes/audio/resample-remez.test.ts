@@ -2,7 +2,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { RemoteMediaError } from '../../errors.ts';
 import {
+  designHalfband,
   designPolyphaseFilter,
+  kaiserHalfband,
   EQUIRIPPLE_PASS_RIPPLE,
   planResample,
   RESAMPLE_QUALITIES,
@@ -176,4 +178,36 @@ describe('equiripple (Remez) polyphase design', () => {
     expect((stop * spec.stopWeight) / delta).toBeGreaterThan(0.999);
     expect((stop * spec.stopWeight) / delta).toBeLessThan(1.02);
   });
+
+  it.each([
+    [48000, 16000, 14],
+    [44100, 16000, 17],
+    [96000, 16000, 7],
+  ])(
+    '%i -> %i: the half-band stage is equiripple, shorter than Kaiser, 140 dB down in float32',
+    (from, to, half) => {
+      const passEdge = to / 2 / from;
+      const filter = designHalfband(passEdge, 140);
+      expect(filter.half).toBe(half);
+      expect(filter.half).toBeLessThan(kaiserHalfband(passEdge, 140).half);
+      // As the kernels compute it (centre in float32), on a grid of 64 points per lobe.
+      const gain = (f: number) => {
+        let h = Math.fround(filter.centre);
+        for (let j = 0; j < half; j++)
+          h += 2 * filter.taps[half + j]! * Math.cos(2 * Math.PI * f * (2 * j + 1));
+        return h;
+      };
+      let stop = 0;
+      let pass = 0;
+      const step = 1 / (256 * 4 * half);
+      for (let f = 0; f <= 0.5; f += step) {
+        if (f >= 0.5 - passEdge) stop = Math.max(stop, Math.abs(gain(f)));
+        if (f <= passEdge) pass = Math.max(pass, Math.abs(gain(f) - 1));
+      }
+      expect(20 * Math.log10(stop)).toBeLessThanOrEqual(-140);
+      // A half-band's ripple is the same in both bands.
+      expect(pass).toBeLessThan(2e-7);
+      expect(filter.taps.slice(0, half).reverse()).toEqual(filter.taps.slice(half));
+    },
+  );
 });
