@@ -103,6 +103,9 @@ const COUNTERS = `(() => {
   Atomics.wait = function (...a) { c.wait++; const r = wait.apply(Atomics, a); if (r === 'timed-out') c.waitTimedOut++; return r; };
   Atomics.waitAsync = function (...a) { const r = waitAsync.apply(Atomics, a); if (r.async) c.waitAsync++; else c.waitAsyncSync++; return r; };
   Atomics.notify = function (...a) { c.notify++; const n = notify.apply(Atomics, a); c.notifyWoke += n; return n; };
+  const now = performance.now.bind(performance);
+  c.now = 0;
+  performance.now = () => { c.now++; return now(); };
   const post = MessagePort.prototype.postMessage;
   MessagePort.prototype.postMessage = function (...a) { c.post++; return post.apply(this, a); };
 })()`;

@@ -8,6 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { RemoteMediaError } from '../../core/errors.ts';
+import { RuntimeData } from '../../core/internal.ts';
 import {
   createFrameRingBuffer,
   FrameRingReader,
@@ -218,5 +219,35 @@ describe('one notify per announced wait, however many frames come before the sle
     expect(notifies).toBe(1);
     expect(reader.tryRead()).toEqual(bytesOf(60, written));
     expect(writer.lateWakes()).toBe(0);
+  });
+});
+
+describe('frame layout: every frame starts 8-aligned in the shared memory', () => {
+  it('frames of any length, across the end of the storage, start on 8-byte boundaries and read back equal', () => {
+    const buffer = createFrameRingBuffer(8192);
+    const writer = new FrameRingWriter(buffer);
+    const reader = new FrameRingReader(buffer);
+    const bytes = new Uint8Array(buffer);
+    // Zero payloads, so that the codec's magic ("RM", version 1) marks frame starts only.
+    const items = [0, 1, 3, 17, 960, 5, 250, 961, 2].map((n) =>
+      n % 2 === 0
+        ? RuntimeData.audio(new Float32Array(n), 48000, 1)
+        : RuntimeData.binary(new Uint8Array(n)),
+    );
+    for (let lap = 0; lap < 6; lap++) {
+      const starts: number[] = [];
+      for (const item of items) {
+        expect(writer.tryWriteFrame({ sequence: 0, data: item })).toBe(true);
+      }
+      for (let at = 0; at + 2 < bytes.length; at++) {
+        if (bytes[at] === 0x52 && bytes[at + 1] === 0x4d && bytes[at + 2] === 1) starts.push(at);
+      }
+      expect(starts.length).toBeGreaterThanOrEqual(items.length);
+      for (const at of starts) expect(at % 8, `a frame at byte ${at}`).toBe(0);
+      for (const item of items) {
+        const frame = reader.tryReadFrame();
+        expect(frame === undefined || frame === RING_CLOSED ? frame : frame.data).toEqual(item);
+      }
+    }
   });
 });

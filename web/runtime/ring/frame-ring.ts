@@ -1,7 +1,9 @@
 /**
  * A single-producer single-consumer ring of variable-length frames on a
  * SharedArrayBuffer: the data path between workers. Each record is a 4-byte length
- * and the frame's bytes (a frame-codec frame, by convention), padded to 4 bytes.
+ * and the frame's bytes (a frame-codec frame, by convention), padded to 8 bytes,
+ * in a storage that starts 4 bytes past an 8-byte boundary: so frames start
+ * 8-aligned in memory (see DATA_OFFSET) when the counters start at a multiple of 8.
  * A record never wraps around the end of the storage: when it would, the writer
  * fills the rest of the storage with a pad record (the reader skips it) and puts
  * the record at the start. So every frame lies in one piece in the ring: the
@@ -152,6 +154,16 @@ const SPIN_MUST_WIN = 0.9;
 /** Looks at the counter between two readings of the clock while spinning (a few µs). */
 const SPIN_LOOKS = 1024;
 const CONTROL_BYTES = CONTROL_SLOTS * 4;
+/**
+ * Where the storage starts: 4 bytes past an 8-byte boundary, with records padded
+ * to 8 bytes, so that each frame (after its record's 4-byte length) starts on one
+ * while the counters start on one (the default). The codec lays audio samples and
+ * tensor data out 8-aligned from the frame's start, and V8 copies between a
+ * SharedArrayBuffer and memory of its own a word at a time only when both ends are
+ * 8-aligned, else byte by byte: 0.2 µs against 0.9-1 µs for a 20 ms block's 3,840
+ * bytes in Chromium, four such copies a block on a round trip through a worker.
+ */
+const DATA_OFFSET = CONTROL_BYTES + 4;
 /** The length field of a pad record: skip to the start of the storage. */
 const PAD = 0xffff_ffff;
 /** Reserve results that are not a position. */
@@ -196,8 +208,14 @@ function timeLeft(deadline: number): number {
   return deadline === Number.POSITIVE_INFINITY ? deadline : deadline - performance.now();
 }
 
+/** Bytes a record of a `length`-byte frame takes: its 4-byte length and the frame, padded to 8. */
 function record(length: number): number {
-  return 4 + ((length + 3) & ~3);
+  return (4 + length + 7) & ~7;
+}
+
+/** The longest frame a ring of `capacity` bytes holds (its record must fit). */
+function longestFrame(capacity: number): number {
+  return (capacity & ~7) - 4;
 }
 
 /**
@@ -228,7 +246,7 @@ export function createFrameRingBuffer(
   }
   let storage = 64;
   while (storage < capacityBytes) storage *= 2;
-  const buffer = new SharedArrayBuffer(CONTROL_BYTES + storage);
+  const buffer = new SharedArrayBuffer(DATA_OFFSET + storage);
   const control = new Int32Array(buffer, 0, CONTROL_SLOTS);
   control[CAPACITY] = capacityBytes;
   control[WRITE] = start | 0;
@@ -273,8 +291,8 @@ abstract class RingSide {
 
   constructor(buffer: SharedArrayBuffer, spinMicros: number) {
     this.control = new Int32Array(buffer, 0, CONTROL_SLOTS);
-    this.data = new Uint8Array(buffer, CONTROL_BYTES);
-    this.view = new DataView(buffer, CONTROL_BYTES);
+    this.data = new Uint8Array(buffer, DATA_OFFSET);
+    this.view = new DataView(buffer, DATA_OFFSET);
     const storage = this.data.length;
     this.capacity = Atomics.load(this.control, CAPACITY);
     if ((storage & (storage - 1)) !== 0 || this.capacity < 64 || this.capacity > storage) {
@@ -376,7 +394,7 @@ abstract class RingSide {
   protected recordAt(read: number, ready = this.used()): number | undefined {
     const length = this.view.getUint32(read & this.mask, true);
     if (length === PAD) return PAD;
-    if (length <= this.capacity - 4 && record(length) <= ready) return length;
+    if (length <= longestFrame(this.capacity) && record(length) <= ready) return length;
     if (Atomics.load(this.control, READ) !== read) return undefined;
     throw new RemoteMediaError(
       'protocol',
@@ -624,7 +642,7 @@ export class FrameRingWriter extends RingSide {
     if (needed > this.capacity) {
       throw new RemoteMediaError(
         'usage',
-        `a ${length}-byte frame cannot fit a ${this.capacity}-byte ring (at most ${this.capacity - 4} bytes)`,
+        `a ${length}-byte frame cannot fit a ${this.capacity}-byte ring (at most ${longestFrame(this.capacity)} bytes)`,
       );
     }
     for (;;) {
