@@ -119,7 +119,7 @@ def _equiripple_table(h: List[float], up: int) -> Tuple[int, array]:
 
 def _table_gains(filter: Tuple[int, array], up: int, pass_edge: float, stop_edge: float, np: Any) -> Tuple[float, float]:
     """resample-filter.ts's tableGains: the float32 table's peak stopband gain and peak
-    passband error, by Clenshaw's recurrence on 16 points per extremal spacing."""
+    passband error, by Clenshaw's recurrence on 8 points per extremal spacing."""
     taps, table = filter
     half = taps // 2
     big_m = up * half
@@ -130,7 +130,7 @@ def _table_gains(filter: Tuple[int, array], up: int, pass_edge: float, stop_edge
             c[abs(m)] += table[p * taps + k] / up
 
     def peak(lo: float, hi: float, target: float) -> float:
-        points = math.ceil((hi - lo) * 32 * big_m)
+        points = math.ceil((hi - lo) * 16 * big_m)
         xs = [math.cos(2 * math.pi * (lo + (hi - lo) * i / points)) for i in range(points + 1)]
         if np is not None:
             x = np.array(xs)

@@ -9,8 +9,9 @@ import { DEFAULT_RESAMPLE_QUALITY, RESAMPLE_QUALITIES } from './resample-filter.
 const rate = z.int().min(1000).max(384_000);
 
 /**
- * Band-limited resampling (polyphase windowed sinc, WASM) between any two rates;
- * large downsampling ratios first halve the rate with half-band stages.
+ * Band-limited resampling (polyphase, equiripple or Kaiser-windowed filters: see
+ * resample-filter.ts; WASM) between any two rates; large downsampling ratios first
+ * halve the rate with half-band stages.
  * Streaming: output does not depend on how the input is chunked; flush (or the end
  * of the stream) emits the tail.
  */

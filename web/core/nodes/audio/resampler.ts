@@ -147,8 +147,9 @@ export function wasmResampleKernel(
 
 /**
  * Each row's length up to its last nonzero tap, when every row is symmetric within
- * that length exactly (float32 values equal), else undefined. Kaiser rows are
- * symmetric about their centre for phase 0 and, when up is even, for phase up / 2.
+ * that length exactly (float32 values equal), else undefined. The rows of a symmetric
+ * prototype (Kaiser or equiripple, resample-filter.ts) are symmetric about their
+ * centre for phase 0 and, when up is even, for phase up / 2.
  */
 export function symmetricRowLengths(filter: PolyphaseFilter): Int32Array | undefined {
   const { table, taps, up } = filter;
