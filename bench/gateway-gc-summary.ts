@@ -54,7 +54,9 @@ for (const window of windows) {
     const field = (name: string) =>
       Number(new RegExp(`(?:^| )${name}=([0-9.]+)`).exec(m[3]!)?.[1] ?? 0);
     const kind = /gc=(\w+)/.exec(m[3]!)?.[1];
-    sum.allocated += field('allocated');
+    // The first collection's figure can be V8's unsigned wrap-around of a negative: left out.
+    const allocated = field('allocated');
+    if (allocated < 1e12) sum.allocated += allocated;
     sum.pause += field('pause');
     if (kind === 's') {
       sum.scavenges++;
