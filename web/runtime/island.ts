@@ -127,14 +127,24 @@ export class RunningIsland {
    * already in the channel move PUMP_BATCH at a time with no promise or await
    * each (tryRead, offerInputTo), so a node with a backlog takes its inputs back
    * to back (one clock read per call, see PipelineSession.runNode); then the pump
-   * yields, and the node works through them before more are decoded.
+   * yields, and the node works through them before more are decoded. Before it
+   * arms a wait for more (in a pipeline worker, a task posted to the wake loop)
+   * it lets the node take what it just queued: a reply does not wait behind that.
    */
   private async pump(reader: ChannelReader, sources: readonly string[]): Promise<void> {
     const only = sources.length === 1 ? sources[0]! : undefined;
     let batched = 0;
+    /** An input was handed to the node since this pump last yielded. */
+    let queued = false;
     for (;;) {
-      let data: RuntimeData | undefined | typeof NOT_YET = NOT_YET;
-      if (batched < PUMP_BATCH && reader.tryRead) data = reader.tryRead();
+      let data: RuntimeData | undefined | typeof NOT_YET =
+        batched < PUMP_BATCH && reader.tryRead ? reader.tryRead() : NOT_YET;
+      if (data === NOT_YET && queued) {
+        queued = false;
+        batched = 0;
+        await undefined; // the node's turn (its wake-up was queued first)
+        continue;
+      }
       if (data === NOT_YET) {
         batched = 0;
         data = await reader.read();
@@ -147,12 +157,14 @@ export class RunningIsland {
       }
       if (only !== undefined) {
         const waiting = this.session.offerInputTo(only, data);
+        queued = waiting === undefined;
         if (waiting) {
           batched = 0;
           await waiting;
         }
       } else {
         batched = 0;
+        queued = false;
         const item = data;
         await Promise.all(sources.map((id) => this.session.sendInputTo(id, item)));
       }
