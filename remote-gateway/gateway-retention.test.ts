@@ -1,27 +1,29 @@
 /**
  * What a gateway keeps once its sessions are over: nothing. Rounds of real sessions
  * (real ws clients on loopback, Gain on 20 ms frames, as the capacity benchmark runs
- * them) open, stream and close; after each round the gateway's own counts are back to
- * empty and the heap after a forced full GC is back where the previous round left it,
- * within a small part of what the same sessions hold while they are open (a session,
- * socket, pipeline or timer kept per ended session would grow it by a whole session
- * each). bench/gateway-heap.ts measures the same over the benchmark's windows.
+ * them) open, stream and close; after them the gateway's counts are back to empty and
+ * no object of an ended session is alive: V8's own count of live instances (after a
+ * full GC, v8.queryObjects) of the gateway's session, the pipeline session, its node
+ * metrics and inboxes, and the WebSockets, is 0, where it counted the sessions still
+ * running while the round ran. bench/gateway-heap.ts measures the heap over the benchmark's
+ * windows the same way (flat after each).
  */
-import { getHeapStatistics, setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
+import { queryObjects } from 'node:v8';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Manifest, RuntimeData } from '../web/core/internal.ts';
+import WebSocket from 'ws';
+import { type Manifest, PipelineSession, RuntimeData } from '../web/core/internal.ts';
+import { NodeInbox } from '../web/core/node-inbox.ts';
+import { NodeMetrics } from '../web/core/node-metrics.ts';
 import type { Gateway } from './gateway.ts';
+import { GatewaySession } from './gateway-session.ts';
 import { creditSession } from './testing/credit-client.ts';
 import { startLoopbackGateway, until } from './testing/loopback.ts';
 import { islandOf } from './testing/raw-client.ts';
 
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
-
 const TOKEN = 'retention-token-0123456789abcdef';
 const SESSIONS = 40;
 const FRAMES = 60;
+const ROUNDS = 3;
 const manifest: Manifest = {
   version: 'v1',
   metadata: { name: 'retention' },
@@ -30,10 +32,17 @@ const manifest: Manifest = {
 };
 const audio = RuntimeData.audio(new Float32Array(960).fill(0.25), 48000, 1);
 
-function settledHeap(): number {
-  gc();
-  gc();
-  return getHeapStatistics().used_heap_size;
+/** Live instances of each class, after the full GC queryObjects runs first. */
+function live() {
+  const count = (type: abstract new (...args: never[]) => unknown) =>
+    queryObjects(type as never) as unknown as number;
+  return {
+    gatewaySessions: count(GatewaySession),
+    pipelineSessions: count(PipelineSession),
+    nodeMetrics: count(NodeMetrics),
+    nodeInboxes: count(NodeInbox),
+    webSockets: count(WebSocket),
+  };
 }
 
 describe('gateway retention', () => {
@@ -46,9 +55,9 @@ describe('gateway retention', () => {
   });
   afterAll(() => gateway.close());
 
-  /** One round: SESSIONS sessions at once, each FRAMES frames then `end`; heap while open. */
-  async function round(): Promise<number> {
-    let openHeap = 0;
+  /** One round: SESSIONS sessions at once, each FRAMES frames then `end`; counts while all are open. */
+  async function round(): Promise<ReturnType<typeof live> | undefined> {
+    let whileOpen: ReturnType<typeof live> | undefined;
     let opened = 0;
     const results = await Promise.all(
       Array.from({ length: SESSIONS }, () =>
@@ -61,8 +70,8 @@ describe('gateway retention', () => {
           frameOf: () => audio,
           collect: (frame) => frame.sequence,
           onMessage: (_ws, count) => {
-            // Once every session has its first output, all of them are open at once.
-            if (count === 1 && ++opened === SESSIONS) openHeap = settledHeap();
+            // When the last session hears first from the gateway, many are still open.
+            if (count === 1 && ++opened === SESSIONS) whileOpen = live();
             return undefined;
           },
         }),
@@ -77,25 +86,35 @@ describe('gateway retention', () => {
       () => gateway.metrics.sessionsActive === 0 && gateway.connections.connections === 0,
       'every session and connection of the round ended',
     );
-    return openHeap;
+    return whileOpen;
   }
 
-  it('keeps nothing of sessions that ended: counts empty, heap back within a fraction of one round', async () => {
-    await round(); // JIT, WASM compile, slabs: what a first round leaves for good
-    const before = settledHeap();
-    const openHeap = await round();
-    await round();
-    await round();
-    const after = settledHeap();
+  it('keeps no object of sessions that ended: counts empty, no session, pipeline or socket alive', async () => {
+    const whileOpen = await round();
+    for (let i = 1; i < ROUNDS; i++) await round();
+    // Sockets close and timers are cleared on the turns after the last message.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const after = live();
     const health = (await (await fetch(`http://127.0.0.1:${gateway.port}/healthz`)).json()) as {
       sessions: number;
     };
     expect(health.sessions).toBe(0);
     expect(gateway.metrics.sessionsActive).toBe(0);
-    expect(gateway.metrics.sessionsTotal).toBe(4 * SESSIONS);
-    // What SESSIONS open sessions hold; three rounds that each kept theirs would add 3x.
-    const heldOpen = openHeap - before;
-    expect(heldOpen).toBeGreaterThan(0);
-    expect(after - before).toBeLessThan(heldOpen / 4);
+    expect(gateway.metrics.sessionsTotal).toBe(ROUNDS * SESSIONS);
+    // The count sees sessions while they run (the first have ended by the time the
+    // last open; each is one GatewaySession, a pipeline with its node's metrics and
+    // inbox, and a socket at each end).
+    expect(whileOpen?.gatewaySessions).toBeGreaterThan(0);
+    expect(whileOpen?.pipelineSessions).toBeGreaterThan(0);
+    expect(whileOpen?.nodeMetrics).toBeGreaterThan(0);
+    expect(whileOpen?.nodeInboxes).toBeGreaterThan(0);
+    expect(whileOpen?.webSockets).toBeGreaterThan(0);
+    expect(after).toEqual({
+      gatewaySessions: 0,
+      pipelineSessions: 0,
+      nodeMetrics: 0,
+      nodeInboxes: 0,
+      webSockets: 0,
+    });
   });
 });
