@@ -24,6 +24,10 @@ import {
 } from '../web/core/internal.ts';
 import { GatewaySession } from '../remote-gateway/gateway-session.ts';
 import { GatewayMetrics } from '../remote-gateway/metrics.ts';
+import { runWithGatewayFlags } from './gateway-relaunch.ts';
+
+// As a gateway runs (remote-gateway/node-flags.ts); GATEWAY_BENCH_NODE_FLAGS=0 without.
+runWithGatewayFlags();
 
 const sessions = Number(process.argv[2] ?? 150);
 const seconds = Number(process.argv[3] ?? 3);
