@@ -664,6 +664,11 @@ export class FrameRingWriter extends RingSide {
         if (room >= tail) {
           this.view.setUint32(write & this.mask, PAD, true);
           Atomics.store(this.control, WRITE, (write + tail) | 0);
+          // A sleeping reader must hear of the pad: when the record then finds no
+          // room, this writer waits for the reader to skip the pad, and a reader
+          // asleep on the (then not empty) ring would wait for its safety timeout
+          // (attack-ring-wake.test.ts: 1 s stalls with tail + record > capacity).
+          this.notifyReader();
           continue;
         }
       } else if (room >= needed) {
@@ -698,6 +703,12 @@ export class FrameRingWriter extends RingSide {
     // 60 s run through a worker made 3,675 notifies of which 143 woke anyone). The
     // bump comes with the take-down, so a sleeper of the old word still wakes, and a
     // reader that sleeps again announces again (whenReady renews it on every call).
+    this.notifyReader();
+  }
+
+  /** Wakes a sleeping reader (taking its announcement down) and rings its thread's doorbell. */
+  private notifyReader(): void {
+    const control = this.control;
     if (
       Atomics.load(control, READER_WAITING) === 1 &&
       Atomics.compareExchange(control, READER_WAITING, 1, 0) === 1
