@@ -19,6 +19,7 @@ import {
   RuntimeData,
 } from '../web/core/internal.ts';
 import { RemoteProxyClient } from '../web/runtime/remote/remote-proxy-client.ts';
+import { GATEWAY_NODE_FLAGS } from './node-flags.ts';
 import { islandOf, RawClient } from './testing/raw-client.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -56,6 +57,9 @@ beforeAll(async () => {
   child = spawn(
     process.execPath,
     [
+      // As its launchers start it: one process (without the flags main.ts starts a child
+      // with them, and /proc/<pid> would be the parent's).
+      ...GATEWAY_NODE_FLAGS,
       '--import',
       'tsx',
       'remote-gateway/main.ts',

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --initial-old-space-size=128
+#!/usr/bin/env node
 /**
  * `remotemedia-gateway [flags]` (in this repository `npm run gateway -- [flags]`):
  * starts the gateway. Every flag has an environment twin, its name in capitals
@@ -16,6 +16,7 @@ import { type FlagSpec, flagHelp, integerFlag, parseFlags } from './cli-flags.ts
 import { type GatewayOptions, startGateway } from './gateway.ts';
 import { installLastResort } from './last-resort.ts';
 import { LOG_LEVELS, type LogLevel } from './log.ts';
+import { relaunchWithGatewayFlags } from './node-flags.ts';
 import { TOKEN_HELP, tokenCommand } from './token-command.ts';
 
 const ENV_PREFIX = 'REMOTEMEDIA_GATEWAY_';
@@ -241,6 +242,11 @@ if (args.includes('--help') || args.includes('-h')) {
   console.log(HELP);
   process.exit(0);
 }
+
+// The gateway's Node flags (node-flags.ts): without them, this process runs the gateway
+// as a child started with them, and waits for it.
+const relaunched = relaunchWithGatewayFlags();
+if (relaunched) await relaunched;
 
 // Every flag is read and checked before anything starts: a mistake is one line.
 let options: GatewayOptions;

@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { importNodeModule } from '../../web/core/node-module.ts';
 import { PipelineRunner, RuntimeData } from '../../web/core/internal.ts';
 import { RemoteProxyClient } from '../../web/runtime/remote/remote-proxy-client.ts';
+import { GATEWAY_NODE_FLAGS } from '../../remote-gateway/node-flags.ts';
 
 /**
  * A node module (an ES module exporting node definitions) moves like the built-ins:
@@ -79,10 +80,12 @@ describe('remotemedia-gateway --nodes', () => {
   afterAll(() => gateway?.kill());
 
   it('runs the module’s node for a client', async () => {
-    // One process (no npx in between), so that kill() ends the gateway itself.
+    // One process (no npx in between, and its Node flags given so that main.ts does not
+    // start itself again with them), so that kill() ends the gateway itself.
     gateway = spawn(
       process.execPath,
       [
+        ...GATEWAY_NODE_FLAGS,
         '--import',
         'tsx',
         'remote-gateway/main.ts',
