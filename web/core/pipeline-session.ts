@@ -80,6 +80,13 @@ interface NodeTask {
   readonly context: NodeRunContext;
   /** Barge-in state (interrupt-gate.ts). */
   readonly gate: InterruptGate;
+  /**
+   * Set by send when handing an output on ran code that is not this node's: a
+   * barge-in trigger (other nodes' interrupt hooks, the embedder's onBargeIn), an
+   * interrupt control. Then the clock read that ended the call cannot start the
+   * next one (see runNode): that code's time is not the next call's.
+   */
+  handOnRanOthers: boolean;
 }
 
 type State = 'running' | 'closing' | 'ended' | 'failed';
@@ -159,6 +166,7 @@ export class PipelineSession implements StreamSession {
         metrics,
         context,
         gate,
+        handOnRanOthers: false,
       });
     }
     this.bargeIn = new BargeInRouter(
@@ -437,11 +445,14 @@ export class PipelineSession implements StreamSession {
         const ended = performance.now();
         metrics.recordProcessing(ended - started);
         const output = result as NodeOutput;
+        task.handOnRanOthers = false;
         const emitted = this.emit(task, output, epoch);
         // Shared only after outputs emit() hands on without timing them itself
         // (none, one item, an array): an iterable's production is added to this
-        // call's record (addToLast) and must not count toward the next call too.
-        mark = emitted || !handsOnUntimed(output) ? Number.NaN : ended;
+        // call's record (addToLast) and must not count toward the next call too;
+        // nor after a hand-on that ran other nodes' code (a barge-in trigger: their
+        // interrupt hooks; attack-pipeline-clock.test.ts).
+        mark = emitted || task.handOnRanOthers || !handsOnUntimed(output) ? Number.NaN : ended;
         if (emitted) await emitted;
       }
       context.from = undefined;
@@ -532,7 +543,10 @@ export class PipelineSession implements StreamSession {
     epoch = task.gate.epoch,
   ): Promise<void> | undefined {
     if (!task.gate.current(epoch)) return undefined;
-    const [first, marker] = this.bargeIn.emitted(task.id, item) ?? [item];
+    const routed = this.bargeIn.emitted(task.id, item);
+    // A trigger ran interrupt hooks (a stamped interrupt control answers undefined).
+    if (routed !== undefined || item.kind === 'control') task.handOnRanOthers = true;
+    const [first, marker] = routed ?? [item];
     const waiting = this.deliver(task.targets, first!);
     if (!marker) return waiting;
     if (!waiting) return this.deliver(task.targets, marker);
