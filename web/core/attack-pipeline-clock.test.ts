@@ -11,7 +11,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { defineNode, PipelineRunner, RuntimeData } from './internal.ts';
-import type { SessionOutput } from './pipeline-session.ts';
+import type { SessionOutput } from './transport.ts';
 
 const clock = { now: 0 };
 afterEach(() => vi.restoreAllMocks());
