@@ -326,12 +326,27 @@ class WhatDoesNotRunInPython(unittest.TestCase):
         with self.assertRaises(ValueError):
             resample_remez.remez_lowpass(50, 0.3, 0.2, 1.0)
         shipped = resample._design(24000, 16000, "high", False)
-        self.assertEqual((shipped.design, shipped.taps), ("equiripple", 114))
+        self.assertEqual((shipped.design, shipped.taps), ("equiripple", 116))  # 114 before the image band was weighted
         # Every exchange of the search allowed one iteration: each fails, Kaiser ships.
         fallback = resample._design(24000, 16000, "high", False, 1)
         self.assertEqual((fallback.design, fallback.taps), ("kaiser", 144))
         for p in range(fallback.up):  # unit DC gain on every row, Kaiser too
             self.assertAlmostEqual(sum(fallback.table[p * fallback.taps : (p + 1) * fallback.taps]), 1.0, places=6)
+
+    def test_with_source_rate_the_design_runs_at_initialize(self):
+        # The Remez design (0.6 s in plain Python at 48 -> 16 kHz) is paid before the
+        # stream starts, not in the first block's process.
+        from remotemedia.nodes.audio import resample
+
+        misses = lambda: resample._design.cache_info().misses  # noqa: E731
+        before = misses()
+        node = resample.Resample(target_rate=16000, source_rate=37800, quality="medium")
+        self.assertEqual(misses(), before)
+        node.initialize()
+        self.assertEqual(misses(), before + 1)
+        out = node.process(RuntimeData.audio(array("f", [0.25] * 378), 37800))
+        self.assertEqual(misses(), before + 1)  # the first block designed nothing
+        self.assertEqual(out.sample_rate, 16000)
 
     def test_the_package_imports_and_runs_without_numpy(self):
         code = (

@@ -5,6 +5,7 @@ import {
   designHalfband,
   designPolyphaseFilter,
   EQUIRIPPLE_MIN_ATTENUATION_DB,
+  EQUIRIPPLE_IMAGE_ATTENUATION_DB,
   EQUIRIPPLE_PASS_RIPPLE,
   EQUIRIPPLE_STOP_MARGIN_DB,
   HALFBAND_MIN_ATTENUATION_DB,
@@ -62,7 +63,7 @@ describe('the Python audio nodes share the core constants', () => {
         'import json\nfrom remotemedia.nodes.audio import resample as r, resample_remez as z\n' +
           'print(json.dumps([r.EQUIRIPPLE_PASS_RIPPLE, r.EQUIRIPPLE_STOP_MARGIN_DB, ' +
           'r.EQUIRIPPLE_MIN_ATTENUATION_DB, z.GRID_DENSITY, z.EDGE_LOBES, z.EDGE_REFINE, ' +
-          'z.MAX_REMEZ_TAPS, z.REMEZ_MAX_ITERATIONS]))',
+          'z.MAX_REMEZ_TAPS, z.REMEZ_MAX_ITERATIONS, r.EQUIRIPPLE_IMAGE_ATTENUATION_DB]))',
       ],
       { env: { ...process.env, PYTHONPATH: 'python-packages' }, encoding: 'utf8' },
     );
@@ -75,6 +76,7 @@ describe('the Python audio nodes share the core constants', () => {
       EDGE_REFINE,
       MAX_REMEZ_TAPS,
       REMEZ_MAX_ITERATIONS,
+      EQUIRIPPLE_IMAGE_ATTENUATION_DB,
     ]);
   });
 

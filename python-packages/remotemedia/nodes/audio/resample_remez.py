@@ -112,18 +112,27 @@ def _fail(why: str, m: int, pass_edge: float, stop_edge: float, stop_weight: flo
 def remez_lowpass(
     m: int, pass_edge: float, stop_edge: float, stop_weight: float, zero_at_half: bool = False,
     max_iterations: int = REMEZ_MAX_ITERATIONS, start: Optional[List[float]] = None, np: Any = None,
+    far_edge: float = 0.5, far_weight: float = 1.0,
 ) -> RemezResult:
     """resample-remez.ts's remezLowpass: the equiripple low-pass of 2 m + 1 taps, pass
     [0, pass_edge], stop [stop_edge, 0.5] (cycles per sample) weighted stop_weight; with
-    zero_at_half, H(0.5) = 0. Raises RemezError when the exchange does
+    zero_at_half, H(0.5) = 0; from far_edge to 0.5 the stop weight is stop_weight * far_weight
+    (the image band at up 2, see LowpassSpec.farEdge). Raises RemezError when the exchange does
     not converge, so the caller falls back rather than ship a filter that misses its bounds."""
-    if not (isinstance(m, int) and m >= 3 and 0 < pass_edge < stop_edge < 0.5 and stop_weight > 0):
+    if not (
+        isinstance(m, int) and m >= 3 and 0 < pass_edge < stop_edge < 0.5 and stop_weight > 0
+        and stop_edge <= far_edge <= 0.5 and far_weight >= 1
+    ):
         raise ValueError(
-            "remez_lowpass: needs an integer m >= 3, 0 < pass_edge < stop_edge < 0.5 and stop_weight > 0, "
-            f"found m {m}, bands {pass_edge}, {stop_edge}, stop weight {stop_weight}",
+            "remez_lowpass: needs an integer m >= 3, 0 < pass_edge < stop_edge < 0.5, stop_weight > 0 "
+            f"and stop_edge <= far_edge <= 0.5 with far_weight >= 1, found m {m}, bands {pass_edge}, "
+            f"{stop_edge}, stop weight {stop_weight}, far band from {far_edge} weighted {far_weight}",
         )
     r = m if zero_at_half else m + 1
     stop_grid = _band_grid(stop_edge, 0.5, r, True)
+    if stop_edge < far_edge < 0.5 and far_edge not in stop_grid:
+        # The weight steps up at far_edge, so the far band's weighted error peaks there.
+        stop_grid.insert(next(i for i, f in enumerate(stop_grid) if f > far_edge), far_edge)
     if zero_at_half:
         stop_grid.pop()
     freqs = _band_grid(0, pass_edge, r, False) + stop_grid
@@ -137,7 +146,8 @@ def remez_lowpass(
         factor = 1 + x if zero_at_half else 1
         gx.append(x)
         gd.append(1 / factor if in_pass else 0)
-        gw.append((1 if in_pass else stop_weight) * factor)
+        far = far_weight if f >= far_edge else 1
+        gw.append((1 if in_pass else stop_weight * far) * factor)
     width = pass_edge + (0.5 - stop_edge)
     if start is not None and len(start) == r + 1:
         wanted = start
@@ -251,15 +261,17 @@ def shortest_lowpass(
     pass_edge: float, stop_edge: float, pass_ripple: float, stop_ripple: float, m_step: int, m_rem: int,
     zero_at_half: bool = False, max_iterations: int = REMEZ_MAX_ITERATIONS,
     accept: Callable[[RemezResult], bool] = lambda _: True, np: Any = None,
+    far_edge: Optional[float] = None, far_ripple: Optional[float] = None,
 ) -> RemezResult:
     """resample-remez.ts's shortestLowpass: the shortest 2 m + 1 (m % m_step == m_rem)
     meeting both ripples and accept, from Kaiser's length estimate, each design started
     from the last one's extremals."""
     stop_weight = pass_ripple / stop_ripple
+    far = (far_edge, stop_ripple / far_ripple) if far_edge is not None and far_ripple is not None else (0.5, 1.0)
 
     def design(m: int, prev: Optional[RemezResult] = None) -> RemezResult:
         start = _respread(prev.extremals, (m if zero_at_half else m + 1) + 1) if prev else None
-        return remez_lowpass(m, pass_edge, stop_edge, stop_weight, zero_at_half, max_iterations, start, np)
+        return remez_lowpass(m, pass_edge, stop_edge, stop_weight, zero_at_half, max_iterations, start, np, far[0], far[1])
 
     estimate = (-10 * math.log10(pass_ripple * stop_ripple) - 13) / (14.6 * (stop_edge - pass_edge)) + 1
     m = max(3, math.ceil((estimate - 1) / 2))

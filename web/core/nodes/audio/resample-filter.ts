@@ -110,6 +110,17 @@ export const EQUIRIPPLE_PASS_RIPPLE = 3e-5;
  * noise, a few 1e-8 at peaks, to an equiripple stopband that is at its bound everywhere.
  */
 export const EQUIRIPPLE_STOP_MARGIN_DB = 2;
+/**
+ * At up 2 the images of the passband, [0.5 - passEdge, 0.5] in the prototype's domain
+ * (24 -> 16 kHz: 17.55..24 kHz of the 48 kHz prototype), fold back in band at the
+ * stopband's level; a flat -140 dB there cost 4 dB of in-band SNR against Kaiser's
+ * stopband, which falls away from the edge. That band is weighted to reach this
+ * (designed EQUIRIPPLE_IMAGE_DESIGN_DB deep; the float32 rounding of the taps, a few
+ * 1e-8, is the floor near -150 dB): far from the transition it costs no taps at
+ * 48 -> 16 and 22.05 -> 44.1 kHz.
+ */
+export const EQUIRIPPLE_IMAGE_ATTENUATION_DB = 148;
+const EQUIRIPPLE_IMAGE_DESIGN_DB = 157;
 /** The table's check on its grid asks this much more (its grid can miss a peak by a little). */
 const CHECK_MARGIN_DB = 0.2;
 /** Equiripple only at these stopbands (the 140 dB qualities), where it saves most. */
@@ -137,6 +148,7 @@ function designFilter(
       const stopRipple = 10 ** (-attenuationDb / 20);
       const stopEdge = lowerRatio / (2 * up);
       const passEdge = (lowerRatio * (1 - transitionOf(quality))) / (2 * up);
+      const imageEdge = up === 2 ? 0.5 - passEdge : undefined;
       const { taps } = shortestLowpass(
         {
           passEdge,
@@ -144,6 +156,9 @@ function designFilter(
           passRipple: EQUIRIPPLE_PASS_RIPPLE,
           stopRipple: stopRipple * 10 ** (-EQUIRIPPLE_STOP_MARGIN_DB / 20),
           zeroAtHalf: up === 2,
+          ...(imageEdge === undefined
+            ? {}
+            : { farEdge: imageEdge, farRipple: 10 ** (-EQUIRIPPLE_IMAGE_DESIGN_DB / 20) }),
           // At up 2 an odd m gives both rows their full length (see equirippleTable).
           mStep: up,
           mRem: up - 1,
@@ -152,10 +167,14 @@ function designFilter(
         // What ships is the float32 table, each row at unit DC gain: it is checked,
         // rounding included (the exchange's grid can miss a peak by a little).
         (design) => {
-          const gains = tableGains(equirippleTable(design.taps, up), up, passEdge, stopEdge);
+          const table = equirippleTable(design.taps, up);
+          const gains = tableGains(table, up, passEdge, stopEdge);
           return (
             gains.stop <= stopRipple * 10 ** (-CHECK_MARGIN_DB / 20) &&
-            gains.pass <= 2 * EQUIRIPPLE_PASS_RIPPLE
+            gains.pass <= 2 * EQUIRIPPLE_PASS_RIPPLE &&
+            (imageEdge === undefined ||
+              tableGains(table, up, passEdge, imageEdge).stop <=
+                10 ** (-(EQUIRIPPLE_IMAGE_ATTENUATION_DB + CHECK_MARGIN_DB) / 20))
           );
         },
       );
@@ -411,11 +430,20 @@ export interface ResamplePlan {
   passbandEdge: number;
 }
 
+/** The conversions planned so far in this process (their designs are cached). */
+const planned = new Set<string>();
+
+/** Whether planResample has run for these rates and quality (its designs are then cached). */
+export function isPlanned(fromRate: number, toRate: number, quality: ResampleQuality): boolean {
+  return planned.has(`${fromRate}/${toRate}/${quality}`);
+}
+
 export function planResample(
   fromRate: number,
   toRate: number,
   quality: ResampleQuality = DEFAULT_RESAMPLE_QUALITY,
 ): ResamplePlan {
+  planned.add(`${fromRate}/${toRate}/${quality}`);
   const { attenuationDb } = RESAMPLE_QUALITIES[quality];
   const halfbands: HalfbandFilter[] = [];
   let rate = fromRate;

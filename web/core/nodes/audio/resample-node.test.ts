@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { PipelineRunner } from '../../pipeline-runner.ts';
 import { type AudioData, RuntimeData } from '../../runtime-data.ts';
+import { Resample } from './resample.ts';
+import { isPlanned } from './resample-filter.ts';
 
 const runner = new PipelineRunner();
 const manifest = (params: Record<string, unknown>) => ({
@@ -27,6 +29,23 @@ describe('Resample node', () => {
     expect(outputs[0]!.timestampUs).toBe(5_000_000);
     const middle = outputs[1]!.samples;
     expect(middle[middle.length - 1]).toBeCloseTo(0.25, 5);
+  });
+
+  it('with source_rate, designs its filters at initialize, not in the first block', async () => {
+    // The Remez design takes tens of milliseconds: paid before the stream starts.
+    const node = Resample.create(
+      { target_rate: 16000, source_rate: 44100, quality: 'best' },
+      undefined as never,
+    );
+    expect(isPlanned(44100, 16000, 'best')).toBe(false);
+    await node.initialize?.();
+    expect(isPlanned(44100, 16000, 'best')).toBe(true);
+    // Without source_rate the rate is known only from the first block: designed there.
+    const open = Resample.create({ target_rate: 16000, quality: 'medium' }, undefined as never);
+    await open.initialize?.();
+    expect(isPlanned(44100, 16000, 'medium')).toBe(false);
+    await open.process(RuntimeData.audio(new Float32Array(441), 44100), undefined as never);
+    expect(isPlanned(44100, 16000, 'medium')).toBe(true);
   });
 
   it('passes audio already at the target rate through untouched', async () => {

@@ -5,6 +5,7 @@ import {
   designHalfband,
   designPolyphaseFilter,
   kaiserHalfband,
+  EQUIRIPPLE_IMAGE_ATTENUATION_DB,
   EQUIRIPPLE_PASS_RIPPLE,
   planResample,
   RESAMPLE_QUALITIES,
@@ -42,8 +43,15 @@ function measure(filter: PolyphaseFilter, fromRate: number, toRate: number) {
   const passEdge = (filter.passbandEdge * toRate) / (fromRate * up);
   const step = 1 / (32 * up * taps);
   let stop = 0;
-  for (let f = stopEdge; f <= 0.5; f += step) stop = Math.max(stop, gain(f));
+  // At up 2 the images of the passband, [0.5 - passEdge, 0.5], fold back in band.
+  let image = 0;
+  for (let f = stopEdge; f <= 0.5; f += step) {
+    const g = gain(f);
+    stop = Math.max(stop, g);
+    if (f >= 0.5 - passEdge) image = Math.max(image, g);
+  }
   stop = Math.max(stop, gain(0.5));
+  image = Math.max(image, gain(0.5), gain(0.5 - passEdge));
   let low = Infinity;
   let high = 0;
   for (let f = 0; f <= passEdge; f += step) {
@@ -51,12 +59,15 @@ function measure(filter: PolyphaseFilter, fromRate: number, toRate: number) {
     low = Math.min(low, g);
     high = Math.max(high, g);
   }
-  return { stopDb: 20 * Math.log10(stop), low, high };
+  return { stopDb: 20 * Math.log10(stop), imageDb: 20 * Math.log10(image), low, high };
 }
 
 function expectShippable(filter: PolyphaseFilter, from: number, to: number, what: string) {
-  const { stopDb, low, high } = measure(filter, from, to);
+  const { stopDb, imageDb, low, high } = measure(filter, from, to);
   expect(stopDb, `${what}: stopband`).toBeLessThanOrEqual(-140);
+  if (filter.up === 2) {
+    expect(imageDb, `${what}: image band`).toBeLessThanOrEqual(-EQUIRIPPLE_IMAGE_ATTENUATION_DB);
+  }
   // Each row scaled to unit DC gain moves the equiripple passband by up to its ripple.
   expect(1 - low, `${what}: passband low`).toBeLessThanOrEqual(2 * EQUIRIPPLE_PASS_RIPPLE);
   expect(high - 1, `${what}: passband high`).toBeLessThanOrEqual(2 * EQUIRIPPLE_PASS_RIPPLE);
@@ -177,6 +188,33 @@ describe('equiripple (Remez) polyphase design', () => {
     expect(pass / delta).toBeLessThan(1.02);
     expect((stop * spec.stopWeight) / delta).toBeGreaterThan(0.999);
     expect((stop * spec.stopWeight) / delta).toBeLessThan(1.02);
+  });
+
+  it('weights a far band of the stopband: there the peak is delta / (stopWeight farWeight)', () => {
+    // The image band at up 2 (LowpassSpec.farEdge): the near stopband stays at
+    // delta / stopWeight, the far one 20 dB deeper, each on a fine grid.
+    const spec = { passEdge: 0.2, stopEdge: 0.25, stopWeight: 10, farEdge: 0.3, farWeight: 10 };
+    const { taps, delta } = remezLowpass(30, spec);
+    const m = (taps.length - 1) / 2;
+    const amp = (f: number) => {
+      let s = taps[m]!;
+      for (let n = 1; n <= m; n++) s += 2 * taps[m + n]! * Math.cos(2 * Math.PI * f * n);
+      return s;
+    };
+    let near = 0;
+    let far = 0;
+    for (let f = spec.stopEdge; f <= 0.5; f += 1e-5) {
+      if (f < spec.farEdge) near = Math.max(near, Math.abs(amp(f)));
+      else far = Math.max(far, Math.abs(amp(f)));
+    }
+    expect((near * spec.stopWeight) / delta).toBeGreaterThan(0.999);
+    expect((near * spec.stopWeight) / delta).toBeLessThan(1.02);
+    expect((far * spec.stopWeight * spec.farWeight) / delta).toBeGreaterThan(0.98);
+    expect((far * spec.stopWeight * spec.farWeight) / delta).toBeLessThan(1.02);
+    // The unweighted design of the same length has a smaller delta: the far band costs.
+    expect(remezLowpass(30, { ...spec, farWeight: 1 }).delta).toBeLessThan(delta);
+    const bad = () => remezLowpass(30, { ...spec, farEdge: 0.1 });
+    expect(bad).toThrow(/stopEdge <= farEdge <= 0.5 with farWeight >= 1/);
   });
 
   it.each([

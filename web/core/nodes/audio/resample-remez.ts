@@ -41,6 +41,15 @@ export interface LowpassSpec {
    * an image of the passband at that level (24 -> 16 kHz: -134.7 dB, not -140).
    */
   zeroAtHalf?: boolean;
+  /**
+   * From farEdge to 0.5 the stopband weight is stopWeight * farWeight: at up 2 the
+   * images of the passband sit at [0.5 - passEdge, 0.5] and fold back in band, so a
+   * stopband deeper there (far from the transition, where it costs few taps) keeps
+   * them under the float32 floor; the rest of the stopband only carries aliases of
+   * out-of-band content.
+   */
+  farEdge?: number;
+  farWeight?: number;
 }
 
 export interface RemezResult {
@@ -132,15 +141,19 @@ export function remezLowpass(
 ): RemezResult {
   const { passEdge, stopEdge, stopWeight } = spec;
   const zero = spec.zeroAtHalf === true;
+  const farEdge = spec.farEdge ?? 0.5;
+  const farWeight = spec.farWeight ?? 1;
   if (
     !(m >= 3 && Number.isInteger(m)) ||
     !(0 < passEdge && passEdge < stopEdge && stopEdge < 0.5) ||
-    !(stopWeight > 0)
+    !(stopWeight > 0) ||
+    !(stopEdge <= farEdge && farEdge <= 0.5 && farWeight >= 1)
   ) {
     throw new RemoteMediaError(
       'usage',
-      `remezLowpass: needs an integer m >= 3, 0 < passEdge < stopEdge < 0.5 and stopWeight > 0, ` +
-        `found m ${m}, bands ${passEdge}, ${stopEdge}, stop weight ${stopWeight}`,
+      `remezLowpass: needs an integer m >= 3, 0 < passEdge < stopEdge < 0.5, stopWeight > 0 ` +
+        `and stopEdge <= farEdge <= 0.5 with farWeight >= 1, found m ${m}, bands ${passEdge}, ` +
+        `${stopEdge}, stop weight ${stopWeight}, far band from ${farEdge} weighted ${farWeight}`,
     );
   }
   // A(x) = sum a_k T_k(x), x = cos(2 pi f): r terms, r + 1 extremals. With the zero,
@@ -148,6 +161,15 @@ export function remezLowpass(
   // W (1 + x): the same weighted error; f = 0.5 (x = -1) leaves the grid.
   const r = zero ? m : m + 1;
   const stopGrid = bandGrid(stopEdge, 0.5, r, true);
+  if (farEdge > stopEdge && farEdge < 0.5 && !stopGrid.includes(farEdge)) {
+    // The weight steps up at farEdge, so the far band's weighted error peaks there:
+    // on the grid, or a design looks 20% deeper there than it is.
+    stopGrid.splice(
+      stopGrid.findIndex((f) => f > farEdge),
+      0,
+      farEdge,
+    );
+  }
   if (zero) stopGrid.pop();
   const freqs = Float64Array.from([...bandGrid(0, passEdge, r, false), ...stopGrid]);
   const n = freqs.length;
@@ -160,7 +182,8 @@ export function remezLowpass(
     const factor = zero ? 1 + x : 1;
     gx[i] = x;
     gd[i] = inPass ? 1 / factor : 0;
-    gw[i] = (inPass ? 1 : stopWeight) * factor;
+    const far = freqs[i]! >= farEdge ? farWeight : 1;
+    gw[i] = (inPass ? 1 : stopWeight * far) * factor;
   }
   // First reference: start's frequencies, or r + 1 spread evenly over both bands (not
   // over the grid's points, which crowd at the edges); each on its nearest grid point.
@@ -296,6 +319,9 @@ export interface LengthSearch {
   passRipple: number;
   /** Peak stopband gain allowed. */
   stopRipple: number;
+  /** Peak gain allowed over [farEdge, 0.5] (below stopRipple; see LowpassSpec.farEdge). */
+  farEdge?: number;
+  farRipple?: number;
   /** Only lengths 2 m + 1 with m % mStep === mRem (the polyphase layout needs odd m at up 2). */
   mStep: number;
   mRem: number;
@@ -325,6 +351,10 @@ export function shortestLowpass(
   const { passEdge, stopEdge, passRipple, stopRipple, mStep, mRem, maxIterations } = search;
   const spec: LowpassSpec = { passEdge, stopEdge, stopWeight: passRipple / stopRipple };
   if (search.zeroAtHalf) spec.zeroAtHalf = true;
+  if (search.farEdge !== undefined && search.farRipple !== undefined) {
+    spec.farEdge = search.farEdge;
+    spec.farWeight = stopRipple / search.farRipple;
+  }
   const extremals = (m: number) => (search.zeroAtHalf ? m : m + 1) + 1;
   const design = (m: number, from?: RemezResult) =>
     remezLowpass(m, spec, maxIterations, from && respread(from.extremals, extremals(m)));

@@ -4,7 +4,7 @@ import type { AudioData } from '../../runtime-data.ts';
 import { assertFiniteSamples, StreamFormat } from './audio-checks.ts';
 import { DspInstance } from './dsp-module.ts';
 import { createResampler, type Resampler } from './resample-cascade.ts';
-import { DEFAULT_RESAMPLE_QUALITY, RESAMPLE_QUALITIES } from './resample-filter.ts';
+import { DEFAULT_RESAMPLE_QUALITY, planResample, RESAMPLE_QUALITIES } from './resample-filter.ts';
 
 const rate = z.int().min(1000).max(384_000);
 
@@ -52,6 +52,12 @@ export const Resample = defineNode({
     return {
       async initialize() {
         dsp = await DspInstance.create();
+        // The filters' design (a Remez exchange: tens of milliseconds at 48 -> 16 kHz)
+        // is kept per rates and quality: with source_rate known it is paid here, not in
+        // the first block's process (a real-time glitch).
+        if (source_rate !== undefined && source_rate !== target_rate) {
+          planResample(source_rate, target_rate, quality);
+        }
       },
       process(input) {
         const audio = input as AudioData;
