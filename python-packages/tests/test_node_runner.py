@@ -233,7 +233,6 @@ class NodeRunnerSpeechCancelTest(unittest.TestCase):
                 more += 1
             self.assertEqual((status, items), (0, []))
             self.assertEqual(json.loads(response(proc)[1][0]), {"cancelled": 1})
-            self.assertLess(more, 20)  # the whole text is hundreds of 50 ms chunks
             self.assertNotIn("espeak-ng", self.children(proc.pid))
             # The node synthesizes the next text in full.
             send(proc, 2, encode_frame(RuntimeData.text_data("next")))
@@ -245,6 +244,15 @@ class NodeRunnerSpeechCancelTest(unittest.TestCase):
                 chunks += 1
             self.assertEqual(status, 0)
             self.assertGreater(chunks, 3)
+            # What one phrase of the long text comes to, uncancelled: the cancel must
+            # have dropped most of the 60. Chunks already in the pipe and the runner's
+            # queue when it read the cancel still come (tens on a loaded machine), so
+            # the bound is a fraction of the whole text, not a count of chunks.
+            send(proc, 2, encode_frame(RuntimeData.text_data("and the reply goes on")))
+            phrase = 0
+            while response(proc)[0] == 2:
+                phrase += 1
+            self.assertLess(more, 60 * phrase // 4)
         finally:
             proc.kill()
             proc.wait()
