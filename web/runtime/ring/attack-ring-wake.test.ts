@@ -196,6 +196,43 @@ describe('one notify per announced wait, attacked from several threads', () => {
     expect(frames).toEqual([25_000, 25_000, 25_000, 75_000]);
   }, 120_000);
 
+  it("pairs through the ring's own waits (blocking readInto; write and writeAsync), spinning or not: no late wake", async () => {
+    const jobs: Job[] = [];
+    const rings: SharedArrayBuffer[] = [];
+    for (const [capacity, spinMicros, writeAsync] of [
+      [256, 0, false],
+      [260, 0, true],
+      [256, 200, false],
+    ] as const) {
+      const ring = createFrameRingBuffer(capacity, {
+        initialCounter: 2 ** 32 - 8 * (capacity % 7) - 8,
+      });
+      const seed = (Math.random() * 2 ** 31) | 1;
+      rings.push(ring);
+      jobs.push(
+        {
+          role: 'writer',
+          rings: [ring],
+          ringSeeds: [seed],
+          frames: 30_000,
+          wait: 'sync',
+          spinMicros,
+          writeAsync,
+        },
+        {
+          role: 'reader',
+          rings: [ring],
+          ringSeeds: [seed],
+          frames: 30_000,
+          wait: 'sync',
+          spinMicros,
+        },
+      );
+    }
+    const { frames } = await runAll({ jobs, rings });
+    expect(frames).toEqual(Array(6).fill(30_000));
+  }, 120_000);
+
   it('a reader cancels a ring mid-stream: its writer (asleep on the full ring or not) ends aborted, the others go on', async () => {
     for (const wait of ['bell', 'whenReady'] as const) {
       const setup = topology(1, 3, 20_000, wait, 7_777);

@@ -24,7 +24,10 @@ export interface WakeJob {
   /** Per ring: the seed of its frame lengths and contents (writer and reader agree). */
   ringSeeds: number[];
   frames: number;
-  wait: 'bell' | 'whenReady';
+  /** reader: asleep on the doorbell, on whenReady per ring, or in the ring's own blocking read (one ring). */
+  wait: 'bell' | 'whenReady' | 'sync';
+  /** writer: waits for room with writeAsync (Atomics.waitAsync) instead of write. */
+  writeAsync?: boolean;
   spinMicros: number;
   /** reader: cancels ring 0 after this many of its frames (its writer must end with 'aborted'). */
   cancelAfter?: number;
@@ -102,7 +105,8 @@ async function writer(): Promise<number> {
     for (; n < job.frames; n++) {
       const length = frameLength(seed, n, longest);
       for (let i = 0; i < length; i++) frame[i] = byteAt(seed, n, i);
-      w.write(frame.subarray(0, length));
+      if (job.writeAsync) await w.writeAsync(frame.subarray(0, length));
+      else w.write(frame.subarray(0, length));
       if (w.lateWakes() > 0) late(`writer (frame ${n})`);
       await pause(1 / 200);
     }
@@ -153,6 +157,27 @@ async function reader(): Promise<number> {
     }
     return took;
   };
+  if (job.wait === 'sync') {
+    // The ring's own blocking read (spin, announce, Atomics.wait), one ring.
+    const r = rs[0]!;
+    const seed = job.ringSeeds[0]!;
+    const longest = Math.floor(r.capacity / 8) * 8 - 4;
+    for (let n = 0; ; n++) {
+      const got = r.readInto(into);
+      if (r.lateWakes() > 0) late('readInto');
+      if (got === RING_CLOSED) {
+        if (n !== job.frames) throw new Error(`ring closed after ${n} frames`);
+        return n;
+      }
+      const length = frameLength(seed, n, longest);
+      if (got !== length) throw new Error(`frame ${n}: ${got} bytes, wanted ${length}`);
+      for (let i = 0; i < length; i++) {
+        if (into[i] !== byteAt(seed, n, i)) throw new Error(`frame ${n}: byte ${i} wrong`);
+      }
+      Atomics.add(progress, 0, 1);
+      await pause(1 / 100);
+    }
+  }
   while (open.some((o) => o)) {
     if (takeAny()) {
       await pause(1 / 100);
