@@ -53,7 +53,7 @@ EQUIRIPPLE_MIN_ATTENUATION_DB = 120
 #: resample-filter.ts's EQUIRIPPLE_IMAGE_ATTENUATION_DB: at up 2 the image band
 #: [0.5 - pass_edge, 0.5] of the prototype folds back in band, so it is weighted deeper
 #: (designed _IMAGE_DESIGN_DB, the float32 table checked to this).
-EQUIRIPPLE_IMAGE_ATTENUATION_DB = 148
+EQUIRIPPLE_IMAGE_ATTENUATION_DB = 146
 _IMAGE_DESIGN_DB = 157
 
 
