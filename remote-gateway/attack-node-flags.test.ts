@@ -165,6 +165,14 @@ describe('the gateway Node flags, however main.ts is started', () => {
     gateway.child.kill('SIGKILL');
   }, 60_000);
 
+  it('under --inspect it runs as started, so a debugger attaches to the gateway itself', async () => {
+    const gateway = await startGateway(['--inspect=127.0.0.1:0']);
+    const seen = await gateway.probe();
+    expect(seen.pid).toBe(gateway.child.pid);
+    expect(gateway.stderr()).toContain('Debugger listening');
+    gateway.child.kill('SIGKILL');
+  }, 60_000);
+
   it('relaunched: SIGTERM to the process started drains the gateway, which exits 0', async () => {
     const gateway = await startGateway([]);
     const seen = await gateway.probe();

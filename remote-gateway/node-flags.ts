@@ -40,11 +40,17 @@ export function hasGatewayFlags(execArgv: readonly string[]): boolean {
  * that never settles: this process only passes SIGTERM, SIGINT and SIGHUP on (SIGTERM
  * drains, as before) and exits as the child did; the child exits if this process dies
  * (its IPC channel closes, a SIGKILL included), so no gateway is left behind. Returns
- * undefined to run here: the flags are there, or REMOTEMEDIA_GATEWAY_NODE_FLAGS is
- * set (by the relaunch itself, so it happens once; `0` by a user to opt out).
+ * undefined to run here: the flags are there, Node runs under --inspect, or
+ * REMOTEMEDIA_GATEWAY_NODE_FLAGS is set (by the relaunch itself, so it happens once;
+ * `0` by a user to opt out).
  */
 export function relaunchWithGatewayFlags(): Promise<never> | undefined {
-  if (process.env[RELAUNCH_ENV] !== undefined || hasGatewayFlags(process.execArgv)) {
+  // Under --inspect (given or in NODE_OPTIONS) a debugger would attach to this process,
+  // not the gateway (the child's inspector port is taken): run here, as started.
+  const inspecting = [...process.execArgv, process.env.NODE_OPTIONS ?? ''].some((arg) =>
+    arg.includes('--inspect'),
+  );
+  if (process.env[RELAUNCH_ENV] !== undefined || inspecting || hasGatewayFlags(process.execArgv)) {
     if (process.env[RELAUNCH_ENV] === 'relaunched' && process.channel) {
       process.channel.unref(); // the channel only tells of the parent's end
       process.once('disconnect', () => process.exit(1));

@@ -62,7 +62,7 @@ describe('NodeMetrics ring against a reference (fast-check)', () => {
           expect(run(steps).snapshot(0, 0).processingMs).toEqual(reference(steps));
         },
       ),
-      { numRuns: 200, endOnFailure: true }, // a failing 3000-step case shrinks for minutes,
+      { numRuns: 200, endOnFailure: true }, // a failing 3000-step case shrinks for minutes
     );
   });
 
