@@ -9,9 +9,9 @@
  * as small as its stopband's (1e-7 at 140 dB) and whose stopband falls away from the
  * edge; and at the 140 dB qualities, where the rows are symmetric (up <= 2) and for
  * the half-band stages, an equiripple (Remez exchange, resample-remez.ts) design:
- * the same edges, a stopband at 140 dB over its whole width (so images and aliases
- * sit at -140 dB rather than below it away from the edge) and a passband ripple of
- * EQUIRIPPLE_PASS_RIPPLE, for about 20% fewer taps. Each is checked as the float32
+ * the same edges, a stopband at 140 dB over its whole width (deeper, to
+ * EQUIRIPPLE_IMAGE_ATTENUATION_DB, where the passband's images fall at up 2) and a
+ * passband ripple of EQUIRIPPLE_PASS_RIPPLE, for about 20% fewer taps. Each is checked as the float32
  * table it ships as; an exchange that fails leaves the Kaiser design.
  */
 import { RemoteMediaError } from '../../errors.ts';
