@@ -9,7 +9,7 @@
  * exit status 2, and REMOTEMEDIA_GATEWAY_NODE_FLAGS=0 runs it as started.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,9 +23,13 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const TOKEN = 'attack-node-flags-token';
 const scratch = mkdtempSync(join(tmpdir(), 'rm-attack-flags-'));
 const PROBE = join(scratch, 'probe-nodes.js');
+/** The probe's record of each SIGTERM the serving process receives. */
+const TERMS = join(scratch, 'sigterms.log');
 writeFileSync(
   PROBE,
-  `import { getHeapStatistics } from 'node:v8';
+  `import { appendFileSync } from 'node:fs';
+import { getHeapStatistics } from 'node:v8';
+process.on('SIGTERM', () => appendFileSync(${JSON.stringify(TERMS)}, 'TERM ' + process.pid + '\\n'));
 const noParams = { '~standard': { version: 1, vendor: 'probe', validate: (v) => ({ value: v ?? {} }) } };
 export default [{
   type: 'ProcessProbe', description: 'The serving process: its flags, pid and heap limit.',
@@ -42,6 +46,13 @@ afterAll(() => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
+const PROBE_MANIFEST = {
+  version: 'v1',
+  metadata: { name: 'probe' },
+  nodes: [{ id: 'probe', node_type: 'ProcessProbe', params: {} }],
+  connections: [],
+};
+
 interface Probe {
   execArgv: string[];
   pid: number;
@@ -49,7 +60,7 @@ interface Probe {
 }
 
 /** Starts main.ts as `node [nodeFlags] --import tsx main.ts …` and waits for its address. */
-async function startGateway(nodeFlags: string[], env: NodeJS.ProcessEnv = {}) {
+async function startGateway(nodeFlags: string[], env: NodeJS.ProcessEnv = {}, detached = false) {
   const child = spawn(
     process.execPath,
     [
@@ -65,7 +76,7 @@ async function startGateway(nodeFlags: string[], env: NodeJS.ProcessEnv = {}) {
       '--nodes',
       PROBE,
     ],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } },
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env }, detached },
   );
   started.push(child);
   let stderr = '';
@@ -82,23 +93,18 @@ async function startGateway(nodeFlags: string[], env: NodeJS.ProcessEnv = {}) {
     });
     void exited.then(({ code }) => reject(new Error(`gateway exited (${code}): ${stderr}`)));
   });
-  const probe = async (): Promise<Probe> => {
-    const client = new RemoteProxyClient(
+  const client = () =>
+    new RemoteProxyClient(
       { host: '127.0.0.1', port },
       { token: TOKEN, WebSocket: WebSocket as unknown as typeof globalThis.WebSocket },
     );
-    const manifest = {
-      version: 'v1',
-      metadata: { name: 'probe' },
-      nodes: [{ id: 'probe', node_type: 'ProcessProbe', params: {} }],
-      connections: [],
-    };
-    const out = (await client.execute(manifest, RuntimeData.json(1))) as unknown as {
+  const probe = async (): Promise<Probe> => {
+    const out = (await client().execute(PROBE_MANIFEST, RuntimeData.json(1))) as unknown as {
       value: Probe;
     };
     return out.value;
   };
-  return { child, port, probe, exited, stderr: () => stderr };
+  return { child, port, client, probe, exited, stderr: () => stderr };
 }
 
 const FLOOR = GATEWAY_NODE_FLAGS[0]!;
@@ -179,6 +185,29 @@ describe('the gateway Node flags, however main.ts is started', () => {
     gateway.child.kill('SIGTERM');
     expect(await gateway.exited).toEqual({ code: 0, signal: null });
     expect(alive(seen.pid)).toBe(false);
+  }, 60_000);
+
+  it('relaunched: SIGTERM to the whole process group (Ctrl-C, kill -- -PGID) reaches the gateway once', async () => {
+    const gateway = await startGateway([], {}, true);
+    const seen = await gateway.probe();
+    expect(seen.pid).not.toBe(gateway.child.pid);
+    const session = await gateway.client().stream(PROBE_MANIFEST);
+    process.kill(-gateway.child.pid!, 'SIGTERM');
+    const termed = () =>
+      existsSync(TERMS) && readFileSync(TERMS, 'utf8').includes(`TERM ${seen.pid}`);
+    while (!termed()) await new Promise((resolve) => setTimeout(resolve, 25));
+    // Draining: the open session is still served (a second SIGTERM, main.ts's "stop
+    // at once", would have closed it).
+    await session.sendInput(RuntimeData.json(2));
+    const next = await session[Symbol.asyncIterator]().next();
+    expect((next.value?.data as { value: Probe } | undefined)?.value.pid).toBe(seen.pid);
+    await session.close();
+    expect(await gateway.exited).toEqual({ code: 0, signal: null });
+    while (alive(seen.pid)) await new Promise((resolve) => setTimeout(resolve, 50));
+    const terms = readFileSync(TERMS, 'utf8')
+      .split('\n')
+      .filter((line) => line === `TERM ${seen.pid}`);
+    expect(terms).toHaveLength(1);
   }, 60_000);
 
   it('relaunched: a bad flag is still one line and exit status 2', async () => {

@@ -61,6 +61,11 @@ export function relaunchWithGatewayFlags(): Promise<never> | undefined {
     process.execPath,
     [...GATEWAY_NODE_FLAGS, ...process.execArgv, ...process.argv.slice(1)],
     {
+      // A process group of its own: a signal sent to the group this process is in (a
+      // terminal's Ctrl-C, `kill -- -PGID`) reaches the gateway once, passed on from
+      // here, not twice (a second SIGTERM would cut the drain short). Not on Windows,
+      // where it would open a console of its own.
+      detached: process.platform !== 'win32',
       stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
       env: { ...process.env, [RELAUNCH_ENV]: 'relaunched' },
     },
