@@ -65,6 +65,15 @@ export function ringDoorbellFor(
 export class RingChannelWriter implements ChannelWriter {
   private readonly ring: FrameRingWriter;
   private sequence = 0;
+  /**
+   * The last write still waiting for room, while one is: later writes queue
+   * behind it (a caller may write again before the promise settles, as
+   * RuntimeSession.sendInput's callers may: a smaller frame written at once into
+   * room the reader freed would overtake it, and the reader fail on the sequence),
+   * and end() closes after it, as the port channel does.
+   */
+  private slow: Promise<void> | undefined;
+  private endAfterSlow = false;
 
   /** `doorbell`: the reading thread's, rung while it sleeps (see wake-loop.ts). */
   constructor(buffer: SharedArrayBuffer, policy: OverrunPolicy, doorbell?: SharedArrayBuffer) {
@@ -82,20 +91,38 @@ export class RingChannelWriter implements ChannelWriter {
   write(data: RuntimeData): Promise<void> | undefined {
     let bytes: Uint8Array;
     try {
+      if (this.endAfterSlow) throw new RemoteMediaError('session_closed', 'write to a closed ring');
       const frame = prepareFrame({ sequence: this.sequence, data });
       this.sequence = nextSequence(this.sequence);
-      if (this.ring.tryWriteFrame(frame)) return undefined;
+      if (this.slow === undefined && this.ring.tryWriteFrame(frame)) return undefined;
       bytes = new Uint8Array(frame.length);
       // Sealed as the ring seals frames (no CRC): its reader decodes it as one.
       frame.writeInto(bytes, 0, RING_FRAME_CODEC);
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.ring.writeAsync(bytes);
+    const before = this.slow;
+    const written =
+      before === undefined
+        ? this.ring.writeAsync(bytes)
+        : before.then(() => this.ring.writeAsync(bytes));
+    const slow = written.finally(() => {
+      if (this.slow !== slow) return;
+      this.slow = undefined;
+      if (this.endAfterSlow) this.ring.close();
+    });
+    // A failed write fails the ones behind it (the ring was cancelled or closed).
+    this.slow = slow;
+    slow.catch(() => {});
+    return slow;
   }
 
-  /** Writer thread. End of stream (wakes a sleeping reader). Never blocks, allocates nothing. */
+  /** Writer thread. End of stream (wakes a sleeping reader), after any write waiting for room. Never blocks, allocates nothing. */
   end(): void {
+    if (this.slow !== undefined) {
+      this.endAfterSlow = true;
+      return;
+    }
     this.ring.close();
   }
 
