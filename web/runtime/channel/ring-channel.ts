@@ -82,7 +82,8 @@ export class RingChannelWriter implements ChannelWriter {
 
   /**
    * Writer thread. Returns undefined when the item is in the ring, else a promise
-   * that resolves once it is (the ring was full: wait before writing more). Either
+   * that resolves once it is (the ring was full: wait before writing more; a write
+   * given meanwhile queues behind it, in order). Either
    * way the caller may reuse the item's arrays once write returns: a full ring gets
    * a copy encoded now (the slow path allocates it), a ring with room gets the item
    * encoded straight in. Never blocks; the fast path allocates only the codec's
