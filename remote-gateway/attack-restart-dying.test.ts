@@ -90,6 +90,37 @@ describe('restartOnLoss when the restart itself meets a dying gateway', () => {
     }
   }, 60_000);
 
+  // A balancer (least_conn) may send the restart to the stopped gateway, which then
+  // holds no connections; its next pick is a live one. One attempt that waited the
+  // whole window on the silent upgrade failed the restart (python-restart.test.ts's
+  // SIGSTOP case, now and then); each attempt now waits a quarter of it (>= 1 s).
+  it('a restart whose first attempt lands on a stopped gateway tries again and reaches a live one within the window', async () => {
+    const relay = await Relay.start(gateway.port);
+    const hole = await blackHole();
+    try {
+      const client = new RemoteProxyClient(
+        { host: '127.0.0.1', port: relay.port },
+        { token: TOKEN, WebSocket: ws, restartOnLoss: true, reconnectWindowMs: 6000 },
+      );
+      const session = await client.stream(manifest);
+      const restarted = new Promise<void>((resolve) => session.on('restarted', () => resolve()));
+      await session.sendInput(RuntimeData.json(1));
+      await session.recvOutput();
+      relay.target = hole.port; // the first attempt lands on a stopped gateway
+      relay.cut();
+      await until(() => hole.held.size > 0, 'the restart reached the stopped gateway');
+      relay.target = gateway.port; // the balancer's next pick: a live gateway
+      expect(await settleOrHang(restarted, 20_000)).toBe('resolved');
+      await session.sendInput(RuntimeData.json(2));
+      expect((await session.recvOutput())?.data).toEqual(RuntimeData.json(2));
+      await session.close();
+      await until(() => hole.held.size === 0, 'the silent connection let go');
+    } finally {
+      await relay.close();
+      await hole.close();
+    }
+  }, 60_000);
+
   it('a gateway that upgrades and is cut at the open: tried within the window, then worker_lost', async () => {
     const relay = await Relay.start(gateway.port);
     // Upgrades, then dies as the `open` arrives (killed mid-restart).

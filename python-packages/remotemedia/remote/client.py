@@ -155,13 +155,22 @@ class RemoteProxy:
         if within_s is None:
             return await self._handshake(first)
         try:
-            return await asyncio.wait_for(self._handshake(first), max(within_s, 0.001))
+            return await asyncio.wait_for(self._handshake(first, upgrade_within(self._config, within_s)), max(within_s, 0.001))
         except asyncio.TimeoutError as error:
             raise ConnectionLost(f"the gateway at {self._config.url} did not answer within {max(within_s, 0):.1f} s") from error
 
-    async def _handshake(self, first: Dict[str, Any]) -> Dict[str, Any]:
+    async def _handshake(self, first: Dict[str, Any], upgrade_s: Optional[float] = None) -> Dict[str, Any]:
         config = self._config
-        ws = await connect(config, self.gateway if first["type"] == "resume" else None)
+        target = self.gateway if first["type"] == "resume" else None
+        if upgrade_s is None:
+            ws = await connect(config, target)
+        else:
+            try:
+                ws = await asyncio.wait_for(connect(config, target), upgrade_s)
+            except asyncio.TimeoutError as error:
+                raise ConnectionLost(
+                    f"the gateway at {config.url} did not take the connection (WebSocket upgrade) within {upgrade_s:.1f} s"
+                ) from error
         try:
             await ws.send(json.dumps(first))
             text = await ws.recv()
@@ -543,6 +552,18 @@ class RemoteProxy:
                 await self._ws.send(message)
         self.resumes += 1
         self._live.set()
+
+
+def upgrade_within(config: RemoteExecutorConfig, within_s: float) -> float:
+    """How long one resume or restart attempt waits for the WebSocket upgrade: a quarter
+    of the reconnect window (at least 1 s), never past it. A live gateway answers the
+    upgrade at once, even one slow to open its island (whose beats then bound the
+    open); a stopped one behind a balancer never does, while its kernel still takes
+    the TCP connection. With the whole window for one attempt, a restart that the
+    balancer sent to the stopped gateway (least_conn: it holds no connections once
+    its sessions left) waited out the window and failed, where the next attempt would
+    have reached a live gateway (python-restart.test.ts's SIGSTOP case)."""
+    return max(0.001, min(within_s, max(1.0, config.reconnect_window_s / 4)))
 
 
 class RemoteProxyClient:

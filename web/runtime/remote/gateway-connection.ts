@@ -80,6 +80,20 @@ export interface GatewayClientOptions {
 /** The default of GatewayClientOptions.livenessTimeoutMs. */
 export const DEFAULT_LIVENESS_TIMEOUT_MS = 8000;
 
+/**
+ * How long one resume or restart attempt waits for its WebSocket to open: a quarter
+ * of the reconnect window (at least 1 s), never past it. A live gateway takes the
+ * upgrade at once, even one slow to open its island (its answer is not timed, see
+ * connect); a stopped one behind a balancer never does, while its kernel still takes
+ * the TCP connection. With the whole window for one attempt, a restart the balancer
+ * sent to the stopped gateway (least_conn: it holds no connections once its sessions
+ * left) waited the window out and failed, where a next attempt would have reached a
+ * live one (remote-gateway/python-restart.test.ts's SIGSTOP case, the Python twin).
+ */
+function upgradeWithin(windowMs: number, remainingMs: number): number {
+  return Math.min(remainingMs, Math.max(1000, windowMs / 4));
+}
+
 /** livenessTimeoutMs checked: 0, or a deadline whose quarter is a heartbeat interval the protocol allows. */
 function livenessTimeoutOf(options: GatewayClientOptions): number {
   const value = options.livenessTimeoutMs ?? DEFAULT_LIVENESS_TIMEOUT_MS;
@@ -637,7 +651,7 @@ export class GatewayConnection {
             maxMessageSize: this.localMax,
             ...this.heartbeatAsk(),
           },
-          deadline - Date.now(),
+          upgradeWithin(windowMs, deadline - Date.now()),
         );
         if (reply.type !== 'resumed') throw new RemoteMediaError('usage', 'expected "resumed"');
         this.maxMessageSize = Math.min(this.localMax, reply.maxMessageSize);
@@ -715,7 +729,9 @@ export class GatewayConnection {
       this.resumeKey = undefined;
       this.gatewayName = undefined;
       try {
-        this.opened(await this.connect(this.openMessage(), deadline - Date.now()));
+        this.opened(
+          await this.connect(this.openMessage(), upgradeWithin(windowMs, deadline - Date.now())),
+        );
       } catch (error) {
         if (error instanceof RemoteMediaError && notReached.has(error)) continue;
         return this.fail(
