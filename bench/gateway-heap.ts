@@ -19,7 +19,6 @@
  * gateway runs beside their live heap, as it did in the bench.
  */
 import { mkdirSync } from 'node:fs';
-import { Session } from 'node:inspector';
 import {
   getHeapSpaceStatistics,
   getHeapStatistics,
@@ -30,6 +29,7 @@ import { runInNewContext } from 'node:vm';
 import { startGateway } from '../remote-gateway/gateway.ts';
 import { cpuPerFrame, SECONDS } from './gateway-profile.ts';
 import { runWithGatewayFlags } from './gateway-relaunch.ts';
+import { heapSamplingPhase } from './heap-sampling.ts';
 
 runWithGatewayFlags();
 setFlagsFromString('--expose-gc');
@@ -85,53 +85,20 @@ function settledHeap() {
   return { used: stats.used_heap_size, old: oldGen(spaces()), external: stats.external_memory };
 }
 
-interface HeapSample {
-  callFrame: { functionName: string; url: string; lineNumber: number };
-  selfSize: number;
-  children: HeapSample[];
-}
-
 function samplingPhase(frames: () => number) {
-  const session = new Session();
-  session.connect();
-  const post = (method: string, params?: object) =>
-    new Promise<unknown>((resolve, reject) =>
-      session.post(method, params, (error, result) => (error ? reject(error) : resolve(result))),
-    );
-  let before = 0;
-  return async (phase: 'start' | 'stop') => {
-    if (phase === 'start') {
-      before = frames();
-      await post('HeapProfiler.startSampling', {
-        samplingInterval: 512,
-        includeObjectsCollectedByMajorGC: true,
-        includeObjectsCollectedByMinorGC: !promoted,
-      });
-      return;
-    }
-    const count = Math.max(1, frames() - before);
-    const { profile } = (await post('HeapProfiler.stopSampling')) as {
-      profile: { head: HeapSample };
-    };
-    session.disconnect();
-    const sites = new Map<string, number>();
-    let total = 0;
-    const walk = (node: HeapSample, caller: string) => {
-      const { functionName, url, lineNumber } = node.callFrame;
-      const here = `${functionName || '(anonymous)'} ${url.replace(/^.*\//, '')}:${lineNumber + 1}`;
-      if (node.selfSize) {
-        const key = `${here} <- ${caller}`;
-        sites.set(key, (sites.get(key) ?? 0) + node.selfSize);
-        total += node.selfSize;
-      }
-      for (const child of node.children) walk(child, here);
-    };
-    walk(profile.head, '');
+  const phase = heapSamplingPhase(frames, {
+    samplingInterval: 512,
+    includeObjectsCollectedByMajorGC: true,
+    includeObjectsCollectedByMinorGC: !promoted,
+  });
+  return async (which: 'start' | 'stop') => {
+    const sampled = await phase(which);
+    if (!sampled) return;
     console.log(
-      `  JS heap ${promoted ? 'promoted (or alive at the stop)' : 'allocated'}: ${(total / count).toFixed(0)} B/frame (sampled), by site:`,
+      `  JS heap ${promoted ? 'promoted (or alive at the stop)' : 'allocated'}: ${sampled.perFrame.toFixed(0)} B/frame (sampled), by site:`,
     );
-    for (const [site, bytes] of [...sites].sort((a, b) => b[1] - a[1]).slice(0, 25)) {
-      console.log(`  ${(bytes / count).toFixed(0).padStart(6)} B/frame  ${site}`);
+    for (const [site, bytes] of sampled.sites.slice(0, 25)) {
+      console.log(`  ${bytes.toFixed(0).padStart(6)} B/frame  ${site}`);
     }
   };
 }

@@ -17,6 +17,7 @@ import { WebSocketServer } from 'ws';
 import { startGateway } from '../remote-gateway/gateway.ts';
 import type { LoadResult } from './gateway-load.ts';
 import { runWithGatewayFlags } from './gateway-relaunch.ts';
+import { heapSamplingPhase } from './heap-sampling.ts';
 
 const TOKEN = 'bench-token-0123456789';
 const count = Number(process.argv[2] ?? 100);
@@ -34,47 +35,15 @@ const profileTo = process.argv.includes('--profile')
  */
 const oldSpace = process.argv.includes('--old-space');
 
-interface HeapSample {
-  callFrame: { functionName: string; url: string; lineNumber: number };
-  selfSize: number;
-  children: HeapSample[];
-}
-
 function oldSpacePhase(frames: () => number) {
-  const session = new Session();
-  session.connect();
-  const post = (method: string, params?: object) =>
-    new Promise<unknown>((resolve, reject) =>
-      session.post(method, params, (error, result) => (error ? reject(error) : resolve(result))),
-    );
-  let before = 0;
-  return async (phase: 'start' | 'stop') => {
-    if (phase === 'start') {
-      before = frames();
-      await post('HeapProfiler.startSampling', {
-        samplingInterval: 1024,
-        includeObjectsCollectedByMajorGC: true,
-      });
-      return;
-    }
-    const count = Math.max(1, frames() - before);
-    const { profile } = (await post('HeapProfiler.stopSampling')) as {
-      profile: { head: HeapSample };
-    };
-    session.disconnect();
-    const sites = new Map<string, number>();
-    const walk = (node: HeapSample, caller: string) => {
-      const { functionName, url, lineNumber } = node.callFrame;
-      const here = `${functionName || '(anonymous)'} ${url.replace(/^.*\//, '')}:${lineNumber + 1}`;
-      if (node.selfSize) {
-        const key = `${here} <- ${caller}`;
-        sites.set(key, (sites.get(key) ?? 0) + node.selfSize);
-      }
-      for (const child of node.children) walk(child, here);
-    };
-    walk(profile.head, '');
-    for (const [site, bytes] of [...sites].sort((a, b) => b[1] - a[1]).slice(0, 20)) {
-      console.log(`${(bytes / count).toFixed(0).padStart(6)} B/frame into old space  ${site}`);
+  const phase = heapSamplingPhase(frames, {
+    samplingInterval: 1024,
+    includeObjectsCollectedByMajorGC: true,
+  });
+  return async (which: 'start' | 'stop') => {
+    const sampled = await phase(which);
+    for (const [site, bytes] of sampled?.sites.slice(0, 20) ?? []) {
+      console.log(`${bytes.toFixed(0).padStart(6)} B/frame into old space  ${site}`);
     }
   };
 }

@@ -20,7 +20,12 @@ import {
   type ResampleQuality,
 } from '../web/core/nodes/audio/resample-filter.ts';
 import { symmetricRowLengths } from '../web/core/nodes/audio/resampler.ts';
-import { aboveNyquistNoise, rmsDb, sinePairSnrDb } from '../tests/audio/resample-quality.ts';
+import {
+  aboveNyquistNoise,
+  fitSine,
+  rmsDb,
+  sinePairSnrDb,
+} from '../tests/audio/resample-quality.ts';
 import { resampleQualityMarkdown } from './audio-kernels.bench.ts';
 import type { BenchSection } from './report.ts';
 
@@ -367,24 +372,6 @@ const FLAT_NAMES = [
 ];
 
 /** The amplitude of the best least-squares sine at freq (any phase) in y[skip..]. */
-function sineAmplitude(y: Float32Array, freq: number, rate: number, skip: number): number {
-  let ss = 0;
-  let sc = 0;
-  let cc = 0;
-  let ys = 0;
-  let yc = 0;
-  for (let i = skip; i < y.length; i++) {
-    const s = Math.sin((2 * Math.PI * freq * i) / rate);
-    const c = Math.cos((2 * Math.PI * freq * i) / rate);
-    ss += s * s;
-    sc += s * c;
-    cc += c * c;
-    ys += y[i]! * s;
-    yc += y[i]! * c;
-  }
-  const det = ss * cc - sc * sc;
-  return Math.hypot((ys * cc - yc * sc) / det, (yc * ss - ys * sc) / det);
-}
 
 /**
  * Passband flatness: the gain (dB) of one 0.5-amplitude sine at FLAT_POINTS
@@ -414,7 +401,8 @@ async function passbandMarkdown(): Promise<string[]> {
           (_, k) => 0.5 * Math.sin((2 * Math.PI * freq * k) / from),
         );
         const out = await streamAll(candidate, from, to, input);
-        gains.push(sineAmplitude(out, freq, to, Math.round(to * 0.15)) / 0.5);
+        const { a, b } = fitSine(out, freq, to, Math.round(to * 0.15), out.length);
+        gains.push(Math.hypot(a, b) / 0.5);
       }
       lines.push(
         `| ${kHz(from)} → ${kHz(to)} (${(edge / 1000).toFixed(2)} kHz) | ${name} | ${db(Math.min(...gains))} | ${db(Math.max(...gains))} | ${db(gains[gains.length - 1]!)} |`,

@@ -70,16 +70,22 @@ export function sine(freq: number, rate: number, frames: number): Float32Array {
 }
 
 /**
- * SNR in dB of y against the best-fitting sine of frequency freq (any amplitude and
- * phase), ignoring `trim` samples at each end.
+ * The least-squares fit a sin + b cos of one sine of frequency freq to y[from, to):
+ * its two coefficients (its amplitude is their hypot).
  */
-export function sineFitSnrDb(y: Float32Array, freq: number, rate: number, trim: number): number {
+export function fitSine(
+  y: Float32Array,
+  freq: number,
+  rate: number,
+  from: number,
+  to: number,
+): { a: number; b: number } {
   let ss = 0;
   let sc = 0;
   let cc = 0;
   let ys = 0;
   let yc = 0;
-  for (let i = trim; i < y.length - trim; i++) {
+  for (let i = from; i < to; i++) {
     const s = Math.sin((2 * Math.PI * freq * i) / rate);
     const c = Math.cos((2 * Math.PI * freq * i) / rate);
     ss += s * s;
@@ -89,8 +95,15 @@ export function sineFitSnrDb(y: Float32Array, freq: number, rate: number, trim: 
     yc += y[i]! * c;
   }
   const det = ss * cc - sc * sc;
-  const a = (ys * cc - yc * sc) / det;
-  const b = (yc * ss - ys * sc) / det;
+  return { a: (ys * cc - yc * sc) / det, b: (yc * ss - ys * sc) / det };
+}
+
+/**
+ * SNR in dB of y against the best-fitting sine of frequency freq (any amplitude and
+ * phase), ignoring `trim` samples at each end.
+ */
+export function sineFitSnrDb(y: Float32Array, freq: number, rate: number, trim: number): number {
+  const { a, b } = fitSine(y, freq, rate, trim, y.length - trim);
   let signal = 0;
   let noise = 0;
   for (let i = trim; i < y.length - trim; i++) {
