@@ -327,9 +327,10 @@ describe('the TypeScript client hears beats before its answer', () => {
       // an older one never does, and its open may take as long as the island's.)
       await until(() => relay.sockets.size === 2, 'the client connected');
       // Frozen right after the relay has passed a beat on (a server frame is not
-      // masked: its text is in the bytes). Counting bytes instead let the freeze come
-      // after the upgrade's bytes alone, before any beat, now and then: the open then
-      // waited on a gateway it could not know beats, and the test timed out.
+      // masked: its text is in the bytes). Counting bytes instead (the most written by
+      // either socket) could count the client's own upgrade request and open, so the
+      // freeze came before any beat now and then: the open then waited on a gateway
+      // it could not know beats, and the test timed out.
       await new Promise<void>((resolve) => {
         for (const socket of relay.sockets) {
           let heard = '';
