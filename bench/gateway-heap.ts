@@ -26,7 +26,7 @@ import {
   writeHeapSnapshot,
 } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { startGateway } from '../remote-gateway/gateway.ts';
+import { startCapacityGateway } from './capacity-gateway.ts';
 import { cpuPerFrame, SECONDS } from './gateway-profile.ts';
 import { runWithGatewayFlags } from './gateway-relaunch.ts';
 import { heapSamplingPhase } from './heap-sampling.ts';
@@ -103,14 +103,7 @@ function samplingPhase(frames: () => number) {
   };
 }
 
-const gateway = await startGateway({
-  port: 0,
-  tokens: [TOKEN],
-  maxSessionsPerClient: 10_000,
-  maxSessionsPerToken: 10_000,
-  maxSessions: 10_000,
-  maxConnectionsPerAddress: 10_000,
-});
+const gateway = await startCapacityGateway(TOKEN);
 if (snapshots) mkdirSync(snapshots, { recursive: true });
 const baseline = settledHeap();
 console.log(

@@ -14,7 +14,7 @@ import { constants as perf, PerformanceObserver } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { createInterface } from 'node:readline';
 import { WebSocketServer } from 'ws';
-import { startGateway } from '../remote-gateway/gateway.ts';
+import { startCapacityGateway } from './capacity-gateway.ts';
 import type { LoadResult } from './gateway-load.ts';
 import { runWithGatewayFlags } from './gateway-relaunch.ts';
 import { heapSamplingPhase } from './heap-sampling.ts';
@@ -281,14 +281,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
         profileBare ? profilePhase(profileBare) : undefined,
       );
   await bare.close();
-  const gateway = await startGateway({
-    port: 0,
-    tokens: [TOKEN],
-    maxSessionsPerClient: 10_000,
-    maxSessionsPerToken: 10_000,
-    maxSessions: 10_000,
-    maxConnectionsPerAddress: 10_000,
-  });
+  const gateway = await startCapacityGateway(TOKEN);
   const g = await cpuPerFrame(
     gateway.port,
     TOKEN,

@@ -11,7 +11,7 @@ import { loadavg } from 'node:os';
 import WebSocket, { WebSocketServer } from 'ws';
 import { type Manifest, RuntimeData } from '../web/core/internal.ts';
 import { RemoteProxyClient } from '../web/runtime/remote/remote-proxy-client.ts';
-import { startGateway } from '../remote-gateway/gateway.ts';
+import { startCapacityGateway } from './capacity-gateway.ts';
 import { bareEchoServer, cpuPerFrame, PINNED, SECONDS } from './gateway-profile.ts';
 import type { BenchRow, BenchSection } from './report.ts';
 import { GATEWAY_NODE_FLAGS } from '../remote-gateway/node-flags.ts';
@@ -63,15 +63,7 @@ async function bareEcho(): Promise<number[]> {
 }
 
 export async function sweepGateway(): Promise<BenchSection> {
-  // Capacity is what is measured here: the operator's ceilings are lifted out of its way.
-  const gateway = await startGateway({
-    port: 0,
-    tokens: [TOKEN],
-    maxSessionsPerClient: 10_000,
-    maxSessionsPerToken: 10_000,
-    maxSessions: 10_000,
-    maxConnectionsPerAddress: 10_000,
-  });
+  const gateway = await startCapacityGateway(TOKEN);
   const client = new RemoteProxyClient(
     { host: '127.0.0.1', port: gateway.port },
     { token: TOKEN, WebSocket: WebSocket as unknown as typeof globalThis.WebSocket },
