@@ -14,33 +14,23 @@
  * data there) and the threads' own count each 100 ms, and also fails after 5 s
  * without progress. No assertion on speed.
  */
-import { build } from 'esbuild';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { bundleNodeWorker } from '../../../tests/bundle-node-worker.ts';
 import { createDoorbellBuffer, Doorbell } from './doorbell.ts';
 import { createFrameRingBuffer, FrameRingReader, FrameRingWriter } from './frame-ring.ts';
 import type { WakeJob } from './attack-ring-wake.worker.ts';
 
 let code = '';
 beforeAll(async () => {
-  const built = await build({
-    entryPoints: [fileURLToPath(new URL('./attack-ring-wake.worker.ts', import.meta.url))],
-    bundle: true,
-    format: 'cjs',
-    platform: 'node',
-    write: false,
-    logLevel: 'silent',
-  });
-  code = built.outputFiles[0]!.text;
+  code = await bundleNodeWorker(new URL('./attack-ring-wake.worker.ts', import.meta.url));
 });
 
 const STALL_MS = 5000;
-/** frame-ring.ts's control words read by the watchdog. */
+/** frame-ring.ts's control words: the watchdog prints them when a stream stalls; one case reads READER_WAKE. */
 const READER_WAITING = 33;
 const WRITER_WAITING = 34;
 const READER_WAKE = 37;
-const LATE_WAKES = 39;
 
 type Job = Omit<WakeJob, 'progress' | 'threads' | 'seed'>;
 
@@ -81,16 +71,18 @@ async function runAll({ jobs, rings }: Setup): Promise<Outcome> {
         worker.once('exit', (exit) => reject(new Error(`thread ${i} ended early (exit ${exit})`)));
       }),
   );
+  // The ring's own count of late wakes (a side of it reads the shared word).
+  const watchers = rings.map((ring) => new FrameRingReader(ring));
   const describeRings = () =>
     JSON.stringify(
-      rings.map((ring) => {
+      rings.map((ring, i) => {
         const c = new Int32Array(ring, 0, 48);
         return {
           write: c[0],
           read: c[16],
           readerWaiting: c[READER_WAITING],
           writerWaiting: c[WRITER_WAITING],
-          late: c[LATE_WAKES],
+          late: watchers[i]!.lateWakes(),
         };
       }),
     );
@@ -100,8 +92,7 @@ async function runAll({ jobs, rings }: Setup): Promise<Outcome> {
     let lastMoved = performance.now();
     watchdog = setInterval(() => {
       const lateWakes =
-        Atomics.load(counters, 2) +
-        rings.reduce((sum, ring) => sum + Atomics.load(new Int32Array(ring, 0, 48), LATE_WAKES), 0);
+        Atomics.load(counters, 2) + watchers.reduce((sum, watcher) => sum + watcher.lateWakes(), 0);
       if (lateWakes > 0) {
         reject(
           new Error(`${lateWakes} lost wake-up(s) after ${counters[0]} frames: ${describeRings()}`),

@@ -9,25 +9,16 @@
  * which the watchdog turns into a failure with the rings' counters after 5 s
  * without progress. No assertion on speed.
  */
-import { build } from 'esbuild';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { bundleNodeWorker } from '../../../tests/bundle-node-worker.ts';
 import { createDoorbellBuffer, Doorbell } from './doorbell.ts';
 import { createFrameRingBuffer, FrameRingReader } from './frame-ring.ts';
 import type { StressJob } from './ring-stress.worker.ts';
 
 let code = '';
 beforeAll(async () => {
-  const built = await build({
-    entryPoints: [fileURLToPath(new URL('./ring-stress.worker.ts', import.meta.url))],
-    bundle: true,
-    format: 'cjs',
-    platform: 'node',
-    write: false,
-    logLevel: 'silent',
-  });
-  code = built.outputFiles[0]!.text;
+  code = await bundleNodeWorker(new URL('./ring-stress.worker.ts', import.meta.url));
 });
 
 const STALL_MS = 5000;
